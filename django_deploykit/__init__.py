@@ -1,0 +1,5 @@
+"""Safe, logged, repeatable Django deploys."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class DeployKitConfig(AppConfig):
+    name = "django_deploykit"
+    verbose_name = "django-deploykit"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from django_deploykit import checks
+
+        checks.register_all()

@@ -1,0 +1,73 @@
+"""Settings shared by production and development."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django_deploykit import slots
+from django_deploykit.settings import env
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+DEPLOY_ROOT = slots.find_deploy_root(BASE_DIR)
+SLOT = slots.current_slot(BASE_DIR, DEPLOY_ROOT)
+# Outside a deploy root this is the project folder itself.
+SHARED_DIR = slots.shared_dir(DEPLOY_ROOT, BASE_DIR)
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_deploykit",
+    "notes",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "mysite.urls"
+WSGI_APPLICATION = "mysite.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# Each slot keeps its own cache keys (mysite_blue, mysite_green), so a swap makes the new
+# code's templates live without flushing the cache.
+CACHES = slots.with_slot_key_prefixes(
+    {"default": env.cache_url("CACHE_URL", default="locmemcache://")},
+    base_prefix="mysite",
+    slot=SLOT,
+)
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = SHARED_DIR / "static"
+MEDIA_URL = "media/"
+MEDIA_ROOT = SHARED_DIR / "media"
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
