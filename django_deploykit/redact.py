@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import SplitResult, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 MASK = "***"
 
 # Query parameters whose values are secrets in the URLs our users configure.
-SECRET_QUERY_KEYS = frozenset({"password", "passwd", "pwd", "secret", "token", "access_token", "api_key", "key"})
+SECRET_QUERY_KEYS = frozenset(
+    {"password", "passwd", "pwd", "secret", "token", "access_token", "api_key", "key"}
+)
 
 _TOKEN_MIN_LENGTH = 20
 
@@ -36,7 +38,12 @@ def redact_url(url: str) -> str:
             # https://TOKEN@host; a short plain user name (git@, deployer@) is left readable.
             netloc = f"{MASK}@{hostinfo}"
     query = _QUERY_SECRET_RE.sub(lambda m: f"{m['key']}={MASK}", parts.query)
-    return urlunsplit(SplitResult(parts.scheme, netloc, parts.path, query, parts.fragment))
+    # Replace the parts in place: urlunsplit() would rewrite "sqlite:////path" as "sqlite://path".
+    if netloc != parts.netloc:
+        url = url.replace(f"//{parts.netloc}", f"//{netloc}", 1)
+    if query != parts.query:
+        url = url.replace(f"?{parts.query}", f"?{query}", 1)
+    return url
 
 
 def redact_text(text: str, secrets: tuple[str, ...] = ()) -> str:

@@ -46,7 +46,7 @@ def example_project(tmp_path: Path) -> Iterator[Path]:
         target,
         ignore=shutil.ignore_patterns("__pycache__", "*.sqlite3", ".env", "static", "media"),
     )
-    yield target
+    return target
 
 
 def pytest_report_header() -> str:

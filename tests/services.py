@@ -43,7 +43,9 @@ class Service:
 
 
 SERVICES = {
-    "postgresql": Service("postgresql", "DEPLOYKIT_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test"),
+    "postgresql": Service(
+        "postgresql", "DEPLOYKIT_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test"
+    ),
     "mariadb": Service("mariadb", "DEPLOYKIT_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/test"),
     "redis": Service("redis", "DEPLOYKIT_TEST_REDIS_URL", "redis://127.0.0.1:6379/1"),
 }

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any, Final
 from urllib.parse import urlsplit
 
@@ -87,10 +88,8 @@ def _scheme(url: str) -> str:
 
 def _safe_reason(exc: Exception, url: str) -> str:
     password = ""
-    try:
+    with contextlib.suppress(ValueError):
         password = urlsplit(url).password or ""
-    except ValueError:
-        pass
     return redact_text(str(exc), (password,)) + f" (in {redact_url(url)!r})"
 
 

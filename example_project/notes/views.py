@@ -12,5 +12,9 @@ def index(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "notes/index.html",
-        {"notes": Note.objects.all()[:20], "mode": choice.get("mode"), "slot": getattr(settings, "SLOT", None)},
+        {
+            "notes": Note.objects.all()[:20],
+            "mode": choice.get("mode"),
+            "slot": getattr(settings, "SLOT", None),
+        },
     )

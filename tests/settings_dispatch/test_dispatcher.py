@@ -93,7 +93,9 @@ class ModeChoiceTests:
         assert choice.warnings == ()
 
     @pytest.mark.parametrize("value", ["0", "false", "FALSE", "no", "off"])
-    def test_false_looking_value_still_means_production_and_warns(self, make_package: MakePackage, value: str) -> None:
+    def test_false_looking_value_still_means_production_and_warns(
+        self, make_package: MakePackage, value: str
+    ) -> None:
         name, _ = make_package()
         environ = {"PRODUCTION": value, "SECRET_KEY": STRONG_KEY, "ALLOWED_HOSTS": "example.org"}
         with pytest.warns(SettingsModeWarning, match="still selects production settings"):
@@ -141,11 +143,15 @@ class ModeChoiceTests:
         choice = dispatch(name2, environ={"DEPLOYKIT_ENV_FILE": str(elsewhere)})
         assert (choice.mode, choice.env_file) == ("production", elsewhere)
 
-    def test_env_file_defaults_to_deploy_roots_shared_folder(self, make_package: MakePackage, tmp_path: Path) -> None:
+    def test_env_file_defaults_to_deploy_roots_shared_folder(
+        self, make_package: MakePackage, tmp_path: Path
+    ) -> None:
         name, project = make_package()
         (project / ".deploykit-root").write_text(json.dumps({"slots": ["dog", "cat"]}))
         (project / "shared").mkdir()
-        (project / "shared" / ".env").write_text(f"PRODUCTION=\nSECRET_KEY={STRONG_KEY}\nALLOWED_HOSTS=a.example\n")
+        (project / "shared" / ".env").write_text(
+            f"PRODUCTION=\nSECRET_KEY={STRONG_KEY}\nALLOWED_HOSTS=a.example\n"
+        )
         (project / ".env").write_text("")  # not the one used inside a deploy root
         choice = dispatch(name, environ={})
         assert choice.mode == "production"
@@ -164,15 +170,18 @@ class ModeChoiceTests:
 
     def test_absolute_module_names(self, make_package: MakePackage) -> None:
         name, _ = make_package()
-        choice = dispatch(name, development=f"{name}.production", environ={
-            "SECRET_KEY": STRONG_KEY, "ALLOWED_HOSTS": "a"})
+        choice = dispatch(
+            name, development=f"{name}.production", environ={"SECRET_KEY": STRONG_KEY, "ALLOWED_HOSTS": "a"}
+        )
         assert choice.module == f"{name}.production"
 
 
 class RefusalTests:
     def test_missing_production_module_names_it(self, make_package: MakePackage) -> None:
         name, _ = make_package(production=None)
-        with pytest.raises(ImproperlyConfigured, match=rf"production settings module {name}\.production does not exist"):
+        with pytest.raises(
+            ImproperlyConfigured, match=rf"production settings module {name}\.production does not exist"
+        ):
             dispatch(name, environ={"PRODUCTION": "1"})
 
     def test_missing_dependency_inside_the_module_is_not_disguised(self, make_package: MakePackage) -> None:
@@ -188,13 +197,18 @@ class RefusalTests:
             dispatch(name, environ=environ)
         message = str(excinfo.value)
         assert f"Refusing to load the production settings {name}.production" in message
-        assert f"DEBUG is on; it comes from the environment variable DEBUG (set in the .env file {project / '.env'})" in message
+        assert (
+            f"DEBUG is on; it comes from the environment variable DEBUG (set in the .env file {project / '.env'})"
+            in message
+        )
         assert "SECRET_KEY is too weak (5 characters" in message
         assert "the environment variable SECRET_KEY (set in the process environment)" in message
         assert "ALLOWED_HOSTS is empty; it comes from the environment variable ALLOWED_HOSTS" in message
         assert message.count("\n  - ") == 3
 
-    def test_missing_variables_are_listed_with_where_they_were_looked_for(self, make_package: MakePackage) -> None:
+    def test_missing_variables_are_listed_with_where_they_were_looked_for(
+        self, make_package: MakePackage
+    ) -> None:
         name, _ = make_package()
         with pytest.raises(ImproperlyConfigured) as excinfo:
             dispatch(name, environ={"PRODUCTION": ""})
@@ -230,7 +244,9 @@ class RefusalTests:
         ALLOWED_HOSTS = ["a"]
         """
         name, _ = make_package(production=production)
-        with pytest.raises(ImproperlyConfigured, match=r"SECRET_KEY is not set .* \(it is required in production\)"):
+        with pytest.raises(
+            ImproperlyConfigured, match=r"SECRET_KEY is not set .* \(it is required in production\)"
+        ):
             dispatch(name, environ={"PRODUCTION": ""})
         name2, _ = make_package(production=production)
         key = "a-development-default-key-" + "q" * 40
@@ -258,11 +274,11 @@ class ValueTests:
         name, _ = make_package()
         key = "$abc" + STRONG_KEY + "$def"
         dispatch(name, environ={"PRODUCTION": "", "SECRET_KEY": key, "ALLOWED_HOSTS": "a.example"})
-        assert package(name).SECRET_KEY == key
+        assert key == package(name).SECRET_KEY
 
     def test_dollar_sign_in_env_file(self, make_package: MakePackage) -> None:
         name, project = make_package()
         key = "$HOME" + STRONG_KEY
         (project / ".env").write_text(f"PRODUCTION=\nSECRET_KEY='{key}'\nALLOWED_HOSTS=a.example\n")
         dispatch(name, environ={})
-        assert package(name).SECRET_KEY == key
+        assert key == package(name).SECRET_KEY
