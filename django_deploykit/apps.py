@@ -9,6 +9,7 @@ class DeployKitConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from django_deploykit import checks
+        from django_deploykit import checks, revision
 
         checks.register_all()
+        revision.capture_running()

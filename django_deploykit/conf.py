@@ -53,6 +53,36 @@ class DeployKitSettings:
         True, "Warn (django_deploykit.W001) under 'check --deploy' when the dispatcher was not used."
     )
 
+    # Revision endpoint and swap_live.
+    REVISION_TOKEN: Setting[str | None] = Setting(
+        None, "A token that lets non-local clients read the revision endpoint (header X-Deploykit-Token)."
+    )
+
+    REPORT_PACKAGES: Setting[list[str]] = Setting(
+        ["django", "django-deploykit"],
+        "Distributions whose installed versions the revision endpoint reports.",
+    )
+    PROJECT_SUBDIR: Setting[str | None] = Setting(
+        None,
+        "The project's folder inside a slot (where manage.py is); None derives it from the running code.",
+    )
+    RELOAD: Setting[dict[str, dict[str, Any]]] = Setting(
+        {}, "Reload adapter per link, e.g. {'live': {'adapter': 'gunicorn', 'pidfile': 'run/live.pid'}}."
+    )
+    LIVE_URL: Setting[str | None] = Setting(
+        None, "The revision endpoint as served by the live server, polled after a swap to verify it."
+    )
+    STAGE_URL: Setting[str | None] = Setting(None, "The revision endpoint as served by the stage server.")
+    STAGE_HEALTH_URL: Setting[str | None] = Setting(
+        None, "A URL of the stage server that must answer 200 before a swap (the gate's HTTP probe)."
+    )
+    VERIFY_CONSECUTIVE: Setting[int] = Setting(
+        3, "How many answers in a row must report the new revision for a swap to count as verified."
+    )
+    FORCE_JOURNAL: Setting[bool] = Setting(
+        False, "Exchange the links with the journalled pair of renames even where RENAME_EXCHANGE works."
+    )
+
     @classmethod
     def declared(cls) -> dict[str, Setting[Any]]:
         """Every setting, by its full name."""

@@ -71,3 +71,6 @@ MEDIA_URL = "media/"
 MEDIA_ROOT = SHARED_DIR / "media"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# The revision endpoint reports these packages' versions, so a swap can be checked end to end.
+DEPLOYKIT_REPORT_PACKAGES = env.list("DEPLOYKIT_REPORT_PACKAGES", default="django,django-deploykit")

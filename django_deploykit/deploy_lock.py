@@ -1,0 +1,134 @@
+"""The deploy lock: one deploy, pull or swap at a time in a deploy root.
+
+It is a ``flock`` on a file in the deploy root (through filelock), so the kernel releases it
+when the holder dies, even by ``kill -9``: there is no stale lock to clean up by hand. Who
+holds it (pid, user, command, start time) is written to a side file for ``swap_live
+--status`` and for the refusal message of a second caller.
+
+A process that holds the lock passes it to the commands it starts by setting
+``DEPLOYKIT_LOCK_TOKEN`` in their environment; a child whose token matches the side file
+runs under its parent's lock instead of waiting for it.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import secrets
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from filelock import FileLock, Timeout
+
+from django_deploykit.slots import DeployRoot
+
+LOCK_NAME: Final = ".deploy.lock"
+HOLDER_NAME: Final = ".deploy.lock.json"
+TOKEN_VARIABLE: Final = "DEPLOYKIT_LOCK_TOKEN"  # noqa: S105 (a variable name)
+
+
+@dataclass(frozen=True)
+class LockHolder:
+    pid: int
+    user: str
+    command: str
+    started_at: str
+    token: str
+
+    def describe(self) -> str:
+        return f"pid {self.pid} ({self.user}, since {self.started_at}): {self.command}"
+
+
+class DeployLockBusy(Exception):
+    def __init__(self, root: DeployRoot, holder: LockHolder | None, waited: float) -> None:
+        self.holder = holder
+        who = holder.describe() if holder else "another process"
+        waited_text = f" after waiting {waited:g} s" if waited else ""
+        super().__init__(f"Another deploy holds the lock on {root.path}{waited_text}: {who}.")
+
+
+def current_user() -> str:
+    sudo_user = os.environ.get("SUDO_USER")
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = str(os.getuid())
+    return f"{sudo_user} (as {user})" if sudo_user and sudo_user != user else user
+
+
+def read_holder(root: DeployRoot) -> LockHolder | None:
+    """Return who holds the lock, or ``None`` when nobody does."""
+    lock = FileLock(str(root.path / LOCK_NAME))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        return _read_side_file(root)
+    lock.release()
+    return None
+
+
+def _read_side_file(root: DeployRoot) -> LockHolder | None:
+    try:
+        data: dict[str, Any] = json.loads((root.path / HOLDER_NAME).read_text(encoding="utf-8"))
+        return LockHolder(**data)
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def held_by_parent(root: DeployRoot) -> bool:
+    """Whether this process runs under a lock that its parent holds and passed on."""
+    token = os.environ.get(TOKEN_VARIABLE)
+    if not token:
+        return False
+    holder = read_holder(root)
+    return holder is not None and secrets.compare_digest(holder.token, token)
+
+
+@contextmanager
+def deploy_lock(
+    root: DeployRoot, *, wait: float = 0, command: str | None = None
+) -> Iterator[LockHolder | None]:
+    """Hold the deploy lock for the ``with`` block, waiting up to ``wait`` seconds for it.
+
+    Yields the holder record written for this process, or ``None`` when running under the
+    parent's lock. Raises ``DeployLockBusy`` naming the holder when it cannot be had.
+    """
+    if held_by_parent(root):
+        yield None
+        return
+    lock = FileLock(str(root.path / LOCK_NAME))
+    started = time.monotonic()
+    try:
+        lock.acquire(timeout=wait)
+    except Timeout:
+        raise DeployLockBusy(root, _read_side_file(root), round(time.monotonic() - started, 1)) from None
+    try:
+        holder = LockHolder(
+            pid=os.getpid(),
+            user=current_user(),
+            command=command or " ".join(sys.argv),
+            started_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            token=secrets.token_hex(16),
+        )
+        side_file = root.path / HOLDER_NAME
+        temporary = side_file.with_name(side_file.name + ".tmp")
+        temporary.write_text(json.dumps(asdict(holder)), encoding="utf-8")
+        os.replace(temporary, side_file)
+        yield holder
+    finally:
+        (root.path / HOLDER_NAME).unlink(missing_ok=True)
+        lock.release()
+
+
+def child_environment(holder: LockHolder | None) -> dict[str, str]:
+    """The environment additions that let a child process run under this lock."""
+    if holder is None:
+        token = os.environ.get(TOKEN_VARIABLE)
+        return {TOKEN_VARIABLE: token} if token else {}
+    return {TOKEN_VARIABLE: holder.token}

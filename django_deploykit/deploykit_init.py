@@ -1,0 +1,171 @@
+"""Create a deploy root from an existing checkout (the ``deploykit_init`` command).
+
+The result::
+
+    <root>/.deploykit-root     {"slots": ["blue", "green"]}
+    <root>/blue/               git clone of the source, with .venv/ and REVISION
+    <root>/green/              the same
+    <root>/live -> blue
+    <root>/stage -> green
+    <root>/shared/             .env, media/, SQLite files, maintenance state
+
+Nothing that exists is ever overwritten: the root must not exist or be an empty folder,
+and a failure part-way removes what this run created.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+import sh
+
+from django_deploykit import history, revision
+from django_deploykit.slots import ROOT_MARKER, DeployRoot, validate_slot_names
+
+VENV_DIR: Final = ".venv"
+# Files deploykit writes into a slot's checkout; excluded so the worktree stays clean.
+SLOT_EXCLUDES: Final = (f"/{VENV_DIR}/", f"/{revision.REVISION_NAME}", f"/.{revision.REVISION_NAME}.tmp")
+ENV_TEMPLATE: Final = """\
+# Read by every process of both slots (django_deploykit.settings.dispatch).
+# The presence of PRODUCTION, whatever its value, selects the production settings.
+PRODUCTION=
+# SECRET_KEY=
+# ALLOWED_HOSTS=www.example.org
+# DATABASE_URL=postgres://user:password@127.0.0.1:5432/site
+"""
+
+
+class InitError(Exception):
+    """The deploy root cannot be created; the message says why."""
+
+
+@dataclass(frozen=True)
+class InitOptions:
+    root: Path
+    source: str
+    slot_names: tuple[str, str] = ("blue", "green")
+    ref: str | None = None
+    python: str = "python3"
+    requirements: str | None = None
+    system_site_packages: bool = False
+    create_venvs: bool = True
+
+
+def slot_python(slot_dir: Path) -> Path:
+    return slot_dir / VENV_DIR / "bin" / "python"
+
+
+def source_checkout(start: Path) -> Path:
+    """The top of the git checkout that holds ``start``."""
+    try:
+        return Path(str(sh.git("-C", str(start), "rev-parse", "--show-toplevel")).strip())
+    except (sh.ErrorReturnCode, sh.CommandNotFound) as exc:
+        raise InitError(f"{start} is not inside a git checkout; pass --source.") from exc
+
+
+def create_deploy_root(
+    options: InitOptions, progress: Callable[[str], None] = lambda line: None
+) -> DeployRoot:
+    try:
+        names = validate_slot_names(options.slot_names)
+    except ValueError as exc:
+        raise InitError(str(exc)) from exc
+    root_path = options.root.absolute()
+    created_root = _claim_root(root_path)
+    root = DeployRoot(root_path, names)
+    try:
+        _build(root, options, progress)
+    except BaseException:
+        if created_root:
+            shutil.rmtree(root_path, ignore_errors=True)
+        else:
+            for child in root_path.iterdir():
+                if child.is_dir() and not child.is_symlink():
+                    shutil.rmtree(child, ignore_errors=True)
+                else:
+                    child.unlink(missing_ok=True)
+        raise
+    return root
+
+
+def _claim_root(root: Path) -> bool:
+    if root.is_symlink() or (root.exists() and not root.is_dir()):
+        raise InitError(f"{root} exists and is not a folder; choose a new path for the deploy root.")
+    if root.is_dir():
+        if any(root.iterdir()):
+            raise InitError(
+                f"{root} is not empty; deploykit_init never overwrites anything. Choose a new path."
+            )
+        return False
+    if not root.parent.is_dir():
+        raise InitError(f"The parent folder {root.parent} does not exist.")
+    root.mkdir()
+    return True
+
+
+def _build(root: DeployRoot, options: InitOptions, progress: Callable[[str], None]) -> None:
+    for number, slot in enumerate(root.slot_names, start=1):
+        slot_dir = root.path / slot
+        progress(f"[{number}/2] {slot}: cloning {options.source}")
+        try:
+            sh.git("clone", "--quiet", options.source, str(slot_dir))
+            if options.ref:
+                sh.git("-C", str(slot_dir), "checkout", "--quiet", options.ref)
+        except sh.ErrorReturnCode as exc:
+            raise InitError(
+                f"git could not clone {options.source}: {exc.stderr.decode(errors='replace').strip()}"
+            ) from exc
+        exclude = slot_dir / ".git" / "info" / "exclude"
+        exclude.parent.mkdir(parents=True, exist_ok=True)
+        with open(exclude, "a", encoding="utf-8") as handle:
+            handle.write("\n# django-deploykit\n" + "\n".join(SLOT_EXCLUDES) + "\n")
+        revision.write_revision(slot_dir)
+        if options.create_venvs:
+            progress(f"[{number}/2] {slot}: creating its virtualenv with {options.python}")
+            venv_args = ["-m", "venv", str(slot_dir / VENV_DIR)]
+            if options.system_site_packages:
+                venv_args.insert(2, "--system-site-packages")
+            try:
+                sh.Command(options.python)(*venv_args)
+            except (sh.ErrorReturnCode, sh.CommandNotFound) as exc:
+                raise InitError(f"Could not create a virtualenv with {options.python}: {exc}") from exc
+            if options.requirements:
+                progress(f"[{number}/2] {slot}: installing {options.requirements}")
+                requirements = slot_dir / options.requirements
+                if not requirements.is_file():
+                    raise InitError(f"The requirements file {options.requirements} is not in the checkout.")
+                try:
+                    sh.Command(str(slot_python(slot_dir)))(
+                        "-m", "pip", "install", "--quiet", "-r", str(requirements)
+                    )
+                except sh.ErrorReturnCode as exc:
+                    raise InitError(f"pip could not install {options.requirements} into {slot}.") from exc
+    shared = root.shared_dir
+    (shared / "media").mkdir(parents=True)
+    env_file = shared / ".env"
+    env_file.write_text(ENV_TEMPLATE, encoding="utf-8")
+    os.chmod(env_file, 0o600)
+    os.symlink(root.slot_names[0], root.live_link)
+    os.symlink(root.slot_names[1], root.stage_link)
+    (root.path / ROOT_MARKER).write_text(
+        json.dumps({"slots": list(root.slot_names)}) + "\n", encoding="utf-8"
+    )
+    stopwatch = history.Stopwatch()
+    history.append(
+        root,
+        history.HistoryRecord(
+            kind="init",
+            result="ok",
+            started_at=stopwatch.started_at,
+            duration=0.0,
+            to_slot=root.slot_names[0],
+            to_revision=revision.read_revision(root.path / root.slot_names[0]),
+            message=f"created from {options.source}",
+        ),
+    )

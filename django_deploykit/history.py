@@ -1,0 +1,101 @@
+"""The deploy history: one JSON object per line in ``history.jsonl`` under the deploy root.
+
+It is a file, not a table, so it can be written while the database is down or being
+migrated. This module owns the record's schema; every pull, swap and deploy appends here.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import secrets
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field, fields
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final, Literal
+
+from django_deploykit.deploy_lock import current_user
+from django_deploykit.slots import DeployRoot
+
+HISTORY_NAME: Final = "history.jsonl"
+SCHEMA_VERSION: Final = 1
+
+Kind = Literal["init", "pull", "swap", "rollback", "repair", "deploy"]
+Result = Literal["ok", "failed", "swapped-back", "refused"]
+
+
+@dataclass
+class HistoryRecord:
+    kind: Kind
+    result: Result
+    started_at: str
+    duration: float
+    id: str = field(
+        default_factory=lambda: datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + secrets.token_hex(3)
+    )
+    user: str = field(default_factory=current_user)
+    from_slot: str | None = None
+    to_slot: str | None = None
+    from_revision: str | None = None
+    to_revision: str | None = None
+    message: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+    schema: int = SCHEMA_VERSION
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> HistoryRecord:
+        known = {f.name for f in fields(cls)}
+        return cls(**{key: value for key, value in data.items() if key in known})
+
+
+class Stopwatch:
+    """The start time and duration fields of a record."""
+
+    def __init__(self) -> None:
+        self.started_at = datetime.now(UTC).isoformat(timespec="seconds")
+        self._start = time.monotonic()
+
+    @property
+    def elapsed(self) -> float:
+        return round(time.monotonic() - self._start, 3)
+
+
+def history_path(root: DeployRoot) -> Path:
+    return root.path / HISTORY_NAME
+
+
+def append(root: DeployRoot, record: HistoryRecord) -> None:
+    """Append ``record`` durably; concurrent writers never interleave their lines."""
+    line = json.dumps(asdict(record), sort_keys=True) + "\n"
+    with open(history_path(root), "a", encoding="utf-8") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            handle.write(line)
+            handle.flush()
+            os.fsync(handle.fileno())
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def read(root: DeployRoot) -> Iterator[HistoryRecord]:
+    """Yield the records oldest first, skipping a torn last line."""
+    path = history_path(root)
+    if not path.exists():
+        return
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            try:
+                yield HistoryRecord.from_dict(json.loads(line))
+            except (ValueError, TypeError):
+                continue
+
+
+def last(root: DeployRoot, kinds: tuple[Kind, ...] = ("swap", "rollback")) -> HistoryRecord | None:
+    found = None
+    for record in read(root):
+        if record.kind in kinds and record.result in ("ok",):
+            found = record
+    return found

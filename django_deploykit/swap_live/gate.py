@@ -1,0 +1,93 @@
+"""What the stage slot must pass before it goes live; each check runs in its own interpreter."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from django_deploykit.redact import redact_text, redact_url
+from django_deploykit.slot_commands import SlotProject, run_manage
+
+# Exit codes of 'migrate_safe --check' (see docs/migrate_safe.md).
+MIGRATE_SAFE_NOTHING_PENDING = 0
+MIGRATE_SAFE_PENDING = 3
+MIGRATE_SAFE_MIXED = 4
+
+
+@dataclass(frozen=True)
+class GateCheck:
+    name: str
+    passed: bool
+    detail: str
+
+
+def production_env(variable: str) -> dict[str, str]:
+    # Only the variable's presence counts; an empty value leaves any other meaning aside.
+    return {variable: ""}
+
+
+def check_deploy(project: SlotProject, variable: str, timeout: float) -> GateCheck:
+    result = run_manage(project, ["check", "--deploy"], env=production_env(variable), timeout=timeout)
+    output = redact_text((result.stderr + result.stdout).strip())
+    if result.exit_code == 0:
+        return GateCheck("check --deploy", True, "no errors with the production settings")
+    return GateCheck("check --deploy", False, f"exit {result.exit_code}: {_tail(output)}")
+
+
+def additive_migrations(project: SlotProject, variable: str, timeout: float) -> GateCheck:
+    result = run_manage(
+        project,
+        ["migrate_safe", "--phase=additive", "--check"],
+        env=production_env(variable),
+        timeout=timeout,
+    )
+    output = redact_text((result.stdout + result.stderr).strip())
+    if result.exit_code == MIGRATE_SAFE_NOTHING_PENDING:
+        return GateCheck("additive migrations", True, "every additive migration of the stage code is applied")
+    if result.exit_code == MIGRATE_SAFE_PENDING:
+        return GateCheck(
+            "additive migrations",
+            False,
+            f"the stage code has unapplied additive migrations; run 'manage.py migrate_safe --phase=additive' "
+            f"in the stage slot first. {_tail(output)}",
+        )
+    if result.exit_code == MIGRATE_SAFE_MIXED:
+        return GateCheck("additive migrations", False, f"mixed or unclassified migrations: {_tail(output)}")
+    return GateCheck(
+        "additive migrations", False, f"migrate_safe failed (exit {result.exit_code}): {_tail(output)}"
+    )
+
+
+def open_http(url: str, timeout: float, headers: dict[str, str] | None = None) -> Any:
+    """Open an http(s) URL from the settings; any other scheme is refused."""
+    if urlsplit(url).scheme not in ("http", "https"):
+        raise ValueError(f"{redact_url(url)} is not an http(s) URL")
+    request = urllib.request.Request(url, headers=headers or {})  # noqa: S310 (scheme checked above)
+    return urllib.request.urlopen(request, timeout=timeout)  # noqa: S310 (scheme checked above)
+
+
+def health_probe(url: str, timeout: float) -> GateCheck:
+    try:
+        with open_http(url, timeout) as response:
+            status = response.status
+    except urllib.error.HTTPError as exc:
+        status = exc.code
+    except (OSError, ValueError) as exc:
+        return GateCheck("health URL", False, f"{redact_url(url)} did not answer: {exc}")
+    if status == 200:
+        return GateCheck("health URL", True, f"{redact_url(url)} answered 200")
+    return GateCheck("health URL", False, f"{redact_url(url)} answered {status}, not 200")
+
+
+def _tail(text: str, lines: int = 12) -> str:
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def revision_endpoint(url: str, timeout: float, token: str | None = None) -> dict[str, object]:
+    with open_http(url, timeout, {"X-Deploykit-Token": token} if token else None) as response:
+        data: dict[str, object] = json.loads(response.read())
+    return data

@@ -1,0 +1,293 @@
+"""The swap: lock, gate, exchange, reload, verify, record — and its reverse."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+from django_deploykit import history
+from django_deploykit.conf import conf
+from django_deploykit.deploy_lock import DeployLockBusy, deploy_lock, read_holder
+from django_deploykit.revision import read_revision
+from django_deploykit.slot_commands import SlotProject
+from django_deploykit.slots import DeployRoot
+from django_deploykit.swap_live import gate, links
+from django_deploykit.swap_live.reload import ReloadError, build_reloader
+from django_deploykit.swap_live.verify import Verification, wait_for_revision
+
+Report = Callable[[str], None]
+
+# Exit codes of swap_live (see docs/swap_live.md).
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_SWAPPED_BACK = 3
+EXIT_UNCERTAIN = 4
+
+
+class SwapError(Exception):
+    """The swap did not happen (or was undone); ``exit_code`` says which."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_ERROR, outcome: SwapOutcome | None = None) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+        self.outcome = outcome
+
+
+@dataclass
+class SwapOptions:
+    project_subdir: Any
+    production_variable: str = "PRODUCTION"
+    dry_run: bool = False
+    reload: bool = True
+    timeout: float = 30.0
+    gate: bool = True
+
+
+@dataclass
+class SwapOutcome:
+    action: Literal["swap", "rollback"]
+    result: str = "pending"
+    method: str | None = None
+    before: dict[str, str] = field(default_factory=dict)
+    after: dict[str, str] = field(default_factory=dict)
+    revisions: dict[str, str | None] = field(default_factory=dict)
+    gate: list[dict[str, Any]] = field(default_factory=list)
+    reloads: list[str] = field(default_factory=list)
+    verification: str = ""
+    repaired: str = ""
+    messages: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def status(root: DeployRoot) -> dict[str, Any]:
+    """What ``swap_live --status`` shows."""
+    data: dict[str, Any] = {"deploy_root": str(root.path), "slots": {}}
+    try:
+        state = links.read_links(root)
+        data["live"], data["stage"] = state.live, state.stage
+        data["links_ok"] = True
+    except links.LinkError as exc:
+        data["live"] = data["stage"] = None
+        data["links_ok"] = False
+        data["links_problem"] = str(exc)
+    for slot in root.slot_names:
+        data["slots"][slot] = {"revision": read_revision(root.path / slot)}
+    last = history.last(root)
+    data["last_swap"] = asdict(last) if last else None
+    holder = read_holder(root)
+    data["lock_holder"] = holder.describe() if holder else None
+    data["interrupted_swap"] = links.pending_journal(root) is not None
+    return data
+
+
+def swap(root: DeployRoot, options: SwapOptions, report: Report) -> SwapOutcome:
+    outcome = SwapOutcome("swap")
+    stopwatch = history.Stopwatch()
+    try:
+        with deploy_lock(root, command="swap_live"):
+            _repair_if_needed(root, outcome, report)
+            state = links.read_links(root)
+            outcome.before = {"live": state.live, "stage": state.stage}
+            outcome.revisions = {slot: read_revision(root.path / slot) for slot in root.slot_names}
+            stage = SlotProject(root, state.stage, options.project_subdir)
+            if options.gate:
+                _run_gate(stage, options, outcome, report)
+            if options.dry_run:
+                outcome.result = "dry-run"
+                outcome.messages.append(
+                    f"Would make {state.stage} (revision {outcome.revisions[state.stage]}) live and "
+                    f"{state.live} the stage; nothing changed."
+                )
+                return outcome
+            _exchange_reload_verify(root, state, options, outcome, report, stopwatch)
+            return outcome
+    except DeployLockBusy as exc:
+        raise SwapError(str(exc)) from exc
+    except links.LinkError as exc:
+        raise SwapError(str(exc)) from exc
+
+
+def rollback(root: DeployRoot, options: SwapOptions, report: Report) -> SwapOutcome:
+    """Swap back to the slot that was live before the last swap, if it still holds that code."""
+    outcome = SwapOutcome("rollback")
+    stopwatch = history.Stopwatch()
+    try:
+        with deploy_lock(root, command="swap_live --rollback"):
+            _repair_if_needed(root, outcome, report)
+            state = links.read_links(root)
+            outcome.before = {"live": state.live, "stage": state.stage}
+            outcome.revisions = {slot: read_revision(root.path / slot) for slot in root.slot_names}
+            last = history.last(root)
+            if last is None or last.from_slot is None:
+                raise SwapError("There is no earlier swap in the deploy history to roll back.")
+            if last.from_slot != state.stage:
+                raise SwapError(
+                    f"The last swap made {last.to_slot} live from {last.from_slot}, but {state.stage} is the stage "
+                    "slot now; roll back by hand after checking the history (manage.py swap_live --status)."
+                )
+            if outcome.revisions[state.stage] != last.from_revision:
+                raise SwapError(
+                    f"The slot {state.stage} no longer holds the revision that was live ({last.from_revision}); "
+                    f"it holds {outcome.revisions[state.stage]}. Deploy that revision to it instead."
+                )
+            if options.dry_run:
+                outcome.result = "dry-run"
+                outcome.messages.append(f"Would make {state.stage} live again; nothing changed.")
+                return outcome
+            _exchange_reload_verify(root, state, options, outcome, report, stopwatch)
+            return outcome
+    except DeployLockBusy as exc:
+        raise SwapError(str(exc)) from exc
+    except links.LinkError as exc:
+        raise SwapError(str(exc)) from exc
+
+
+def repair(root: DeployRoot, report: Report) -> tuple[links.LinkState, str]:
+    try:
+        with deploy_lock(root, command="swap_live --repair"):
+            stopwatch = history.Stopwatch()
+            state, what = links.repair(root)
+            report(what)
+            if what != "nothing to repair":
+                history.append(
+                    root,
+                    history.HistoryRecord(
+                        kind="repair",
+                        result="ok",
+                        started_at=stopwatch.started_at,
+                        duration=stopwatch.elapsed,
+                        to_slot=state.live,
+                        message=what,
+                    ),
+                )
+            return state, what
+    except DeployLockBusy as exc:
+        raise SwapError(str(exc)) from exc
+
+
+def _repair_if_needed(root: DeployRoot, outcome: SwapOutcome, report: Report) -> None:
+    problem = links.needs_repair(root)
+    if problem and links.pending_journal(root) is not None:
+        _, outcome.repaired = links.repair(root)
+        report(f"repaired an interrupted swap first: {outcome.repaired}")
+
+
+def _run_gate(stage: SlotProject, options: SwapOptions, outcome: SwapOutcome, report: Report) -> None:
+    timeout = max(options.timeout, 60.0)
+    report(f"gate 1/3: manage.py check --deploy in {stage.slot}")
+    checks = [gate.check_deploy(stage, options.production_variable, timeout)]
+    report(f"gate 2/3: unapplied additive migrations of {stage.slot}")
+    checks.append(gate.additive_migrations(stage, options.production_variable, timeout))
+    if conf.STAGE_HEALTH_URL:
+        report(f"gate 3/3: health URL of {stage.slot}")
+        checks.append(gate.health_probe(conf.STAGE_HEALTH_URL, min(options.timeout, 10.0)))
+    else:
+        report("gate 3/3: no DEPLOYKIT_STAGE_HEALTH_URL configured, HTTP probe skipped")
+    outcome.gate = [asdict(check) for check in checks]
+    failed = [check for check in checks if not check.passed]
+    if failed:
+        outcome.result = "refused"
+        listing = "\n".join(f"  - {check.name}: {check.detail}" for check in failed)
+        raise SwapError(
+            f"The stage slot {stage.slot} did not pass the gate; nothing was swapped.\n{listing}",
+            outcome=outcome,
+        )
+
+
+def _exchange_reload_verify(
+    root: DeployRoot,
+    state: links.LinkState,
+    options: SwapOptions,
+    outcome: SwapOutcome,
+    report: Report,
+    stopwatch: history.Stopwatch,
+) -> None:
+    new_live, new_stage = state.stage, state.live
+    report(f"exchange: live -> {new_live}, stage -> {new_stage}")
+    outcome.method = links.exchange(root, force_journal=conf.FORCE_JOURNAL)
+    outcome.after = {"live": new_live, "stage": new_stage}
+    record = history.HistoryRecord(
+        kind=outcome.action,
+        result="ok",
+        started_at=stopwatch.started_at,
+        duration=0.0,
+        from_slot=state.live,
+        to_slot=new_live,
+        from_revision=outcome.revisions.get(state.live),
+        to_revision=outcome.revisions.get(new_live),
+    )
+    problem = ""
+    if options.reload:
+        problem = _reload_all(root, outcome, report)
+        if not problem:
+            problem = _verify(new_live, outcome.revisions.get(new_live), options, outcome, report)
+    else:
+        outcome.verification = "not reloaded (--no-reload), so not verified"
+    if not problem:
+        outcome.result = "ok"
+        record.duration = stopwatch.elapsed
+        record.details = {"method": outcome.method, "verification": outcome.verification}
+        history.append(root, record)
+        return
+    report(f"swapping back: {problem}")
+    links.exchange(root, force_journal=conf.FORCE_JOURNAL)
+    outcome.after = {"live": state.live, "stage": state.stage}
+    back_problem = _reload_all(root, outcome, report) if options.reload else ""
+    if not back_problem and options.reload and conf.LIVE_URL:
+        back_problem = _verify(state.live, outcome.revisions.get(state.live), options, outcome, report)
+    outcome.result = "swapped-back" if not back_problem else "uncertain"
+    record.result = "swapped-back" if not back_problem else "failed"
+    record.duration = stopwatch.elapsed
+    record.message = problem + (f"; after swapping back: {back_problem}" if back_problem else "")
+    history.append(root, record)
+    if back_problem:
+        raise SwapError(
+            f"The new slot {new_live} did not go live ({problem}), and after swapping back {back_problem}. "
+            "Check the servers now.",
+            EXIT_UNCERTAIN,
+            outcome,
+        )
+    raise SwapError(
+        f"The new slot {new_live} did not go live: {problem}. Swapped back: {state.live} is live again.",
+        EXIT_SWAPPED_BACK,
+        outcome,
+    )
+
+
+def _reload_all(root: DeployRoot, outcome: SwapOutcome, report: Report) -> str:
+    for link in ("live", "stage"):
+        config = conf.RELOAD.get(link)
+        if not config:
+            continue
+        try:
+            reloader = build_reloader(config, root.path)
+            report(f"reload {link}: {reloader.describe()}")
+            reloader.reload()
+            outcome.reloads.append(f"{link}: {reloader.describe()}")
+        except ReloadError as exc:
+            return f"the {link} reload failed: {exc}"
+    return ""
+
+
+def _verify(
+    slot: str, revision: str | None, options: SwapOptions, outcome: SwapOutcome, report: Report
+) -> str:
+    if not conf.LIVE_URL:
+        outcome.verification = "not verified: DEPLOYKIT_LIVE_URL is not set"
+        report(outcome.verification)
+        return ""
+    report(f"verify: waiting up to {options.timeout:g} s for the live server to report {slot} at {revision}")
+    result: Verification = wait_for_revision(
+        conf.LIVE_URL,
+        revision=revision,
+        slot=slot,
+        timeout=options.timeout,
+        consecutive=conf.VERIFY_CONSECUTIVE,
+        token=conf.REVISION_TOKEN,
+    )
+    outcome.verification = result.describe()
+    report(f"verify: {outcome.verification}")
+    return "" if result.verified else f"the live server {outcome.verification}"

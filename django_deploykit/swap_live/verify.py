@@ -1,0 +1,63 @@
+"""Confirm through the revision endpoint that a server really runs the code it should."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from django_deploykit.redact import redact_url
+from django_deploykit.swap_live.gate import revision_endpoint
+
+
+@dataclass
+class Verification:
+    verified: bool
+    attempts: int
+    last_seen: dict[str, object] = field(default_factory=dict)
+    error: str = ""
+
+    def describe(self) -> str:
+        seen = self.last_seen
+        if self.verified:
+            return f"serving revision {seen.get('revision')} from slot {seen.get('slot')} ({seen.get('sys_prefix')})"
+        if seen:
+            return (
+                f"still reports revision {seen.get('revision')} from slot {seen.get('slot')} "
+                f"after {self.attempts} checks"
+            )
+        return f"the revision endpoint did not answer ({self.error})"
+
+
+def wait_for_revision(
+    url: str,
+    *,
+    revision: str | None,
+    slot: str,
+    timeout: float,
+    consecutive: int = 3,
+    interval: float = 0.2,
+    token: str | None = None,
+) -> Verification:
+    """Poll ``url`` until it reports ``revision`` and ``slot`` ``consecutive`` times in a row."""
+    deadline = time.monotonic() + timeout
+    result = Verification(False, 0)
+    in_a_row = 0
+    while True:
+        result.attempts += 1
+        try:
+            seen = revision_endpoint(url, timeout=min(5.0, max(0.5, timeout)), token=token)
+        except (OSError, ValueError) as exc:
+            result.error = f"{redact_url(url)}: {exc}"
+            in_a_row = 0
+        else:
+            result.last_seen = seen
+            if seen.get("slot") == slot and (revision is None or seen.get("revision") == revision):
+                in_a_row += 1
+                if in_a_row >= consecutive:
+                    result.verified = True
+                    return result
+            else:
+                in_a_row = 0
+        if time.monotonic() >= deadline:
+            return result
+        time.sleep(interval)
