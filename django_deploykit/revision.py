@@ -83,7 +83,7 @@ def capture_running() -> RunningCode:
         revision=read_revision(code_dir) if code_dir else None,
         slot=choice.get("slot"),
         code_dir=str(code_dir) if code_dir else None,
-        sys_prefix=sys.prefix,
+        sys_prefix=os.path.realpath(sys.prefix),
         settings_mode=choice.get("mode"),
         settings_module=choice.get("module"),
         pid=os.getpid(),

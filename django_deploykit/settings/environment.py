@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import builtins
 import io
+import json
 import os
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
@@ -162,6 +163,9 @@ class DeployEnv:
         self, name: builtins.str, default: Any = NOTSET, *, dev_default: Any = NOTSET
     ) -> builtins.list[builtins.str]:
         return self._get(name, default, dev_default, [], parse_list)
+
+    def json(self, name: builtins.str, default: Any = NOTSET, *, dev_default: Any = NOTSET) -> Any:
+        return self._get(name, default, dev_default, None, json.loads)
 
     def database_url(
         self,

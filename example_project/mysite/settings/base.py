@@ -72,5 +72,9 @@ MEDIA_ROOT = SHARED_DIR / "media"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# django-deploykit, configured from the environment or the deploy root's shared .env.
 # The revision endpoint reports these packages' versions, so a swap can be checked end to end.
 DEPLOYKIT_REPORT_PACKAGES = env.list("DEPLOYKIT_REPORT_PACKAGES", default="django,django-deploykit")
+DEPLOYKIT_RELOAD = env.json("DEPLOYKIT_RELOAD", default={})
+DEPLOYKIT_LIVE_URL = env.str("DEPLOYKIT_LIVE_URL", default=None)
+DEPLOYKIT_STAGE_HEALTH_URL = env.str("DEPLOYKIT_STAGE_HEALTH_URL", default=None)
