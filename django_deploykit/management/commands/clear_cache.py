@@ -75,7 +75,8 @@ class Command(BaseCommand):
 
     def handle(
         self,
-        *aliases: str,
+        *args: str,
+        aliases: list[str],
         all_aliases: bool,
         prefix: str | None,
         slot: str | None,
@@ -91,7 +92,7 @@ class Command(BaseCommand):
         if not 1 <= batch <= MAX_BATCH:
             raise CommandError(f"--batch must be a whole number from 1 to {MAX_BATCH}, not {batch}.")
         request = ClearRequest(
-            aliases=aliases,
+            aliases=tuple(aliases),
             all_aliases=all_aliases,
             prefix=prefix,
             slot=slot,
