@@ -15,6 +15,7 @@ from tests.cache_clearing.helpers import run_command
 
 LOCMEM = "django.core.cache.backends.locmem.LocMemCache"
 FILE = "django.core.cache.backends.filebased.FileBasedCache"
+DUMMY = "django.core.cache.backends.dummy.DummyCache"
 DATABASE = "django.core.cache.backends.db.DatabaseCache"
 TABLE = "deploykit_test_cache"
 
@@ -38,7 +39,7 @@ class LocMemTests:
 
 class DummyTests:
     def test_nothing_to_clear(self) -> None:
-        with override_settings(CACHES={"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}):
+        with override_settings(CACHES={"default": {"BACKEND": DUMMY}}):
             out, err, code = run_command()
         assert code == 0, err
         assert "Nothing to clear in alias 'default'" in out
@@ -87,7 +88,8 @@ def fill_database_cache() -> set[str]:
     caches["default"].set("old", 1, version=2)
     caches["sessions"].set("session", 1)
     with connection.cursor() as cursor:
-        for key in ("my_site_green:1:page", "myXsite_blue:1:like-wildcard", "my_site_blue:canary:1:k", ":1:bare"):
+        others = ("my_site_green:1:page", "myXsite_blue:1:like", "my_site_blue:canary:1:k", ":1:bare")
+        for key in others:
             cursor.execute(
                 f"INSERT INTO {TABLE} (cache_key, value, expires) VALUES (%s, %s, %s)",  # noqa: S608
                 [key, "x", "2999-01-01 00:00:00"],
@@ -119,7 +121,8 @@ class DatabaseCacheTests:
         out, err, code = run_command("--dry-run", "--all-versions", "--format", "json")
         assert code == 0, err
         [alias] = json.loads(out)["aliases"]
-        assert (alias["strategy"], alias["keys"], alias["pattern"]) == ("database-rows", 13, "my!_site!_blue:%")
+        assert (alias["strategy"], alias["keys"]) == ("database-rows", 13)
+        assert alias["pattern"] == "my!_site!_blue:%"
         assert stored_keys() == before
 
     def test_refusal_changes_nothing(self) -> None:

@@ -29,6 +29,7 @@ from django_deploykit.cache_clearing.generations import (
 from tests.cache_clearing.helpers import closed_port, run_command, unique_base
 
 PYMEMCACHE = "django.core.cache.backends.memcached.PyMemcacheCache"
+REDIS = "django.core.cache.backends.redis.RedisCache"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -52,7 +53,7 @@ class GenerationFileTests:
         result = with_cache_generations(
             {
                 "default": {"BACKEND": PYMEMCACHE, "KEY_PREFIX": "mysite_blue"},
-                "redis": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "KEY_PREFIX": "mysite_blue"},
+                "redis": {"BACKEND": REDIS, "KEY_PREFIX": "mysite_blue"},
             },
             path,
         )
@@ -77,7 +78,10 @@ class GenerationFileTests:
         path = tmp_path / "g.json"
         path.write_text(json.dumps({"p": 2}))
         result = with_cache_generations(
-            {"a": {"BACKEND": PYMEMCACHE, "KEY_PREFIX": "p"}, "b": {"BACKEND": "x.Custom", "KEY_PREFIX": "p"}},
+            {
+                "a": {"BACKEND": PYMEMCACHE, "KEY_PREFIX": "p"},
+                "b": {"BACKEND": "x.Custom", "KEY_PREFIX": "p"},
+            },
             path,
             aliases=["b"],
         )

@@ -3,77 +3,19 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import redis
 from django.core.cache import caches
 from django.test import override_settings
 
-from tests.cache_clearing.helpers import closed_port, run_command, unique_base
+from tests.cache_clearing.conftest import Store, with_db
+from tests.cache_clearing.helpers import closed_port, run_command
 
 BACKENDS = ["django.core.cache.backends.redis.RedisCache", "django_redis.cache.RedisCache"]
 # A Redis database only the flush tests of clear_cache use, since they empty it.
 FLUSH_DB = 11
-
-
-def with_db(url: str, db: int) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{db}"))
-
-
-@dataclass
-class Store:
-    base: str
-    url: str
-    raw: redis.Redis
-
-    @property
-    def blue(self) -> str:
-        return f"{self.base}_blue"
-
-    @property
-    def green(self) -> str:
-        return f"{self.base}_green"
-
-    def keys(self) -> set[str]:
-        return {key.decode() for key in self.raw.scan_iter(match=f"*{self.base}*", count=1000)}
-
-    def caches(self, backend: str, **default: Any) -> dict[str, dict[str, Any]]:
-        return {
-            "default": {"BACKEND": backend, "LOCATION": self.url, "KEY_PREFIX": self.blue, **default},
-            "sessions": {"BACKEND": backend, "LOCATION": self.url, "KEY_PREFIX": self.base},
-        }
-
-    def fill(self) -> set[str]:
-        """Write every kind of key a shared Redis holds; return the keys that must survive a default clear."""
-        default, sessions = caches["default"], caches["sessions"]
-        for i in range(30):
-            default.set(f"page{i}", i)
-        for i in range(5):
-            default.set(f"old{i}", i, version=2)
-        for i in range(5):
-            sessions.set(f"session{i}", i)
-        for i in range(10):
-            self.raw.set(f"{self.green}:1:page{i}", i)
-        self.raw.set(f"{self.base}_bluex:1:k", 1)  # a longer prefix starting with ours
-        self.raw.set(f"{self.blue}:canary:1:k", 1)  # not a digit version
-        self.raw.set(f"unprefixed-{self.base}", 1)
-        self.raw.set(f"{self.blue}-plain", 1)
-        return {key for key in self.keys() if not key.startswith(f"{self.blue}:1:")}
-
-
-@pytest.fixture
-def store(redis_url: str) -> Iterator[Store]:
-    base = unique_base()
-    client = redis.Redis.from_url(redis_url)
-    yield Store(base, redis_url, client)
-    for key in client.scan_iter(match=f"*{base}*", count=1000):
-        client.delete(key)
-    client.close()
+CACHE_SESSIONS = "django.contrib.sessions.backends.cache"
 
 
 @pytest.mark.redis
@@ -86,7 +28,7 @@ class RedisClearTests:
         assert code == 0, err
         assert f"Deleted 30 keys matching {store.blue}:1:* from alias 'default'" in out
         assert "Left alone: every key outside that namespace in the same Redis database." in out
-        assert store.keys() == survivors
+        assert store.stored() == survivors
         assert len([k for k in survivors if k.startswith(f"{store.blue}:2:")]) == 5
         assert len([k for k in survivors if k.startswith(f"{store.base}:1:session")]) == 5
         assert len([k for k in survivors if k.startswith(f"{store.green}:1:")]) == 10
@@ -97,26 +39,26 @@ class RedisClearTests:
             out, err, code = run_command("--all-versions")
         assert code == 0, err
         assert f"Deleted 35 keys matching {store.blue}:<any version>:*" in out
-        assert store.keys() == {k for k in survivors if not k.startswith(f"{store.blue}:2:")}
-        assert f"{store.blue}:canary:1:k" in store.keys()
+        assert store.stored() == {k for k in survivors if not k.startswith(f"{store.blue}:2:")}
+        assert f"{store.blue}:canary:1:k" in store.stored()
 
     def test_dry_run_counts_and_deletes_nothing(self, store: Store, backend: str) -> None:
         with override_settings(CACHES=store.caches(backend)):
             store.fill()
-            before = store.keys()
+            before = store.stored()
             out, err, code = run_command("--dry-run", "--all-versions", "--batch", "3")
         assert code == 0, err
         assert f"Would delete 35 keys matching {store.blue}:<any version>:*" in out
-        assert store.keys() == before
+        assert store.stored() == before
 
     def test_other_slot(self, store: Store, backend: str) -> None:
         with override_settings(CACHES=store.caches(backend)):
             store.fill()
-            before = store.keys()
+            before = store.stored()
             out, err, code = run_command("--slot", "green")
         assert code == 0, err
         assert f"Deleted 10 keys matching {store.green}:1:*" in out
-        assert store.keys() == {k for k in before if not k.startswith(f"{store.green}:")}
+        assert store.stored() == {k for k in before if not k.startswith(f"{store.green}:")}
 
     def test_json_report(self, store: Store, backend: str) -> None:
         with override_settings(CACHES=store.caches(backend)):
@@ -147,82 +89,83 @@ class RedisClearTests:
     def test_prefix_with_glob_characters_is_refused(self, store: Store, backend: str) -> None:
         with override_settings(CACHES=store.caches(backend)):
             store.fill()
-            before = store.keys()
+            before = store.stored()
             _, err, code = run_command("--prefix", f"{store.base}*")
         assert code == 1
         assert "contains the glob character(s) *" in err
         assert "Nothing was cleared." in err
-        assert store.keys() == before
+        assert store.stored() == before
 
     def test_prefix_with_colon_is_refused(self, store: Store, backend: str) -> None:
         with override_settings(CACHES=store.caches(backend)):
             store.fill()
-            before = store.keys()
+            before = store.stored()
             _, err, code = run_command("--prefix", f"{store.blue}:canary")
         assert code == 1
         assert "contains ':', Django's key separator" in err
-        assert store.keys() == before
+        assert store.stored() == before
 
     def test_prefix_of_another_slots_prefix_is_refused(self, store: Store, backend: str) -> None:
         with override_settings(CACHES=store.caches(backend)):
             store.fill()
-            before = store.keys()
+            before = store.stored()
             _, err, code = run_command("--prefix", store.base)
         assert code == 1
         assert f"is the beginning of another slot's prefix ({store.blue}, {store.green})" in err
-        assert store.keys() == before
+        assert store.stored() == before
 
     def test_empty_prefix_is_refused(self, store: Store, backend: str) -> None:
         with override_settings(CACHES=store.caches(backend, KEY_PREFIX="")):
             caches["default"].set(f"k-{store.base}", 1)
-            before = store.keys()
+            before = store.stored()
             _, err, code = run_command()
         assert code == 1
         assert "its KEY_PREFIX is empty" in err
-        assert store.keys() == before == {f":1:k-{store.base}"}
+        assert store.stored() == before == {f":1:k-{store.base}"}
 
     def test_custom_key_function_is_refused(self, store: Store, backend: str) -> None:
-        with override_settings(CACHES=store.caches(backend, KEY_FUNCTION="tests.cache_clearing.keys.reversed_key")):
+        key_function = "tests.cache_clearing.keys.reversed_key"
+        with override_settings(CACHES=store.caches(backend, KEY_FUNCTION=key_function)):
             store.fill()
-            before = store.keys()
+            before = store.stored()
             _, err, code = run_command()
         assert code == 1
         assert "custom KEY_FUNCTION tests.cache_clearing.keys.reversed_key" in err
-        assert store.keys() == before
+        assert store.stored() == before
 
     def test_sessions_in_the_alias_need_yes(self, store: Store, backend: str) -> None:
-        sessions = {"SESSION_ENGINE": "django.contrib.sessions.backends.cache", "SESSION_CACHE_ALIAS": "default"}
+        sessions = {"SESSION_ENGINE": CACHE_SESSIONS, "SESSION_CACHE_ALIAS": "default"}
         with override_settings(CACHES=store.caches(backend), **sessions):
             store.fill()
-            before = store.keys()
+            before = store.stored()
             _, err, code = run_command()
             assert code == 1
             assert "everyone will be logged out" in err
             assert "Pass --yes" in err
-            assert store.keys() == before
+            assert store.stored() == before
             out, err, code = run_command("--yes")
         assert code == 0, err
         assert "everyone will be logged out" in err
         assert "Deleted 30 keys" in out
 
     def test_sessions_on_another_alias_need_no_yes(self, store: Store, backend: str) -> None:
-        sessions = {"SESSION_ENGINE": "django.contrib.sessions.backends.cache", "SESSION_CACHE_ALIAS": "sessions"}
+        sessions = {"SESSION_ENGINE": CACHE_SESSIONS, "SESSION_CACHE_ALIAS": "sessions"}
         with override_settings(CACHES=store.caches(backend), **sessions):
             store.fill()
-            out, err, code = run_command()
+            _, err, code = run_command()
         assert code == 0, err
         assert "logged out" not in err
-        assert len([k for k in store.keys() if k.startswith(f"{store.base}:1:session")]) == 5
+        assert len([k for k in store.stored() if k.startswith(f"{store.base}:1:session")]) == 5
 
     def test_flush_needs_confirmation(self, store: Store, backend: str) -> None:
         with override_settings(CACHES=store.caches(backend)):
             store.fill()
-            before = store.keys()
+            before = store.stored()
             _, err, code = run_command("--flush")
         assert code == 1
         assert "--flush empties the whole store of 'default'" in err
         assert "Pass --yes to confirm" in err
-        assert store.keys() == before
+        assert store.stored() == before
 
     def test_flush_with_yes_empties_the_database(self, store: Store, backend: str) -> None:
         url = with_db(store.url, FLUSH_DB)
@@ -256,7 +199,8 @@ class RedisClearTests:
     def test_unreachable_server_names_host_and_port_but_no_password(self, store: Store, backend: str) -> None:
         port = closed_port()
         url = f"redis://:s3cretpassw0rd@127.0.0.1:{port}/1"
-        with override_settings(CACHES={"default": {"BACKEND": backend, "LOCATION": url, "KEY_PREFIX": store.blue}}):
+        config = {"BACKEND": backend, "LOCATION": url, "KEY_PREFIX": store.blue}
+        with override_settings(CACHES={"default": config}):
             _, err, code = run_command()
         assert code == 1
         assert f"Redis at 127.0.0.1:{port} (database 1) failed" in err
@@ -266,19 +210,19 @@ class RedisClearTests:
     def test_unknown_alias(self, store: Store, backend: str) -> None:
         with override_settings(CACHES=store.caches(backend)):
             store.fill()
-            before = store.keys()
+            before = store.stored()
             _, err, code = run_command("default", "nope")
         assert code == 1
         assert "Unknown cache alias(es): 'nope'. The CACHES setting defines 'default', 'sessions'" in err
-        assert store.keys() == before
+        assert store.stored() == before
 
     def test_one_refused_alias_means_nothing_is_cleared(self, store: Store, backend: str) -> None:
         settings = store.caches(backend)
         settings["local"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
         with override_settings(CACHES=settings):
             store.fill()
-            before = store.keys()
+            before = store.stored()
             _, err, code = run_command("--all-aliases")
         assert code == 1
         assert "Alias 'local' is a LocMemCache" in err
-        assert store.keys() == before
+        assert store.stored() == before
