@@ -81,6 +81,11 @@ class PlanRefused(Exception):
 
 
 def build_plans(request: ClearRequest, setup: CacheSetup) -> list[AliasPlan]:
+    if request.flush and (request.prefix is not None or request.slot is not None):
+        raise PlanRefused(
+            "--flush empties the whole store whatever the prefix, so --prefix and --slot cannot be combined "
+            "with it. Drop one or the other. Nothing was cleared."
+        )
     aliases = _chosen_aliases(request, setup)
     if request.slot is not None and request.slot not in setup.slot_names:
         raise PlanRefused(

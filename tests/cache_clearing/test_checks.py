@@ -92,6 +92,12 @@ class SessionPrefixTests:
 
 class KeyFunctionTests:
     def test_custom_key_function_warns(self) -> None:
-        caches = {"default": {"BACKEND": REDIS, "LOCATION": LOCATION, "KEY_FUNCTION": "tests.cache_clearing.keys.reversed_key"}}
+        caches = {
+            "default": {
+                "BACKEND": REDIS,
+                "LOCATION": LOCATION,
+                "KEY_FUNCTION": "tests.cache_clearing.keys.reversed_key",
+            }
+        }
         [message] = messages("django_deploykit.W020", CACHES=caches)
         assert "can only empty the whole store (--flush)" in message

@@ -43,6 +43,7 @@ class OptionTests:
             (["default", "--all-aliases"], "Name aliases or pass --all-aliases, not both."),
             (["sessions", "--slot", "green"], "does not end with a slot name, so both slots share it"),
             (["--prefix", "a]b"], "glob character(s) ]"),
+            (["--flush", "--yes", "--slot", "green"], "--prefix and --slot cannot be combined with it"),
         ],
     )
     def test_wrong_values_change_nothing(self, store: Store, arguments: list[str], message: str) -> None:
