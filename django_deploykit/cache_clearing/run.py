@@ -56,7 +56,7 @@ class AliasResult:
             "strategy": str(self.strategy),
             "dry_run": self.dry_run,
             "prefix": self.prefix,
-            "versions": "all" if self.version is None and self.prefix is not None else self.version,
+            "versions": self._versions(),
             "pattern": self.pattern,
             "keys": self.keys,
             "seconds": round(self.seconds, 3),
@@ -68,6 +68,11 @@ class AliasResult:
             "sessions_at_risk": self.sessions_at_risk,
             "left_alone": self.left_alone,
         }
+
+    def _versions(self) -> int | str | None:
+        if self.strategy not in (Strategy.REDIS_SCAN, Strategy.DATABASE_ROWS):
+            return None
+        return "all" if self.version is None else self.version
 
 
 def preflight(plans: Sequence[AliasPlan]) -> None:

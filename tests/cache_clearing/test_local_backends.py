@@ -11,6 +11,8 @@ from django.core.management import call_command
 from django.db import connection
 from django.test import override_settings
 
+from django_deploykit.cache_clearing.plan import ClearRequest, build_plans, setup_from_settings
+from django_deploykit.cache_clearing.run import ClearFailed, clear_all, preflight
 from tests.cache_clearing.helpers import run_command
 
 LOCMEM = "django.core.cache.backends.locmem.LocMemCache"
@@ -140,3 +142,30 @@ class DatabaseCacheTests:
         assert code == 0, err
         assert f"{count} keys of every prefix" in out
         assert stored_keys() == set()
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("database_cache")
+class FailurePartwayTests:
+    def test_a_table_lost_between_batches_reports_that_keys_were_deleted(self) -> None:
+        fill_database_cache()
+        request = ClearRequest()
+        plans = build_plans(request, setup_from_settings())
+
+        def drop_table(alias: str, done: int) -> None:
+            with connection.cursor() as cursor:
+                cursor.execute(f"DROP TABLE {TABLE}")
+
+        preflight(plans)
+        with pytest.raises(ClearFailed) as excinfo:
+            clear_all(plans, batch=5, dry_run=False, progress=drop_table)
+        assert excinfo.value.changed
+        assert "Some of its keys may have been deleted already" in str(excinfo.value)
+
+    def test_a_missing_table_is_found_before_anything_is_deleted(self) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE {TABLE}")
+        _, err, code = run_command()
+        assert code == 1
+        assert "could not be read" in err
+        assert "Nothing was cleared." in err
