@@ -136,7 +136,6 @@ def _plan_alias(alias: str, request: ClearRequest, setup: CacheSetup, known_pref
             "(this command included) can clear it. Restart the servers to empty it."
         )
     if kind is BackendKind.DUMMY:
-        plan.left_alone.append("nothing: a DummyCache stores nothing")
         return plan
     plan.sessions_at_risk = _sessions_at_risk(alias, config, request, setup)
     if request.flush:
@@ -198,6 +197,14 @@ def _namespace(
             )
         prefix = for_slot
     siblings = ns.slot_prefixes([*known_prefixes, prefix], setup.slot_names)
+    if (
+        request.prefix is None
+        and alias == setup.session_alias
+        and setup.session_engine in CACHE_SESSION_ENGINES
+    ):
+        # The sessions alias keeps the slots' shared base prefix on purpose; naming it is a
+        # deliberate choice, confirmed by --yes because everyone is logged out.
+        siblings = set()
     problems = ns.namespace_problems(
         prefix, key_function=config.get("KEY_FUNCTION"), other_slot_prefixes=siblings
     )

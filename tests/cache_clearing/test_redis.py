@@ -148,6 +148,19 @@ class RedisClearTests:
         assert "everyone will be logged out" in err
         assert "Deleted 30 keys" in out
 
+    def test_the_sessions_alias_itself_can_be_cleared_with_yes(self, store: Store, backend: str) -> None:
+        sessions = {"SESSION_ENGINE": CACHE_SESSIONS, "SESSION_CACHE_ALIAS": "sessions"}
+        with override_settings(CACHES=store.caches(backend), **sessions):
+            store.fill()
+            before = store.stored()
+            _, err, code = run_command("sessions")
+            assert (code, store.stored()) == (1, before)
+            assert "everyone will be logged out" in err
+            out, err, code = run_command("sessions", "--yes")
+        assert code == 0, err
+        assert f"Deleted 5 keys matching {store.base}:1:* from alias 'sessions'" in out
+        assert store.stored() == {k for k in before if not k.startswith(f"{store.base}:1:")}
+
     def test_sessions_on_another_alias_need_no_yes(self, store: Store, backend: str) -> None:
         sessions = {"SESSION_ENGINE": CACHE_SESSIONS, "SESSION_CACHE_ALIAS": "sessions"}
         with override_settings(CACHES=store.caches(backend), **sessions):
