@@ -161,6 +161,18 @@ class RedisClearTests:
         assert f"Deleted 5 keys matching {store.base}:1:* from alias 'sessions'" in out
         assert store.stored() == {k for k in before if not k.startswith(f"{store.base}:1:")}
 
+    def test_sessions_warning_in_json(self, store: Store, backend: str) -> None:
+        sessions = {"SESSION_ENGINE": CACHE_SESSIONS, "SESSION_CACHE_ALIAS": "default"}
+        with override_settings(CACHES=store.caches(backend), **sessions):
+            store.fill()
+            out, err, code = run_command("--yes", "--format", "json")
+        assert code == 0, err
+        report = json.loads(out)
+        [warning] = report["warnings"]
+        assert "clearing alias 'default' deletes them: everyone will be logged out." in warning
+        assert report["aliases"][0]["sessions_at_risk"] is True
+        assert err == ""
+
     def test_sessions_on_another_alias_need_no_yes(self, store: Store, backend: str) -> None:
         sessions = {"SESSION_ENGINE": CACHE_SESSIONS, "SESSION_CACHE_ALIAS": "sessions"}
         with override_settings(CACHES=store.caches(backend), **sessions):
