@@ -14,8 +14,8 @@ import sh
 from django.core.cache import caches
 from django.test import override_settings
 
-from tests.cache_clearing.conftest import Store, with_db
 from tests.cache_clearing.helpers import run_command
+from tests.cache_clearing.redis_store import Store, with_db
 
 DJANGO_REDIS = "django_redis.cache.RedisCache"
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -9,8 +9,8 @@ import redis
 from django.core.cache import caches
 from django.test import override_settings
 
-from tests.cache_clearing.conftest import Store, with_db
 from tests.cache_clearing.helpers import closed_port, run_command
+from tests.cache_clearing.redis_store import Store, with_db
 
 BACKENDS = ["django.core.cache.backends.redis.RedisCache", "django_redis.cache.RedisCache"]
 # A Redis database only the flush tests of clear_cache use, since they empty it.
