@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
 from django_deploykit import slots
+from django_deploykit.cache_clearing import checks as cache_checks
 from django_deploykit.conf import conf
 
 
@@ -24,6 +25,7 @@ def register_all() -> None:
     register(Tags.security, deploy=True)(check_dispatcher_used)
     register()(check_slot_names)
     register()(check_deploy_root)
+    cache_checks.register_checks()
 
 
 def _mode() -> str | None:

@@ -38,6 +38,11 @@ def redis_url() -> str:
 
 
 @pytest.fixture
+def memcached_url() -> str:
+    return _require(SERVICES["memcached"])
+
+
+@pytest.fixture
 def example_project(tmp_path: Path) -> Iterator[Path]:
     """A private copy of example_project, so tests may write .env files and databases in it."""
     target = tmp_path / "example_project"

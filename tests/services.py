@@ -1,7 +1,8 @@
 """The real servers the suite talks to, and whether they answer.
 
 Addresses come from environment variables so the suite can run against other servers:
-DEPLOYKIT_TEST_POSTGRES_URL, DEPLOYKIT_TEST_MYSQL_URL and DEPLOYKIT_TEST_REDIS_URL.
+DEPLOYKIT_TEST_POSTGRES_URL, DEPLOYKIT_TEST_MYSQL_URL, DEPLOYKIT_TEST_REDIS_URL and
+DEPLOYKIT_TEST_MEMCACHED_URL.
 """
 
 from __future__ import annotations
@@ -48,4 +49,5 @@ SERVICES = {
     ),
     "mariadb": Service("mariadb", "DEPLOYKIT_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/test"),
     "redis": Service("redis", "DEPLOYKIT_TEST_REDIS_URL", "redis://127.0.0.1:6379/1"),
+    "memcached": Service("memcached", "DEPLOYKIT_TEST_MEMCACHED_URL", "memcached://127.0.0.1:11211"),
 }
