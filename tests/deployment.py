@@ -1,0 +1,227 @@
+"""Real deploy roots for tests: a git repository of example_project, two slots, real virtualenvs."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import sysconfig
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django_deploykit import deploykit_init, revision
+from django_deploykit.slots import DeployRoot
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+STRONG_KEY = "deploy-tests-" + "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ"
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "tests",
+    "GIT_AUTHOR_EMAIL": "tests@example.invalid",
+    "GIT_COMMITTER_NAME": "tests",
+    "GIT_COMMITTER_EMAIL": "tests@example.invalid",
+}
+# What a service manager gives a server: no PRODUCTION, no DJANGO_SETTINGS_MODULE, no virtualenv.
+BARE_ENVIRONMENT = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(repo), *args],
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **GIT_ENV},
+    ).stdout.strip()
+
+
+def make_source_repo(base: Path) -> Path:
+    """A git repository holding a copy of example_project, committed as v1."""
+    repo = base / "source"
+    shutil.copytree(
+        REPO_ROOT / "example_project",
+        repo / "example_project",
+        ignore=shutil.ignore_patterns("__pycache__", "*.sqlite3", ".env", "static", "media"),
+    )
+    git(repo.parent, "init", "--quiet", "--initial-branch=main", str(repo))
+    git(repo, "add", "-A")
+    git(repo, "commit", "--quiet", "-m", "v1")
+    git(repo, "tag", "v1")
+    return repo
+
+
+def commit_change(repo: Path, path: str, old: str, new: str, message: str) -> str:
+    target = repo / path
+    target.write_text(target.read_text().replace(old, new))
+    git(repo, "commit", "--quiet", "-am", message)
+    return git(repo, "rev-parse", "HEAD")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Site:
+    root: DeployRoot
+    source: Path
+    ports: dict[str, int] = field(default_factory=dict)
+    servers: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def slot_dir(self, slot: str) -> Path:
+        return self.root.path / slot
+
+    def manage(
+        self, link_or_slot: str, *args: str, env: dict[str, str] | None = None, check: bool = True
+    ) -> Any:
+        base = self.root.path / link_or_slot
+        completed = subprocess.run(
+            [str(base / ".venv" / "bin" / "python"), "manage.py", *args],
+            cwd=base / "example_project",
+            env={**BARE_ENVIRONMENT, **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        if check and completed.returncode != 0:
+            raise AssertionError(
+                f"manage.py {args} exited {completed.returncode}:\n{completed.stdout}\n{completed.stderr}"
+            )
+        return completed
+
+    def write_env(self, **extra: str) -> None:
+        values = {
+            "PRODUCTION": "",
+            "SECRET_KEY": STRONG_KEY,
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "DATABASE_URL": f"sqlite:///{self.root.shared_dir / 'db.sqlite3'}",
+            "SECURE_COOKIES": "false",
+            **extra,
+        }
+        (self.root.shared_dir / ".env").write_text(
+            "".join(f"{key}={value}\n" for key, value in values.items())
+        )
+
+    def update_slot(self, slot: str, ref: str = "main") -> str:
+        """Fast-forward a slot to the source's ref and write its REVISION (what deploy_pull will do)."""
+        git(self.slot_dir(slot), "pull", "--quiet", "--ff-only", "origin", ref)
+        return revision.write_revision(self.slot_dir(slot))
+
+    def pip_install(self, slot: str, *requirements: str) -> None:
+        subprocess.run(
+            [
+                str(self.slot_dir(slot) / ".venv" / "bin" / "python"),
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                *requirements,
+            ],
+            check=True,
+            capture_output=True,
+        )
+
+    def start_server(self, link: str) -> None:
+        """Serve ``link`` with gunicorn the way the reload adapter expects: through the link."""
+        port = self.ports.setdefault(link, free_port())
+        run_dir = self.root.path / "run"
+        run_dir.mkdir(exist_ok=True)
+        base = self.root.path / link
+        self.servers[link] = subprocess.Popen(
+            [
+                str(base / ".venv" / "bin" / "python"),
+                "-m",
+                "gunicorn",
+                "--chdir",
+                str(base / "example_project"),
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "2",
+                "--pid",
+                str(run_dir / f"{link}.pid"),
+                "--graceful-timeout",
+                "5",
+                "mysite.wsgi",
+            ],
+            env=BARE_ENVIRONMENT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.wait_for(link)
+
+    def url(self, link: str, path: str = "/-/deploykit/revision/") -> str:
+        return f"http://127.0.0.1:{self.ports[link]}{path}"
+
+    def wait_for(self, link: str, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                self.revision(link)
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise AssertionError(f"the {link} server did not answer within {timeout} s")
+
+    def revision(self, link: str) -> dict[str, Any]:
+        with urllib.request.urlopen(self.url(link), timeout=5) as response:  # noqa: S310 (a local http URL)
+            data: dict[str, Any] = json.loads(response.read())
+        return data
+
+    def stop_servers(self) -> None:
+        run_dir = self.root.path / "run"
+        pids = set()
+        for pidfile in run_dir.glob("*.pid*") if run_dir.exists() else []:
+            with contextlib.suppress(ValueError):
+                pids.add(int(pidfile.read_text().strip()))
+        pids.update(process.pid for process in self.servers.values())
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+        for process in self.servers.values():
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def share_test_packages(venv: Path) -> None:
+    """Let a slot's virtualenv import what this test environment has installed (Django, gunicorn, ...).
+
+    A .pth file adds the paths after the virtualenv's own site-packages, so a package installed
+    into the slot still wins: that is how the two slots hold different versions of one dependency.
+    """
+    site_packages = next((venv / "lib").glob("python*/site-packages"))
+    paths = sorted({sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]})
+    # addsitedir() also runs those folders' own .pth files (an editable install's finder).
+    lines = [f"import site; site.addsitedir({path!r})" for path in paths]
+    (site_packages / "zz_test_environment.pth").write_text("\n".join(lines) + "\n")
+
+
+def build_site(base: Path, *, venvs: bool = True) -> Site:
+    """A deploy root of example_project at v1 in both slots, with virtualenvs that see this interpreter's packages."""
+    source = make_source_repo(base)
+    root = deploykit_init.create_deploy_root(
+        deploykit_init.InitOptions(
+            root=base / "site",
+            source=str(source),
+            python=sys.executable,
+            create_venvs=venvs,
+        )
+    )
+    if venvs:
+        for slot in root.slot_names:
+            share_test_packages(root.path / slot / ".venv")
+    site = Site(root=root, source=source)
+    site.write_env()
+    return site

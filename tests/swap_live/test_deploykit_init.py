@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from django_deploykit import history
+from django_deploykit.swap_live import links
+from tests.deployment import make_source_repo
+
+
+def init(*args: str) -> str:
+    out = StringIO()
+    call_command("deploykit_init", *args, stdout=out, stderr=StringIO())
+    return out.getvalue()
+
+
+class DeploykitInitTests:
+    def test_creates_the_layout(self, tmp_path: Path) -> None:
+        source = make_source_repo(tmp_path)
+        root = tmp_path / "site"
+        output = init(str(root), "--source", str(source), "--slots", "dog", "cat", "--no-venv")
+        assert f"Created the deploy root {root.absolute()}" in output
+        assert json.loads((root / ".deploykit-root").read_text()) == {"slots": ["dog", "cat"]}
+        assert (os.readlink(root / "live"), os.readlink(root / "stage")) == ("dog", "cat")
+        head = subprocess.run(
+            ["git", "-C", str(source), "rev-parse", "HEAD"], capture_output=True, text=True
+        ).stdout
+        for slot in ("dog", "cat"):
+            assert (root / slot / "REVISION").read_text().strip() == head.strip()
+            assert (root / slot / "example_project" / "manage.py").is_file()
+            # REVISION and the virtualenv do not make the checkout dirty.
+            status = subprocess.run(
+                ["git", "-C", str(root / slot), "status", "--porcelain"], capture_output=True, text=True
+            )
+            assert status.stdout == ""
+        assert (root / "shared" / "media").is_dir()
+        assert "PRODUCTION=" in (root / "shared" / ".env").read_text()
+        assert oct((root / "shared" / ".env").stat().st_mode & 0o777) == "0o600"
+        assert [r.kind for r in history.read(links.DeployRoot(root.absolute(), ("dog", "cat")))] == ["init"]
+
+    def test_creates_virtualenvs(self, tmp_path: Path) -> None:
+        source = make_source_repo(tmp_path)
+        root = tmp_path / "site"
+        init(str(root), "--source", str(source))
+        for slot in ("blue", "green"):
+            python = root / slot / ".venv" / "bin" / "python"
+            prefix = subprocess.run(
+                [str(python), "-c", "import sys; print(sys.prefix)"], capture_output=True, text=True
+            )
+            assert prefix.stdout.strip() == str(root.absolute() / slot / ".venv")
+
+    def test_refuses_a_non_empty_root_and_changes_nothing(self, tmp_path: Path) -> None:
+        source = make_source_repo(tmp_path)
+        root = tmp_path / "site"
+        root.mkdir()
+        (root / "keep.txt").write_text("mine")
+        with pytest.raises(CommandError, match="is not empty; deploykit_init never overwrites anything"):
+            init(str(root), "--source", str(source), "--no-venv")
+        assert [p.name for p in root.iterdir()] == ["keep.txt"]
+
+    def test_refuses_a_file(self, tmp_path: Path) -> None:
+        (tmp_path / "site").write_text("")
+        with pytest.raises(CommandError, match="exists and is not a folder"):
+            init(str(tmp_path / "site"), "--source", str(tmp_path), "--no-venv")
+
+    def test_bad_source_leaves_nothing(self, tmp_path: Path) -> None:
+        root = tmp_path / "site"
+        with pytest.raises(CommandError, match="git could not clone"):
+            init(str(root), "--source", str(tmp_path / "no-such-repo"), "--no-venv")
+        assert not root.exists()
+
+    def test_bad_slot_names(self, tmp_path: Path) -> None:
+        with pytest.raises(CommandError, match="The two slot names must differ"):
+            init(str(tmp_path / "site"), "--source", str(tmp_path), "--slots", "a", "a", "--no-venv")
+        assert not (tmp_path / "site").exists()
+
+    def test_missing_requirements_file_leaves_nothing(self, tmp_path: Path) -> None:
+        source = make_source_repo(tmp_path)
+        root = tmp_path / "site"
+        with pytest.raises(CommandError, match="requirements.txt is not in the checkout"):
+            init(str(root), "--source", str(source), "--requirements", "requirements.txt")
+        assert not root.exists()
+
+    def test_source_defaults_to_the_checkout_of_the_project(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # The test settings have no BASE_DIR, so the project folder is the working directory.
+        monkeypatch.chdir(tmp_path)
+        with pytest.raises(CommandError, match="is not inside a git checkout; pass --source"):
+            init(str(tmp_path / "site"), "--no-venv")
+        assert not (tmp_path / "site").exists()
