@@ -223,7 +223,7 @@ def _exchange_reload_verify(
     if options.reload:
         problem = _reload_all(root, outcome, report)
         if not problem:
-            problem = _verify(new_live, outcome.revisions.get(new_live), options, outcome, report)
+            problem = _verify(root, new_live, outcome.revisions.get(new_live), options, outcome, report)
     else:
         outcome.verification = "not reloaded (--no-reload), so not verified"
     if not problem:
@@ -237,7 +237,7 @@ def _exchange_reload_verify(
     outcome.after = {"live": state.live, "stage": state.stage}
     back_problem = _reload_all(root, outcome, report) if options.reload else ""
     if not back_problem and options.reload and conf.LIVE_URL:
-        back_problem = _verify(state.live, outcome.revisions.get(state.live), options, outcome, report)
+        back_problem = _verify(root, state.live, outcome.revisions.get(state.live), options, outcome, report)
     outcome.result = "swapped-back" if not back_problem else "uncertain"
     record.result = "swapped-back" if not back_problem else "failed"
     record.duration = stopwatch.elapsed
@@ -273,7 +273,12 @@ def _reload_all(root: DeployRoot, outcome: SwapOutcome, report: Report) -> str:
 
 
 def _verify(
-    slot: str, revision: str | None, options: SwapOptions, outcome: SwapOutcome, report: Report
+    root: DeployRoot,
+    slot: str,
+    revision: str | None,
+    options: SwapOptions,
+    outcome: SwapOutcome,
+    report: Report,
 ) -> str:
     if not conf.LIVE_URL:
         outcome.verification = "not verified: DEPLOYKIT_LIVE_URL is not set"
@@ -284,6 +289,7 @@ def _verify(
         conf.LIVE_URL,
         revision=revision,
         slot=slot,
+        slot_dir=str((root.path / slot).resolve()),
         timeout=options.timeout,
         consecutive=conf.VERIFY_CONSECUTIVE,
         token=conf.REVISION_TOKEN,

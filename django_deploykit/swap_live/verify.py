@@ -22,8 +22,8 @@ class Verification:
             return f"serving revision {seen.get('revision')} from slot {seen.get('slot')} ({seen.get('sys_prefix')})"
         if seen:
             return (
-                f"still reports revision {seen.get('revision')} from slot {seen.get('slot')} "
-                f"after {self.attempts} checks"
+                f"still reports revision {seen.get('revision')} from slot {seen.get('slot')} with the virtualenv "
+                f"{seen.get('sys_prefix')} after {self.attempts} checks"
             )
         return f"the revision endpoint did not answer ({self.error})"
 
@@ -34,11 +34,16 @@ def wait_for_revision(
     revision: str | None,
     slot: str,
     timeout: float,
+    slot_dir: str | None = None,
     consecutive: int = 3,
     interval: float = 0.2,
     token: str | None = None,
 ) -> Verification:
-    """Poll ``url`` until it reports ``revision`` and ``slot`` ``consecutive`` times in a row."""
+    """Poll ``url`` until it reports ``revision`` and ``slot`` ``consecutive`` times in a row.
+
+    With ``slot_dir``, the reported virtualenv must lie inside it too: new code running on
+    the old slot's virtualenv is the classic trap of a reload that keeps the master process.
+    """
     deadline = time.monotonic() + timeout
     result = Verification(False, 0)
     in_a_row = 0
@@ -51,7 +56,15 @@ def wait_for_revision(
             in_a_row = 0
         else:
             result.last_seen = seen
-            if seen.get("slot") == slot and (revision is None or seen.get("revision") == revision):
+            prefix = str(seen.get("sys_prefix") or "")
+            right_venv = (
+                slot_dir is None or prefix == slot_dir or prefix.startswith(slot_dir.rstrip("/") + "/")
+            )
+            if (
+                seen.get("slot") == slot
+                and (revision is None or seen.get("revision") == revision)
+                and right_venv
+            ):
                 in_a_row += 1
                 if in_a_row >= consecutive:
                     result.verified = True

@@ -1,0 +1,173 @@
+from __future__ import annotations
+
+import json
+import os
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.test import override_settings
+
+from django_deploykit import history
+from django_deploykit.slots import DeployRoot
+from django_deploykit.swap_live import checks, links
+from tests.swap_live.test_lock_and_history import start_holder
+
+
+def swap_live(root: DeployRoot, *args: str) -> str:
+    out = StringIO()
+    with override_settings(DEPLOYKIT_ROOT=str(root.path), DEPLOYKIT_PROJECT_SUBDIR="example_project"):
+        call_command("swap_live", *args, stdout=out, stderr=StringIO())
+    return out.getvalue()
+
+
+def entries(root: DeployRoot) -> list[tuple[str, str]]:
+    # The lock file itself stays after the lock is released; it carries no state.
+    return sorted(
+        (p.name, os.readlink(p) if p.is_symlink() else "")
+        for p in root.path.iterdir()
+        if p.name != ".deploy.lock"
+    )
+
+
+def targets(root: DeployRoot) -> tuple[str, str]:
+    return os.readlink(root.live_link), os.readlink(root.stage_link)
+
+
+class StatusTests:
+    def test_status_json(self, fake_root: DeployRoot) -> None:
+        data = json.loads(swap_live(fake_root, "--status", "--format", "json"))
+        assert (data["live"], data["stage"], data["links_ok"]) == ("blue", "green", True)
+        assert data["slots"] == {"blue": {"revision": "rev-blue"}, "green": {"revision": "rev-green"}}
+        assert data["lock_holder"] is None
+        assert data["interrupted_swap"] is False
+
+    def test_status_text_shows_a_broken_pair(self, fake_root: DeployRoot) -> None:
+        fake_root.stage_link.unlink()
+        output = swap_live(fake_root, "--status")
+        assert "links_ok: False" in output
+        assert "The stage link is missing" in output
+
+
+class BadInputTests:
+    @pytest.mark.parametrize(
+        ("breakage", "message"),
+        [
+            ("missing", "The stage link is missing"),
+            ("outside", "outside the deploy root"),
+            ("same", "Both live and stage point at blue"),
+            ("not-checkout", "which is not a git checkout"),
+        ],
+    )
+    def test_broken_links_change_nothing(
+        self, fake_root: DeployRoot, tmp_path: Path, breakage: str, message: str
+    ) -> None:
+        if breakage == "missing":
+            fake_root.stage_link.unlink()
+        elif breakage == "outside":
+            (tmp_path / "elsewhere" / ".git").mkdir(parents=True)
+            fake_root.stage_link.unlink()
+            fake_root.stage_link.symlink_to(tmp_path / "elsewhere")
+        elif breakage == "same":
+            fake_root.stage_link.unlink()
+            fake_root.stage_link.symlink_to("blue")
+        else:
+            (fake_root.path / "green" / ".git").rmdir()
+        before = entries(fake_root)
+        with pytest.raises(CommandError, match=message) as excinfo:
+            swap_live(fake_root)
+        assert excinfo.value.returncode == 1
+        assert entries(fake_root) == before
+        assert list(history.read(fake_root)) == []
+
+    def test_a_second_swap_while_one_runs(self, fake_root: DeployRoot, tmp_path: Path) -> None:
+        holder = start_holder(fake_root, tmp_path)
+        try:
+            with pytest.raises(CommandError, match=f"Another deploy holds the lock .* pid {holder.pid}"):
+                swap_live(fake_root)
+        finally:
+            holder.kill()
+            holder.wait()
+        assert targets(fake_root) == ("blue", "green")
+
+    def test_bad_timeout(self, fake_root: DeployRoot) -> None:
+        with pytest.raises(CommandError, match="--timeout must be a positive number"):
+            swap_live(fake_root, "--timeout", "0")
+
+    def test_no_deploy_root(self, tmp_path: Path) -> None:
+        with (
+            override_settings(DEPLOYKIT_ROOT=str(tmp_path / "absent")),
+            pytest.raises(CommandError, match="not a directory"),
+        ):
+            call_command("swap_live", stdout=StringIO())
+
+    def test_stage_that_fails_the_gate_is_not_swapped(self, fake_root: DeployRoot) -> None:
+        # The fake slots have no virtualenv: every gate check fails to run.
+        with pytest.raises(CommandError, match="did not pass the gate; nothing was swapped") as excinfo:
+            swap_live(fake_root)
+        assert "check --deploy" in str(excinfo.value)
+        assert targets(fake_root) == ("blue", "green")
+
+    def test_rollback_without_history(self, fake_root: DeployRoot) -> None:
+        with pytest.raises(CommandError, match="no earlier swap in the deploy history"):
+            swap_live(fake_root, "--rollback")
+        assert targets(fake_root) == ("blue", "green")
+
+    def test_rollback_refuses_a_slot_that_changed(self, fake_root: DeployRoot) -> None:
+        history.append(
+            fake_root,
+            history.HistoryRecord(
+                kind="swap",
+                result="ok",
+                started_at="t",
+                duration=1,
+                from_slot="green",
+                to_slot="blue",
+                from_revision="rev-old",
+                to_revision="rev-blue",
+            ),
+        )
+        with pytest.raises(CommandError, match="no longer holds the revision that was live"):
+            swap_live(fake_root, "--rollback")
+        assert targets(fake_root) == ("blue", "green")
+
+
+class RepairCommandTests:
+    def test_repair(self, fake_root: DeployRoot) -> None:
+        fake_root.stage_link.unlink()
+        fake_root.stage_link.symlink_to("blue")
+        output = swap_live(fake_root, "--repair")
+        assert "pointed live -> blue and stage -> green" in output
+        assert targets(fake_root) == ("blue", "green")
+        assert [r.kind for r in history.read(fake_root)] == ["repair"]
+
+    def test_interrupted_journal(self, fake_root: DeployRoot) -> None:
+        (fake_root.path / links.JOURNAL_NAME).write_text('{"live": "green", "stage": "blue"}')
+        data = json.loads(swap_live(fake_root, "--repair", "--format", "json"))
+        assert (data["live"], data["stage"]) == ("green", "blue")
+
+
+class ReloadChecksTests:
+    def test_valid(self) -> None:
+        config = {"live": {"adapter": "gunicorn", "pidfile": "run/live.pid"}}
+        with override_settings(
+            DEPLOYKIT_RELOAD=config, DEPLOYKIT_LIVE_URL="http://127.0.0.1:8000/-/deploykit/revision/"
+        ):
+            assert checks.check_reload_settings() == []
+
+    @pytest.mark.parametrize(
+        ("config", "expected"),
+        [
+            ("not a dict", "django_deploykit.E040"),
+            ({"canary": {"adapter": "touch", "path": "x"}}, "django_deploykit.E041"),
+            ({"live": {"adapter": "teleport"}}, "django_deploykit.E042"),
+            ({"live": {"adapter": "gunicorn"}}, "django_deploykit.E042"),
+            ({"stage": {"adapter": "gunicorn-hup", "pidfile": "x"}}, "django_deploykit.W040"),
+            ({"live": {"adapter": "touch", "path": "x"}}, "django_deploykit.W041"),
+        ],
+    )
+    def test_problems(self, config: object, expected: str) -> None:
+        with override_settings(DEPLOYKIT_RELOAD=config, DEPLOYKIT_LIVE_URL=None):
+            assert expected in [message.id for message in checks.check_reload_settings()]
