@@ -1,0 +1,139 @@
+"""MaintenanceMiddleware: first in MIDDLEWARE, and needs no database.
+
+Idle, a request costs one clock read and one comparison: the state is kept in memory for
+at most ``DEPLOYKIT_MAINTENANCE_STALENESS`` seconds. Nothing is written on the request path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponseBase, HttpResponseRedirect
+
+from django_deploykit.conf import conf
+from django_deploykit.maintenance import bypass, responses
+from django_deploykit.maintenance.client_ip import cached_networks, client_ip, in_networks
+from django_deploykit.maintenance.reader import StateReader
+from django_deploykit.maintenance.schedule import Clock, utc_now
+from django_deploykit.maintenance.state import PHASE_WEIGHT, MaintenanceState, Phase
+
+GetResponse = Callable[[HttpRequest], HttpResponseBase]
+# Set on a request held for MaintenanceStaffMiddleware's decision.
+PENDING_ATTRIBUTE = "_deploykit_maintenance_pending"
+
+
+class MaintenanceMiddleware:
+    def __init__(
+        self, get_response: GetResponse, *, clock: Clock = utc_now, reader: StateReader | None = None
+    ) -> None:
+        self.get_response = get_response
+        self.clock = clock
+        self.reader = reader or StateReader()
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        reader = self.reader
+        states = reader.states if reader.monotonic() < reader.fresh_until else reader.refresh()
+        if not states:
+            return self.get_response(request)
+        return self._during_window(request, states)
+
+    def _during_window(self, request: HttpRequest, states: tuple[MaintenanceState, ...]) -> HttpResponseBase:
+        now = self.clock()
+        state, phase = decisive(states, now)
+        redirect = self._bypass_url(request, states)
+        if redirect is not None:
+            return redirect
+        if phase is Phase.ANNOUNCED:
+            response = self.get_response(request)
+            responses.add_banner(request, response, state, now)
+            return response
+        if phase is not Phase.ACTIVE or self._may_pass(request, states, now):
+            return self.get_response(request)
+        if conf.MAINTENANCE_STAFF_BYPASS:
+            setattr(request, PENDING_ATTRIBUTE, (state, now))
+            return self.get_response(request)
+        return responses.unavailable(request, state, now)
+
+    def _may_pass(self, request: HttpRequest, states: tuple[MaintenanceState, ...], now: datetime) -> bool:
+        if request.path_info.startswith(exempt_prefixes()):
+            return True
+        active = [s for s in states if s.phase(now) is Phase.ACTIVE]
+        # When both scopes are active, each must let the request through: the host's own
+        # allowlist cannot open a window that the shared scope closed for everyone.
+        return all(self._passes(request, state) for state in active)
+
+    def _passes(self, request: HttpRequest, state: MaintenanceState) -> bool:
+        cookie = request.COOKIES.get(conf.MAINTENANCE_COOKIE_NAME)
+        if cookie and bypass.cookie_is_valid(cookie, state.secret_hash, int(conf.MAINTENANCE_COOKIE_MAX_AGE)):
+            return True
+        if state.allow_ips:
+            proxies = cached_networks(tuple(conf.MAINTENANCE_TRUSTED_PROXIES), "A trusted proxy")
+            address = client_ip(request.META, proxies)
+            return address is not None and in_networks(
+                address, cached_networks(state.allow_ips, "An allowed IP")
+            )
+        return False
+
+    def _bypass_url(
+        self, request: HttpRequest, states: tuple[MaintenanceState, ...]
+    ) -> HttpResponseRedirect | None:
+        prefix = bypass.bypass_path(conf.ENDPOINTS_PREFIX, "")
+        if not request.path_info.startswith(prefix):
+            return None
+        secret = request.path_info[len(prefix) :]
+        for state in states:
+            if state.secret_hash and bypass.secret_matches(secret, state.secret_hash):
+                response = HttpResponseRedirect("/")
+                response.set_cookie(
+                    conf.MAINTENANCE_COOKIE_NAME,
+                    bypass.make_cookie_value(state.secret_hash),
+                    max_age=int(conf.MAINTENANCE_COOKIE_MAX_AGE),
+                    secure=request.is_secure(),
+                    httponly=True,
+                    samesite="Lax",
+                )
+                response["Cache-Control"] = "no-store"
+                return response
+        return None
+
+
+class MaintenanceStaffMiddleware:
+    """Lets staff through an active window; place it after AuthenticationMiddleware.
+
+    Deciding who is staff reads the session and the user, which with Django's default
+    session engine means the database: only enable DEPLOYKIT_MAINTENANCE_STAFF_BYPASS when
+    the database stays up during maintenance.
+    """
+
+    def __init__(self, get_response: GetResponse) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        pending: tuple[MaintenanceState, datetime] | None = getattr(request, PENDING_ATTRIBUTE, None)
+        if pending is None:
+            return self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_active and user.is_staff:
+            return self.get_response(request)
+        state, now = pending
+        return responses.unavailable(request, state, now)
+
+
+def decisive(states: tuple[MaintenanceState, ...], now: datetime) -> tuple[MaintenanceState, Phase]:
+    """The state whose phase matters most now (either scope active means active)."""
+    best = max(states, key=lambda s: PHASE_WEIGHT[s.phase(now)])
+    return best, best.phase(now)
+
+
+def exempt_prefixes() -> tuple[str, ...]:
+    prefixes = [conf.ENDPOINTS_PREFIX, *conf.MAINTENANCE_EXEMPT_PATHS]
+    for url in (settings.STATIC_URL, settings.MEDIA_URL):
+        if url:
+            path = urlsplit(str(url)).path
+            # An absolute URL on another host (a CDN) is not served here at all.
+            if path and not urlsplit(str(url)).netloc:
+                prefixes.append(path if path.startswith("/") else "/" + path)
+    return tuple(p for p in prefixes if p and p != "/")
