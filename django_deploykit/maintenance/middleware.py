@@ -58,7 +58,11 @@ class MaintenanceMiddleware:
         return responses.unavailable(request, state, now)
 
     def _may_pass(self, request: HttpRequest, states: tuple[MaintenanceState, ...], now: datetime) -> bool:
-        if request.path_info.startswith(exempt_prefixes()):
+        path = request.path_info
+        # A wrong secret is not an exempt endpoint: it gets the 503 like any other page.
+        if path.startswith(exempt_prefixes()) and not path.startswith(
+            bypass.bypass_path(conf.ENDPOINTS_PREFIX, "")
+        ):
             return True
         active = [s for s in states if s.phase(now) is Phase.ACTIVE]
         # When both scopes are active, each must let the request through: the host's own
