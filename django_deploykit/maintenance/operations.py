@@ -84,7 +84,7 @@ def switch_on(options: OnOptions, *, now: datetime, zone: tzinfo, set_by: str | 
         existing = store.read()
     except StateError as exc:
         raise MaintenanceError(
-            f"{exc} Run 'maintenance off --scope {options.scope}' to remove it, then 'on' again."
+            f"{exc} Fix or remove it ('maintenance off --scope {options.scope}'), then run 'on' again."
         ) from exc
     if existing is not None and existing.phase(now) is Phase.ENDED:
         existing = None

@@ -175,9 +175,13 @@ def unprefixed_cache(alias: str) -> BaseCache:
         )
     config = dict(settings.CACHES[alias])
     params: dict[str, Any] = {k: v for k, v in config.items() if k not in {"BACKEND", "LOCATION"}}
-    params.update({"KEY_PREFIX": "", "VERSION": 1, "KEY_FUNCTION": None})
+    params.update({"KEY_PREFIX": "", "VERSION": 1, "KEY_FUNCTION": _key_as_configured})
     cache: BaseCache = import_string(backend)(config.get("LOCATION", ""), params)
     return cache
+
+
+def _key_as_configured(key: str, key_prefix: str, version: int) -> str:
+    return key
 
 
 def default_state_file() -> Path:

@@ -49,7 +49,7 @@ def _writable(folder: Path) -> bool:
 
 
 @pytest.fixture
-def read_only_folder() -> Iterator[Callable[[Path], contextlib.AbstractContextManager[None]]]:
+def read_only_folder() -> Callable[[Path], contextlib.AbstractContextManager[None]]:
     """Make a folder unwritable for this process, even as root (then with the immutable attribute)."""
     import sh
 
@@ -75,4 +75,4 @@ def read_only_folder() -> Iterator[Callable[[Path], contextlib.AbstractContextMa
                 sh.chattr("-i", str(folder))
             folder.chmod(mode)
 
-    yield make
+    return make
