@@ -122,14 +122,15 @@ def check_staff_bypass(app_configs: Sequence[AppConfig] | None = None, **kwargs:
             Error(
                 "DEPLOYKIT_MAINTENANCE_STAFF_BYPASS is on, but MaintenanceStaffMiddleware is not after "
                 "AuthenticationMiddleware.",
-                hint=f"Add {STAFF_MIDDLEWARE_PATH!r} to MIDDLEWARE after {AUTH_MIDDLEWARE_PATH!r}, or turn the "
-                "staff bypass off. Without it, an active window would let everyone through.",
+                hint=f"Add {STAFF_MIDDLEWARE_PATH!r} to MIDDLEWARE after {AUTH_MIDDLEWARE_PATH!r}, or "
+                "turn the staff bypass off. Until then staff get the 503 like everyone else.",
                 id="django_deploykit.E018",
             )
         ]
     return [
         Warning(
-            "The maintenance staff bypass reads the session and the user on every request of an active window.",
+            "The maintenance staff bypass reads the session and the user on every request of an active "
+            "window.",
             hint="With database-backed sessions this needs the database during maintenance; prefer the secret "
             "bypass URL (maintenance on --secret) or --allow-ip when the database is being migrated.",
             id="django_deploykit.W010",

@@ -23,6 +23,7 @@ from django_deploykit.maintenance.state import PHASE_WEIGHT, MaintenanceState, P
 GetResponse = Callable[[HttpRequest], HttpResponseBase]
 # Set on a request held for MaintenanceStaffMiddleware's decision.
 PENDING_ATTRIBUTE = "_deploykit_maintenance_pending"
+STAFF_MIDDLEWARE = "django_deploykit.maintenance.middleware.MaintenanceStaffMiddleware"
 
 
 class MaintenanceMiddleware:
@@ -52,7 +53,8 @@ class MaintenanceMiddleware:
             return response
         if phase is not Phase.ACTIVE or self._may_pass(request, states, now):
             return self.get_response(request)
-        if conf.MAINTENANCE_STAFF_BYPASS:
+        # Without the staff middleware further down, deferring would let everyone through.
+        if conf.MAINTENANCE_STAFF_BYPASS and STAFF_MIDDLEWARE in settings.MIDDLEWARE:
             setattr(request, PENDING_ATTRIBUTE, (state, now))
             return self.get_response(request)
         return responses.unavailable(request, state, now)

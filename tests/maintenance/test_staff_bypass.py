@@ -41,3 +41,11 @@ class StaffBypassTests:
         response = client.get("/")
         assert response.status_code == 503
         assert response["Retry-After"]
+
+    def test_without_the_staff_middleware_staff_get_the_503_too(
+        self, staff_stack: None, settings: Any
+    ) -> None:
+        settings.MIDDLEWARE = settings.MIDDLEWARE[:-1]
+        client = Client()
+        client.force_login(User.objects.create(username="admin", is_staff=True))
+        assert client.get("/").status_code == 503
