@@ -131,8 +131,8 @@ def check_staff_bypass(app_configs: Sequence[AppConfig] | None = None, **kwargs:
         Warning(
             "The maintenance staff bypass reads the session and the user on every request of an active "
             "window.",
-            hint="With database-backed sessions this needs the database during maintenance; prefer the secret "
-            "bypass URL (maintenance on --secret) or --allow-ip when the database is being migrated.",
+            hint="With database-backed sessions this needs the database during maintenance; prefer the "
+            "secret bypass URL (maintenance on --secret) or --allow-ip when the database is being migrated.",
             id="django_deploykit.W010",
         )
     ]

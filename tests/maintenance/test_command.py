@@ -87,7 +87,8 @@ class OnTests:
         first = stored(state_file)
         out, _, _ = run_command("on", "--message", "Second.")
         second = stored(state_file)
-        assert first is not None and second is not None
+        assert first is not None
+        assert second is not None
         assert "Maintenance updated" in out
         assert "message: Second." in out
         assert "end: today at 14:30" in out
