@@ -21,6 +21,7 @@ class ScheduleError(ValueError):
     """An option value that is not a valid time or duration; the message says what to type."""
 
 
+MAX_DURATION = timedelta(days=366)
 _CLOCK_RE = re.compile(r"^(?P<hour>\d{1,2}):(?P<minute>\d{2})$")
 _DURATION_RE = re.compile(r"^(?:(?P<d>\d+)d)?(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?$")
 
@@ -45,6 +46,8 @@ def parse_duration(text: str, option: str) -> timedelta:
         )
     parts = {unit: int(match[unit] or 0) for unit in "dhms"}
     duration = timedelta(days=parts["d"], hours=parts["h"], minutes=parts["m"], seconds=parts["s"])
+    if duration > MAX_DURATION:
+        raise ScheduleError(f"{option} {text} is too long; the longest is {MAX_DURATION.days} days.")
     if duration <= timedelta(0):
         raise ScheduleError(f"{option} {text} is zero; give a positive duration such as 30m.")
     return duration

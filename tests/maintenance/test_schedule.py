@@ -89,6 +89,10 @@ class ParseDurationTests:
         with pytest.raises(ScheduleError, match="is not a duration; write it with units"):
             parse_duration(text, "--for")
 
+    def test_too_long_is_refused(self) -> None:
+        with pytest.raises(ScheduleError, match="--warn 1000d is too long; the longest is 366 days."):
+            parse_duration("1000d", "--warn")
+
     def test_zero_is_refused(self) -> None:
         with pytest.raises(ScheduleError, match="is zero"):
             parse_duration("0m", "--warn")
