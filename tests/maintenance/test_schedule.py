@@ -90,7 +90,7 @@ class ParseDurationTests:
             parse_duration(text, "--for")
 
     def test_too_long_is_refused(self) -> None:
-        with pytest.raises(ScheduleError, match="--warn 1000d is too long; the longest is 366 days."):
+        with pytest.raises(ScheduleError, match=r"--warn 1000d is too long; the longest is 366 days\."):
             parse_duration("1000d", "--warn")
 
     def test_zero_is_refused(self) -> None:
