@@ -43,9 +43,16 @@ def render(template_name: str, context: dict[str, Any]) -> str:
 
 
 def csp_nonce(request: HttpRequest) -> str | None:
-    """The nonce of django-csp (and of projects that set ``request.csp_nonce`` the same way)."""
-    nonce = getattr(request, "csp_nonce", None)
-    return str(nonce) if nonce else None
+    """The request's CSP nonce: django-csp's ``request.csp_nonce`` or Django 6's ``request._csp_nonce``.
+
+    Django's lazy nonce is false until the page used it, and then the header holds it; an
+    unused nonce is left alone, since the header was already written without it.
+    """
+    for attribute in ("csp_nonce", "_csp_nonce"):
+        nonce = getattr(request, attribute, None)
+        if nonce:
+            return str(nonce)
+    return None
 
 
 def retry_after(state: MaintenanceState, now: datetime) -> str:

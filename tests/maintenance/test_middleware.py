@@ -389,3 +389,22 @@ class FullStackTests:
         write(state_file, make_state(start=now - timedelta(minutes=1), end=now + timedelta(minutes=30)))
         response = Client().get("/", HTTP_ACCEPT="application/json")
         assert response.status_code == 503
+
+
+class TemplateOverrideTests:
+    def test_project_templates_replace_ours(self, state_file: Path, settings: Any, tmp_path: Path) -> None:
+        folder = tmp_path / "templates" / "django_deploykit" / "maintenance"
+        folder.mkdir(parents=True)
+        (folder / "banner.html").write_text("<aside>Down at {{ starts_at }}: {{ message }}</aside>")
+        (folder / "503.html").write_text("<p>Custom page, back {{ back_at }}.</p>")
+        settings.TEMPLATES = [
+            {
+                "BACKEND": "django.template.backends.django.DjangoTemplates",
+                "DIRS": [str(tmp_path / "templates")],
+            }
+        ]
+        write(state_file, make_state())
+        announced, _ = run(factory.get("/"), now=NOW - timedelta(minutes=5))
+        assert b'<body class="app"><aside>Down at 12:00: Upgrading the database.</aside>' in announced.content
+        active, _ = run(factory.get("/"))
+        assert active.content == b"<p>Custom page, back today at 12:30.</p>"
