@@ -60,16 +60,23 @@ class MaintenanceMiddleware:
         return responses.unavailable(request, state, now)
 
     def _may_pass(self, request: HttpRequest, states: tuple[MaintenanceState, ...], now: datetime) -> bool:
-        path = request.path_info
-        # A wrong secret is not an exempt endpoint: it gets the 503 like any other page.
-        if path.startswith(exempt_prefixes()) and not path.startswith(
-            bypass.bypass_path(conf.ENDPOINTS_PREFIX, "")
-        ):
+        if self._exempt(request):
             return True
         active = [s for s in states if s.phase(now) is Phase.ACTIVE]
         # When both scopes are active, each must let the request through: the host's own
         # allowlist cannot open a window that the shared scope closed for everyone.
         return all(self._passes(request, state) for state in active)
+
+    def _exempt(self, request: HttpRequest) -> bool:
+        path = request.path_info
+        # A wrong secret is not an exempt endpoint: it gets the 503 like any other page.
+        if path.startswith(bypass.bypass_path(conf.ENDPOINTS_PREFIX, "")):
+            return False
+        if path.startswith((conf.ENDPOINTS_PREFIX, *conf.MAINTENANCE_EXEMPT_PATHS)):
+            return True
+        # STATIC_URL and MEDIA_URL already hold the script prefix, so they are compared
+        # with the full path.
+        return request.path.startswith(asset_prefixes())
 
     def _passes(self, request: HttpRequest, state: MaintenanceState) -> bool:
         cookie = request.COOKIES.get(conf.MAINTENANCE_COOKIE_NAME)
@@ -134,12 +141,11 @@ def decisive(states: tuple[MaintenanceState, ...], now: datetime) -> tuple[Maint
     return best, best.phase(now)
 
 
-def exempt_prefixes() -> tuple[str, ...]:
-    prefixes = [conf.ENDPOINTS_PREFIX, *conf.MAINTENANCE_EXEMPT_PATHS]
+def asset_prefixes() -> tuple[str, ...]:
+    prefixes = []
     for url in (settings.STATIC_URL, settings.MEDIA_URL):
-        if url:
-            path = urlsplit(str(url)).path
-            # An absolute URL on another host (a CDN) is not served here at all.
-            if path and not urlsplit(str(url)).netloc:
-                prefixes.append(path if path.startswith("/") else "/" + path)
-    return tuple(p for p in prefixes if p and p != "/")
+        parts = urlsplit(str(url or ""))
+        # An absolute URL on another host (a CDN) is not served here at all.
+        if parts.path and not parts.netloc:
+            prefixes.append(parts.path if parts.path.startswith("/") else "/" + parts.path)
+    return tuple(p for p in prefixes if p != "/")

@@ -56,6 +56,14 @@ class OnTests:
         assert (state.message, state.end, state.version) == ("Back soon.", None, 1)
         assert "@" in state.set_by
 
+    def test_warns_when_the_middleware_is_missing(self, state_file: Path, settings: Any) -> None:
+        settings.MIDDLEWARE = []
+        _, err, _ = run_command("on")
+        assert "MaintenanceMiddleware is not in MIDDLEWARE" in err
+        settings.MIDDLEWARE = ["django_deploykit.maintenance.middleware.MaintenanceMiddleware"]
+        _, err, _ = run_command("on")
+        assert err == ""
+
     def test_at_clock_time_still_ahead_is_today(self, state_file: Path, frozen_now: datetime) -> None:
         out, _, _ = run_command("on", "--at", "14:00", "--for", "30m", "--warn", "60m")
         assert "Maintenance starts today at 14:00 (Europe/Paris)." in out

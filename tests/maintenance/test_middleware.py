@@ -216,6 +216,16 @@ class ExemptPathTests:
         response, view = run(factory.get(path))
         assert (response.status_code, view.calls) == (200, 1)
 
+    def test_static_url_under_a_script_prefix(self, state_file: Path, settings: Any) -> None:
+        settings.STATIC_URL = "/site/static/"
+        write(state_file, make_state())
+        assert run(factory.get("/static/app.css", SCRIPT_NAME="/site"))[0].status_code == 200
+
+    def test_static_url_on_another_host_exempts_nothing_here(self, state_file: Path, settings: Any) -> None:
+        settings.STATIC_URL = "https://cdn.example.org/static/"
+        write(state_file, make_state())
+        assert run(factory.get("/static/app.css"))[0].status_code == 503
+
     def test_other_paths_are_not(self, state_file: Path, settings: Any) -> None:
         settings.DEPLOYKIT_MAINTENANCE_EXEMPT_PATHS = ("/healthz",)
         write(state_file, make_state())

@@ -7,11 +7,13 @@ import re
 import sys
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from django_deploykit.conf import conf
 from django_deploykit.maintenance import bypass, operations, stores
+from django_deploykit.maintenance.checks import MIDDLEWARE_PATH
 from django_deploykit.maintenance.schedule import utc_now
 
 ACTIONS = ("on", "off", "status")
@@ -117,6 +119,13 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {note}")
             for line in operations.describe_state(result.state, now=now, zone=zone):
                 self.stdout.write(f"  {line}")
+        if MIDDLEWARE_PATH not in settings.MIDDLEWARE:
+            self.stderr.write(
+                self.style.WARNING(
+                    f"{MIDDLEWARE_PATH} is not in MIDDLEWARE, so this project will not show the window; "
+                    "add it as the first entry."
+                )
+            )
         if result.secret is not None:
             # Printed once, whatever the verbosity: only its hash is stored.
             path = bypass.bypass_path(conf.ENDPOINTS_PREFIX, result.secret)
