@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any, cast
 from urllib.parse import urlsplit
 
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase, HttpResponseRedirect
 
@@ -20,44 +22,76 @@ from django_deploykit.maintenance.reader import StateReader
 from django_deploykit.maintenance.schedule import Clock, utc_now
 from django_deploykit.maintenance.state import PHASE_WEIGHT, MaintenanceState, Phase
 
-GetResponse = Callable[[HttpRequest], HttpResponseBase]
+# A sync or an async view chain; Django gives one or the other.
+GetResponse = Callable[[HttpRequest], Any]
+Banner = tuple[MaintenanceState, datetime]
 # Set on a request held for MaintenanceStaffMiddleware's decision.
 PENDING_ATTRIBUTE = "_deploykit_maintenance_pending"
 STAFF_MIDDLEWARE = "django_deploykit.maintenance.middleware.MaintenanceStaffMiddleware"
 
 
 class MaintenanceMiddleware:
+    sync_capable = True
+    async_capable = True
+
     def __init__(
         self, get_response: GetResponse, *, clock: Clock = utc_now, reader: StateReader | None = None
     ) -> None:
         self.get_response = get_response
         self.clock = clock
         self.reader = reader or StateReader()
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
 
-    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+    def __call__(self, request: HttpRequest) -> Any:
+        if self.is_async:
+            return self.__acall__(request)
         reader = self.reader
         states = reader.states if reader.monotonic() < reader.fresh_until else reader.refresh()
         if not states:
             return self.get_response(request)
-        return self._during_window(request, states)
+        answer, banner = self._decide(request, states)
+        if answer is not None:
+            return answer
+        response: HttpResponseBase = self.get_response(request)
+        if banner is not None:
+            responses.add_banner(request, response, *banner)
+        return response
 
-    def _during_window(self, request: HttpRequest, states: tuple[MaintenanceState, ...]) -> HttpResponseBase:
+    async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
+        # A refresh reads a file (and maybe one Redis key) at most once per staleness
+        # period; that short blocking read is cheaper than a thread hop on every request.
+        reader = self.reader
+        states = reader.states if reader.monotonic() < reader.fresh_until else reader.refresh()
+        if not states:
+            return cast(HttpResponseBase, await self.get_response(request))
+        answer, banner = self._decide(request, states)
+        if answer is not None:
+            return answer
+        response: HttpResponseBase = await self.get_response(request)
+        if banner is not None:
+            responses.add_banner(request, response, *banner)
+        return response
+
+    def _decide(
+        self, request: HttpRequest, states: tuple[MaintenanceState, ...]
+    ) -> tuple[HttpResponseBase | None, Banner | None]:
+        """Either an answer of our own, or the view's, with or without a banner."""
         now = self.clock()
         state, phase = decisive(states, now)
         redirect = self._bypass_url(request, states)
         if redirect is not None:
-            return redirect
+            return redirect, None
         if phase is Phase.ANNOUNCED:
-            response = self.get_response(request)
-            responses.add_banner(request, response, state, now)
-            return response
+            return None, (state, now)
         if phase is not Phase.ACTIVE or self._may_pass(request, states, now):
-            return self.get_response(request)
+            return None, None
         # Without the staff middleware further down, deferring would let everyone through.
         if conf.MAINTENANCE_STAFF_BYPASS and STAFF_MIDDLEWARE in settings.MIDDLEWARE:
             setattr(request, PENDING_ATTRIBUTE, (state, now))
-            return self.get_response(request)
-        return responses.unavailable(request, state, now)
+            return None, None
+        return responses.unavailable(request, state, now), None
 
     def _may_pass(self, request: HttpRequest, states: tuple[MaintenanceState, ...], now: datetime) -> bool:
         if self._exempt(request):
@@ -121,18 +155,33 @@ class MaintenanceStaffMiddleware:
     the database stays up during maintenance.
     """
 
+    sync_capable = True
+    async_capable = True
+
     def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
 
-    def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        pending: tuple[MaintenanceState, datetime] | None = getattr(request, PENDING_ATTRIBUTE, None)
-        if pending is None:
+    def __call__(self, request: HttpRequest) -> Any:
+        if self.is_async:
+            return self.__acall__(request)
+        pending: Banner | None = getattr(request, PENDING_ATTRIBUTE, None)
+        if pending is None or is_staff(getattr(request, "user", None)):
             return self.get_response(request)
-        user = getattr(request, "user", None)
-        if user is not None and user.is_active and user.is_staff:
-            return self.get_response(request)
-        state, now = pending
-        return responses.unavailable(request, state, now)
+        return responses.unavailable(request, *pending)
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
+        pending: Banner | None = getattr(request, PENDING_ATTRIBUTE, None)
+        auser = getattr(request, "auser", None)
+        if pending is None or (auser is not None and is_staff(await auser())):
+            return cast(HttpResponseBase, await self.get_response(request))
+        return responses.unavailable(request, *pending)
+
+
+def is_staff(user: Any) -> bool:
+    return bool(user is not None and user.is_active and user.is_staff)
 
 
 def decisive(states: tuple[MaintenanceState, ...], now: datetime) -> tuple[MaintenanceState, Phase]:
