@@ -24,6 +24,15 @@ logger = logging.getLogger("django_deploykit.maintenance")
 
 POLICIES = ("last-good", "open", "closed")
 
+
+def staleness_bound() -> float:
+    """Seconds a worker may answer from memory: the setting, kept within 0 to 1."""
+    try:
+        return min(max(float(conf.MAINTENANCE_STALENESS), 0.0), 1.0)
+    except (TypeError, ValueError):
+        return 1.0
+
+
 # What 'closed' serves when the state cannot be read: active, with no known end.
 UNREADABLE_STATE = MaintenanceState(start=datetime(1970, 1, 1, tzinfo=UTC), set_by="(state unreadable)")
 
@@ -55,7 +64,10 @@ class StateReader:
         return self.refresh()
 
     def refresh(self) -> tuple[MaintenanceState, ...]:
-        staleness = min(max(float(conf.MAINTENANCE_STALENESS), 0.0), 1.0)
+        # Counted from before the read, so a state read just before a write is never kept
+        # past the write plus the bound (what 'maintenance on' waits for).
+        started = self.monotonic()
+        staleness = staleness_bound()
         policy = conf.MAINTENANCE_READ_ERROR_POLICY
         found: list[MaintenanceState] = []
         try:
@@ -72,7 +84,7 @@ class StateReader:
             if state is not None:
                 found.append(state)
         self.states = tuple(found)
-        self.fresh_until = self.monotonic() + staleness
+        self.fresh_until = started + staleness
         return self.states
 
     def _read(self, store: stores.Store, policy: str) -> MaintenanceState | None:

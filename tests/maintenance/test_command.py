@@ -137,6 +137,29 @@ class OnTests:
         assert (state.retry_after, state.allow_ips) == (600, ("10.0.0.1/32", "2001:db8::/32"))
 
 
+class WaitTests:
+    @pytest.fixture
+    def sleeps(self, monkeypatch: pytest.MonkeyPatch, settings: Any, state_file: Path) -> list[float]:
+        settings.DEPLOYKIT_MAINTENANCE_STALENESS = 0.5
+        calls: list[float] = []
+        monkeypatch.setattr(f"{COMMAND_MODULE}.sleep", calls.append)
+        return calls
+
+    def test_window_starting_now_waits_for_the_staleness_bound(self, sleeps: list[float]) -> None:
+        out, _, _ = run_command("on")
+        assert sleeps == [0.5]
+        assert "Waiting 0.5 s for every worker to see the window." in out
+
+    def test_no_wait(self, sleeps: list[float]) -> None:
+        run_command("on", "--no-wait")
+        assert sleeps == []
+
+    def test_future_start_does_not_wait(self, sleeps: list[float]) -> None:
+        # Workers already hold the state; the clock starts the window in each of them.
+        run_command("on", "--at", "2099-01-01T00:00+00:00")
+        assert sleeps == []
+
+
 class OffTests:
     def test_off_removes_the_state(self, state_file: Path) -> None:
         run_command("on")
@@ -240,6 +263,7 @@ BAD_INPUT = [
     (["on", "--scope", "shared"], "The shared scope needs a Redis cache alias"),
     (["off", "--at", "14:00"], "--at only go with 'maintenance on'."),
     (["status", "--secret"], "--secret only go with 'maintenance on'."),
+    (["off", "--no-wait"], "--no-wait only go with 'maintenance on'."),
     (["status", "--scope", "host"], "'maintenance status' shows every scope; leave out --scope."),
     (["status", "--format", "xml"], "--format 'xml' is not a format; use text or json."),
     (["bogus"], "Unknown action 'bogus'; use one of: on, off, status."),

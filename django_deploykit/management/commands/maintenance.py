@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from time import sleep
 from typing import Any
 
 from django.conf import settings
@@ -14,10 +15,12 @@ from django.utils import timezone
 from django_deploykit.conf import conf
 from django_deploykit.maintenance import bypass, operations, stores
 from django_deploykit.maintenance.checks import MIDDLEWARE_PATH
+from django_deploykit.maintenance.reader import staleness_bound
 from django_deploykit.maintenance.schedule import utc_now
+from django_deploykit.maintenance.state import Phase
 
 ACTIONS = ("on", "off", "status")
-ON_ONLY = ("at", "duration", "until", "warn", "message", "retry_after", "allow_ips", "secret")
+ON_ONLY = ("at", "duration", "until", "warn", "message", "retry_after", "allow_ips", "secret", "no_wait")
 
 
 class Command(BaseCommand):
@@ -58,6 +61,12 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--secret", action="store_true", help="Make a new secret bypass URL and print it once."
+        )
+        parser.add_argument(
+            "--no-wait",
+            action="store_true",
+            help="Return at once instead of waiting for every worker to see a window that starts now "
+            "(at most DEPLOYKIT_MAINTENANCE_STALENESS seconds).",
         )
         parser.add_argument(
             "--scope",
@@ -132,6 +141,13 @@ class Command(BaseCommand):
             self.stdout.write(
                 self.style.WARNING(f"Bypass URL (shown once, keep it private): <your site>{path}")
             )
+        if result.state.phase(now) is Phase.ACTIVE and not options["no_wait"]:
+            # Workers keep the state in memory for up to the staleness bound: when 'on'
+            # returns, a migration that follows must find every worker already answering 503.
+            bound = staleness_bound()
+            if self.verbosity >= 1:
+                self.stdout.write(f"Waiting {bound:g} s for every worker to see the window.")
+            sleep(bound)
 
     def _off(self, scope: str) -> None:
         store, removed = operations.switch_off(scope)
