@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from datetime import timedelta
 from time import sleep
 from typing import Any
 
@@ -141,10 +142,11 @@ class Command(BaseCommand):
             self.stdout.write(
                 self.style.WARNING(f"Bypass URL (shown once, keep it private): <your site>{path}")
             )
-        if result.state.phase(now) is Phase.ACTIVE and not options["no_wait"]:
+        bound = staleness_bound()
+        starts_within_bound = result.state.start <= now + timedelta(seconds=bound)
+        if starts_within_bound and result.state.phase(now) is not Phase.ENDED and not options["no_wait"]:
             # Workers keep the state in memory for up to the staleness bound: when 'on'
             # returns, a migration that follows must find every worker already answering 503.
-            bound = staleness_bound()
             if self.verbosity >= 1:
                 self.stdout.write(f"Waiting {bound:g} s for every worker to see the window.")
             sleep(bound)
