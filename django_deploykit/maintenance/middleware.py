@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase, HttpResponseRedirect
+from django.urls import get_script_prefix
 
 from django_deploykit.conf import conf
 from django_deploykit.maintenance import bypass, responses
@@ -116,13 +117,17 @@ class MaintenanceMiddleware:
         cookie = request.COOKIES.get(conf.MAINTENANCE_COOKIE_NAME)
         if cookie and bypass.cookie_is_valid(cookie, state.secret_hash, int(conf.MAINTENANCE_COOKIE_MAX_AGE)):
             return True
-        if state.allow_ips:
+        if not state.allow_ips:
+            return False
+        try:
             proxies = cached_networks(tuple(conf.MAINTENANCE_TRUSTED_PROXIES), "A trusted proxy")
-            address = client_ip(request.META, proxies)
-            return address is not None and in_networks(
-                address, cached_networks(state.allow_ips, "An allowed IP")
-            )
-        return False
+            allowed = cached_networks(state.allow_ips, "An allowed IP")
+        except ValueError:
+            # Reported by the system checks (E013) or refused by the command; a bad list
+            # lets nobody through rather than failing every request with a 500.
+            return False
+        address = client_ip(request.META, proxies)
+        return address is not None and in_networks(address, allowed)
 
     def _bypass_url(
         self, request: HttpRequest, states: tuple[MaintenanceState, ...]
@@ -133,7 +138,7 @@ class MaintenanceMiddleware:
         secret = request.path_info[len(prefix) :]
         for state in states:
             if state.secret_hash and bypass.secret_matches(secret, state.secret_hash):
-                response = HttpResponseRedirect("/")
+                response = HttpResponseRedirect(get_script_prefix())
                 response.set_cookie(
                     conf.MAINTENANCE_COOKIE_NAME,
                     bypass.make_cookie_value(state.secret_hash),

@@ -55,7 +55,10 @@ class OnResult:
 
 def store_for(scope: str) -> stores.Store:
     if scope == stores.HOST:
-        return stores.host_store()
+        try:
+            return stores.host_store()
+        except StateError as exc:
+            raise MaintenanceError(str(exc)) from exc
     if scope == stores.SHARED:
         try:
             shared = stores.shared_store()
@@ -221,14 +224,12 @@ def status(now: datetime) -> StatusReport:
     try:
         configured = stores.configured_stores()
     except StateError as exc:
-        configured = [stores.host_store()]
-        reports.append(ScopeReport(stores.SHARED, "(not configured)", None, str(exc)))
+        return StatusReport(now=now, scopes=[ScopeReport(stores.HOST, "(misconfigured)", None, str(exc))])
     for store in configured:
         try:
             reports.append(ScopeReport(store.scope, store.describe(), store.read()))
         except StateError as exc:
             reports.append(ScopeReport(store.scope, store.describe(), None, str(exc)))
-    reports.sort(key=lambda r: stores.SCOPES.index(r.scope))
     return StatusReport(now=now, scopes=reports)
 
 

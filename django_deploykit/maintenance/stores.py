@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from django.conf import settings
 from django.core.cache import BaseCache
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
 from django_deploykit import slots
@@ -193,7 +194,10 @@ def default_state_file() -> Path:
     environ = dict(os.environ)
     if conf.ROOT:
         environ[slots.ROOT_ENV_VARIABLE] = str(conf.ROOT)
-    root = slots.find_deploy_root(base_dir or Path.cwd(), environ)
+    try:
+        root = slots.find_deploy_root(base_dir or Path.cwd(), environ)
+    except ImproperlyConfigured as exc:
+        raise StateError(f"The maintenance state file cannot be located: {exc}") from exc
     if root is not None:
         return root.shared_dir / STATE_FILE_NAME
     return Path(base_dir or Path.cwd()) / STATE_FILE_NAME
@@ -210,10 +214,37 @@ def shared_store() -> CacheStore | None:
     return CacheStore(alias, conf.MAINTENANCE_CACHE_KEY)
 
 
+class BrokenStore:
+    """A store that cannot even be set up; reading it reports why, so policies apply to it too."""
+
+    def __init__(self, scope: str, error: str) -> None:
+        self.scope = scope
+        self.error = error
+
+    def describe(self) -> str:
+        return "(misconfigured)"
+
+    def read(self) -> MaintenanceState | None:
+        raise StateError(self.error)
+
+    def write(self, state: MaintenanceState) -> None:
+        raise StateError(self.error)
+
+    def clear(self) -> bool:
+        raise StateError(self.error)
+
+
 def configured_stores() -> list[Store]:
-    """Every store that is read: the host file always, the shared key when an alias is set."""
+    """Every store that is read: the host file always, the shared key when an alias is set.
+
+    A broken shared configuration does not hide the host file.
+    """
     stores: list[Store] = [host_store()]
-    shared = shared_store()
-    if shared is not None:
-        stores.append(shared)
+    try:
+        shared = shared_store()
+    except StateError as exc:
+        stores.append(BrokenStore(SHARED, str(exc)))
+    else:
+        if shared is not None:
+            stores.append(shared)
     return stores

@@ -228,6 +228,17 @@ class StatusTests:
         with pytest.raises(CommandError, match=r"is corrupt: .* Run 'maintenance off' for that scope"):
             run_command("status")
 
+    def test_misconfigured_shared_scope_is_reported_with_the_host_scope(
+        self, state_file: Path, settings: Any
+    ) -> None:
+        settings.DEPLOYKIT_MAINTENANCE_CACHE_ALIAS = "missing"
+        FileStore(state_file).write(make_state(start=datetime.now(UTC) - timedelta(minutes=1), end=None))
+        out = StringIO()
+        with pytest.raises(CommandError, match="CACHES has no alias 'missing'"):
+            call_command("maintenance", "status", stdout=out)
+        assert "host scope (file" in out.getvalue()
+        assert "shared scope ((misconfigured)):" in out.getvalue()
+
     def test_real_exit_code_from_the_command_line(self, state_file: Path) -> None:
         # tests.settings has no BASE_DIR, so the state file is beside the working folder.
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "PYTHONPATH": str(REPO_ROOT)}

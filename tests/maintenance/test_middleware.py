@@ -346,6 +346,23 @@ class ReadErrorTests:
         response, view = run(factory.get("/"))
         assert (response.status_code, view.calls) == (503, 0)
 
+    def test_misconfigured_shared_scope_does_not_hide_the_host_window(
+        self, state_file: Path, settings: Any, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        settings.DEPLOYKIT_MAINTENANCE_CACHE_ALIAS = "default"  # LocMem: refused
+        write(state_file, make_state())
+        middleware = MaintenanceMiddleware(Recorder(), clock=lambda: NOW)
+        with caplog.at_level(logging.ERROR, logger="django_deploykit.maintenance"):
+            assert [middleware(factory.get("/")).status_code for _ in range(3)] == [503] * 3
+        assert [r.getMessage().split(",")[0] for r in caplog.records] == [
+            "The cache alias 'default' uses django.core.cache.backends.locmem.LocMemCache"
+        ]
+
+    def test_invalid_trusted_proxies_fail_closed_not_500(self, state_file: Path, settings: Any) -> None:
+        settings.DEPLOYKIT_MAINTENANCE_TRUSTED_PROXIES = ("not-a-network",)
+        write(state_file, make_state(allow_ips=("203.0.113.0/24",)))
+        assert run(factory.get("/", REMOTE_ADDR="203.0.113.9"))[0].status_code == 503
+
     def test_read_only_state_folder_works_and_nothing_is_written(
         self, state_file: Path, read_only_folder: Any
     ) -> None:
