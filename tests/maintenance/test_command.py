@@ -342,15 +342,17 @@ class BadInputTests:
 
 
 class SharedScopeTests:
-    @pytest.fixture
-    def shared(self, settings: Any, redis_url: str, state_file: Path) -> Iterator[str]:
+    @pytest.fixture(params=["django.core.cache.backends.redis.RedisCache", "django_redis.cache.RedisCache"])
+    def shared(
+        self, request: pytest.FixtureRequest, settings: Any, redis_url: str, state_file: Path
+    ) -> Iterator[str]:
         import redis
 
         key = f"deploykit-test:maintenance:{uuid.uuid4().hex}"
         settings.CACHES = {
             **settings.CACHES,
             "shared": {
-                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "BACKEND": request.param,
                 "LOCATION": redis_url,
                 "KEY_PREFIX": "mysite_blue",
             },
