@@ -33,9 +33,7 @@ def _mode() -> str | None:
     return choice.get("mode") if isinstance(choice, dict) else None
 
 
-def check_production_debug(
-    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
-) -> list[CheckMessage]:
+def check_production_debug(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[CheckMessage]:
     if _mode() == "production" and settings.DEBUG:
         return [
             Error(

@@ -8,9 +8,7 @@ from urllib.parse import SplitResult, urlsplit, urlunsplit
 MASK = "***"
 
 # Query parameters whose values are secrets in the URLs our users configure.
-SECRET_QUERY_KEYS = frozenset(
-    {"password", "passwd", "pwd", "secret", "token", "access_token", "api_key", "key"}
-)
+SECRET_QUERY_KEYS = frozenset({"password", "passwd", "pwd", "secret", "token", "access_token", "api_key", "key"})
 
 _TOKEN_MIN_LENGTH = 20
 

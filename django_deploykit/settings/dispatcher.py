@@ -123,11 +123,7 @@ def dispatch(
             warnings.warn(message, SettingsModeWarning, stacklevel=2)
     else:
         mode = "development"
-        env_note = (
-            f"nor in the .env file {env_path}"
-            if env_path.is_file()
-            else f"and there is no .env file at {env_path}"
-        )
+        env_note = f"nor in the .env file {env_path}" if env_path.is_file() else f"and there is no .env file at {env_path}"
         reason = f"{variable} is not set in the process environment {env_note}."
 
     module_name = _qualify(package, production if mode == "production" else development)
@@ -164,9 +160,7 @@ def dispatch(
             if name.startswith(package + "."):
                 del sys.modules[name]
         listing = "\n".join(f"  - {problem}" for problem in problems)
-        raise ImproperlyConfigured(
-            f"Refusing to load the {mode} settings {module_name} ({reason})\n{listing}"
-        )
+        raise ImproperlyConfigured(f"Refusing to load the {mode} settings {module_name} ({reason})\n{listing}")
     vars(target).update(values)
     vars(target)[CHOICE_SETTING] = choice.as_dict()
     return choice
@@ -206,9 +200,7 @@ def _qualify(package: str, name: str) -> str:
 def _default_base_dir(package: ModuleType) -> Path:
     # mysite/settings/__init__.py -> the folder holding mysite/, where manage.py lives.
     if not package.__file__:
-        raise ImproperlyConfigured(
-            f"Cannot find the folder of {package.__name__}; pass base_dir to dispatch()."
-        )
+        raise ImproperlyConfigured(f"Cannot find the folder of {package.__name__}; pass base_dir to dispatch().")
     depth = package.__name__.count(".") + 1
     return Path(package.__file__).resolve().parents[depth]
 

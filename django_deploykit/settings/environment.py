@@ -171,7 +171,9 @@ class DeployEnv:
         dev_default: Any = NOTSET,
         engine: builtins.str | None = None,
     ) -> dict[builtins.str, Any]:
-        return self._get(name, default, dev_default, {}, lambda raw: parse_database_url(raw, engine=engine))
+        return self._get(
+            name, default, dev_default, {}, lambda raw: parse_database_url(raw, engine=engine)
+        )
 
     def cache_url(
         self,
@@ -181,7 +183,9 @@ class DeployEnv:
         dev_default: Any = NOTSET,
         backend: builtins.str | None = None,
     ) -> dict[builtins.str, Any]:
-        return self._get(name, default, dev_default, {}, lambda raw: parse_cache_url(raw, backend=backend))
+        return self._get(
+            name, default, dev_default, {}, lambda raw: parse_cache_url(raw, backend=backend)
+        )
 
     def _get(
         self,
@@ -201,9 +205,7 @@ class DeployEnv:
                 raw = default
             else:
                 required = " (it is required in production)" if dev_default is not NOTSET else ""
-                return self._problem(
-                    name, f"{name} is not set {self._where_looked()}{required}.", placeholder
-                )
+                return self._problem(name, f"{name} is not set {self._where_looked()}{required}.", placeholder)
             source = ValueSource(name, "default")
         self.sources[name] = source
         if not isinstance(raw, builtins.str):

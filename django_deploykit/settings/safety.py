@@ -11,24 +11,8 @@ SECRET_KEY_MIN_UNIQUE_CHARACTERS: Final = 5
 SECRET_KEY_INSECURE_PREFIX: Final = "django-insecure-"
 # Keys copied from tutorials and templates; compared case-insensitively.
 KNOWN_DEFAULT_SECRET_KEYS: Final = frozenset(
-    {
-        "changeme",
-        "change-me",
-        "change_me",
-        "secret",
-        "secret-key",
-        "secret_key",
-        "your-secret-key",
-        "your_secret_key",
-        "development",
-        "dev",
-        "django",
-        "insecure",
-        "notsecret",
-        "not-secret",
-        "test",
-        "xxx",
-    }
+    {"changeme", "change-me", "change_me", "secret", "secret-key", "secret_key", "your-secret-key",
+     "your_secret_key", "development", "dev", "django", "insecure", "notsecret", "not-secret", "test", "xxx"}
 )
 
 
