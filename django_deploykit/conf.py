@@ -83,6 +83,61 @@ class DeployKitSettings:
         False, "Exchange the links with the journalled pair of renames even where RENAME_EXCHANGE works."
     )
 
+    # Maintenance (the maintenance command and MaintenanceMiddleware).
+    MAINTENANCE_STATE_FILE: Setting[str | None] = Setting(
+        None,
+        "Path of the host-scope maintenance state file. None puts 'maintenance.json' in the deploy root's "
+        "shared/ folder when one is found (from DEPLOYKIT_ROOT or BASE_DIR), else in BASE_DIR.",
+    )
+    MAINTENANCE_CACHE_ALIAS: Setting[str | None] = Setting(
+        None,
+        "Cache alias (Redis, never LocMem, File or Database) holding the shared-scope state; None disables "
+        "the shared scope.",
+    )
+    MAINTENANCE_CACHE_KEY: Setting[str] = Setting(
+        "django_deploykit:maintenance",
+        "Key of the shared-scope state, used without the alias's KEY_PREFIX so that every slot agrees.",
+    )
+    MAINTENANCE_STALENESS: Setting[float] = Setting(
+        1.0, "Seconds a worker may keep the state in memory before reading it again (0 to 1)."
+    )
+    MAINTENANCE_READ_ERROR_POLICY: Setting[str] = Setting(
+        "last-good",
+        "What the middleware does when the state cannot be read: 'last-good' keeps the last state read "
+        "(none: serve normally), 'open' serves normally, 'closed' answers 503.",
+    )
+    MAINTENANCE_EXEMPT_PATHS: Setting[tuple[str, ...]] = Setting(
+        (), "Path prefixes always served during maintenance, such as health checks ('/healthz')."
+    )
+    MAINTENANCE_TRUSTED_PROXIES: Setting[tuple[str, ...]] = Setting(
+        (),
+        "CIDRs of the reverse proxies whose X-Forwarded-For is believed; empty means REMOTE_ADDR is the "
+        "client.",
+    )
+    MAINTENANCE_DEFAULT_WARN: Setting[int] = Setting(
+        900, "Seconds the banner is shown before a scheduled start when 'maintenance on --at' has no --warn."
+    )
+    MAINTENANCE_DEFAULT_RETRY_AFTER: Setting[int] = Setting(
+        300, "Retry-After seconds of an active window with no known end and '--retry-after auto'."
+    )
+    MAINTENANCE_RETRY_AFTER_FORMAT: Setting[str] = Setting(
+        "seconds", "How an automatic Retry-After is written: 'seconds' or 'http-date'."
+    )
+    MAINTENANCE_COOKIE_NAME: Setting[str] = Setting(
+        "deploykit_maintenance_bypass", "Name of the signed cookie set by the secret bypass URL."
+    )
+    MAINTENANCE_COOKIE_MAX_AGE: Setting[int] = Setting(12 * 3600, "Seconds the bypass cookie stays valid.")
+    MAINTENANCE_STAFF_BYPASS: Setting[bool] = Setting(
+        False,
+        "Let staff users through an active window. Needs MaintenanceStaffMiddleware after "
+        "AuthenticationMiddleware, so sessions and usually the database.",
+    )
+    ENDPOINTS_PREFIX: Setting[str] = Setting(
+        "/-/deploykit/",
+        "URL path prefix of the package's own endpoints (bypass URL, revision check); always served "
+        "during maintenance.",
+    )
+
     @classmethod
     def declared(cls) -> dict[str, Setting[Any]]:
         """Every setting, by its full name."""

@@ -1,0 +1,297 @@
+"""What ``maintenance on``, ``off`` and ``status`` do, as plain functions the command calls.
+
+Every input is checked before anything is written, so a bad option leaves the state as it was.
+"""
+
+from __future__ import annotations
+
+import getpass
+import socket
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, tzinfo
+from typing import Any
+
+from django_deploykit.conf import conf
+from django_deploykit.maintenance import bypass, stores
+from django_deploykit.maintenance.client_ip import parse_networks
+from django_deploykit.maintenance.schedule import (
+    ScheduleError,
+    describe_duration,
+    describe_moment,
+    parse_duration,
+    parse_when,
+)
+from django_deploykit.maintenance.state import PHASE_WEIGHT, MaintenanceState, Phase, StateError
+
+# Exit codes of 'maintenance status'; 1 and 2 stay for errors (CommandError, bad usage).
+PHASE_EXIT_CODES = {Phase.IDLE: 0, Phase.ANNOUNCED: 3, Phase.ACTIVE: 4, Phase.ENDED: 5}
+
+
+class MaintenanceError(Exception):
+    """A refusal whose message tells the operator what to do; nothing was changed."""
+
+
+@dataclass(frozen=True)
+class OnOptions:
+    at: str | None = None
+    duration: str | None = None
+    until: str | None = None
+    warn: str | None = None
+    message: str | None = None
+    retry_after: str | None = None
+    allow_ips: list[str] | None = None
+    secret: bool = False
+    scope: str = stores.HOST
+
+
+@dataclass
+class OnResult:
+    state: MaintenanceState
+    store: stores.Store
+    updated: bool
+    secret: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def store_for(scope: str) -> stores.Store:
+    if scope == stores.HOST:
+        try:
+            return stores.host_store()
+        except StateError as exc:
+            raise MaintenanceError(str(exc)) from exc
+    if scope == stores.SHARED:
+        try:
+            shared = stores.shared_store()
+        except StateError as exc:
+            raise MaintenanceError(str(exc)) from exc
+        if shared is None:
+            raise MaintenanceError(
+                "The shared scope needs a Redis cache alias: set DEPLOYKIT_MAINTENANCE_CACHE_ALIAS, or use "
+                "--scope host."
+            )
+        return shared
+    raise MaintenanceError(f"--scope {scope!r} is not a scope; use 'host' or 'shared'.")
+
+
+def default_set_by() -> str:
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return f"{user}@{socket.gethostname()}"
+
+
+def switch_on(options: OnOptions, *, now: datetime, zone: tzinfo, set_by: str | None = None) -> OnResult:
+    store = store_for(options.scope)
+    try:
+        existing = store.read()
+    except StateError as exc:
+        raise MaintenanceError(
+            f"{exc} Fix or remove it ('maintenance off --scope {options.scope}'), then run 'on' again."
+        ) from exc
+    if existing is not None and existing.phase(now) is Phase.ENDED:
+        existing = None
+    state, secret, notes = _build_state(options, existing, now=now, zone=zone)
+    state = state.updated(set_by=set_by or default_set_by(), set_at=now)
+    try:
+        store.write(state)
+    except StateError as exc:
+        raise MaintenanceError(
+            f"{exc} Make the folder writable, or point DEPLOYKIT_MAINTENANCE_STATE_FILE at a writable path."
+        ) from exc
+    return OnResult(state=state, store=store, updated=existing is not None, secret=secret, notes=notes)
+
+
+def _build_state(
+    options: OnOptions, existing: MaintenanceState | None, *, now: datetime, zone: tzinfo
+) -> tuple[MaintenanceState, str | None, list[str]]:
+    notes: list[str] = []
+    try:
+        if options.at is not None:
+            if options.at.strip().lower() == "now":
+                start = now
+            else:
+                when = parse_when(options.at, "--at", now=now, zone=zone)
+                start = when.moment
+                notes.append(f"Maintenance starts {when.words} ({zone}).")
+        else:
+            start = existing.start if existing is not None else now
+        end = existing.end if existing is not None else None
+        if options.duration is not None and options.until is not None:
+            raise MaintenanceError("Give either --for or --until, not both.")
+        if options.duration is not None:
+            end = start + parse_duration(options.duration, "--for")
+        elif options.until is not None:
+            end = parse_when(options.until, "--until", now=now, zone=zone, after=start).moment
+        if options.warn is not None:
+            warn_seconds = int(parse_duration(options.warn, "--warn").total_seconds())
+        elif existing is not None:
+            warn_seconds = existing.warn_seconds
+        else:
+            warn_seconds = int(conf.MAINTENANCE_DEFAULT_WARN)
+    except ScheduleError as exc:
+        raise MaintenanceError(str(exc)) from exc
+    if end is not None and end <= start:
+        raise MaintenanceError(
+            f"The window would end ({describe_moment(end, now=now, zone=zone)}) before it starts "
+            f"({describe_moment(start, now=now, zone=zone)}); give an end after the start."
+        )
+    if end is not None and end <= now:
+        raise MaintenanceError(
+            f"The window would already be over ({describe_moment(end, now=now, zone=zone)}); "
+            "give a later end."
+        )
+    retry_after: str | int = existing.retry_after if existing is not None else "auto"
+    if options.retry_after is not None:
+        retry_after = parse_retry_after(options.retry_after)
+    allow_ips = existing.allow_ips if existing is not None else ()
+    if options.allow_ips is not None:
+        try:
+            allow_ips = tuple(str(n) for n in parse_networks(options.allow_ips, "--allow-ip"))
+        except ValueError as exc:
+            raise MaintenanceError(str(exc)) from exc
+    secret = None
+    secret_hash = existing.secret_hash if existing is not None else None
+    if options.secret:
+        secret = bypass.new_secret()
+        secret_hash = bypass.hash_secret(secret)
+    message = options.message if options.message is not None else (existing.message if existing else "")
+    state = MaintenanceState(
+        start=start,
+        end=end,
+        warn_seconds=warn_seconds,
+        message=message,
+        retry_after=retry_after,
+        allow_ips=allow_ips,
+        secret_hash=secret_hash,
+        version=existing.version + 1 if existing is not None else 1,
+    )
+    return state, secret, notes
+
+
+def parse_retry_after(value: str) -> str | int:
+    text = value.strip().lower()
+    if text == "auto":
+        return "auto"
+    if text.isdigit():
+        return int(text)
+    raise MaintenanceError(
+        f"--retry-after {value!r} is neither 'auto' nor a whole number of seconds; use auto (from the end) "
+        "or a number such as 600."
+    )
+
+
+def switch_off(scope: str) -> tuple[stores.Store, bool]:
+    """Remove the state of ``scope``; the boolean says whether there was one."""
+    store = store_for(scope)
+    try:
+        return store, store.clear()
+    except StateError as exc:
+        raise MaintenanceError(f"{exc} Make the folder writable, then run 'maintenance off' again.") from exc
+
+
+@dataclass
+class ScopeReport:
+    scope: str
+    store: str
+    state: MaintenanceState | None
+    error: str | None = None
+
+    def phase(self, now: datetime) -> Phase:
+        return Phase.IDLE if self.state is None else self.state.phase(now)
+
+
+@dataclass
+class StatusReport:
+    now: datetime
+    scopes: list[ScopeReport]
+
+    @property
+    def phase(self) -> Phase:
+        return max((s.phase(self.now) for s in self.scopes), key=PHASE_WEIGHT.__getitem__, default=Phase.IDLE)
+
+    @property
+    def errors(self) -> list[str]:
+        return [s.error for s in self.scopes if s.error]
+
+    @property
+    def exit_code(self) -> int:
+        return PHASE_EXIT_CODES[self.phase]
+
+
+def status(now: datetime) -> StatusReport:
+    reports = []
+    try:
+        configured = stores.configured_stores()
+    except StateError as exc:
+        return StatusReport(now=now, scopes=[ScopeReport(stores.HOST, "(misconfigured)", None, str(exc))])
+    for store in configured:
+        try:
+            reports.append(ScopeReport(store.scope, store.describe(), store.read()))
+        except StateError as exc:
+            reports.append(ScopeReport(store.scope, store.describe(), None, str(exc)))
+    return StatusReport(now=now, scopes=reports)
+
+
+def time_left(state: MaintenanceState, now: datetime) -> timedelta | None:
+    """Until the start while waiting for it, until the end while active; None when unknown."""
+    phase = state.phase(now)
+    if phase in {Phase.IDLE, Phase.ANNOUNCED}:
+        return state.start - now
+    if phase is Phase.ACTIVE and state.end is not None:
+        return state.end - now
+    return None
+
+
+def scope_as_dict(report: ScopeReport, now: datetime) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "scope": report.scope,
+        "store": report.store,
+        "phase": report.phase(now).value,
+        "error": report.error,
+    }
+    state = report.state
+    if state is not None:
+        left = time_left(state, now)
+        data.update(
+            message=state.message,
+            start=state.start.isoformat(),
+            end=None if state.end is None else state.end.isoformat(),
+            announce_from=state.announce_from.isoformat(),
+            seconds_left=None if left is None else int(left.total_seconds()),
+            retry_after=state.retry_after,
+            allow_ips=list(state.allow_ips),
+            secret_bypass=state.secret_hash is not None,
+            set_by=state.set_by,
+            set_at=state.set_at.isoformat(),
+            version=state.version,
+        )
+    return data
+
+
+def describe_state(state: MaintenanceState, *, now: datetime, zone: tzinfo) -> list[str]:
+    """The lines that ``on`` and ``status`` print for one state."""
+    phase = state.phase(now)
+    lines = [f"phase: {phase.value}"]
+    start_words = describe_moment(state.start, now=now, zone=zone)
+    if state.start > now:
+        lines.append(f"start: {start_words} (in {describe_duration(state.start - now)})")
+        announce = describe_moment(state.announce_from, now=now, zone=zone)
+        lines.append(f"banner from: {announce}" if state.warn_seconds else "banner: none")
+    else:
+        lines.append(f"start: {start_words}")
+    if state.end is None:
+        lines.append("end: none set; 'maintenance off' ends it")
+    elif state.end > now:
+        lines.append(
+            f"end: {describe_moment(state.end, now=now, zone=zone)} (in {describe_duration(state.end - now)})"
+        )
+    else:
+        lines.append(f"end: {describe_moment(state.end, now=now, zone=zone)} (over)")
+    lines.append(f"message: {state.message or '(default text)'}")
+    lines.append(f"retry-after: {state.retry_after}")
+    lines.append(f"allowed IPs: {', '.join(state.allow_ips) or 'none'}")
+    lines.append(f"secret bypass: {'yes' if state.secret_hash else 'no'}")
+    set_at = describe_moment(state.set_at, now=now, zone=zone)
+    lines.append(f"set by: {state.set_by}, {set_at} (version {state.version})")
+    return lines

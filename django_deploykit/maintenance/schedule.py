@@ -1,0 +1,124 @@
+"""Parse the times and durations of ``maintenance on`` and describe them in words.
+
+Every function takes ``now`` and the time zone as arguments, so tests choose the clock.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class ScheduleError(ValueError):
+    """An option value that is not a valid time or duration; the message says what to type."""
+
+
+MAX_DURATION = timedelta(days=366)
+_CLOCK_RE = re.compile(r"^(?P<hour>\d{1,2}):(?P<minute>\d{2})$")
+_DURATION_RE = re.compile(r"^(?:(?P<d>\d+)d)?(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?$")
+
+
+@dataclass(frozen=True)
+class When:
+    """A moment chosen on the command line, and how to say it back to the operator."""
+
+    moment: datetime
+    words: str
+
+
+def parse_duration(text: str, option: str) -> timedelta:
+    """Parse ``30m``, ``1h30m``, ``90s`` or ``2d`` into a positive duration."""
+    value = text.strip().lower()
+    if value.startswith("-"):
+        raise ScheduleError(f"{option} {text} is negative; give a positive duration such as 30m or 1h30m.")
+    match = _DURATION_RE.match(value)
+    if not value or match is None:
+        raise ScheduleError(
+            f"{option} {text!r} is not a duration; write it with units, such as 90s, 30m, 1h30m or 2d."
+        )
+    parts = {unit: int(match[unit] or 0) for unit in "dhms"}
+    duration = timedelta(days=parts["d"], hours=parts["h"], minutes=parts["m"], seconds=parts["s"])
+    if duration > MAX_DURATION:
+        raise ScheduleError(f"{option} {text} is too long; the longest is {MAX_DURATION.days} days.")
+    if duration <= timedelta(0):
+        raise ScheduleError(f"{option} {text} is zero; give a positive duration such as 30m.")
+    return duration
+
+
+def parse_when(text: str, option: str, *, now: datetime, zone: tzinfo, after: datetime | None = None) -> When:
+    """Parse ``HH:MM`` (the next such time in ``zone`` after ``after`` or ``now``) or an ISO date-time.
+
+    An ISO value without an offset is read in ``zone``.
+    """
+    value = text.strip()
+    match = _CLOCK_RE.match(value)
+    if match:
+        hour, minute = int(match["hour"]), int(match["minute"])
+        if hour > 23:
+            raise ScheduleError(f"{option} {text}: the hour must be between 00 and 23.")
+        if minute > 59:
+            raise ScheduleError(f"{option} {text}: the minutes must be between 00 and 59.")
+        return _next_clock_time(time(hour, minute), now=now, zone=zone, after=after or now)
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ScheduleError(
+            f"{option} {text!r} is not a time; use HH:MM (the next such time in the project's time zone) "
+            "or an ISO date-time such as 2026-12-01T14:00+01:00."
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    moment = moment.astimezone(UTC)
+    return When(moment, describe_moment(moment, now=now, zone=zone))
+
+
+def _next_clock_time(clock: time, *, now: datetime, zone: tzinfo, after: datetime) -> When:
+    local_after = after.astimezone(zone)
+    day = local_after.date()
+    candidate = _localize(day, clock, zone)
+    if candidate <= after:
+        candidate = _localize(day + timedelta(days=1), clock, zone)
+    return When(candidate.astimezone(UTC), describe_moment(candidate, now=now, zone=zone))
+
+
+def _localize(day: date, clock: time, zone: tzinfo) -> datetime:
+    # Round-tripping through UTC moves a time that does not exist (a spring-forward gap)
+    # to the real time it names.
+    return datetime.combine(day, clock, tzinfo=zone).astimezone(UTC).astimezone(zone)
+
+
+def describe_moment(moment: datetime, *, now: datetime, zone: tzinfo) -> str:
+    """Say ``today at 14:00``, ``tomorrow at 14:00`` or ``on 2026-12-01 at 14:00`` in ``zone``."""
+    local = moment.astimezone(zone)
+    days = (local.date() - now.astimezone(zone).date()).days
+    clock = local.strftime("%H:%M")
+    if days == 0:
+        return f"today at {clock}"
+    if days == 1:
+        return f"tomorrow at {clock}"
+    if days == -1:
+        return f"yesterday at {clock}"
+    return f"on {local.date().isoformat()} at {clock}"
+
+
+def describe_duration(delta: timedelta) -> str:
+    """Say ``25 minutes``, ``1 hour 5 minutes`` or ``less than a minute``; minutes are rounded up."""
+    seconds = max(0, int(delta.total_seconds()))
+    if seconds < 60:
+        return "less than a minute"
+    minutes = -(-seconds // 60)
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    words = []
+    for amount, unit in ((days, "day"), (hours, "hour"), (minutes, "minute")):
+        if amount:
+            words.append(f"{amount} {unit}{'' if amount == 1 else 's'}")
+    return " ".join(words)

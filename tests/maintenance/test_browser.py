@@ -1,0 +1,134 @@
+"""The banner and the 503 page in a real headless Chromium, with screenshots.
+
+Screenshots are saved in test-artifacts/screenshots/ at the repository root (git-ignored).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from django_deploykit.maintenance.state import MaintenanceState
+from django_deploykit.maintenance.stores import FileStore
+from tests.conftest import REPO_ROOT
+from tests.maintenance.tiny_project import tiny_env, write_tiny_project
+from tests.servers import GunicornServer
+
+SCREENSHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--window-size=1200,800",
+)
+
+
+def _find(*names: str) -> str | None:
+    for name in names:
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[Any]:
+    chromium = _find("chromium", "chromium-browser")
+    driver_path = _find("chromedriver")
+    if chromium is None or driver_path is None:
+        message = "Debian's chromium and chromium-driver are needed (see .ci/apt-packages.txt)."
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in CHROMIUM_FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={tmp_path / 'chromium-profile'}")
+    driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[tuple[GunicornServer, Path]]:
+    project = write_tiny_project(tmp_path / "site")
+    state_file = tmp_path / "maintenance.json"
+    with GunicornServer(
+        "tinyproject.wsgi:application", cwd=project, env=tiny_env(state_file), workers=1
+    ) as server:
+        yield server, state_file
+
+
+def window(start: datetime, **changes: Any) -> MaintenanceState:
+    return MaintenanceState(
+        start=start,
+        end=start + timedelta(minutes=30),
+        warn_seconds=3600,
+        message="We are moving to a bigger database.",
+        set_by="browser-test",
+        **changes,
+    )
+
+
+def screenshot(driver: Any, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"maintenance-{name}.png"
+    driver.save_screenshot(str(path))
+    return path
+
+
+class BrowserTests:
+    def test_banner_is_visible_and_styled_under_a_strict_csp(self, browser: Any, site: Any) -> None:
+        from selenium.webdriver.common.by import By
+
+        server, state_file = site
+        now = datetime.now(UTC)
+        FileStore(state_file).write(window(now + timedelta(minutes=25)))
+        time.sleep(1.2)  # the staleness bound
+        browser.get(server.url + "/")
+        banner = browser.find_element(By.ID, "deploykit-maintenance-banner")
+        assert banner.is_displayed()
+        assert banner.text.startswith("Maintenance starts at ")
+        assert "(in 25 minutes): We are moving to a bigger database." in banner.text
+        # The page sends "style-src 'nonce-…'": the banner's style only applies through the nonce.
+        assert banner.value_of_css_property("background-color") == "rgba(255, 243, 205, 1)"
+        assert browser.find_element(By.TAG_NAME, "h1").text == "Tiny project"
+        assert screenshot(browser, "banner").stat().st_size > 0
+
+    def test_503_page(self, browser: Any, site: Any) -> None:
+        from selenium.webdriver.common.by import By
+
+        server, state_file = site
+        now = datetime.now(UTC)
+        FileStore(state_file).write(window(now - timedelta(minutes=1)))
+        time.sleep(1.2)
+        browser.get(server.url + "/")
+        assert browser.title == "Down for maintenance"
+        assert browser.find_element(By.TAG_NAME, "h1").text == "Down for maintenance"
+        assert (
+            browser.find_element(By.ID, "maintenance-message").text == "We are moving to a bigger database."
+        )
+        back = browser.find_element(By.ID, "maintenance-back-at").text
+        assert back.startswith("We expect to be back today at ") or back.startswith(
+            "We expect to be back tomorrow at "
+        )
+        assert "(in 29 minutes)" in back or "(in 30 minutes)" in back
+        assert screenshot(browser, "503").stat().st_size > 0

@@ -1,0 +1,406 @@
+from __future__ import annotations
+
+import json
+import os
+import sys
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from io import StringIO
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sh
+from django.core.management import CommandError, call_command
+
+from django_deploykit.maintenance import bypass
+from django_deploykit.maintenance.middleware import MaintenanceMiddleware
+from django_deploykit.maintenance.state import MaintenanceState
+from django_deploykit.maintenance.stores import FileStore
+from tests.conftest import REPO_ROOT
+from tests.maintenance.conftest import NOW, make_state
+
+COMMAND_MODULE = "django_deploykit.management.commands.maintenance"
+
+
+def run_command(*args: str) -> tuple[str, str, int]:
+    out, err = StringIO(), StringIO()
+    try:
+        call_command("maintenance", *args, stdout=out, stderr=err)
+    except SystemExit as exc:
+        return out.getvalue(), err.getvalue(), int(exc.code or 0)
+    return out.getvalue(), err.getvalue(), 0
+
+
+@pytest.fixture
+def frozen_now(monkeypatch: pytest.MonkeyPatch, settings: Any) -> datetime:
+    """The command's clock at NOW (12:00 UTC, 13:00 in Paris)."""
+    settings.TIME_ZONE = "Europe/Paris"
+    monkeypatch.setattr(f"{COMMAND_MODULE}.utc_now", lambda: NOW)
+    return NOW
+
+
+def stored(state_file: Path) -> MaintenanceState | None:
+    return FileStore(state_file).read()
+
+
+class OnTests:
+    def test_on_now_is_active_and_says_so(self, state_file: Path) -> None:
+        out, _, code = run_command("on", "--message", "Back soon.")
+        assert code == 0
+        assert "Maintenance set (host scope, file" in out
+        assert "phase: active" in out
+        state = stored(state_file)
+        assert state is not None
+        assert (state.message, state.end, state.version) == ("Back soon.", None, 1)
+        assert "@" in state.set_by
+
+    def test_warns_when_the_middleware_is_missing(self, state_file: Path, settings: Any) -> None:
+        settings.MIDDLEWARE = []
+        _, err, _ = run_command("on")
+        assert "MaintenanceMiddleware is not in MIDDLEWARE" in err
+        settings.MIDDLEWARE = ["django_deploykit.maintenance.middleware.MaintenanceMiddleware"]
+        _, err, _ = run_command("on")
+        assert err == ""
+
+    def test_at_clock_time_still_ahead_is_today(self, state_file: Path, frozen_now: datetime) -> None:
+        out, _, _ = run_command("on", "--at", "14:00", "--for", "30m", "--warn", "60m")
+        assert "Maintenance starts today at 14:00 (Europe/Paris)." in out
+        assert "start: today at 14:00 (in 1 hour)" in out
+        assert "banner from: today at 13:00" in out
+        assert "end: today at 14:30 (in 1 hour 30 minutes)" in out
+        state = stored(state_file)
+        assert state is not None
+        assert (state.start, state.end, state.warn_seconds) == (
+            datetime(2026, 12, 1, 13, 0, tzinfo=UTC),
+            datetime(2026, 12, 1, 13, 30, tzinfo=UTC),
+            3600,
+        )
+
+    def test_at_clock_time_already_past_is_tomorrow(self, state_file: Path, frozen_now: datetime) -> None:
+        out, _, _ = run_command("on", "--at", "12:30")
+        assert "Maintenance starts tomorrow at 12:30 (Europe/Paris)." in out
+
+    def test_until(self, state_file: Path, frozen_now: datetime) -> None:
+        run_command("on", "--at", "2026-12-01T14:00+01:00", "--until", "15:15")
+        state = stored(state_file)
+        assert state is not None
+        assert state.end == datetime(2026, 12, 1, 14, 15, tzinfo=UTC)
+
+    def test_on_again_updates_the_given_fields_and_keeps_the_rest(
+        self, state_file: Path, frozen_now: datetime
+    ) -> None:
+        run_command("on", "--at", "14:00", "--for", "30m", "--message", "First.", "--allow-ip", "10.0.0.0/8")
+        first = stored(state_file)
+        out, _, _ = run_command("on", "--message", "Second.")
+        second = stored(state_file)
+        assert first is not None
+        assert second is not None
+        assert "Maintenance updated" in out
+        assert "message: Second." in out
+        assert "end: today at 14:30" in out
+        assert (second.start, second.end, second.allow_ips) == (first.start, first.end, ("10.0.0.0/8",))
+        assert (second.message, second.version) == ("Second.", 2)
+
+    def test_for_while_active_counts_from_the_start(self, state_file: Path, frozen_now: datetime) -> None:
+        FileStore(state_file).write(make_state(start=NOW - timedelta(minutes=10), end=None))
+        run_command("on", "--for", "1h")
+        state = stored(state_file)
+        assert state is not None
+        assert state.end == NOW + timedelta(minutes=50)
+
+    def test_on_after_an_ended_window_starts_afresh(self, state_file: Path, frozen_now: datetime) -> None:
+        FileStore(state_file).write(make_state(start=NOW - timedelta(hours=2), end=NOW - timedelta(hours=1)))
+        run_command("on")
+        state = stored(state_file)
+        assert state is not None
+        assert (state.start, state.end, state.version) == (NOW, None, 1)
+
+    def test_secret_is_printed_once_and_only_its_hash_is_stored(self, state_file: Path) -> None:
+        out, _, _ = run_command("on", "--secret")
+        line = next(line for line in out.splitlines() if "Bypass URL" in line)
+        secret = line.rsplit("/", 1)[1]
+        assert "<your site>/-/deploykit/maintenance/bypass/" in line
+        assert secret not in state_file.read_text()
+        state = stored(state_file)
+        assert state is not None
+        assert state.secret_hash == bypass.hash_secret(secret)
+        status_out, _, _ = run_command("status")
+        assert secret not in status_out
+        assert "secret bypass: yes" in status_out
+
+    def test_retry_after_and_allow_ip_are_stored(self, state_file: Path) -> None:
+        run_command("on", "--retry-after", "600", "--allow-ip", "10.0.0.1", "2001:db8::/32")
+        state = stored(state_file)
+        assert state is not None
+        assert (state.retry_after, state.allow_ips) == (600, ("10.0.0.1/32", "2001:db8::/32"))
+
+
+class WaitTests:
+    @pytest.fixture
+    def sleeps(self, monkeypatch: pytest.MonkeyPatch, settings: Any, state_file: Path) -> list[float]:
+        settings.DEPLOYKIT_MAINTENANCE_STALENESS = 0.5
+        calls: list[float] = []
+        monkeypatch.setattr(f"{COMMAND_MODULE}.sleep", calls.append)
+        return calls
+
+    def test_window_starting_now_waits_for_the_staleness_bound(self, sleeps: list[float]) -> None:
+        out, _, _ = run_command("on")
+        assert sleeps == [0.5]
+        assert "Waiting 0.5 s for every worker to see the window." in out
+
+    def test_no_wait(self, sleeps: list[float]) -> None:
+        run_command("on", "--no-wait")
+        assert sleeps == []
+
+    def test_future_start_does_not_wait(self, sleeps: list[float]) -> None:
+        # Workers already hold the state; the clock starts the window in each of them.
+        run_command("on", "--at", "2099-01-01T00:00+00:00")
+        assert sleeps == []
+
+
+class OffTests:
+    def test_off_removes_the_state(self, state_file: Path) -> None:
+        run_command("on")
+        out, _, _ = run_command("off")
+        assert "Maintenance off (host scope" in out
+        assert not state_file.exists()
+        out, _, _ = run_command("off")
+        assert "Maintenance was already off" in out
+
+    def test_off_removes_a_corrupt_state(self, state_file: Path) -> None:
+        state_file.write_text("garbage")
+        run_command("off")
+        assert not state_file.exists()
+
+
+class StatusTests:
+    @pytest.mark.parametrize(
+        ("state", "phase", "code"),
+        [
+            (None, "idle", 0),
+            (make_state(start=NOW + timedelta(minutes=30)), "announced", 3),
+            (make_state(start=NOW - timedelta(minutes=1)), "active", 4),
+            (make_state(start=NOW - timedelta(hours=1), end=NOW - timedelta(minutes=1)), "ended", 5),
+        ],
+    )
+    def test_exit_code_tells_the_phase(
+        self, state_file: Path, frozen_now: datetime, state: MaintenanceState | None, phase: str, code: int
+    ) -> None:
+        if state is not None:
+            FileStore(state_file).write(state)
+        out, _, exit_code = run_command("status")
+        assert exit_code == code
+        assert out.startswith(f"Maintenance: {phase}\n")
+
+    def test_text_shows_every_field(self, state_file: Path, frozen_now: datetime) -> None:
+        FileStore(state_file).write(make_state(start=NOW + timedelta(minutes=25)))
+        out, _, _ = run_command("status")
+        assert out.splitlines() == [
+            "Maintenance: announced",
+            f"host scope (file {state_file}):",
+            "  phase: announced",
+            "  start: today at 13:25 (in 25 minutes)",
+            "  banner from: today at 12:25",
+            "  end: today at 13:30 (in 30 minutes)",
+            "  message: Upgrading the database.",
+            "  retry-after: auto",
+            "  allowed IPs: none",
+            "  secret bypass: no",
+            "  set by: tester@host, today at 12:55 (version 1)",
+        ]
+
+    def test_json(self, state_file: Path, frozen_now: datetime) -> None:
+        FileStore(state_file).write(make_state())
+        out, _, code = run_command("status", "--format", "json")
+        data = json.loads(out)
+        assert (code, data["phase"], data["exit_code"]) == (4, "active", 4)
+        (scope,) = data["scopes"]
+        assert scope["scope"] == "host"
+        assert scope["store"] == f"file {state_file}"
+        assert scope["seconds_left"] == 1800
+        assert scope["set_by"] == "tester@host"
+        assert scope["end"] == "2026-12-01T12:30:00+00:00"
+
+    def test_corrupt_state_says_so(self, state_file: Path) -> None:
+        state_file.write_text("{")
+        with pytest.raises(CommandError, match=r"is corrupt: .* Run 'maintenance off' for that scope"):
+            run_command("status")
+
+    def test_misconfigured_shared_scope_is_reported_with_the_host_scope(
+        self, state_file: Path, settings: Any
+    ) -> None:
+        settings.DEPLOYKIT_MAINTENANCE_CACHE_ALIAS = "missing"
+        FileStore(state_file).write(make_state(start=datetime.now(UTC) - timedelta(minutes=1), end=None))
+        out = StringIO()
+        with pytest.raises(CommandError, match="CACHES has no alias 'missing'"):
+            call_command("maintenance", "status", stdout=out)
+        assert "host scope (file" in out.getvalue()
+        assert "shared scope ((misconfigured)):" in out.getvalue()
+
+    def test_real_exit_code_from_the_command_line(self, state_file: Path) -> None:
+        # tests.settings has no BASE_DIR, so the state file is beside the working folder.
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "PYTHONPATH": str(REPO_ROOT)}
+        env.pop("DEPLOYKIT_ROOT", None)
+        python = sh.Command(sys.executable).bake(
+            "-m", "django", "maintenance", _env=env, _cwd=str(state_file.parent), _return_cmd=True
+        )
+        assert python("status").exit_code == 0
+        python("on", "--for", "10m")
+        assert state_file.exists()
+        assert python("status", _ok_code=[4]).exit_code == 4
+
+
+BAD_INPUT = [
+    (["on", "--at", "25:00"], "--at 25:00: the hour must be between 00 and 23."),
+    (["on", "--at", "14:60"], "--at 14:60: the minutes must be between 00 and 59."),
+    (["on", "--at", "soon"], "--at 'soon' is not a time"),
+    (["on", "--for", "-5m"], "--for -5m is negative; give a positive duration"),
+    (["on", "--for=-5m"], "--for -5m is negative"),
+    (["on", "--for", "30"], "--for '30' is not a duration; write it with units"),
+    (["on", "--warn", "0s"], "--warn 0s is zero"),
+    (
+        ["on", "--at", "2026-12-01T14:00+00:00", "--until", "2026-12-01T13:00+00:00"],
+        "The window would end (today at 13:00) before it starts (today at 14:00)",
+    ),
+    (["on", "--at", "2026-11-30T10:00+00:00", "--for", "1h"], "The window would already be over"),
+    (["on", "--for", "30m", "--until", "15:00"], "Give either --for or --until, not both."),
+    (["on", "--allow-ip", "10.0.0.0/33"], "--allow-ip '10.0.0.0/33' is not an IP address or CIDR network"),
+    (["on", "--allow-ip", "10.0.0.1", "example.org"], "--allow-ip 'example.org' is not an IP address"),
+    (["on", "--retry-after", "soon"], "--retry-after 'soon' is neither 'auto' nor a whole number"),
+    (["on", "--retry-after", "-5"], "--retry-after '-5' is neither"),
+    (["on", "--scope", "cluster"], "--scope 'cluster' is not a scope; use host or shared."),
+    (["on", "--scope", "shared"], "The shared scope needs a Redis cache alias"),
+    (["off", "--at", "14:00"], "--at only go with 'maintenance on'."),
+    (["status", "--secret"], "--secret only go with 'maintenance on'."),
+    (["off", "--no-wait"], "--no-wait only go with 'maintenance on'."),
+    (["status", "--scope", "host"], "'maintenance status' shows every scope; leave out --scope."),
+    (["status", "--format", "xml"], "--format 'xml' is not a format; use text or json."),
+    (["bogus"], "Unknown action 'bogus'; use one of: on, off, status."),
+]
+
+
+class BadInputTests:
+    @pytest.fixture(params=["no state", "a window"])
+    def before(
+        self, request: pytest.FixtureRequest, state_file: Path, frozen_now: datetime
+    ) -> Iterator[bytes | None]:
+        if request.param == "a window":
+            FileStore(state_file).write(
+                make_state(start=NOW + timedelta(hours=1), end=NOW + timedelta(hours=2))
+            )
+        before = state_file.read_bytes() if state_file.exists() else None
+        yield before
+        after = state_file.read_bytes() if state_file.exists() else None
+        assert after == before, "a refused command changed the state"
+        assert sorted(p.name for p in state_file.parent.iterdir()) == (
+            [] if before is None else [state_file.name]
+        )
+
+    @pytest.mark.parametrize(("args", "message"), BAD_INPUT, ids=[" ".join(a) for a, _ in BAD_INPUT])
+    def test_refused_with_a_sentence_and_nothing_changed(
+        self, before: bytes | None, args: list[str], message: str, settings: Any
+    ) -> None:
+        settings.TIME_ZONE = "UTC"
+        with pytest.raises(CommandError) as excinfo:
+            run_command(*args)
+        assert message in str(excinfo.value)
+
+    def test_unwritable_state_folder(self, state_file: Path, read_only_folder: Any) -> None:
+        FileStore(state_file).write(make_state())
+        before = state_file.read_bytes()
+        with read_only_folder(state_file.parent), pytest.raises(CommandError) as excinfo:
+            run_command("on", "--message", "changed")
+        assert f"The maintenance state cannot be written in {state_file.parent}" in str(excinfo.value)
+        assert "Make the folder writable, or point DEPLOYKIT_MAINTENANCE_STATE_FILE" in str(excinfo.value)
+        assert state_file.read_bytes() == before
+
+    def test_unwritable_state_path(self, settings: Any, tmp_path: Path) -> None:
+        blocker = tmp_path / "a-file"
+        blocker.write_text("")
+        settings.DEPLOYKIT_MAINTENANCE_STATE_FILE = str(blocker / "maintenance.json")
+        with pytest.raises(CommandError, match="cannot be read: Not a directory"):
+            run_command("on")
+        with pytest.raises(CommandError, match="cannot be removed: Not a directory"):
+            run_command("off")
+
+    def test_bogus_from_the_command_line_exits_non_zero(self) -> None:
+        python = sh.Command(sys.executable)
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "PYTHONPATH": str(REPO_ROOT)}
+        result = python(
+            "-m",
+            "django",
+            "maintenance",
+            "bogus",
+            _env=env,
+            _ok_code=[1],
+            _cwd=str(REPO_ROOT),
+            _return_cmd=True,
+        )
+        assert "CommandError: Unknown action 'bogus'; use one of: on, off, status." in result.stderr.decode()
+
+
+class SharedScopeTests:
+    @pytest.fixture(params=["django.core.cache.backends.redis.RedisCache", "django_redis.cache.RedisCache"])
+    def shared(
+        self, request: pytest.FixtureRequest, settings: Any, redis_url: str, state_file: Path
+    ) -> Iterator[str]:
+        import redis
+
+        key = f"deploykit-test:maintenance:{uuid.uuid4().hex}"
+        settings.CACHES = {
+            **settings.CACHES,
+            "shared": {
+                "BACKEND": request.param,
+                "LOCATION": redis_url,
+                "KEY_PREFIX": "mysite_blue",
+            },
+        }
+        settings.DEPLOYKIT_MAINTENANCE_CACHE_ALIAS = "shared"
+        settings.DEPLOYKIT_MAINTENANCE_CACHE_KEY = key
+        client = redis.Redis.from_url(redis_url)
+        yield key
+        client.delete(key)
+
+    def test_on_writes_the_key_without_the_slots_prefix(
+        self, shared: str, redis_url: str, settings: Any
+    ) -> None:
+        import redis
+
+        run_command("on", "--scope", "shared", "--for", "10m", "--message", "All servers.")
+        assert redis.Redis.from_url(redis_url).exists(shared) == 1
+        # The other slot, with another KEY_PREFIX, sees the same window.
+        settings.CACHES = {
+            **settings.CACHES,
+            "shared": {**settings.CACHES["shared"], "KEY_PREFIX": "mysite_green"},
+        }
+        from django.test import RequestFactory
+
+        response = MaintenanceMiddleware(lambda r: None)(RequestFactory().get("/"))  # type: ignore[arg-type,return-value]
+        assert response.status_code == 503
+        assert b"All servers." in response.content
+
+    def test_status_shows_both_scopes_and_either_active_means_active(
+        self, shared: str, state_file: Path
+    ) -> None:
+        FileStore(state_file).write(make_state(start=datetime.now(UTC) + timedelta(hours=5)))
+        run_command("on", "--scope", "shared")
+        out, _, code = run_command("status", "--format", "json")
+        data = json.loads(out)
+        assert code == 4
+        assert [(s["scope"], s["phase"]) for s in data["scopes"]] == [("host", "idle"), ("shared", "active")]
+
+    def test_off_only_touches_its_scope(self, shared: str, state_file: Path) -> None:
+        run_command("on")
+        run_command("on", "--scope", "shared")
+        run_command("off", "--scope", "shared")
+        out, _, code = run_command("status", "--format", "json")
+        assert code == 4
+        assert [s["phase"] for s in json.loads(out)["scopes"]] == ["active", "idle"]
+
+    def test_local_memory_cache_is_refused(self, settings: Any, state_file: Path) -> None:
+        settings.DEPLOYKIT_MAINTENANCE_CACHE_ALIAS = "default"
+        with pytest.raises(CommandError, match="LocMemCache, which is not shared between servers"):
+            run_command("on", "--scope", "shared")
+        assert not state_file.exists()

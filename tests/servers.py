@@ -1,0 +1,137 @@
+"""Start a real gunicorn on a free port for a test, wait until it answers, stop it afterwards.
+
+    with GunicornServer("myproject.wsgi:application", cwd=project_dir, env=env) as server:
+        urllib.request.urlopen(server.url + "/")
+
+The server's output goes to ``server.log_path``; ``server.log()`` returns it for assertion
+messages.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import sh
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class ServerError(RuntimeError):
+    pass
+
+
+class GunicornServer:
+    def __init__(
+        self,
+        wsgi_app: str,
+        *,
+        cwd: Path,
+        env: Mapping[str, str] | None = None,
+        workers: int = 2,
+        startup_timeout: float = 30.0,
+        log_path: Path | None = None,
+    ) -> None:
+        self.wsgi_app = wsgi_app
+        self.cwd = cwd
+        self.env = {**os.environ, **(env or {})}
+        self.workers = workers
+        self.startup_timeout = startup_timeout
+        self.port = free_port()
+        self.log_path = log_path or cwd / f"gunicorn-{self.port}.log"
+        self._process: Any = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> GunicornServer:
+        gunicorn = sh.Command(sys.executable).bake("-m", "gunicorn")
+        self._process = gunicorn(
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--workers",
+            str(self.workers),
+            "--access-logfile",
+            "-",
+            "--graceful-timeout",
+            "2",
+            self.wsgi_app,
+            _cwd=str(self.cwd),
+            _env=self.env,
+            _out=str(self.log_path),
+            _err_to_out=True,
+            _bg=True,
+            _bg_exc=False,
+        )
+        self._wait_until_up()
+        return self
+
+    def _wait_until_up(self) -> None:
+        deadline = time.monotonic() + self.startup_timeout
+        while time.monotonic() < deadline:
+            if not self._process.is_alive():
+                raise ServerError(f"gunicorn exited during startup:\n{self.log()}")
+            try:
+                with urllib.request.urlopen(self.url + "/", timeout=2):  # noqa: S310 - our own http URL
+                    return
+            except urllib.error.HTTPError:
+                return  # any HTTP answer means a worker is serving
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise ServerError(f"gunicorn did not answer within {self.startup_timeout} s:\n{self.log()}")
+
+    def stop(self) -> None:
+        if self._process is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            self._process.terminate()
+        with contextlib.suppress(sh.ErrorReturnCode, sh.SignalException):
+            self._process.wait(timeout=10)
+        if self._process.is_alive():
+            with contextlib.suppress(ProcessLookupError):
+                self._process.kill()
+        self._process = None
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def __enter__(self) -> GunicornServer:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+def fetch(
+    url: str, headers: Mapping[str, str] | None = None, timeout: float = 5
+) -> tuple[int, dict[str, str], bytes]:
+    """GET ``url``; HTTP errors are answers too (returns status, headers, body)."""
+    if not url.startswith(("http://", "https://")):
+        raise ValueError(f"fetch() takes http(s) URLs only, not {url!r}.")
+    request = urllib.request.Request(url, headers=dict(headers or {}))  # noqa: S310 - checked above
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - checked above
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
