@@ -141,7 +141,7 @@ class Site:
             [
                 str(base / ".venv" / "bin" / "python"),
                 "-m",
-                "gunicorn",
+                "django_deploykit.gunicorn_launcher",
                 "--chdir",
                 str(base / "example_project"),
                 "--bind",
@@ -152,7 +152,47 @@ class Site:
                 str(run_dir / f"{link}.pid"),
                 "--graceful-timeout",
                 "5",
+                "--error-logfile",
+                str(run_dir / f"{link}.log"),
                 "mysite.wsgi",
+            ],
+            env=BARE_ENVIRONMENT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.wait_for(link)
+
+    def start_uwsgi(self, link: str) -> None:
+        """Serve ``link`` with uWSGI, re-executed on touch: home and chdir go through the link."""
+        port = self.ports.setdefault(link, free_port())
+        run_dir = self.root.path / "run"
+        run_dir.mkdir(exist_ok=True)
+        (run_dir / f"{link}.reload").touch()
+        base = self.root.path / link
+        uwsgi = Path(sys.executable).with_name("uwsgi")
+        self.servers[link] = subprocess.Popen(
+            [
+                str(uwsgi),
+                "--master",
+                "--http-socket",
+                f"127.0.0.1:{port}",
+                "--processes",
+                "2",
+                "--home",
+                str(base / ".venv"),
+                "--chdir",
+                str(base / "example_project"),
+                "--module",
+                "mysite.wsgi:application",
+                "--touch-reload",
+                str(run_dir / f"{link}.reload"),
+                "--pidfile",
+                str(run_dir / f"{link}.pid"),
+                "--lazy-apps",
+                "--die-on-term",
+                "--need-app",
+                "--logto",
+                str(run_dir / f"{link}.log"),
             ],
             env=BARE_ENVIRONMENT,
             stdout=subprocess.DEVNULL,

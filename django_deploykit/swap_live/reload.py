@@ -107,10 +107,17 @@ class GunicornReloader:
         # wait in its backlog. TERM lets the old workers finish what they are serving.
         _signal(old_pid, signal.SIGTERM, self.pidfile)
         while time.monotonic() < deadline:
-            if not _alive(old_pid) and _try_read_pid(self.pidfile) == new_pid:
-                return
+            if not _alive(old_pid):
+                break
             time.sleep(0.05)
-        raise ReloadError(f"The old gunicorn master {old_pid} did not stop within {self.timeout:g} s.")
+        else:
+            raise ReloadError(f"The old gunicorn master {old_pid} did not stop within {self.timeout:g} s.")
+        # The new master renames its pidfile only once the old master has been reaped, which
+        # its parent may not have done yet; the next reload must find the new pid at once.
+        if _try_read_pid(self.pidfile) != new_pid:
+            temporary = self.pidfile.with_name(self.pidfile.name + ".deploykit")
+            temporary.write_text(f"{new_pid}\n")
+            os.replace(temporary, self.pidfile)
 
 
 @dataclass(frozen=True)

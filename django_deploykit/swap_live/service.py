@@ -227,6 +227,8 @@ def _exchange_reload_verify(
     else:
         outcome.verification = "not reloaded (--no-reload), so not verified"
     if not problem:
+        if options.reload:
+            _verify_stage(root, new_stage, outcome.revisions.get(new_stage), options, outcome, report)
         outcome.result = "ok"
         record.duration = stopwatch.elapsed
         record.details = {"method": outcome.method, "verification": outcome.verification}
@@ -270,6 +272,32 @@ def _reload_all(root: DeployRoot, outcome: SwapOutcome, report: Report) -> str:
         except ReloadError as exc:
             return f"the {link} reload failed: {exc}"
     return ""
+
+
+def _verify_stage(
+    root: DeployRoot,
+    slot: str,
+    revision: str | None,
+    options: SwapOptions,
+    outcome: SwapOutcome,
+    report: Report,
+) -> None:
+    # The stage server is not public: a stage that has not reloaded is reported, not undone.
+    if not conf.STAGE_URL:
+        return
+    result = wait_for_revision(
+        conf.STAGE_URL,
+        revision=revision,
+        slot=slot,
+        slot_dir=str((root.path / slot).resolve()),
+        timeout=options.timeout,
+        consecutive=conf.VERIFY_CONSECUTIVE,
+        token=conf.REVISION_TOKEN,
+    )
+    message = f"stage server: {result.describe()}"
+    report(message)
+    if not result.verified:
+        outcome.messages.append(f"Warning: the {message}; reload it by hand.")
 
 
 def _verify(

@@ -10,12 +10,19 @@ import pytest
 
 from django_deploykit import history
 from django_deploykit.swap_live import links
-from tests.deployment import Site, build_site, commit_change
+from tests.deployment import Site, build_site, commit_change, free_port
 
 RELOAD = json.dumps(
     {
         "live": {"adapter": "gunicorn", "pidfile": "run/live.pid"},
         "stage": {"adapter": "gunicorn", "pidfile": "run/stage.pid"},
+    }
+)
+
+UWSGI_RELOAD = json.dumps(
+    {
+        "live": {"adapter": "touch", "path": "run/live.reload"},
+        "stage": {"adapter": "touch", "path": "run/stage.reload"},
     }
 )
 
@@ -39,20 +46,18 @@ def site(tmp_path: Path) -> Iterator[Site]:
         site.stop_servers()
 
 
-def start(site: Site, **env: str) -> None:
-    site.ports = {"live": site.ports.get("live") or 0, "stage": site.ports.get("stage") or 0}
-    from tests.deployment import free_port
-
+def start(site: Site, server: str = "gunicorn") -> None:
     site.ports = {"live": free_port(), "stage": free_port()}
+    reload = RELOAD if server == "gunicorn" else UWSGI_RELOAD
     site.write_env(
-        DEPLOYKIT_REPORT_PACKAGES="six",
-        DEPLOYKIT_RELOAD=RELOAD,
-        DEPLOYKIT_LIVE_URL=site.url("live"),
-        **env,
+        DEPLOYKIT_REPORT_PACKAGES="six", DEPLOYKIT_RELOAD=reload, DEPLOYKIT_LIVE_URL=site.url("live")
     )
     site.manage("live", "migrate", "-v0")
-    site.start_server("live")
-    site.start_server("stage")
+    for link in ("live", "stage"):
+        if server == "gunicorn":
+            site.start_server(link)
+        else:
+            site.start_uwsgi(link)
 
 
 class SwapEndToEndTests:
@@ -85,6 +90,16 @@ class SwapEndToEndTests:
         assert json.loads(completed.stdout)["result"] == "ok", completed.stderr
         back = site.revision("live")
         assert (back["slot"], back["packages"]["six"]) == ("blue", "1.16.0")
+
+    def test_uwsgi_touch_reload_serves_the_new_slots_code_and_virtualenv(self, site: Site) -> None:
+        start(site, server="uwsgi")
+        assert site.revision("live")["sys_prefix"] == str(site.slot_dir("blue") / ".venv")
+        completed = site.manage("live", "swap_live", "--format", "json", "--timeout", "30", check=False)
+        assert json.loads(completed.stdout)["result"] == "ok", completed.stderr
+        after = site.revision("live")
+        assert (after["slot"], after["packages"]["six"]) == ("green", "1.17.0")
+        assert after["sys_prefix"] == str(site.slot_dir("green") / ".venv")
+        assert site.revision("stage")["slot"] == "blue"
 
     def test_a_server_that_keeps_the_old_code_is_swapped_back(self, site: Site) -> None:
         start(site)

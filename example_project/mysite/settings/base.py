@@ -79,4 +79,5 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 DEPLOYKIT_REPORT_PACKAGES = env.list("DEPLOYKIT_REPORT_PACKAGES", default="django,django-deploykit")
 DEPLOYKIT_RELOAD = env.json("DEPLOYKIT_RELOAD", default={})
 DEPLOYKIT_LIVE_URL = env.str("DEPLOYKIT_LIVE_URL", default=None)
+DEPLOYKIT_STAGE_URL = env.str("DEPLOYKIT_STAGE_URL", default=None)
 DEPLOYKIT_STAGE_HEALTH_URL = env.str("DEPLOYKIT_STAGE_HEALTH_URL", default=None)
