@@ -64,6 +64,16 @@ def commit_change(repo: Path, path: str, old: str, new: str, message: str) -> st
     return git(repo, "rev-parse", "HEAD")
 
 
+def commit_file(repo: Path, path: str, content: str, message: str) -> str:
+    """Write (or overwrite) a file in the source repository and commit it; return the commit."""
+    target = repo / path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(content)
+    git(repo, "add", path)
+    git(repo, "commit", "--quiet", "-m", message)
+    return git(repo, "rev-parse", "HEAD")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -20,7 +20,7 @@ from django_deploykit.redact import redact_text
 from django_deploykit.slot_commands import CommandResult, SlotProject, run_manage
 from django_deploykit.slots import DeployRoot
 from django_deploykit.swap_live import links
-from django_deploykit.swap_live.gate import production_env
+from django_deploykit.swap_live.gate import MIGRATE_SAFE_NOTHING_PENDING, MIGRATE_SAFE_PENDING, production_env
 from django_deploykit.swap_live.reload import ReloadError, build_reloader
 from django_deploykit.swap_live.verify import wait_for_revision
 
@@ -253,9 +253,7 @@ class _Pull:
         plan["commits"] = self.outcome.commits
         requirements = dependencies.requirements_file(self.project.slot_dir, self.options.requirements)
         relative = self.options.requirements
-        if requirements is None:
-            plan["requirements"] = "no requirements file: the dependencies stage would be skipped"
-        elif relative in self.changed:
+        if relative and relative in self.changed:
             diff = git.git(
                 self.project.slot_dir,
                 "diff",
@@ -270,6 +268,8 @@ class _Pull:
                 for line in diff.stdout.splitlines()
                 if line[:1] in "+-" and line[:3] not in ("+++", "---")
             ]
+        elif requirements is None:
+            plan["requirements"] = "no requirements file: the dependencies stage would be skipped"
         elif dependencies.is_current(self.project.slot_dir, requirements):
             plan["requirements"] = "unchanged and installed: the dependencies stage would be skipped"
         else:
@@ -349,6 +349,21 @@ class _Pull:
 
     # 5. additive migrations
     def _migrate(self, log: StageLog) -> str:
+        # --phase=additive alone leaves an unclassified migration pending; the check refuses it first.
+        check = run_manage(
+            self.project,
+            ["migrate_safe", "--phase=additive", "--check"],
+            env=self.env,
+            timeout=self.timeout,
+            log=log,
+        )
+        if check.exit_code not in (MIGRATE_SAFE_NOTHING_PENDING, MIGRATE_SAFE_PENDING):
+            meaning = MIGRATE_SAFE_MEANINGS.get(check.exit_code, "see the log")
+            raise StageFailed(
+                f"migrate_safe --phase=additive --check exited {check.exit_code} ({meaning}): {_tail(check)}"
+            )
+        if check.exit_code == MIGRATE_SAFE_NOTHING_PENDING:
+            return "no additive migration pending"
         result = run_manage(
             self.project, ["migrate_safe", "--phase=additive"], env=self.env, timeout=self.timeout, log=log
         )
