@@ -142,6 +142,22 @@ def deploy(root: DeployRoot, options: DeployOptions, report: Report) -> DeployOu
     return outcome
 
 
+def refused(root: DeployRoot, ref: str, message: str) -> None:
+    """Record a deploy that did not start (a bad pipeline setting): the failure is in the history too."""
+    stopwatch = history.Stopwatch()
+    history.append(
+        root,
+        history.HistoryRecord(
+            kind="deploy",
+            result="refused",
+            started_at=stopwatch.started_at,
+            duration=0.0,
+            message=message,
+            details={"ref": ref},
+        ),
+    )
+
+
 def _explain_failure(
     exc: StageFailed, options: DeployOptions, outcome: DeployOutcome, runner: StageRunner
 ) -> int:

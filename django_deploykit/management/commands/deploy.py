@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django_deploykit import runtime
 from django_deploykit.conf import conf
 from django_deploykit.deploy.pipeline import PipelineError, parse_pipeline
-from django_deploykit.deploy.procedure import DeployFailed, DeployOptions, DeployOutcome, deploy
+from django_deploykit.deploy.procedure import DeployFailed, DeployOptions, DeployOutcome, deploy, refused
 
 
 class Command(BaseCommand):
@@ -69,17 +69,19 @@ class Command(BaseCommand):
             raise CommandError("--swap-timeout must be a positive number of seconds.")
         maintenance_args = self._maintenance_args(options)
         try:
-            stages = parse_pipeline(conf.DEPLOY_PIPELINE)
-        except PipelineError as exc:
-            raise CommandError(f"{exc} Nothing was deployed.") from exc
-        names = [stage.name for stage in stages]
-        if options["resume_from"] is not None and options["resume_from"] not in names:
-            raise CommandError(f"--resume-from must be one of the pipeline's stages: {', '.join(names)}.")
-        try:
             root = runtime.deploy_root()
             subdir = runtime.project_subdir(root)
         except runtime.DeployRootNotFound as exc:
             raise CommandError(str(exc)) from exc
+        try:
+            stages = parse_pipeline(conf.DEPLOY_PIPELINE)
+        except PipelineError as exc:
+            message = f"{exc} Nothing was deployed."
+            refused(root, ref, message)
+            raise CommandError(message) from exc
+        names = [stage.name for stage in stages]
+        if options["resume_from"] is not None and options["resume_from"] not in names:
+            raise CommandError(f"--resume-from must be one of the pipeline's stages: {', '.join(names)}.")
         if not options["yes"]:
             self._confirm(ref, names)
         deploy_options = DeployOptions(

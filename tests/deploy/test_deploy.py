@@ -1,0 +1,127 @@
+"""deploy: the whole procedure on a real deploy root, stages as subprocesses in the slots."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from django_deploykit import history
+from django_deploykit.swap_live import links
+from tests.deploy.deploying import commit_v2, deploy, deploy_json, last_deploy, note_columns
+from tests.deploy_pull.pulling import live_snapshot
+from tests.deployment import Site
+
+
+class DeployTests:
+    def test_the_destructive_phase_runs_the_new_slots_migrations_after_the_swap(self, site: Site) -> None:
+        v2 = commit_v2(site)
+        assert {"body"} <= note_columns(site)
+
+        code, outcome = deploy_json(site)
+
+        assert code == 0, outcome
+        assert links.read_links(site.root) == links.LinkState("green", "blue")
+        assert (site.slot_dir("green") / "REVISION").read_text().strip() == v2
+        columns = note_columns(site)
+        assert "summary" in columns
+        assert "body" not in columns
+        statuses = {stage["name"]: stage["status"] for stage in outcome["stages"]}
+        assert statuses == {
+            "maintenance-on": "skipped",
+            "pull": "ok",
+            "swap": "ok",
+            "migrate-destructive": "ok",
+            "clear-old-cache": "ok",
+            "maintenance-off": "skipped",
+        }
+        record = last_deploy(site)
+        assert (record.result, record.from_slot, record.to_slot, record.to_revision) == (
+            "ok",
+            "blue",
+            "green",
+            v2,
+        )
+        assert record.details["pull_id"] == outcome["pull"]["id"]
+        kinds = [r.kind for r in history.read(site.root)]
+        # deploy_pull and swap_live ran as children and recorded themselves, under the deploy's lock.
+        assert kinds[-3:] == ["pull", "swap", "deploy"]
+        destructive_log = next(s["log"] for s in outcome["stages"] if s["name"] == "migrate-destructive")
+        text = Path(destructive_log).read_text()
+        assert "green/.venv/bin/python manage.py migrate_safe --phase=destructive" in text
+
+    def test_a_failure_before_the_swap_leaves_live_untouched(self, site: Site) -> None:
+        before = live_snapshot(site)
+        completed = deploy(site, "--ref", "no-such-ref")
+        assert completed.returncode == 1
+        assert "The pull stage failed" in completed.stderr
+        assert "Live was not touched (blue still serves the old code)" in completed.stderr
+        assert live_snapshot(site) == before
+        record = last_deploy(site)
+        assert record.result == "failed"
+        assert [s["status"] for s in record.details["stages"]][:2] == ["skipped", "failed"]
+
+    def test_a_failure_after_the_swap_says_the_new_code_is_live_and_how_to_resume_or_roll_back(
+        self, site: Site
+    ) -> None:
+        commit_v2(site)
+        pipeline = ["pull", "swap", {"name": "smoke", "argv": ["false"]}, "migrate-destructive"]
+        site.write_env(DEPLOYKIT_DEPLOY_PIPELINE=json.dumps(pipeline))
+
+        completed = deploy(site)
+
+        assert completed.returncode == 3
+        assert "The smoke stage failed" in completed.stderr
+        assert "The new code IS LIVE" in completed.stderr
+        assert "manage.py deploy --ref main --resume-from smoke --yes" in completed.stderr
+        assert "manage.py swap_live --rollback" in completed.stderr
+        assert links.read_links(site.root).live == "green"
+        assert "body" in note_columns(site)
+
+        pipeline[2] = {"name": "smoke", "argv": ["true"]}
+        site.write_env(DEPLOYKIT_DEPLOY_PIPELINE=json.dumps(pipeline))
+        code, outcome = deploy_json(site, "--resume-from", "smoke")
+        assert code == 0, outcome
+        assert [s["status"] for s in outcome["stages"]] == ["skipped", "skipped", "ok", "ok"]
+        assert "body" not in note_columns(site)
+
+    def test_stages_can_be_added_removed_and_reordered(self, site: Site) -> None:
+        pipeline = [
+            {"name": "hello", "argv": ["sh", "-c", "echo hello from $DEPLOYKIT_LOCK_TOKEN > ran.txt"]},
+            {"name": "showmigrations", "command": "showmigrations", "args": ["notes"], "slot": "stage"},
+            "pull",
+        ]
+        site.write_env(DEPLOYKIT_DEPLOY_PIPELINE=json.dumps(pipeline))
+        code, outcome = deploy_json(site)
+        assert code == 0, outcome
+        assert [s["name"] for s in outcome["stages"]] == ["hello", "showmigrations", "pull"]
+        assert (site.root.path / "ran.txt").read_text().startswith("hello from ")
+        assert links.read_links(site.root).live == "blue"
+
+    def test_an_unknown_stage_name_is_refused_and_recorded_with_nothing_changed(self, site: Site) -> None:
+        before = live_snapshot(site)
+        site.write_env(DEPLOYKIT_DEPLOY_PIPELINE=json.dumps(["pull", "swapp"]))
+        completed = deploy(site)
+        assert completed.returncode == 1
+        assert "DEPLOYKIT_DEPLOY_PIPELINE[1] is 'swapp', which is not a stage" in completed.stderr
+        assert live_snapshot(site) == before
+        record = last_deploy(site)
+        assert record.result == "refused"
+        assert "swapp" in record.message
+
+    def test_bad_options_are_refused_with_nothing_changed(self, site: Site) -> None:
+        before = (live_snapshot(site), list(history.read(site.root)))
+        cases = [
+            (("--wait-lock", "-1"), "--wait-lock must be zero or a positive number of seconds."),
+            (("--swap-timeout", "0"), "--swap-timeout must be a positive number of seconds."),
+            (("--at", "14:00"), "--at only makes sense with --maintenance"),
+            (("--resume-from", "nope"), "--resume-from must be one of the pipeline's stages"),
+            (("--ref", ""), "--ref must name a branch, tag or commit"),
+        ]
+        for args, message in cases:
+            completed = deploy(site, *args)
+            assert completed.returncode == 1, args
+            assert message in completed.stderr, (args, completed.stderr)
+        completed = site.manage("live", "deploy", check=False)
+        assert completed.returncode == 1
+        assert "pass --yes" in completed.stderr
+        assert (live_snapshot(site), list(history.read(site.root))) == before
