@@ -339,14 +339,35 @@ class _Procedure:
         state = links.read_links(self.root)
         # After the swap the old instance is the stage slot.
         old = self.outcome.live_before if self.outcome.live_before != state.live else state.stage
+        project = self.project(state.live)
+        kind = run_manage(
+            project,
+            ["shell", "--no-color", "-v", "0", "-c", _CACHE_KIND_SNIPPET],
+            env=self.env,
+            timeout=self.options.stage_timeout,
+            log=log,
+        )
+        if kind.exit_code == 0 and kind.stdout.strip().endswith(_PER_PROCESS):
+            raise StageSkipped(
+                "the default cache lives in each server process (LocMemCache): the old slot's keys go with its "
+                "processes"
+            )
         result = run_manage(
-            self.project(state.live),
+            project,
             ["clear_cache", "--slot", str(old)],
             env=self.env,
             timeout=self.options.stage_timeout,
             log=log,
         )
         return _ok(result, f"clear_cache --slot {old}")
+
+
+_PER_PROCESS: Final = "per-process"
+_CACHE_KIND_SNIPPET: Final = (
+    "from django.core.cache import caches; "
+    "from django_deploykit.cache_clearing.backends import BackendKind, backend_kind; "
+    f"print({_PER_PROCESS!r} if backend_kind(caches['default']) is BackendKind.LOCMEM else 'shared')"
+)
 
 
 def _skip(reason: str) -> Any:

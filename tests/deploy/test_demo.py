@@ -1,0 +1,28 @@
+"""The README's first command, end to end: python -m django_deploykit.demo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django_deploykit import history
+from django_deploykit.demo.sandbox import run
+
+
+class DemoTests:
+    def test_the_demo_deploys_v1_then_v2_with_no_failed_request(self, tmp_path: Path) -> None:
+        lines: list[str] = []
+
+        result = run(tmp_path / "demo", say=lines.append)
+
+        assert result.load.requests > 20
+        assert result.load.failures == []
+        assert result.live["revision"] == result.revisions["v2"]
+        deploys = [record for record in history.read(result.root) if record.kind == "deploy"]
+        assert [record.result for record in deploys] == ["ok", "ok"]
+        assert deploys[-1].to_revision == result.revisions["v2"]
+        output = "\n".join(lines)
+        for stage in ("pull", "swap", "migrate-destructive", "clear-old-cache"):
+            assert f"] {stage}: " in output, stage
+        assert "Applying notes.0004_remove_note_body" not in output  # stage output goes to the logs
+        assert "0 failed" in output
+        assert not list((result.root.path / "run").glob("*.pid"))
