@@ -217,7 +217,9 @@ class _Pull:
                     f"{self.options.ref} ({new[:12]}) is not a fast-forward of {self.project.slot}'s {old[:12]}; "
                     "pass --allow-non-fast-forward to move the slot to it anyway."
                 )
-            self._refuse_older_than_database(new, log)
+            if new != old:
+                # The slot already runs ``old``, so only a different commit can lack applied migrations.
+                self._refuse_older_than_database(new, log)
             commits = git.commit_range(checkout, old, new, log)
             self.outcome.commits = list(commits.commits)
             self.changed = git.changed_files(checkout, old, new, log) if not commits.unchanged else []
