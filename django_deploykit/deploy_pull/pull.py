@@ -6,14 +6,13 @@ subprocess of that slot's own interpreter: its code, its migrations, its virtual
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from django_deploykit import history, revision
 from django_deploykit.deploy_lock import DeployLockBusy, LockHolder, deploy_lock
-from django_deploykit.deploy_pull import applied, dependencies, git, static
+from django_deploykit.deploy_pull import applied, dependencies, git, preview, static
 from django_deploykit.deploy_pull.logs import RunLogs, StageLog, prune
 from django_deploykit.deploy_pull.stages import Report, StageFailed, StageResult, StageRunner, StageSkipped
 from django_deploykit.redact import redact_text
@@ -284,22 +283,8 @@ class _Pull:
         plan["stages"] = list(STAGE_NAMES)
 
     def _pending_by_phase(self) -> dict[str, Any]:
-        # What the slot's current code has pending; migrations new in the range are listed above.
-        result = run_manage(
-            self.project, ["migrate_safe", "--plan", "--format", "json"], env=self.env, timeout=self.timeout
-        )
-        if result.exit_code != 0:
-            return {"error": redact_text(result.stderr.strip()[-500:])}
-        try:
-            data: dict[str, Any] = json.loads(result.stdout)
-        except ValueError:
-            return {"error": "migrate_safe --plan did not print JSON"}
-        phases: dict[str, list[str]] = {}
-        for migration in data.get("migrations", []):
-            phases.setdefault(str(migration.get("phase")), []).append(
-                f"{migration.get('app_label')}.{migration.get('name')}"
-            )
-        return phases
+        target = self.new if self.new != self.outcome.from_revision else None
+        return preview.pending_by_phase(self.project, target, self.env, self.timeout)
 
     # 3. dependencies
     def _dependencies(self, log: StageLog) -> str:

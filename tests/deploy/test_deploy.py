@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import time
 from pathlib import Path
 
 from django_deploykit import history
 from django_deploykit.swap_live import links
 from tests.deploy.deploying import commit_v2, deploy, deploy_json, last_deploy, note_columns
 from tests.deploy_pull.pulling import live_snapshot
-from tests.deployment import Site
+from tests.deployment import BARE_ENVIRONMENT, Site
 
 
 class DeployTests:
@@ -125,3 +127,53 @@ class DeployTests:
         assert completed.returncode == 1
         assert "pass --yes" in completed.stderr
         assert (live_snapshot(site), list(history.read(site.root))) == before
+
+
+# 'maintenance status' exits 4 while a window is active.
+ACTIVE = "live/.venv/bin/python live/example_project/manage.py maintenance status >/dev/null; test $? -eq 4"
+
+
+class DeployLockAndMaintenanceTests:
+    def test_a_pull_during_a_deploy_is_refused_naming_the_deploy(self, site: Site) -> None:
+        site.write_env(
+            DEPLOYKIT_DEPLOY_PIPELINE=json.dumps([{"name": "wait", "argv": ["sleep", "5"]}, "pull"])
+        )
+        live = site.root.path / "live"
+        running = subprocess.Popen(
+            [str(live / ".venv" / "bin" / "python"), "manage.py", "deploy", "--yes"],
+            cwd=live / "example_project",
+            env=BARE_ENVIRONMENT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while not list(site.root.path.glob("logs/*/01-wait.log")) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            refused = site.manage("live", "deploy_pull", check=False)
+        finally:
+            out, err = running.communicate(timeout=120)
+        assert refused.returncode == 1
+        assert "Another deploy holds the lock" in refused.stderr
+        assert "deploy --ref main" in refused.stderr
+        # The deploy's own pull ran under its lock once the wait was over.
+        assert running.returncode == 0, out + err
+
+    def test_maintenance_is_announced_and_ended_around_the_stages(self, site: Site) -> None:
+        site.write_env(
+            DEPLOYKIT_DEPLOY_PIPELINE=json.dumps(
+                [
+                    "maintenance-on",
+                    {"name": "during", "argv": ["sh", "-c", ACTIVE]},
+                    "maintenance-off",
+                ]
+            )
+        )
+        code, outcome = deploy_json(site, "--maintenance", "--for", "10m", "--message", "Deploying v2")
+        assert code == 0, outcome
+        assert [s["status"] for s in outcome["stages"]] == ["ok", "ok", "ok"]
+        on_log = Path(outcome["stages"][0]["log"]).read_text()
+        assert "manage.py maintenance on --for 10m --message Deploying v2" in on_log
+        status = site.manage("live", "maintenance", "status", check=False)
+        assert status.returncode != 4, status.stdout  # 4 would mean still active

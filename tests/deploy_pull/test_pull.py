@@ -93,6 +93,7 @@ class DeployPullTests:
         assert "summary" in completed.stdout
         assert "+six==1.17.0" in completed.stdout
         assert "notes/migrations/0003_note_summary.py" in completed.stdout
+        assert "  additive: notes.0003_note_summary" in completed.stdout
         assert slot_head(site, "green") == old
         assert list(history.read(site.root)) == records_before
         assert not (site.root.path / "logs").exists()

@@ -135,9 +135,12 @@ class Command(BaseCommand):
             else:
                 self.stdout.write(f"Requirements: {requirements}")
             self.stdout.write(f"New migration files: {', '.join(plan['new_migration_files']) or 'none'}")
+            pending = plan["pending_migrations"]
             self.stdout.write(
-                f"Pending migrations of the slot's code, by phase: {plan['pending_migrations'] or 'none'}"
+                "Pending migrations of the target commit, by phase:" + ("" if pending else " none")
             )
+            for phase, names in pending.items():
+                self.stdout.write(f"  {phase}: {names if isinstance(names, str) else ', '.join(names)}")
             return
         self.stdout.write(
             self.style.SUCCESS(
