@@ -190,6 +190,8 @@ def manage(root: DeployRoot, *args: str, say: Say) -> None:
             *args,
             _cwd=str(live / PROJECT),
             _env=SERVER_ENVIRONMENT,
+            # A pipe, not a terminal: no colour codes in what the demo prints.
+            _tty_out=False,
             _out=lambda line: say("  " + line.rstrip()),
             _err=lambda line: say("  " + line.rstrip()),
         )

@@ -300,9 +300,10 @@ class _Procedure:
                 f"deploy_pull exited {result.exit_code}: {_tail(result)} (its own stage logs: "
                 f"{self.outcome.pull.get('log_dir')})"
             )
+        count = len(self.outcome.pull.get("commits", []))
         return (
             f"{self.outcome.pull.get('slot')} is at {str(self.outcome.pull.get('to_revision'))[:12]} "
-            f"({len(self.outcome.pull.get('commits', []))} new commits); pull {self.outcome.pull.get('id')}"
+            f"({count} new commit{'' if count == 1 else 's'}); pull {self.outcome.pull.get('id')}"
         )
 
     def _swap(self, log: StageLog) -> str:
