@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -84,64 +85,63 @@ def status(root: DeployRoot) -> dict[str, Any]:
 
 
 def swap(root: DeployRoot, options: SwapOptions, report: Report) -> SwapOutcome:
-    outcome = SwapOutcome("swap")
-    stopwatch = history.Stopwatch()
-    try:
-        with deploy_lock(root, command="swap_live"):
-            _repair_if_needed(root, outcome, report)
-            state = links.read_links(root)
-            outcome.before = {"live": state.live, "stage": state.stage}
-            outcome.revisions = {slot: read_revision(root.path / slot) for slot in root.slot_names}
-            stage = SlotProject(root, state.stage, options.project_subdir)
-            if options.gate:
-                _run_gate(stage, options, outcome, report)
-            if options.dry_run:
-                outcome.result = "dry-run"
-                outcome.messages.append(
-                    f"Would make {state.stage} (revision {outcome.revisions[state.stage]}) live and "
-                    f"{state.live} the stage; nothing changed."
-                )
-                return outcome
-            _exchange_reload_verify(root, state, options, outcome, report, stopwatch)
+    with _locked(root, SwapOutcome("swap"), "swap_live", report) as (outcome, state, stopwatch):
+        stage = SlotProject(root, state.stage, options.project_subdir)
+        if options.gate:
+            _run_gate(stage, options, outcome, report)
+        if options.dry_run:
+            outcome.result = "dry-run"
+            outcome.messages.append(
+                f"Would make {state.stage} (revision {outcome.revisions[state.stage]}) live and "
+                f"{state.live} the stage; nothing changed."
+            )
             return outcome
-    except DeployLockBusy as exc:
-        raise SwapError(str(exc)) from exc
-    except links.LinkError as exc:
-        raise SwapError(str(exc)) from exc
+        _exchange_reload_verify(root, state, options, outcome, report, stopwatch)
+        return outcome
 
 
 def rollback(root: DeployRoot, options: SwapOptions, report: Report) -> SwapOutcome:
     """Swap back to the slot that was live before the last swap, if it still holds that code."""
-    outcome = SwapOutcome("rollback")
+    with _locked(root, SwapOutcome("rollback"), "swap_live --rollback", report) as (
+        outcome,
+        state,
+        stopwatch,
+    ):
+        last = history.last(root)
+        if last is None or last.from_slot is None:
+            raise SwapError("There is no earlier swap in the deploy history to roll back.")
+        if last.from_slot != state.stage:
+            raise SwapError(
+                f"The last swap made {last.to_slot} live from {last.from_slot}, but {state.stage} is the stage "
+                "slot now; roll back by hand after checking the history (manage.py swap_live --status)."
+            )
+        if outcome.revisions[state.stage] != last.from_revision:
+            raise SwapError(
+                f"The slot {state.stage} no longer holds the revision that was live ({last.from_revision}); "
+                f"it holds {outcome.revisions[state.stage]}. Deploy that revision to it instead."
+            )
+        if options.dry_run:
+            outcome.result = "dry-run"
+            outcome.messages.append(f"Would make {state.stage} live again; nothing changed.")
+            return outcome
+        _exchange_reload_verify(root, state, options, outcome, report, stopwatch)
+        return outcome
+
+
+@contextmanager
+def _locked(
+    root: DeployRoot, outcome: SwapOutcome, command: str, report: Report
+) -> Iterator[tuple[SwapOutcome, links.LinkState, history.Stopwatch]]:
+    """Hold the deploy lock with consistent links; lock and link problems become ``SwapError``."""
     stopwatch = history.Stopwatch()
     try:
-        with deploy_lock(root, command="swap_live --rollback"):
+        with deploy_lock(root, command=command):
             _repair_if_needed(root, outcome, report)
             state = links.read_links(root)
             outcome.before = {"live": state.live, "stage": state.stage}
             outcome.revisions = {slot: read_revision(root.path / slot) for slot in root.slot_names}
-            last = history.last(root)
-            if last is None or last.from_slot is None:
-                raise SwapError("There is no earlier swap in the deploy history to roll back.")
-            if last.from_slot != state.stage:
-                raise SwapError(
-                    f"The last swap made {last.to_slot} live from {last.from_slot}, but {state.stage} is the stage "
-                    "slot now; roll back by hand after checking the history (manage.py swap_live --status)."
-                )
-            if outcome.revisions[state.stage] != last.from_revision:
-                raise SwapError(
-                    f"The slot {state.stage} no longer holds the revision that was live ({last.from_revision}); "
-                    f"it holds {outcome.revisions[state.stage]}. Deploy that revision to it instead."
-                )
-            if options.dry_run:
-                outcome.result = "dry-run"
-                outcome.messages.append(f"Would make {state.stage} live again; nothing changed.")
-                return outcome
-            _exchange_reload_verify(root, state, options, outcome, report, stopwatch)
-            return outcome
-    except DeployLockBusy as exc:
-        raise SwapError(str(exc)) from exc
-    except links.LinkError as exc:
+            yield outcome, state, stopwatch
+    except (DeployLockBusy, links.LinkError) as exc:
         raise SwapError(str(exc)) from exc
 
 
