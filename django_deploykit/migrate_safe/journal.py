@@ -1,0 +1,200 @@
+"""A per-operation journal for databases whose DDL cannot be rolled back (MySQL, MariaDB).
+
+Django records a migration only once all of it ran, so a failure in its third operation
+leaves the first two applied with no trace. Here each operation runs in its own schema editor
+(so its deferred SQL, such as foreign keys and indexes, runs before the next one starts) and
+gets a journal row; a failed migration can then be reported exactly, resumed from the failed
+operation, or undone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from django.apps.registry import Apps
+from django.db import DatabaseError, models
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.migrations import Migration
+from django.db.migrations.executor import MigrationExecutor
+from django.db.migrations.loader import MigrationLoader
+from django.db.migrations.state import ProjectState
+from django.utils import timezone
+
+TABLE = "deploykit_migration_journal"
+DONE = "done"
+FAILED = "failed"
+STARTED = "started"
+
+
+class PartialMigration(RuntimeError):
+    """A migration stopped between operations; the message says which ran and which failed."""
+
+
+@cache
+def journal_model() -> type[models.Model]:
+    class Entry(models.Model):
+        app = models.CharField(max_length=255)
+        name = models.CharField(max_length=255)
+        backwards = models.BooleanField(default=False)
+        operation = models.PositiveIntegerField()
+        status = models.CharField(max_length=10)
+        error = models.TextField(blank=True, default="")
+        at = models.DateTimeField(default=timezone.now)
+
+        class Meta:
+            # Its own registry, as MigrationRecorder does, so no app owns or migrates it.
+            apps = Apps()
+            app_label = "deploykit_journal"
+            db_table = TABLE
+
+    return Entry
+
+
+def ensure_table(connection: BaseDatabaseWrapper) -> None:
+    if TABLE in connection.introspection.table_names(connection.cursor()):
+        return
+    with connection.schema_editor() as editor:
+        editor.create_model(journal_model())
+
+
+def _entries(connection: BaseDatabaseWrapper) -> Any:
+    return journal_model().objects.using(connection.alias)
+
+
+@dataclass
+class Partial:
+    app_label: str
+    name: str
+    backwards: bool
+    done: list[int]
+    failed: int | None
+    error: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.app_label}.{self.name}"
+
+    def describe(self) -> str:
+        verb = "undone" if self.backwards else "applied"
+        done = _ranges(self.done) if self.done else "none"
+        failed = f", {self.failed} failed ({self.error})" if self.failed else ""
+        return f"{self.label}: operations {done} {verb}{failed}"
+
+
+def _ranges(numbers: list[int]) -> str:
+    parts: list[str] = []
+    for n in sorted(numbers):
+        if parts and "–" not in parts[-1] and int(parts[-1]) == n - 1:
+            parts[-1] = f"{parts[-1]}–{n}"
+        elif parts and "–" in parts[-1] and int(parts[-1].split("–")[1]) == n - 1:
+            parts[-1] = f"{parts[-1].split('–')[0]}–{n}"
+        else:
+            parts.append(str(n))
+    return ", ".join(parts)
+
+
+def partial_migrations(connection: BaseDatabaseWrapper) -> list[Partial]:
+    """Migrations the journal shows as started and not finished, oldest first."""
+    if TABLE not in connection.introspection.table_names(connection.cursor()):
+        return []
+    found: dict[tuple[str, str, bool], Partial] = {}
+    for entry in _entries(connection).order_by("id"):
+        key = (entry.app, entry.name, entry.backwards)
+        partial = found.setdefault(key, Partial(entry.app, entry.name, entry.backwards, [], None, ""))
+        if entry.status == DONE:
+            partial.done.append(entry.operation)
+        elif entry.status == FAILED:
+            partial.failed, partial.error = entry.operation, entry.error
+    return list(found.values())
+
+
+def run_journalled(
+    executor: MigrationExecutor, state: ProjectState, migration: Migration, backwards: bool
+) -> ProjectState:
+    """Apply (or unapply) ``migration`` one journalled operation at a time, skipping the
+    operations the journal already shows as done; record it in django_migrations at the end."""
+    connection = executor.connection
+    ensure_table(connection)
+    label = f"{migration.app_label}.{migration.name}"
+    callback = executor.progress_callback or (lambda *a, **k: None)
+    callback("unapply_start" if backwards else "apply_start", migration, False)
+    done = set(
+        _entries(connection)
+        .filter(app=migration.app_label, name=migration.name, backwards=backwards, status=DONE)
+        .values_list("operation", flat=True)
+    )
+    _entries(connection).filter(
+        app=migration.app_label, name=migration.name, backwards=backwards
+    ).exclude(status=DONE).delete()
+    if backwards:
+        before = executor.loader.project_state((migration.app_label, migration.name), at_end=False)
+        steps = _undo_steps(migration, before, list(range(1, len(migration.operations) + 1)))
+    else:
+        steps = _forward_steps(migration, state.clone())
+    for index, op, from_state, to_state in steps:
+        if index in done:
+            continue
+        entry = _entries(connection).create(
+            app=migration.app_label, name=migration.name, backwards=backwards, operation=index, status=STARTED
+        )
+        try:
+            with connection.schema_editor(atomic=False) as editor:
+                if backwards:
+                    op.database_backwards(migration.app_label, editor, from_state, to_state)
+                else:
+                    op.database_forwards(migration.app_label, editor, from_state, to_state)
+        except DatabaseError as exc:
+            entry.status, entry.error = FAILED, " ".join(str(exc).split())[:500]
+            entry.save()
+            partial = next(p for p in partial_migrations(connection) if p.label == label and p.backwards == backwards)
+            raise PartialMigration(
+                f"{partial.describe()}. Run migrate_safe --resume to finish it, or --undo to revert "
+                "the operations that ran."
+            ) from exc
+        entry.status = DONE
+        entry.save()
+    if backwards:
+        for app_label, name in migration.replaces:
+            executor.recorder.record_unapplied(app_label, name)
+        executor.recorder.record_unapplied(migration.app_label, migration.name)
+    else:
+        executor.record_migration(migration)
+    _entries(connection).filter(app=migration.app_label, name=migration.name).delete()
+    callback("unapply_success" if backwards else "apply_success", migration, False)
+    if backwards or not steps:
+        return state
+    return steps[-1][3]
+
+
+def _forward_steps(migration: Migration, state: ProjectState) -> list[tuple[int, Any, ProjectState, ProjectState]]:
+    steps = []
+    for index, op in enumerate(migration.operations, start=1):
+        before = state.clone()
+        op.state_forwards(migration.app_label, state)
+        steps.append((index, op, before, state.clone()))
+    return steps
+
+
+def _undo_steps(
+    migration: Migration, before: ProjectState, indexes: list[int]
+) -> list[tuple[int, Any, ProjectState, ProjectState]]:
+    """(index, operation, state after it, state before it) in the order to undo them."""
+    forward = _forward_steps(migration, before)
+    return [(i, op, after, prior) for i, op, prior, after in reversed(forward) if i in indexes]
+
+
+def undo_partial(executor: MigrationExecutor, partial: Partial) -> None:
+    """Revert the operations a failed forward run applied, newest first, and clear the journal."""
+    connection = executor.connection
+    loader: MigrationLoader = executor.loader
+    migration = loader.get_migration(partial.app_label, partial.name)
+    before = loader.project_state((partial.app_label, partial.name), at_end=False)
+    for index, op, after_state, before_state in _undo_steps(migration, before, partial.done):
+        with connection.schema_editor(atomic=False) as editor:
+            op.database_backwards(migration.app_label, editor, after_state, before_state)
+        _entries(connection).filter(
+            app=partial.app_label, name=partial.name, backwards=False, operation=index
+        ).delete()
+    _entries(connection).filter(app=partial.app_label, name=partial.name).delete()

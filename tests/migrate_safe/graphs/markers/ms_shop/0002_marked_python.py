@@ -1,0 +1,14 @@
+from django.db import migrations, models
+
+
+def set_names(apps, schema_editor):
+    apps.get_model("ms_shop", "Product").objects.filter(name="").update(name="?")
+
+
+class Migration(migrations.Migration):
+    deploy_phase = "additive"
+    dependencies = [('ms_shop', '0001_initial')]
+
+    operations = [
+        migrations.RunPython(set_names),
+    ]

@@ -1,0 +1,9 @@
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [('ms_shop', '0004_add_not_null_python_default')]
+
+    operations = [
+        migrations.RemoveField("product", "legacy"),
+    ]

@@ -1,0 +1,13 @@
+from django.db import migrations, models
+
+
+def fill_names(apps, schema_editor):
+    apps.get_model("ms_shop", "Product").objects.filter(name="").update(name="?")
+
+
+class Migration(migrations.Migration):
+    dependencies = [('ms_shop', '0016_run_sql')]
+
+    operations = [
+        migrations.RunPython(fill_names),
+    ]

@@ -1,0 +1,100 @@
+"""Every classification rule, judged on the real migrations of the 'rules' graph."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connections
+
+from django_deploykit.migrate_safe.planning import PhasePlan, pending_for_leaves
+from django_deploykit.migrate_safe.verdicts import MigrationVerdict
+from tests.migrate_safe.conftest import use_graph
+
+
+@pytest.fixture
+def rules_plan(sqlite_db: str) -> PhasePlan:
+    with use_graph("rules"):
+        return pending_for_leaves(connections[sqlite_db])
+
+
+def verdict(plan: PhasePlan, name: str) -> MigrationVerdict:
+    return next(v for v in plan.migrations if v.label == f"ms_shop.{name}")
+
+
+# (migration, migration phase, first operation's phase, words of its reason, hazard kinds)
+RULES = [
+    ("0001_initial", "additive", "additive", "new table", []),
+    ("0002_add_nullable", "additive", "additive", "nullable column", []),
+    ("0003_add_db_default", "additive", "additive", "DB default", []),
+    ("0004_add_not_null_python_default", "unclassified", "refused", "only a Python default", []),
+    ("0005_remove_nullable", "destructive", "destructive", "old code still reads", ["data-loss"]),
+    ("0006_remove_not_null", "unclassified", "refused", "new code's INSERTs", ["data-loss"]),
+    ("0007_widen", "additive", "additive", "max_length 20 -> 40", []),
+    ("0008_tighten_null", "destructive", "destructive", "NOT NULL", ["lock"]),
+    ("0009_change_type", "destructive", "destructive", "TextField to IntegerField", ["rewrite"]),
+    ("0010_python_only", "additive", "any", "help_text", []),
+    ("0011_relax_and_tighten", "unclassified", "refused", "Both relaxes", ["lock"]),
+    ("0012_add_index", "additive", "additive", "new index", ["lock"]),
+    ("0013_remove_index", "destructive", "destructive", "queries may depend", []),
+    ("0014_add_constraint", "destructive", "destructive", "tightens what may be written", ["lock"]),
+    ("0015_remove_constraint", "additive", "additive", "relaxes what may be written", []),
+    ("0016_run_sql", "unclassified", "unknown", "Raw SQL", []),
+    ("0017_run_python", "unclassified", "unknown", "Python code", ["irreversible"]),
+    ("0018_separate_database_and_state", "additive", "additive", "database operations", []),
+    ("0019_delete_model", "destructive", "destructive", "Drops a table", ["data-loss"]),
+    ("0020_create_model", "additive", "additive", "new table", []),
+    ("0022_unique_together", "destructive", "destructive", "duplicates", ["lock"]),
+    ("0023_noop_python", "additive", "any", "noop", []),
+    ("0024_rename_field", "unclassified", "refused", "Renames column name to title", []),
+    ("0025_rename_model", "unclassified", "refused", "Renames the table", []),
+]
+
+
+class ClassificationRulesTests:
+    @pytest.mark.parametrize(("name", "phase", "op_phase", "words", "hazards"), RULES)
+    def test_rule(
+        self, rules_plan: PhasePlan, name: str, phase: str, op_phase: str, words: str, hazards: list[str]
+    ) -> None:
+        v = verdict(rules_plan, name)
+        op = v.operations[0]
+        assert (v.phase, v.source, op.phase) == (phase, "rules", op_phase)
+        assert words in op.reason
+        assert [h.kind for h in op.hazards] == hazards
+
+    def test_not_null_add_field_names_the_db_default_fix(self, rules_plan: PhasePlan) -> None:
+        op = verdict(rules_plan, "0004_add_not_null_python_default").operations[0]
+        assert "db_default" in op.fix
+
+    def test_removing_a_not_null_column_requires_the_nullable_pre_step(self, rules_plan: PhasePlan) -> None:
+        op = verdict(rules_plan, "0006_remove_not_null").operations[0]
+        assert "First make 'sku' nullable" in op.fix
+
+    def test_renames_spell_out_the_expand_contract_steps(self, rules_plan: PhasePlan) -> None:
+        field_fix = verdict(rules_plan, "0024_rename_field").operations[0].fix
+        model_fix = verdict(rules_plan, "0025_rename_model").operations[0].fix
+        assert "(1) additive: add 'title'" in field_fix and "(4) destructive: remove 'name'" in field_fix
+        assert "db_table" in model_fix
+
+    def test_mixed_migration_names_its_operations_and_the_split(self, rules_plan: PhasePlan) -> None:
+        v = verdict(rules_plan, "0021_mixed")
+        assert v.phase == "mixed"
+        assert v.split == {"additive": [1], "destructive": [2]}
+        assert "operation 1 is additive, operation 2 is destructive" in v.reason
+
+    def test_a_table_created_in_the_same_migration_takes_any_shape_additively(self, sqlite_db: str) -> None:
+        with use_graph("expand"):
+            plan = pending_for_leaves(connections[sqlite_db])
+        stock = next(v for v in plan.migrations if v.label == "ms_stock.0001_initial")
+        assert stock.phase == "additive"
+        assert stock.operations[1].reason.startswith("Shapes a table created earlier in this migration")
+
+    def test_postgresql_names_the_non_concurrent_index_hazard(self, postgres_db: str) -> None:
+        with use_graph("rules"):
+            plan = pending_for_leaves(connections[postgres_db])
+        op = verdict(plan, "0012_add_index").operations[0]
+        assert "AddIndexConcurrently" in op.hazards[0].reason
+
+    def test_mariadb_flags_multi_operation_migrations_as_non_transactional(self, mysql_db: str) -> None:
+        with use_graph("expand"):
+            plan = pending_for_leaves(connections[mysql_db])
+        colour = next(v for v in plan.migrations if v.label == "ms_shop.0002_product_colour")
+        assert [h.kind for h in colour.hazards] == ["non-transactional"]
