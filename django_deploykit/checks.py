@@ -16,6 +16,7 @@ from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
 from django_deploykit import slots
 from django_deploykit.conf import conf
+from django_deploykit.migrate_safe import checks as migrate_safe_checks
 
 
 def register_all() -> None:
@@ -24,6 +25,7 @@ def register_all() -> None:
     register(Tags.security, deploy=True)(check_dispatcher_used)
     register()(check_slot_names)
     register()(check_deploy_root)
+    migrate_safe_checks.register_checks()
 
 
 def _mode() -> str | None:

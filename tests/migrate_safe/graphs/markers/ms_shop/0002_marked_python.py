@@ -2,7 +2,7 @@ from django.db import migrations, models
 
 
 def set_names(apps, schema_editor):
-    apps.get_model("ms_shop", "Product").objects.filter(name="").update(name="?")
+    apps.get_model("ms_shop", "Product").objects.using(schema_editor.connection.alias).filter(name="").update(name="?")
 
 
 class Migration(migrations.Migration):
