@@ -19,7 +19,7 @@ from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.state import ModelState, ProjectState
 
 from django_deploykit.migrate_safe import journal
-from django_deploykit.migrate_safe.planning import Step
+from django_deploykit.migrate_safe.planning import Step, applied_state
 from django_deploykit.migrate_safe.timeouts import BlockerWatch, is_lock_timeout, session_timeouts
 
 
@@ -51,7 +51,7 @@ def apply_steps(
     if not steps:
         return []
     executor.recorder.ensure_schema()
-    pre_state = executor._create_project_state(with_applied_migrations=True)
+    pre_state = applied_state(executor)
     emit_pre_migrate_signal(
         verbosity, False, connection.alias, stdout=stdout, apps=pre_state.apps, plan=steps
     )
@@ -133,18 +133,19 @@ def _run_once(
 def _mark_in_loader(loader: MigrationLoader, migration: Migration, backwards: bool) -> None:
     # The recorder has the row; the loader's copy feeds the project states of the next steps.
     applied: dict[tuple[str, str], Any] = loader.applied_migrations
-    keys = [(migration.app_label, migration.name), *migration.replaces]
+    keys: list[tuple[str, str]] = [(migration.app_label, migration.name)]
+    keys += [(app_label, name) for app_label, name in migration.replaces]
     for key in keys:
         if backwards:
-            applied.pop(tuple(key), None)  # type: ignore[call-overload]
+            applied.pop(key, None)
         else:
-            applied[tuple(key)] = migration  # type: ignore[index]
+            applied[key] = migration
 
 
 def _send_post_migrate(
     executor: MigrationExecutor, steps: list[Step], verbosity: int, stdout: OutputWrapper | None
 ) -> None:
-    post_state = executor._create_project_state(with_applied_migrations=True)
+    post_state = applied_state(executor)
     post_apps = post_state.apps
     # As migrate does: receivers get real apps' models rendered with their relations.
     with post_apps.bulk_update():

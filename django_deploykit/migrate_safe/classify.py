@@ -199,7 +199,7 @@ def _field_lock_hazards(f: models.Field[Any, Any], vendor: str) -> list[Hazard]:
         hazards.append(
             Hazard(LOCK, "Adds a foreign key: the referenced table is locked against writes while it is checked.")
         )
-    if f.unique or f.db_index:
+    if f.unique or getattr(f, "db_index", False):
         where = " (PostgreSQL: CREATE INDEX without CONCURRENTLY)" if vendor == "postgresql" else ""
         hazards.append(Hazard(LOCK, f"Builds an index that blocks writes to the table until it is done{where}."))
     return hazards
@@ -302,7 +302,8 @@ def _compare_fields(
                 "DB default added" if after is not None else "DB default removed (the old code's INSERTs may rely on it)"
             )
         elif attr == "db_constraint":
-            (tighten if after in (None, True) else relax).append(f"foreign key constraint {'added' if after in (None, True) else 'removed'}")
+            added = after in (None, True)
+            (tighten if added else relax).append(f"foreign key constraint {'added' if added else 'removed'}")
         else:
             tighten.append(f"changes {attr} ({before!r} -> {after!r})")
     return relax, tighten, hazards, python_only

@@ -49,6 +49,9 @@ def journal_model() -> type[models.Model]:
             app_label = "deploykit_journal"
             db_table = TABLE
 
+        def __str__(self) -> str:
+            return f"{self.app}.{self.name} operation {self.operation}: {self.status}"
+
     return Entry
 
 
@@ -60,7 +63,7 @@ def ensure_table(connection: BaseDatabaseWrapper) -> None:
 
 
 def _entries(connection: BaseDatabaseWrapper) -> Any:
-    return journal_model().objects.using(connection.alias)
+    return journal_model()._default_manager.using(connection.alias)
 
 
 @dataclass
@@ -84,15 +87,14 @@ class Partial:
 
 
 def _ranges(numbers: list[int]) -> str:
-    parts: list[str] = []
+    """'1\u20132, 4' for [1, 2, 4]: the way people write runs of operation numbers."""
+    runs: list[list[int]] = []
     for n in sorted(numbers):
-        if parts and "–" not in parts[-1] and int(parts[-1]) == n - 1:
-            parts[-1] = f"{parts[-1]}–{n}"
-        elif parts and "–" in parts[-1] and int(parts[-1].split("–")[1]) == n - 1:
-            parts[-1] = f"{parts[-1].split('–')[0]}–{n}"
+        if runs and runs[-1][-1] == n - 1:
+            runs[-1].append(n)
         else:
-            parts.append(str(n))
-    return ", ".join(parts)
+            runs.append([n])
+    return ", ".join(str(r[0]) if len(r) == 1 else f"{r[0]}\u2013{r[-1]}" for r in runs)
 
 
 def partial_migrations(connection: BaseDatabaseWrapper) -> list[Partial]:
@@ -160,7 +162,8 @@ def run_journalled(
             executor.recorder.record_unapplied(app_label, name)
         executor.recorder.record_unapplied(migration.app_label, migration.name)
     else:
-        executor.record_migration(migration)
+        for app_label, name in migration.replaces or [(migration.app_label, migration.name)]:
+            executor.recorder.record_applied(app_label, name)
     _entries(connection).filter(app=migration.app_label, name=migration.name).delete()
     callback("unapply_success" if backwards else "apply_success", migration, False)
     if backwards or not steps:

@@ -7,7 +7,7 @@ backwards). Both return a ``PhasePlan`` whose every migration carries its phase.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,9 +76,11 @@ class PhasePlan:
         }
 
 
-def executor_for(connection: BaseDatabaseWrapper) -> MigrationExecutor:
+def executor_for(
+    connection: BaseDatabaseWrapper, progress_callback: Callable[..., None] | None = None
+) -> MigrationExecutor:
     """A MigrationExecutor whose graph is free of conflicts and consistent with the database."""
-    executor = MigrationExecutor(connection)
+    executor = MigrationExecutor(connection, progress_callback)
     executor.loader.check_consistent_history(connection)
     conflicts = executor.loader.detect_conflicts()
     if conflicts:
@@ -156,7 +158,9 @@ def plan_to(
     return plan
 
 
-def _applied_state(executor: MigrationExecutor) -> ProjectState:
+def applied_state(executor: MigrationExecutor) -> ProjectState:
+    """The project state of the migrations the database has applied (the executor's own
+    helper for this is private)."""
     loader = executor.loader
     state = ProjectState(real_apps=loader.unmigrated_apps)
     applied = loader.applied_migrations or {}
@@ -170,7 +174,7 @@ def _applied_state(executor: MigrationExecutor) -> ProjectState:
 def _classify_forwards(
     executor: MigrationExecutor, steps: list[Step], vendor: str, transactional: bool
 ) -> list[MigrationVerdict]:
-    state = _applied_state(executor)
+    state = applied_state(executor)
     verdicts = []
     for migration, _ in steps:
         ops = classify_operations(migration.operations, migration.app_label, state, vendor)

@@ -41,7 +41,7 @@ def plan_as_dict(
     phase: str | None,
     sql: dict[str, list[str]] | None = None,
 ) -> dict[str, Any]:
-    data = {"format_version": JSON_FORMAT_VERSION, "database": database, "vendor": vendor, "phase": phase}
+    data: dict[str, Any] = {"format_version": JSON_FORMAT_VERSION, "database": database, "vendor": vendor, "phase": phase}
     data.update(plan.as_dict())
     data["selected"] = [v.label for v in plan.select(phase or "all")]
     if sql is not None:

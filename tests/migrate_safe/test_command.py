@@ -128,7 +128,7 @@ class ApplyTests:
             assert "Running migrations (additive phase):" in out
             assert "  Applying ms_shop.0002_product_colour... OK" in out
             assert "2 migration(s) wait for the destructive phase: ms_shop.0003_remove_legacy, ms_shop.0004_product_size" in out
-            applied, tables = snapshot(sqlite_db)
+            applied, _ = snapshot(sqlite_db)
             assert ("ms_shop", "0003_remove_legacy") not in applied
             assert ("ms_stock", "0001_initial") in applied
 
@@ -190,7 +190,7 @@ class ApplyTests:
 
     def test_phase_all_runs_everything_in_order(self, sqlite_db: str) -> None:
         with use_graph("cross_app"):
-            out, _, code = run_command(phase="all", database=sqlite_db)
+            code = run_command(phase="all", database=sqlite_db)[2]
             assert code == 0
             assert run_command(check=True, database=sqlite_db)[2] == 0
 

@@ -23,7 +23,13 @@ from django_deploykit.migrate_safe.applying import ApplyOptions, MigrationFailed
 from django_deploykit.migrate_safe.locks import LockBusy, migration_lock
 from django_deploykit.migrate_safe.options import OptionError, Options, read_options
 from django_deploykit.migrate_safe.phases import ADDITIVE, DESTRUCTIVE
-from django_deploykit.migrate_safe.planning import PhasePlan, PlanError, executor_for, plan_to, resolve_targets
+from django_deploykit.migrate_safe.planning import (
+    PhasePlan,
+    PlanError,
+    executor_for,
+    plan_to,
+    resolve_targets,
+)
 from django_deploykit.migrate_safe.report import plan_as_dict, plan_as_text, sql_by_migration
 from django_deploykit.migrate_safe.roundtrip import RoundtripError, run_roundtrip
 from django_deploykit.migrate_safe.verdicts import InvalidPhaseOverride
@@ -84,8 +90,7 @@ class Command(BaseCommand):
 
     def _plan(self, options: Options) -> tuple[Any, PhasePlan]:
         connection = connections[options.database]
-        executor = executor_for(connection)
-        executor.progress_callback = self._progress
+        executor = executor_for(connection, self._progress)
         targets = resolve_targets(executor.loader, options.app_label, options.migration_name)
         return executor, plan_to(targets, connection, executor)
 

@@ -1,8 +1,10 @@
-from django.db import migrations, models
+from __future__ import annotations
+
+from django.db import migrations
 
 
 class Migration(migrations.Migration):
-    dependencies = [('ms_shop', '0002_product_colour')]
+    dependencies = [("ms_shop", "0002_product_colour")]
 
     operations = [
         migrations.RemoveField("product", "legacy"),

@@ -1,8 +1,10 @@
+from __future__ import annotations
+
 from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [('ms_shop', '0001_initial')]
+    dependencies = [("ms_shop", "0001_initial")]
 
     operations = [
         migrations.CreateModel(
@@ -13,5 +15,7 @@ class Migration(migrations.Migration):
                 ("qty", models.IntegerField(db_default=0)),
             ],
         ),
-        migrations.AddConstraint("stock", models.UniqueConstraint(fields=["product"], name="one_stock_per_product")),
+        migrations.AddConstraint(
+            "stock", models.UniqueConstraint(fields=["product"], name="one_stock_per_product")
+        ),
     ]
