@@ -17,20 +17,7 @@ from django.core.management.base import CommandError
 from django.db import connections
 from django.test.utils import override_settings
 
-GRAPHS = Path(__file__).parent / "graphs"
-TEST_APPS = ("ms_shop", "ms_stock", "ms_billing")
-BASE_APPS = ["django.contrib.contenttypes", "django.contrib.auth", "django_deploykit"]
-
-
-def graph_settings(name: str) -> dict[str, Any]:
-    """Settings that install the test apps with the migrations of graph ``name``."""
-    modules: dict[str, str | None] = {}
-    for app in TEST_APPS:
-        modules[app] = f"tests.migrate_safe.graphs.{name}.{app}" if (GRAPHS / name / app).is_dir() else None
-    return {
-        "INSTALLED_APPS": [*BASE_APPS, *(f"tests.migrate_safe.apps.{app}" for app in TEST_APPS)],
-        "MIGRATION_MODULES": modules,
-    }
+from tests.migrate_safe.graph_settings import graph_settings
 
 
 @contextmanager
@@ -107,3 +94,11 @@ def postgres_db(postgres_url: str, django_db_blocker: Any) -> Iterator[str]:
 def mysql_db(mysql_url: str, django_db_blocker: Any) -> Iterator[str]:
     """A throwaway MariaDB/MySQL database with a random name, as a connection alias."""
     yield from _server_database(mysql_url, "migrate_safe_mysql", django_db_blocker)
+
+
+def url_for(alias: str) -> str:
+    """A database URL for ``alias``, for migrate_safe processes started by a test."""
+    s = connections.settings[alias]
+    scheme = "postgres" if "postgresql" in s["ENGINE"] else "mysql"
+    password = f":{s['PASSWORD']}" if s["PASSWORD"] else ""
+    return f"{scheme}://{s['USER']}{password}@{s['HOST']}:{s['PORT']}/{s['NAME']}"
