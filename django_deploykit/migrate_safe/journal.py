@@ -14,7 +14,7 @@ from functools import cache
 from typing import Any
 
 from django.apps.registry import Apps
-from django.db import DatabaseError, models
+from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations import Migration
 from django.db.migrations.executor import MigrationExecutor
@@ -147,7 +147,8 @@ def run_journalled(
                     op.database_backwards(migration.app_label, editor, from_state, to_state)
                 else:
                     op.database_forwards(migration.app_label, editor, from_state, to_state)
-        except DatabaseError as exc:
+        except Exception as exc:
+            # Whatever the cause, the operations before this one stay applied: record it.
             entry.status, entry.error = FAILED, " ".join(str(exc).split())[:500]
             entry.save()
             partial = next(p for p in partial_migrations(connection) if p.label == label and p.backwards == backwards)

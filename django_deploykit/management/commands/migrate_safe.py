@@ -44,7 +44,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("app_label", nargs="?", help="Only this app's migrations (and what they need).")
-        parser.add_argument("migration_name", nargs="?", help="Migrate the app to this migration; 'zero' unapplies all.")
+        parser.add_argument(
+            "migration_name", nargs="?", help="Migrate the app to this migration; 'zero' unapplies all."
+        )
         parser.add_argument("--phase", help="additive (before the swap), destructive (after it) or all.")
         parser.add_argument("--plan", action="store_true", help="Show the classified plan; apply nothing.")
         parser.add_argument("--sql", action="store_true", help="With --plan: the SQL of each migration.")
@@ -56,17 +58,29 @@ class Command(BaseCommand):
         )
         parser.add_argument("--database", default="default", help="The database alias to migrate.")
         parser.add_argument("--lock-timeout", help="How long a migration may wait for a lock, e.g. 5s.")
-        parser.add_argument("--statement-timeout", help="PostgreSQL: longest statement, e.g. 10min; 0 = no limit.")
-        parser.add_argument("--retries", type=int, help="Retries of an atomic migration after a lock timeout.")
-        parser.add_argument("--no-wait", action="store_true", help="Fail at once when another run holds the lock.")
+        parser.add_argument(
+            "--statement-timeout", help="PostgreSQL: longest statement, e.g. 10min; 0 = no limit."
+        )
+        parser.add_argument(
+            "--retries", type=int, help="Retries of an atomic migration after a lock timeout."
+        )
+        parser.add_argument(
+            "--no-wait", action="store_true", help="Fail at once when another run holds the lock."
+        )
         parser.add_argument(
             "--roundtrip",
             action="store_true",
             help="On a throwaway test database: forwards, backwards, forwards; report what breaks.",
         )
-        parser.add_argument("--fake", action="store_true", help="Record the migrations as run without running them.")
-        parser.add_argument("--resume", action="store_true", help="Finish a half-applied migration (MySQL/MariaDB).")
-        parser.add_argument("--undo", action="store_true", help="Revert a half-applied migration (MySQL/MariaDB).")
+        parser.add_argument(
+            "--fake", action="store_true", help="Record the migrations as run without running them."
+        )
+        parser.add_argument(
+            "--resume", action="store_true", help="Finish a half-applied migration (MySQL/MariaDB)."
+        )
+        parser.add_argument(
+            "--undo", action="store_true", help="Revert a half-applied migration (MySQL/MariaDB)."
+        )
 
     def handle(self, *args: Any, **raw: Any) -> None:
         self.verbosity = int(raw.get("verbosity", 1))
@@ -101,24 +115,26 @@ class Command(BaseCommand):
             return self._show(options, executor, plan)
         if options.roundtrip:
             return self._roundtrip(options)
-        partials = journal.partial_migrations(connection)
-        if options.resume or options.undo:
-            return self._finish_partials(options, executor, partials)
-        if partials:
-            raise CommandError(
-                "The database is between migrations: "
-                + "; ".join(p.describe() for p in partials)
-                + ". Run migrate_safe --resume to finish, or --undo to revert, first.",
-                returncode=exitcodes.PARTIAL,
-            )
-        if options.phase is None:
+        if options.phase is None and not (options.resume or options.undo):
             raise CommandError("Choose a phase: --phase=additive, --phase=destructive or --phase=all.")
-        self._refuse_unsafe(options.phase, plan)
+        if options.phase is not None:
+            self._refuse_unsafe(options.phase, plan)
         try:
             with migration_lock(connection, wait=options.wait, say=self._say):
+                # Under the lock, a journal entry is no other run's work in progress.
+                partials = journal.partial_migrations(connection)
+                if options.resume or options.undo:
+                    return self._finish_partials(options, executor, partials)
+                if partials:
+                    raise CommandError(
+                        "The database is between migrations: "
+                        + "; ".join(p.describe() for p in partials)
+                        + ". Run migrate_safe --resume to finish, or --undo to revert, first.",
+                        returncode=exitcodes.PARTIAL,
+                    )
                 # Another run may have migrated while we waited: plan again under the lock.
                 executor, plan = self._plan(options)
-                self._refuse_unsafe(options.phase, plan)
+                self._refuse_unsafe(options.phase or "all", plan)
                 return self._apply(options, executor, plan)
         except LockBusy as exc:
             raise CommandError(str(exc), returncode=exitcodes.LOCK_BUSY) from exc
@@ -126,7 +142,9 @@ class Command(BaseCommand):
     def _refuse_unsafe(self, phase: str, plan: PhasePlan) -> None:
         if plan.irreversible:
             raise CommandError(
-                "Cannot unapply: " + "; ".join(plan.irreversible) + " cannot be reversed. Nothing was unapplied."
+                "Cannot unapply: "
+                + "; ".join(plan.irreversible)
+                + " cannot be reversed. Nothing was unapplied."
             )
         if phase == DESTRUCTIVE:
             if plan.additive:
@@ -196,7 +214,9 @@ class Command(BaseCommand):
             elif plan.select(options.phase or "all"):
                 code = exitcodes.CHECK_PENDING
         if options.format == "json":
-            data = plan_as_dict(plan, database=options.database, vendor=connection.vendor, phase=options.phase, sql=sql)
+            data = plan_as_dict(
+                plan, database=options.database, vendor=connection.vendor, phase=options.phase, sql=sql
+            )
             if options.check:
                 data["exit_code"] = code
             self.stdout.write(json.dumps(data, indent=2, sort_keys=True))
@@ -215,22 +235,28 @@ class Command(BaseCommand):
 
     def _finish_partials(self, options: Options, executor: Any, partials: list[journal.Partial]) -> int:
         if not partials:
-            raise CommandError("The journal shows no half-applied migration; there is nothing to resume or undo.")
-        connection = connections[options.database]
-        with migration_lock(connection, wait=options.wait, say=self._say):
-            for partial in partials:
-                if options.undo:
-                    journal.undo_partial(executor, partial)
-                    self._say(f"Undid {partial.describe()}.")
-                else:
-                    migration = executor.loader.get_migration(partial.app_label, partial.name)
-                    steps = [(migration, partial.backwards)]
-                    try:
-                        apply_steps(executor, steps, ApplyOptions(lock_timeout=options.lock_timeout or None),
-                                    verbosity=self.verbosity, stdout=self.stdout, say=self._say)
-                    except MigrationFailed as exc:
-                        self._close_line()
-                        raise CommandError(str(exc), returncode=exitcodes.PARTIAL) from exc
+            raise CommandError(
+                "The journal shows no half-applied migration; there is nothing to resume or undo."
+            )
+        for partial in partials:
+            if options.undo:
+                journal.undo_partial(executor, partial)
+                self._say(f"Undid {partial.describe()}.")
+            else:
+                migration = executor.loader.get_migration(partial.app_label, partial.name)
+                steps = [(migration, partial.backwards)]
+                try:
+                    apply_steps(
+                        executor,
+                        steps,
+                        ApplyOptions(lock_timeout=options.lock_timeout or None),
+                        verbosity=self.verbosity,
+                        stdout=self.stdout,
+                        say=self._say,
+                    )
+                except MigrationFailed as exc:
+                    self._close_line()
+                    raise CommandError(str(exc), returncode=exitcodes.PARTIAL) from exc
         return exitcodes.OK
 
     def _roundtrip(self, options: Options) -> int:
