@@ -85,6 +85,28 @@ def _server_database(url: str, alias: str, django_db_blocker: Any) -> Iterator[s
 
 
 @pytest.fixture
+def sqlite_db_b(tmp_path: Path, django_db_blocker: Any) -> Iterator[str]:
+    """A second SQLite database, for comparing two ways of migrating."""
+    alias = "migrate_safe_sqlite_b"
+    register_alias(alias, {"ENGINE": "django.db.backends.sqlite3", "NAME": str(tmp_path / "db_b.sqlite3")})
+    with django_db_blocker.unblock():
+        yield alias
+        drop_alias(alias)
+
+
+@pytest.fixture
+def postgres_db_b(postgres_url: str, django_db_blocker: Any) -> Iterator[str]:
+    """A second throwaway PostgreSQL database."""
+    yield from _server_database(postgres_url, "migrate_safe_pg_b", django_db_blocker)
+
+
+@pytest.fixture
+def mysql_db_b(mysql_url: str, django_db_blocker: Any) -> Iterator[str]:
+    """A second throwaway MariaDB/MySQL database."""
+    yield from _server_database(mysql_url, "migrate_safe_mysql_b", django_db_blocker)
+
+
+@pytest.fixture
 def postgres_db(postgres_url: str, django_db_blocker: Any) -> Iterator[str]:
     """A throwaway PostgreSQL database with a random name, as a connection alias."""
     yield from _server_database(postgres_url, "migrate_safe_pg", django_db_blocker)
