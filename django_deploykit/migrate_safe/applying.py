@@ -68,7 +68,7 @@ def apply_steps(
                 raise MigrationFailed(
                     f"{label} failed: {exc}. Applied before it in this run: {', '.join(done) or 'nothing'}."
                 ) from exc
-            _mark_in_loader(executor.loader, migration, backwards)
+            mark_in_loader(executor.loader, migration, backwards)
             done.append(label)
     _send_post_migrate(executor, steps, verbosity, stdout)
     return done
@@ -130,7 +130,7 @@ def _run_once(
     return new_state
 
 
-def _mark_in_loader(loader: MigrationLoader, migration: Migration, backwards: bool) -> None:
+def mark_in_loader(loader: MigrationLoader, migration: Migration, backwards: bool) -> None:
     # The recorder has the row; the loader's copy feeds the project states of the next steps.
     applied: dict[tuple[str, str], Any] = loader.applied_migrations
     keys: list[tuple[str, str]] = [(migration.app_label, migration.name)]

@@ -44,10 +44,16 @@ def check_timeouts(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
     retries, delay = conf.MIGRATE_RETRIES, conf.MIGRATE_RETRY_DELAY
     if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
         errors.append(
-            Error(f"DEPLOYKIT_MIGRATE_RETRIES is {retries!r}; use a whole number of 0 or more.", id="django_deploykit.E032")
+            Error(
+                f"DEPLOYKIT_MIGRATE_RETRIES is {retries!r}; use a whole number of 0 or more.",
+                id="django_deploykit.E032",
+            )
         )
     if not isinstance(delay, int | float) or isinstance(delay, bool) or delay < 0:
         errors.append(
-            Error(f"DEPLOYKIT_MIGRATE_RETRY_DELAY is {delay!r}; use a number of seconds, 0 or more.", id="django_deploykit.E033")
+            Error(
+                f"DEPLOYKIT_MIGRATE_RETRY_DELAY is {delay!r}; use a number of seconds, 0 or more.",
+                id="django_deploykit.E033",
+            )
         )
     return errors

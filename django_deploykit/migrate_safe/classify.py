@@ -197,11 +197,15 @@ def _field_lock_hazards(f: models.Field[Any, Any], vendor: str) -> list[Hazard]:
     hazards = []
     if f.is_relation and not f.many_to_many and getattr(f, "db_constraint", True):
         hazards.append(
-            Hazard(LOCK, "Adds a foreign key: the referenced table is locked against writes while it is checked.")
+            Hazard(
+                LOCK, "Adds a foreign key: the referenced table is locked against writes while it is checked."
+            )
         )
     if f.unique or getattr(f, "db_index", False):
         where = " (PostgreSQL: CREATE INDEX without CONCURRENTLY)" if vendor == "postgresql" else ""
-        hazards.append(Hazard(LOCK, f"Builds an index that blocks writes to the table until it is done{where}."))
+        hazards.append(
+            Hazard(LOCK, f"Builds an index that blocks writes to the table until it is done{where}.")
+        )
     return hazards
 
 
@@ -216,7 +220,9 @@ def _add_field(op: Any, app_label: str, state: ProjectState, vendor: str) -> _Ju
     if f.null:
         return _Judgement(ADDITIVE, "A nullable column: the old code's INSERTs leave it NULL.", hazards)
     if has_db_default(f):
-        return _Judgement(ADDITIVE, "A NOT NULL column with a DB default: the old code's INSERTs get it.", hazards)
+        return _Judgement(
+            ADDITIVE, "A NOT NULL column with a DB default: the old code's INSERTs get it.", hazards
+        )
     if isinstance(f, models.GeneratedField):
         return _Judgement(ADDITIVE, "A generated column: the database fills it.", hazards)
     python_default = " with only a Python default" if f.has_default() else ""
@@ -266,7 +272,9 @@ def _compare_fields(
             relax.append(f"widens {old_type} to {new_type}")
         else:
             tighten.append(f"changes the column type from {old_type} to {new_type}")
-        hazards.append(Hazard(REWRITE, "Changing the column type rewrites the table under an exclusive lock."))
+        hazards.append(
+            Hazard(REWRITE, "Changing the column type rewrites the table under an exclusive lock.")
+        )
     python_only = []
     for attr in sorted(set(old_kw) | set(new_kw)):
         before, after = old_kw.get(attr), new_kw.get(attr)
@@ -296,10 +304,14 @@ def _compare_fields(
                 # An index changes no result; dropping one can still stall the old code's queries.
                 (relax if added else tighten).append(f"{label} {'added' if added else 'removed'}")
             if added:
-                hazards.append(Hazard(LOCK, "Building the index blocks writes to the table until it is done."))
+                hazards.append(
+                    Hazard(LOCK, "Building the index blocks writes to the table until it is done.")
+                )
         elif attr == "db_default":
             (relax if after is not None else tighten).append(
-                "DB default added" if after is not None else "DB default removed (the old code's INSERTs may rely on it)"
+                "DB default added"
+                if after is not None
+                else "DB default removed (the old code's INSERTs may rely on it)"
             )
         elif attr == "db_constraint":
             added = after in (None, True)
@@ -400,7 +412,9 @@ def _add_index(op: Any, app_label: str, state: ProjectState, vendor: str) -> _Ju
     hazards = []
     if vendor == "postgresql" and not concurrent:
         hazards.append(
-            Hazard(LOCK, "CREATE INDEX blocks writes to the table until it is built; use AddIndexConcurrently.")
+            Hazard(
+                LOCK, "CREATE INDEX blocks writes to the table until it is built; use AddIndexConcurrently."
+            )
         )
     elif vendor != "postgresql":
         hazards.append(Hazard(LOCK, "Building the index may block writes to the table until it is done."))
@@ -415,9 +429,11 @@ def _remove_index(op: Any, app_label: str, state: ProjectState, vendor: str) -> 
 
 def _add_constraint(op: Any, app_label: str, state: ProjectState, vendor: str) -> _Judgement:
     not_valid = pg_ops is not None and isinstance(op, pg_ops.AddConstraintNotValid)
-    hazards = [] if not_valid else [
-        Hazard(LOCK, "Checking existing rows holds a lock on the table while it scans them.")
-    ]
+    hazards = (
+        []
+        if not_valid
+        else [Hazard(LOCK, "Checking existing rows holds a lock on the table while it scans them.")]
+    )
     return _Judgement(
         DESTRUCTIVE,
         f"Constraint {op.constraint.name} tightens what may be written: the old code may violate it.",
@@ -426,7 +442,9 @@ def _add_constraint(op: Any, app_label: str, state: ProjectState, vendor: str) -
 
 
 def _remove_constraint(op: Any, app_label: str, state: ProjectState, vendor: str) -> _Judgement:
-    return _Judgement(ADDITIVE, "Removing a constraint relaxes what may be written: the old code keeps working.")
+    return _Judgement(
+        ADDITIVE, "Removing a constraint relaxes what may be written: the old code keeps working."
+    )
 
 
 def _alter_together(op: Any, app_label: str, state: ProjectState, vendor: str) -> _Judgement:
@@ -585,7 +603,9 @@ def classify_operations(
     created: set[str] = set()
     for index, op in enumerate(operations, start=1):
         if isinstance(op, TABLE_SHAPING) and _model_of(op) in created:
-            j = _Judgement(ADDITIVE, "Shapes a table created earlier in this migration: no running code uses it yet.")
+            j = _Judgement(
+                ADDITIVE, "Shapes a table created earlier in this migration: no running code uses it yet."
+            )
         else:
             j = judge(op, app_label, state, vendor)
         if isinstance(op, ops.CreateModel):

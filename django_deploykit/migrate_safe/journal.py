@@ -127,9 +127,9 @@ def run_journalled(
         .filter(app=migration.app_label, name=migration.name, backwards=backwards, status=DONE)
         .values_list("operation", flat=True)
     )
-    _entries(connection).filter(
-        app=migration.app_label, name=migration.name, backwards=backwards
-    ).exclude(status=DONE).delete()
+    _entries(connection).filter(app=migration.app_label, name=migration.name, backwards=backwards).exclude(
+        status=DONE
+    ).delete()
     if backwards:
         before = executor.loader.project_state((migration.app_label, migration.name), at_end=False)
         steps = _undo_steps(migration, before, list(range(1, len(migration.operations) + 1)))
@@ -151,7 +151,9 @@ def run_journalled(
             # Whatever the cause, the operations before this one stay applied: record it.
             entry.status, entry.error = FAILED, " ".join(str(exc).split())[:500]
             entry.save()
-            partial = next(p for p in partial_migrations(connection) if p.label == label and p.backwards == backwards)
+            partial = next(
+                p for p in partial_migrations(connection) if p.label == label and p.backwards == backwards
+            )
             raise PartialMigration(
                 f"{partial.describe()}. Run migrate_safe --resume to finish it, or --undo to revert "
                 "the operations that ran."
@@ -172,7 +174,9 @@ def run_journalled(
     return steps[-1][3]
 
 
-def _forward_steps(migration: Migration, state: ProjectState) -> list[tuple[int, Any, ProjectState, ProjectState]]:
+def _forward_steps(
+    migration: Migration, state: ProjectState
+) -> list[tuple[int, Any, ProjectState, ProjectState]]:
     steps = []
     for index, op in enumerate(migration.operations, start=1):
         before = state.clone()

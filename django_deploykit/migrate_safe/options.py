@@ -42,7 +42,9 @@ class Options:
 def read_options(raw: dict[str, Any]) -> Options:
     phase = raw.get("phase")
     if phase is not None and phase not in PHASE_CHOICES:
-        raise OptionError(f"Unknown phase {phase!r}; use --phase=additive, --phase=destructive or --phase=all.")
+        raise OptionError(
+            f"Unknown phase {phase!r}; use --phase=additive, --phase=destructive or --phase=all."
+        )
     database = raw.get("database") or "default"
     if database not in connections.settings:
         raise OptionError(
@@ -89,8 +91,17 @@ def _check_combinations(o: Options) -> None:
         raise OptionError("--format=json is for --plan and --check; add one of them.")
     if o.resume and o.undo:
         raise OptionError("Use --resume or --undo, not both.")
-    exclusive = [name for name, on in (("--plan", o.plan), ("--check", o.check), ("--roundtrip", o.roundtrip),
-                                       ("--resume", o.resume), ("--undo", o.undo)) if on]
+    exclusive = [
+        name
+        for name, on in (
+            ("--plan", o.plan),
+            ("--check", o.check),
+            ("--roundtrip", o.roundtrip),
+            ("--resume", o.resume),
+            ("--undo", o.undo),
+        )
+        if on
+    ]
     if len(exclusive) > 1:
         raise OptionError(f"{' and '.join(exclusive)} do different things; use one at a time.")
     if o.migration_name and not o.app_label:

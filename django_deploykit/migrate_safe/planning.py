@@ -92,7 +92,9 @@ def executor_for(
     return executor
 
 
-def resolve_targets(loader: MigrationLoader, app_label: str | None, migration_name: str | None) -> list[Target]:
+def resolve_targets(
+    loader: MigrationLoader, app_label: str | None, migration_name: str | None
+) -> list[Target]:
     """Targets the way ``migrate`` reads its arguments: all leaves, an app's leaf, or one node."""
     if app_label is None:
         return list(loader.graph.leaf_nodes())
@@ -119,7 +121,9 @@ def resolve_targets(loader: MigrationLoader, app_label: str | None, migration_na
     return [(app_label, migration.name)]
 
 
-def pending_for_leaves(connection: BaseDatabaseWrapper, executor: MigrationExecutor | None = None) -> PhasePlan:
+def pending_for_leaves(
+    connection: BaseDatabaseWrapper, executor: MigrationExecutor | None = None
+) -> PhasePlan:
     """The migrations this code base's leaf nodes need and the database has not applied,
     phase-classified. Forwards only, since leaves never require unapplying."""
     executor = executor or executor_for(connection)

@@ -41,7 +41,12 @@ def plan_as_dict(
     phase: str | None,
     sql: dict[str, list[str]] | None = None,
 ) -> dict[str, Any]:
-    data: dict[str, Any] = {"format_version": JSON_FORMAT_VERSION, "database": database, "vendor": vendor, "phase": phase}
+    data: dict[str, Any] = {
+        "format_version": JSON_FORMAT_VERSION,
+        "database": database,
+        "vendor": vendor,
+        "phase": phase,
+    }
     data.update(plan.as_dict())
     data["selected"] = [v.label for v in plan.select(phase or "all")]
     if sql is not None:
@@ -81,8 +86,12 @@ def plan_as_text(
     lines.append(_summary("Additive phase (before the swap)", plan.additive, phase == "additive"))
     lines.append(_summary("Destructive phase (after the swap)", plan.destructive, phase == "destructive"))
     if plan.blocked:
-        lines.append(warning("Runs in no phase until split or marked (see the reasons above): "
-                             + ", ".join(v.label for v in plan.blocked)))
+        lines.append(
+            warning(
+                "Runs in no phase until split or marked (see the reasons above): "
+                + ", ".join(v.label for v in plan.blocked)
+            )
+        )
     if plan.irreversible:
         lines.append(warning("Cannot be unapplied: " + "; ".join(plan.irreversible)))
     return lines

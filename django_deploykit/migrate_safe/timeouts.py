@@ -113,7 +113,9 @@ class BlockerWatch:
                         "FROM pg_stat_activity WHERE pid = ANY(pg_blocking_pids(%s)) ORDER BY pid",
                         [self._pid],
                     )
-                    found = [Blocker(int(pid), state, " ".join(query.split())) for pid, state, query in cursor]
+                    found = [
+                        Blocker(int(pid), state, " ".join(query.split())) for pid, state, query in cursor
+                    ]
                 if found:
                     self.blockers = found
         finally:

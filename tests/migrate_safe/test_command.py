@@ -16,7 +16,9 @@ def snapshot(alias: str) -> tuple[list[tuple[str, str]], list[str]]:
     """What a run may change: the applied migrations and the tables."""
     connection = connections[alias]
     tables = sorted(connection.introspection.table_names())
-    applied = sorted(MigrationRecorder(connection).applied_migrations()) if "django_migrations" in tables else []
+    applied = (
+        sorted(MigrationRecorder(connection).applied_migrations()) if "django_migrations" in tables else []
+    )
     return applied, tables
 
 
@@ -114,9 +116,14 @@ class PlanTextTests:
             out, _, code = run_command(plan=True, sql=True, phase="additive", database=sqlite_db)
         assert code == 0
         assert "  ms_shop.0003_remove_legacy  [destructive, rules]" in out
-        assert "Held back from the additive phase: it needs ms_shop.0003_remove_legacy (destructive) first." in out
+        assert (
+            "Held back from the additive phase: it needs ms_shop.0003_remove_legacy (destructive) first."
+            in out
+        )
         assert 'CREATE INDEX "product_name_idx"' in out
-        assert "Destructive phase (after the swap): ms_shop.0003_remove_legacy, ms_shop.0004_product_size" in out
+        assert (
+            "Destructive phase (after the swap): ms_shop.0003_remove_legacy, ms_shop.0004_product_size" in out
+        )
         assert snapshot(sqlite_db) == ([], [])
 
 
@@ -127,7 +134,10 @@ class ApplyTests:
             assert (code, err) == (0, "")
             assert "Running migrations (additive phase):" in out
             assert "  Applying ms_shop.0002_product_colour... OK" in out
-            assert "2 migration(s) wait for the destructive phase: ms_shop.0003_remove_legacy, ms_shop.0004_product_size" in out
+            assert (
+                "2 migration(s) wait for the destructive phase: ms_shop.0003_remove_legacy, ms_shop.0004_product_size"
+                in out
+            )
             applied, _ = snapshot(sqlite_db)
             assert ("ms_shop", "0003_remove_legacy") not in applied
             assert ("ms_stock", "0001_initial") in applied
@@ -136,7 +146,9 @@ class ApplyTests:
             with connections[sqlite_db].cursor() as cursor:
                 cursor.execute("SELECT app_label, model FROM django_content_type WHERE app_label = 'ms_shop'")
                 assert cursor.fetchall() == [("ms_shop", "product")]
-                cursor.execute("SELECT codename FROM auth_permission WHERE codename LIKE '%_product' ORDER BY 1")
+                cursor.execute(
+                    "SELECT codename FROM auth_permission WHERE codename LIKE '%_product' ORDER BY 1"
+                )
                 assert [r[0] for r in cursor.fetchall()] == [
                     "add_product",
                     "change_product",
@@ -238,7 +250,11 @@ class BadInputTests:
             (("ms_shop", "000"), {"phase": "all"}, "More than one migration in 'ms_shop' starts with '000'"),
             ((), {"phase": "all", "database": "nope"}, "There is no database alias 'nope'"),
             ((), {"phase": "all", "lock_timeout": "soon"}, "--lock-timeout 'soon' is not a duration"),
-            ((), {"phase": "all", "statement_timeout": "5 parsecs"}, "--statement-timeout '5 parsecs' is not a duration"),
+            (
+                (),
+                {"phase": "all", "statement_timeout": "5 parsecs"},
+                "--statement-timeout '5 parsecs' is not a duration",
+            ),
             ((), {"phase": "all", "retries": -1}, "--retries -1 is not a whole number"),
             ((), {"phase": "all", "format": "xml"}, "Unknown format 'xml'"),
             ((), {"phase": "all", "format": "json"}, "--format=json is for --plan and --check"),

@@ -43,18 +43,25 @@ def half_applied(mysql_db: str) -> str:
 
 
 class JournalTests:
-    def test_a_failure_between_operations_is_reported_and_blocks_the_next_run(self, half_applied: str) -> None:
+    def test_a_failure_between_operations_is_reported_and_blocks_the_next_run(
+        self, half_applied: str
+    ) -> None:
         assert columns(half_applied, "ms_shop_product") == ["colour", "id", "name", "size"]
         applied = MigrationRecorder(connections[half_applied]).applied_migrations()
         assert ("ms_shop", "0002_three_steps") not in applied
         with use_graph("half"):
             _, err, code = run_command(phase="all", database=half_applied)
         assert code == 6
-        assert "The database is between migrations: ms_shop.0002_three_steps: operations 1\u20132 applied, 3 failed" in err
+        assert (
+            "The database is between migrations: ms_shop.0002_three_steps: operations 1\u20132 applied, 3 failed"
+            in err
+        )
 
     def test_resume_runs_only_the_failed_rest(self, half_applied: str) -> None:
         with connections[half_applied].cursor() as cursor:
-            cursor.execute("DELETE FROM ms_shop_product WHERE id = (SELECT max(id) FROM (SELECT id FROM ms_shop_product) p)")
+            cursor.execute(
+                "DELETE FROM ms_shop_product WHERE id = (SELECT max(id) FROM (SELECT id FROM ms_shop_product) p)"
+            )
         with use_graph("half"):
             out, err, code = run_command(resume=True, database=half_applied)
             assert (code, err) == (0, "")

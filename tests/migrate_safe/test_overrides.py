@@ -52,12 +52,16 @@ class OverrideTests:
         assert by_label(plan)["contenttypes.0002_remove_content_type_name"] == ("destructive", "setting")
 
     def test_an_invalid_marker_is_an_error_with_the_fix(self, sqlite_db: str) -> None:
-        with use_graph("bad_marker"), pytest.raises(InvalidPhaseOverride, match="set it to 'additive' or 'destructive'"):
+        with (
+            use_graph("bad_marker"),
+            pytest.raises(InvalidPhaseOverride, match="set it to 'additive' or 'destructive'"),
+        ):
             pending_for_leaves(connections[sqlite_db])
 
     def test_an_invalid_setting_is_an_error(self, sqlite_db: str) -> None:
-        with use_graph("markers", DEPLOYKIT_MIGRATION_PHASES={"ms_shop": "later"}), pytest.raises(
-            InvalidPhaseOverride, match="not of the form 'app_label.migration_name'"
+        with (
+            use_graph("markers", DEPLOYKIT_MIGRATION_PHASES={"ms_shop": "later"}),
+            pytest.raises(InvalidPhaseOverride, match="not of the form 'app_label.migration_name'"),
         ):
             pending_for_leaves(connections[sqlite_db])
 

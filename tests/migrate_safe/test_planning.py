@@ -145,7 +145,9 @@ class TargetTests:
             ("ms_shop", "0002", "More than one migration in 'ms_shop' starts with '0002'"),
         ],
     )
-    def test_bad_targets_say_what_to_do(self, sqlite_db: str, app: str, name: str | None, message: str) -> None:
+    def test_bad_targets_say_what_to_do(
+        self, sqlite_db: str, app: str, name: str | None, message: str
+    ) -> None:
         with use_graph("diamond"):
             executor = executor_for(connections[sqlite_db])
             with pytest.raises(PlanError, match=message):

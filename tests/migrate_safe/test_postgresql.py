@@ -44,7 +44,12 @@ class LockTimeoutTests:
         try:
             with use_graph("expand", DEPLOYKIT_MIGRATE_RETRY_DELAY=0.1):
                 out, err, code = run_command(
-                    "ms_shop", "0002", phase="additive", lock_timeout="500ms", retries=2, database=product_table
+                    "ms_shop",
+                    "0002",
+                    phase="additive",
+                    lock_timeout="500ms",
+                    retries=2,
+                    database=product_table,
                 )
                 applied = run_command("ms_shop", "0002", check=True, database=product_table)[2]
         finally:
@@ -52,7 +57,10 @@ class LockTimeoutTests:
         assert code == 1
         assert "retry 1 of 2 in 0.1s" in out
         assert "retry 2 of 2 in 0.2s" in out
-        assert "ms_shop.0002_product_colour could not take its locks within the lock timeout after 2 retries" in err
+        assert (
+            "ms_shop.0002_product_colour could not take its locks within the lock timeout after 2 retries"
+            in err
+        )
         assert "(idle in transaction): SELECT count(*) FROM ms_shop_product" in err
         assert "ms_shop.0002_product_colour was rolled back" in err
         assert applied == 3  # still pending: nothing of it was applied
@@ -72,7 +80,14 @@ class LockTimeoutTests:
             runner = threading.Thread(
                 target=lambda: result.setdefault(
                     "run",
-                    run_command("ms_shop", "0002", phase="additive", lock_timeout="300ms", retries=3, database=product_table),
+                    run_command(
+                        "ms_shop",
+                        "0002",
+                        phase="additive",
+                        lock_timeout="300ms",
+                        retries=3,
+                        database=product_table,
+                    ),
                 )
             )
             runner.start()
@@ -87,7 +102,10 @@ class LockTimeoutTests:
 
     def test_timeouts_are_reset_after_the_run(self, product_table: str) -> None:
         with use_graph("expand"):
-            assert run_command("ms_shop", "0002", phase="additive", lock_timeout="1s", database=product_table)[2] == 0
+            assert (
+                run_command("ms_shop", "0002", phase="additive", lock_timeout="1s", database=product_table)[2]
+                == 0
+            )
         with connections[product_table].cursor() as cursor:
             cursor.execute("SHOW lock_timeout")
             assert cursor.fetchone() == ("0",)

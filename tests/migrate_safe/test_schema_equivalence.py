@@ -21,7 +21,8 @@ def schema(alias: str) -> dict[str, Any]:
     with connection.cursor() as cursor:
         for table in sorted(set(connection.introspection.table_names(cursor)) - IGNORED_TABLES):
             columns = [
-                (c.name, c.type_code, c.null_ok) for c in connection.introspection.get_table_description(cursor, table)
+                (c.name, c.type_code, c.null_ok)
+                for c in connection.introspection.get_table_description(cursor, table)
             ]
             constraints = sorted(
                 (

@@ -10,5 +10,7 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddField("product", "colour", models.CharField(max_length=20, null=True)),
         migrations.AddField("product", "size", models.IntegerField(null=True)),
-        migrations.AddConstraint("product", models.UniqueConstraint(fields=["name"], name="unique_product_name")),
+        migrations.AddConstraint(
+            "product", models.UniqueConstraint(fields=["name"], name="unique_product_name")
+        ),
     ]
