@@ -76,7 +76,7 @@ def plan_as_text(
             lines.append(f"    {op.index}. {op.description}: {op.phase}. {op.reason}")
             for h in op.hazards:
                 lines.append(warning(f"       hazard {h.kind}: {h.reason}"))
-            if op.fix and op.phase in ("refused", "unknown"):
+            if op.fix and op.phase in ("refused", "unknown") and v.source == "rules":
                 lines.append(warning(f"       fix: {op.fix}"))
         if sql is not None:
             for statement in sql.get(v.label, []):

@@ -167,9 +167,12 @@ def migration_verdict(
         if undo_operations is None:
             raise ValueError("undo_operations are required for a backwards verdict.")
         shown = undo_operations
-        phase = flip(phase)
+        forward_phase, phase = phase, flip(phase)
         split = {flip(k): v for k, v in split.items()}
-        reason = f"Unapplying it: {reason}"
+        if forward_phase in (ADDITIVE, DESTRUCTIVE):
+            reason = f"Unapplying a {forward_phase} migration is {phase}. ({reason})"
+        else:
+            reason = f"Unapplying it: {reason}"
     hazards = []
     effective = [op for op in shown if op.phase != ANY]
     if not transactional_ddl and len(effective) > 1:
