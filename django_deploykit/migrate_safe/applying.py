@@ -64,9 +64,12 @@ def apply_steps(
                 state = _run_with_retries(executor, state, migration, backwards, options, say)
             except journal.PartialMigration as exc:
                 raise MigrationFailed(f"{exc} Applied before it: {', '.join(done) or 'nothing'}.") from exc
-            except DatabaseError as exc:
+            except MigrationFailed:
+                raise
+            except Exception as exc:
                 raise MigrationFailed(
-                    f"{label} failed: {exc}. Applied before it in this run: {', '.join(done) or 'nothing'}."
+                    f"{label} failed: {' '.join(str(exc).split())}. "
+                    f"Applied before it in this run: {', '.join(done) or 'nothing'}."
                 ) from exc
             mark_in_loader(executor.loader, migration, backwards)
             done.append(label)

@@ -109,6 +109,9 @@ def partial_migrations(connection: BaseDatabaseWrapper) -> list[Partial]:
             partial.done.append(entry.operation)
         elif entry.status == FAILED:
             partial.failed, partial.error = entry.operation, entry.error
+        else:
+            # Started and never finished: the process died during it, so its effect is unknown.
+            partial.failed, partial.error = entry.operation, "the run stopped during it"
     return list(found.values())
 
 

@@ -22,14 +22,23 @@ def sql_by_migration(executor: MigrationExecutor, steps: list[Step]) -> dict[str
     first, _ = steps[0]
     state = executor.loader.project_state((first.app_label, first.name), at_end=False)
     for migration, backwards in steps:
-        with executor.connection.schema_editor(collect_sql=True, atomic=migration.atomic) as editor:
-            if backwards:
-                # Each undo starts from the state its own migration was applied to.
-                before = executor.loader.project_state((migration.app_label, migration.name), at_end=False)
-                migration.unapply(before, editor, collect_sql=True)
-            else:
-                state = migration.apply(state, editor, collect_sql=True)
-        statements[f"{migration.app_label}.{migration.name}"] = list(editor.collected_sql)
+        label = f"{migration.app_label}.{migration.name}"
+        try:
+            with executor.connection.schema_editor(collect_sql=True, atomic=migration.atomic) as editor:
+                if backwards:
+                    # Each undo starts from the state its own migration was applied to.
+                    before = executor.loader.project_state(
+                        (migration.app_label, migration.name), at_end=False
+                    )
+                    migration.unapply(before, editor, collect_sql=True)
+                else:
+                    state = migration.apply(state, editor, collect_sql=True)
+        except Exception as exc:
+            # Some operations introspect live constraint names and fail on a database in another
+            # state (as sqlmigrate does); the plan is still worth printing.
+            statements[label] = [f"-- The SQL could not be collected: {' '.join(str(exc).split())}"]
+            break
+        statements[label] = list(editor.collected_sql)
     return statements
 
 

@@ -8,6 +8,7 @@ import pytest
 from django.db import connections
 from django.db.migrations.recorder import MigrationRecorder
 
+from django_deploykit.migrate_safe.journal import ensure_table
 from django_deploykit.migrate_safe.timeouts import session_timeouts
 from tests.migrate_safe.conftest import run_command, url_for, use_graph
 from tests.migrate_safe.processes import finish, start_migrate_safe
@@ -82,6 +83,21 @@ class JournalTests:
         assert columns(half_applied, "ms_shop_product") == ["id", "name"]
         applied = MigrationRecorder(connections[half_applied]).applied_migrations()
         assert ("ms_shop", "0002_three_steps") not in applied
+
+    def test_an_operation_that_never_finished_is_reported(self, mysql_db: str) -> None:
+        with use_graph("half"):
+            assert run_command("ms_shop", "0001", phase="all", database=mysql_db)[2] == 0
+            ensure_table(connections[mysql_db])
+            with connections[mysql_db].cursor() as cursor:
+                cursor.execute(
+                    "INSERT INTO deploykit_migration_journal (app, name, backwards, operation, status, error, at) "
+                    "VALUES ('ms_shop', '0002_three_steps', 0, 1, 'started', '', NOW())"
+                )
+            _, err, code = run_command(phase="all", database=mysql_db)
+        assert code == 6
+        assert (
+            "ms_shop.0002_three_steps: operations none applied, 1 failed (the run stopped during it)" in err
+        )
 
     def test_the_plan_warns_of_non_transactional_ddl(self, mysql_db: str) -> None:
         with use_graph("half"):

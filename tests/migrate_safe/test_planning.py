@@ -163,3 +163,32 @@ class TargetTests:
     def test_conflicting_leaves_are_refused(self, sqlite_db: str) -> None:
         with use_graph("conflict"), pytest.raises(PlanError, match="makemigrations --merge"):
             executor_for(connections[sqlite_db])
+
+
+class SquashedMigrationTests:
+    def test_a_fresh_database_plans_the_squashed_node_and_records_what_it_replaces(
+        self, sqlite_db: str
+    ) -> None:
+        from django.db.migrations.recorder import MigrationRecorder
+
+        with use_graph("squashed"):
+            plan = pending_for_leaves(connections[sqlite_db])
+            assert labels(plan.additive) == ["ms_shop.0001_squashed_0002_colour"]
+            assert labels(plan.destructive) == ["ms_shop.0003_remove_legacy"]
+            call_command("migrate_safe", phase="additive", database=sqlite_db, verbosity=0)
+            applied = MigrationRecorder(connections[sqlite_db]).applied_migrations()
+            assert {("ms_shop", "0001_initial"), ("ms_shop", "0002_colour")} <= set(applied)
+            assert labels(pending_for_leaves(connections[sqlite_db]).migrations) == [
+                "ms_shop.0003_remove_legacy"
+            ]
+
+    def test_a_half_applied_squash_plans_the_original_migrations(self, sqlite_db: str) -> None:
+        from django.db.migrations.recorder import MigrationRecorder
+
+        with use_graph("squashed"):
+            recorder = MigrationRecorder(connections[sqlite_db])
+            recorder.ensure_schema()
+            recorder.record_applied("ms_shop", "0001_initial")
+            plan = pending_for_leaves(connections[sqlite_db])
+        assert labels(plan.additive) == ["ms_shop.0002_colour"]
+        assert labels(plan.destructive) == ["ms_shop.0003_remove_legacy"]

@@ -100,6 +100,34 @@ class LockTimeoutTests:
         assert "retry 1 of 3" in out
         assert "Applying ms_shop.0002_product_colour... OK" in out
 
+    def test_a_non_atomic_migration_is_not_retried(self, postgres_db: str) -> None:
+        with use_graph("nonatomic"):
+            assert run_command("ms_shop", "0001", phase="additive", database=postgres_db)[2] == 0
+            blocker = hold_read_lock(postgres_db)
+            try:
+                out, err, code = run_command(
+                    phase="additive", lock_timeout="300ms", retries=3, database=postgres_db
+                )
+            finally:
+                release(blocker)
+        assert code == 1
+        assert "retry" not in out
+        assert "ms_shop.0002_colour_not_atomic hit the lock timeout (blocked by pid" in err
+        assert "It is not atomic, so it was not retried" in err
+
+    def test_statement_timeout_stops_a_long_statement_without_retrying(self, postgres_db: str) -> None:
+        with use_graph("sleepy_sql"):
+            out, err, code = run_command(phase="additive", statement_timeout="300ms", database=postgres_db)
+            pending = run_command("ms_shop", "0002", check=True, database=postgres_db)[2]
+        assert code == 1
+        assert (
+            "ms_shop.0002_sleep failed: canceling statement due to statement timeout. Applied before it"
+            in err
+        )
+        assert err.rstrip().endswith("ms_shop.0001_initial.")
+        assert "retry" not in out
+        assert pending == 3
+
     def test_timeouts_are_reset_after_the_run(self, product_table: str) -> None:
         with use_graph("expand"):
             assert (
