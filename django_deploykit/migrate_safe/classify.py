@@ -278,6 +278,8 @@ def _compare_fields(
     python_only = []
     for attr in sorted(set(old_kw) | set(new_kw)):
         before, after = old_kw.get(attr), new_kw.get(attr)
+        if attr == "db_column":
+            continue  # the caller compared the column names already
         if before == after or attr in PYTHON_ONLY_ATTRIBUTES:
             if before != after:
                 python_only.append(attr)

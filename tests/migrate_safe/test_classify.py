@@ -99,3 +99,52 @@ class ClassificationRulesTests:
             plan = pending_for_leaves(connections[mysql_db])
         colour = next(v for v in plan.migrations if v.label == "ms_shop.0002_product_colour")
         assert [h.kind for h in colour.hazards] == ["non-transactional"]
+
+
+@pytest.fixture
+def more_rules_plan(postgres_db: str) -> PhasePlan:
+    with use_graph("rules_more"):
+        return pending_for_leaves(connections[postgres_db])
+
+
+MORE_RULES = [
+    ("0001_initial", "additive", "any", "proxy or unmanaged model changes no table", []),
+    ("0002_widen_integer", "additive", "additive", "widens IntegerField to BigIntegerField", ["rewrite"]),
+    ("0003_narrow", "destructive", "destructive", "max_length 50 -> 30", ["data-loss"]),
+    ("0004_add_db_default", "additive", "additive", "DB default added", []),
+    ("0005_remove_db_default", "destructive", "destructive", "DB default removed", []),
+    ("0006_unique_added", "destructive", "destructive", "unique added", ["lock"]),
+    ("0007_unique_removed", "additive", "additive", "unique removed", []),
+    ("0008_index_added", "additive", "additive", "index added", ["lock"]),
+    ("0009_index_removed", "destructive", "destructive", "index removed", []),
+    ("0010_remove_with_db_default", "destructive", "destructive", "old code still reads", ["data-loss"]),
+    ("0011_add_foreign_key", "additive", "additive", "nullable column", ["lock", "lock"]),
+    ("0012_pin_column", "additive", "any", "column is unchanged", []),
+    ("0013_rename_field_keeps_column", "additive", "any", "keeps its name (db_column)", []),
+    ("0014_pin_table", "additive", "any", "table name does not change", []),
+    ("0015_rename_model_keeps_table", "additive", "any", "keeps its name (db_table)", []),
+    ("0016_move_table", "unclassified", "refused", "Renames table ms_shop_product to shop_products", []),
+    ("0017_unique_together_added", "destructive", "destructive", "may write duplicates", ["lock"]),
+    ("0018_unique_together_removed", "additive", "additive", "old code keeps working", []),
+    ("0019_unmanaged_delete", "additive", "any", "unmanaged", []),
+    ("0020_add_index_concurrently", "additive", "additive", "new index", []),
+    ("0021_remove_index_concurrently", "destructive", "destructive", "queries may depend", []),
+    ("0022_add_constraint_not_valid", "destructive", "destructive", "tightens what may be written", []),
+    ("0023_alter_model_options", "additive", "any", "model state", []),
+]
+
+
+class MoreClassificationRulesTests:
+    """Relaxing and tightening AlterFields, names kept by db_column/db_table, unmanaged models,
+    and PostgreSQL's concurrent and NOT VALID operations (judged on PostgreSQL)."""
+
+    @pytest.mark.postgresql
+    @pytest.mark.parametrize(("name", "phase", "op_phase", "words", "hazards"), MORE_RULES)
+    def test_rule(
+        self, more_rules_plan: PhasePlan, name: str, phase: str, op_phase: str, words: str, hazards: list[str]
+    ) -> None:
+        v = verdict(more_rules_plan, name)
+        op = v.operations[-1]
+        assert (v.phase, op.phase) == (phase, op_phase)
+        assert words in op.reason
+        assert [h.kind for h in op.hazards] == hazards
