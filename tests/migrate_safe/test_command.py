@@ -274,6 +274,13 @@ class BadInputTests:
         assert message in err
         assert snapshot(sqlite_db) == ([], [])
 
+    def test_a_bad_phase_setting_fails_the_system_checks(self, sqlite_db: str) -> None:
+        with use_graph("expand", DEPLOYKIT_MIGRATION_PHASES={"ms_shop.0001_initial": "soon"}):
+            _, err, code = run_command(phase="all", database=sqlite_db)
+        assert code == 1
+        assert "django_deploykit.E030" in err
+        assert snapshot(sqlite_db) == ([], [])
+
     def test_conflicting_leaves(self, sqlite_db: str) -> None:
         with use_graph("conflict"):
             _, err, code = run_command(phase="all", database=sqlite_db)

@@ -40,6 +40,7 @@ class Command(BaseCommand):
         "Apply migrations in deploy phases: --phase=additive before the new code goes live, "
         "--phase=destructive after it, --phase=all for everything in order."
     )
+    # Checked in handle(), for the chosen database only, as migrate does.
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -89,6 +90,9 @@ class Command(BaseCommand):
             options = read_options(raw)
         except (OptionError, ValueError) as exc:
             raise CommandError(str(exc)) from exc
+        # As migrate does: the system checks of this database, unless --skip-checks.
+        if not raw.get("skip_checks"):
+            self.check(databases=[options.database])
         # As migrate does: apps register their signal receivers in their management modules.
         for app_config in apps.get_app_configs():
             if module_has_submodule(app_config.module, "management"):
