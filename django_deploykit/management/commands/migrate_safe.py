@@ -48,6 +48,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "migration_name", nargs="?", help="Migrate the app to this migration; 'zero' unapplies all."
         )
+        parser.add_argument("--skip-checks", action="store_true", help="Skip the system checks.")
         parser.add_argument("--phase", help="additive (before the swap), destructive (after it) or all.")
         parser.add_argument("--plan", action="store_true", help="Show the classified plan; apply nothing.")
         parser.add_argument("--sql", action="store_true", help="With --plan: the SQL of each migration.")
