@@ -1,6 +1,7 @@
-"""Expand/contract migrations: the ``migrate_safe`` command's logic.
+"""Expand/contract migrations: the logic of the ``migrate_safe`` command.
 
-``classify`` judges each operation, ``verdicts`` each migration (with the override layers),
-``planning`` splits a plan into the additive and destructive phases, ``applying`` runs a
-phase, ``locks``/``timeouts``/``journal`` keep real databases safe, ``report`` prints.
+``rules`` (with ``field_changes``) judges each operation and ``classify`` applies the rules
+along a migration; ``verdicts`` gives each migration its phase, with the override layers;
+``planning`` splits a plan into the additive and destructive phases; ``applying`` runs a phase;
+``locks``, ``timeouts`` and ``journal`` keep real databases safe; ``report`` prints.
 """

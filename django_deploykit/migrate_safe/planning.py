@@ -64,6 +64,30 @@ class PhasePlan:
         wanted = {v.key for v in verdicts}
         return [(m, bw) for m, bw in self.steps if (m.app_label, m.name) in wanted]
 
+    def refusal(self, phase: str) -> str | None:
+        """Why ``phase`` must not run now (a sentence that says what to do), or None."""
+        if self.irreversible:
+            return (
+                "Cannot unapply: "
+                + "; ".join(self.irreversible)
+                + " cannot be reversed. Nothing was unapplied."
+            )
+        if phase != DESTRUCTIVE:
+            return None
+        if self.additive:
+            return (
+                "Additive migrations are still pending ("
+                + ", ".join(v.label for v in self.additive)
+                + "); run --phase=additive before the swap, then --phase=destructive after it."
+            )
+        if self.blocked:
+            return (
+                "These migrations run in no phase: "
+                + "; ".join(f"{v.label}: {v.reason}" for v in self.blocked)
+                + " Split or mark them (see --plan); nothing was applied."
+            )
+        return None
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "direction": self.direction,

@@ -22,7 +22,7 @@ from django_deploykit.migrate_safe import exitcodes, journal
 from django_deploykit.migrate_safe.applying import ApplyOptions, MigrationFailed, apply_steps
 from django_deploykit.migrate_safe.locks import LockBusy, migration_lock
 from django_deploykit.migrate_safe.options import OptionError, Options, read_options
-from django_deploykit.migrate_safe.phases import ADDITIVE, DESTRUCTIVE
+from django_deploykit.migrate_safe.phases import ADDITIVE
 from django_deploykit.migrate_safe.planning import (
     PhasePlan,
     PlanError,
@@ -145,25 +145,9 @@ class Command(BaseCommand):
             raise CommandError(str(exc), returncode=exitcodes.LOCK_BUSY) from exc
 
     def _refuse_unsafe(self, phase: str, plan: PhasePlan) -> None:
-        if plan.irreversible:
-            raise CommandError(
-                "Cannot unapply: "
-                + "; ".join(plan.irreversible)
-                + " cannot be reversed. Nothing was unapplied."
-            )
-        if phase == DESTRUCTIVE:
-            if plan.additive:
-                raise CommandError(
-                    "Additive migrations are still pending ("
-                    + ", ".join(v.label for v in plan.additive)
-                    + "); run --phase=additive before the swap, then --phase=destructive after it."
-                )
-            if plan.blocked:
-                raise CommandError(
-                    "These migrations run in no phase: "
-                    + "; ".join(f"{v.label}: {v.reason}" for v in plan.blocked)
-                    + " Split or mark them (see --plan); nothing was applied."
-                )
+        refusal = plan.refusal(phase)
+        if refusal:
+            raise CommandError(refusal)
 
     def _apply(self, options: Options, executor: Any, plan: PhasePlan) -> int:
         phase = options.phase or "all"
@@ -212,12 +196,7 @@ class Command(BaseCommand):
     def _show(self, options: Options, executor: Any, plan: PhasePlan) -> int:
         connection = connections[options.database]
         sql = sql_by_migration(executor, plan.steps) if options.sql else None
-        code = exitcodes.OK
-        if options.check:
-            if plan.blocked:
-                code = exitcodes.CHECK_BLOCKED
-            elif plan.select(options.phase or "all"):
-                code = exitcodes.CHECK_PENDING
+        code = exitcodes.for_check(plan, options.phase) if options.check else exitcodes.OK
         if options.format == "json":
             data = plan_as_dict(
                 plan, database=options.database, vendor=connection.vendor, phase=options.phase, sql=sql
