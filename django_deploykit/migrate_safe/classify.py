@@ -77,13 +77,35 @@ def classify_operations(
     return verdicts
 
 
+def _undo_losses(v: OperationVerdict) -> list[Hazard]:
+    """What unapplying loses, which the forward verdict cannot say."""
+    if v.phase != ADDITIVE and v.operation not in ("RemoveField", "DeleteModel"):
+        return []
+    if v.operation in ("AddField", "CreateModel"):
+        return [Hazard(DATA_LOSS, f"Unapplying '{v.description}' deletes its data.")]
+    if v.operation == "AlterField":
+        return [
+            Hazard(
+                DATA_LOSS,
+                "Unapplying it tightens the column again: values only the relaxed column allows "
+                "(NULLs, longer or wider values) make it fail or are cut.",
+            )
+        ]
+    if v.operation in ("RemoveField", "DeleteModel"):
+        return [
+            Hazard(
+                DATA_LOSS, f"Unapplying '{v.description}' brings back the structure, not the data it held."
+            )
+        ]
+    return []
+
+
 def undo_verdicts(forward: list[OperationVerdict]) -> list[OperationVerdict]:
     """Verdicts for unapplying, from the forward verdicts: the phase flips, in reverse order."""
     undone = []
     for v in reversed(forward):
         hazards = [h for h in v.hazards if h.kind != DATA_LOSS]
-        if v.operation in ("AddField", "CreateModel") and v.phase == ADDITIVE:
-            hazards.append(Hazard(DATA_LOSS, f"Unapplying '{v.description}' deletes its data."))
+        hazards += _undo_losses(v)
         undone.append(
             OperationVerdict(
                 v.index,

@@ -90,9 +90,21 @@ class BackwardsPlanTests:
         assert [h.reason for h in note.operations[0].hazards if h.kind == "data-loss"] == [
             "Unapplying 'Add field note to stock' deletes its data."
         ]
+        legacy = next(v for v in plan.migrations if v.label == "ms_shop.0002_remove_legacy")
+        assert [h.reason for h in legacy.operations[0].hazards] == [
+            "Unapplying 'Remove field legacy from product' brings back the structure, not the data it held."
+        ]
         # Re-adding the dropped column is additive, but it waits for its dependants to be undone.
         assert labels(plan.additive) == []
         assert "ms_stock.0002_stock_note (destructive)" in plan.held_back["ms_shop.0002_remove_legacy"]
+
+    def test_undoing_a_relaxed_column_warns_that_values_may_not_fit(self, sqlite_db: str) -> None:
+        with use_graph("rules"):
+            call_command("migrate", database=sqlite_db, fake=True, verbosity=0)
+            plan = plan_to([("ms_shop", "0006_remove_not_null")], connections[sqlite_db])
+        widen = next(v for v in plan.migrations if v.label == "ms_shop.0007_widen")
+        assert widen.phase == "destructive"
+        assert "tightens the column again" in widen.operations[0].hazards[0].reason
 
     def test_a_backwards_plan_lists_irreversible_operations(self, sqlite_db: str) -> None:
         with use_graph("markers", DEPLOYKIT_MIGRATION_PHASES={"ms_shop.0003_setting_sql": "destructive"}):
