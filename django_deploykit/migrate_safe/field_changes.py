@@ -99,6 +99,15 @@ def _type(f: models.Field[Any, Any]) -> str:
     return str(f.get_internal_type())
 
 
+REWRITE_REASONS = {
+    "postgresql": "Changing the column type rewrites the table under an ACCESS EXCLUSIVE lock "
+    "(reads and writes wait), unless the new type is binary-compatible.",
+    "mysql": "Changing the column type copies the whole table (ALGORITHM=COPY); writes wait until it is done.",
+    "sqlite": "SQLite rebuilds the table to change a column.",
+    "": "Changing the column type rewrites the table under an exclusive lock.",
+}
+
+
 def compare_fields(
     old: models.Field[Any, Any], new: models.Field[Any, Any], vendor: str
 ) -> tuple[list[str], list[str], list[Hazard], list[str]]:
@@ -114,9 +123,7 @@ def compare_fields(
             relax.append(f"widens {old_type} to {new_type}")
         else:
             tighten.append(f"changes the column type from {old_type} to {new_type}")
-        hazards.append(
-            Hazard(REWRITE, "Changing the column type rewrites the table under an exclusive lock.")
-        )
+        hazards.append(Hazard(REWRITE, REWRITE_REASONS.get(vendor, REWRITE_REASONS[""])))
     python_only = []
     for attr in sorted(set(old_kw) | set(new_kw)):
         before, after = old_kw.get(attr), new_kw.get(attr)

@@ -94,6 +94,15 @@ class ClassificationRulesTests:
         op = verdict(plan, "0012_add_index").operations[0]
         assert "AddIndexConcurrently" in op.hazards[0].reason
 
+    def test_type_change_hazards_name_each_backend(self, rules_plan: PhasePlan, mysql_db: str) -> None:
+        assert (
+            "SQLite rebuilds the table"
+            in verdict(rules_plan, "0009_change_type").operations[0].hazards[0].reason
+        )
+        with use_graph("rules"):
+            plan = pending_for_leaves(connections[mysql_db])
+        assert "ALGORITHM=COPY" in verdict(plan, "0009_change_type").operations[0].hazards[0].reason
+
     def test_mariadb_flags_multi_operation_migrations_as_non_transactional(self, mysql_db: str) -> None:
         with use_graph("expand"):
             plan = pending_for_leaves(connections[mysql_db])
