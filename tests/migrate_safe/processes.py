@@ -10,8 +10,10 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-def start_migrate_safe(url: str, graph: str, *args: str) -> subprocess.Popen[str]:
+def start_migrate_safe(url: str, graph: str, *args: str, sleep: float = 3) -> subprocess.Popen[str]:
+    """migrate_safe in its own process; the 'slow' graph's second migration sleeps ``sleep`` seconds."""
     env = {
+        "MIGRATE_SAFE_TEST_SLEEP": str(sleep),
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.migrate_safe.subprocess_settings",
         "MIGRATE_SAFE_TEST_DB": url,

@@ -120,7 +120,8 @@ class GetLockTests:
 
     def test_no_wait_fails_at_once(self, mysql_db: str) -> None:
         url = url_for(mysql_db)
-        first = start_migrate_safe(url, "slow", "--phase=all")
+        # The first run holds the lock long enough for the second one to start under any load.
+        first = start_migrate_safe(url, "slow", "--phase=all", sleep=10)
         try:
             deadline = time.monotonic() + 20
             while "ms_shop_product" not in connections[mysql_db].introspection.table_names():

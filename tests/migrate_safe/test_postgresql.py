@@ -47,7 +47,7 @@ class LockTimeoutTests:
                     "ms_shop",
                     "0002",
                     phase="additive",
-                    lock_timeout="500ms",
+                    lock_timeout="1s",
                     retries=2,
                     database=product_table,
                 )
@@ -71,7 +71,7 @@ class LockTimeoutTests:
         timer_done = threading.Event()
 
         def end_later() -> None:
-            time.sleep(0.8)
+            time.sleep(1.5)
             timer_done.set()
 
         threading.Thread(target=end_later, daemon=True).start()
@@ -84,7 +84,7 @@ class LockTimeoutTests:
                         "ms_shop",
                         "0002",
                         phase="additive",
-                        lock_timeout="300ms",
+                        lock_timeout="1s",
                         retries=3,
                         database=product_table,
                     ),
@@ -106,7 +106,7 @@ class LockTimeoutTests:
             blocker = hold_read_lock(postgres_db)
             try:
                 out, err, code = run_command(
-                    phase="additive", lock_timeout="300ms", retries=3, database=postgres_db
+                    phase="additive", lock_timeout="1s", retries=3, database=postgres_db
                 )
             finally:
                 release(blocker)
@@ -154,7 +154,8 @@ class AdvisoryLockTests:
 
     def test_no_wait_fails_at_once_with_its_own_exit_code(self, postgres_db: str) -> None:
         url = url_for(postgres_db)
-        first = start_migrate_safe(url, "slow", "--phase=all")
+        # The first run holds the lock long enough for the second one to start under any load.
+        first = start_migrate_safe(url, "slow", "--phase=all", sleep=10)
         try:
             _wait_for_table(postgres_db, "ms_shop_product")
             code, _, err = finish(start_migrate_safe(url, "slow", "--phase=all", "--no-wait"))
