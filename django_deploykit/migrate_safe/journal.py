@@ -197,15 +197,31 @@ def _undo_steps(
 
 
 def undo_partial(executor: MigrationExecutor, partial: Partial) -> None:
-    """Revert the operations a failed forward run applied, newest first, and clear the journal."""
+    """Put the database back where the failed run found it, and clear the journal.
+
+    A failed forward run has its applied operations reverted, newest first; a failed backwards
+    run has the operations it undid applied again, oldest first.
+    """
     connection = executor.connection
     loader: MigrationLoader = executor.loader
     migration = loader.get_migration(partial.app_label, partial.name)
     before = loader.project_state((partial.app_label, partial.name), at_end=False)
-    for index, op, after_state, before_state in _undo_steps(migration, before, partial.done):
-        with connection.schema_editor(atomic=False) as editor:
-            op.database_backwards(migration.app_label, editor, after_state, before_state)
-        _entries(connection).filter(
-            app=partial.app_label, name=partial.name, backwards=False, operation=index
-        ).delete()
+    if partial.backwards:
+        for index, op, from_state, to_state in _forward_steps(migration, before):
+            if index in partial.done:
+                with connection.schema_editor(atomic=False) as editor:
+                    op.database_forwards(migration.app_label, editor, from_state, to_state)
+                _forget(connection, partial, index)
+    else:
+        for index, op, after_state, before_state in _undo_steps(migration, before, partial.done):
+            with connection.schema_editor(atomic=False) as editor:
+                op.database_backwards(migration.app_label, editor, after_state, before_state)
+            _forget(connection, partial, index)
     _entries(connection).filter(app=partial.app_label, name=partial.name).delete()
+
+
+def _forget(connection: BaseDatabaseWrapper, partial: Partial, index: int) -> None:
+    # One entry at a time, so an undo that fails half-way leaves an exact journal behind.
+    _entries(connection).filter(
+        app=partial.app_label, name=partial.name, backwards=partial.backwards, operation=index
+    ).delete()

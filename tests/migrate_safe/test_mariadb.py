@@ -84,6 +84,47 @@ class JournalTests:
         applied = MigrationRecorder(connections[half_applied]).applied_migrations()
         assert ("ms_shop", "0002_three_steps") not in applied
 
+    def test_a_failed_backwards_run_can_be_undone_or_resumed(self, mysql_db: str) -> None:
+        with use_graph("half"):
+            assert run_command(phase="all", database=mysql_db)[2] == 0
+            fully_applied = (columns(mysql_db, "ms_shop_product"), constraints(mysql_db, "ms_shop_product"))
+            # As a backwards run that undid operation 3 and then failed on operation 2 leaves it.
+            ensure_table(connections[mysql_db])
+            with connections[mysql_db].cursor() as cursor:
+                cursor.execute("ALTER TABLE ms_shop_product DROP INDEX unique_product_name")
+                cursor.execute(
+                    "INSERT INTO deploykit_migration_journal (app, name, backwards, operation, status, error, at) "
+                    "VALUES ('ms_shop', '0002_three_steps', 1, 3, 'done', '', NOW()), "
+                    "('ms_shop', '0002_three_steps', 1, 2, 'failed', 'disk full', NOW())"
+                )
+            _, err, code = run_command(phase="all", database=mysql_db)
+            assert code == 6
+            assert "ms_shop.0002_three_steps: operations 3 undone, 2 failed (disk full)" in err
+            assert run_command(undo=True, database=mysql_db)[2] == 0
+            assert (
+                columns(mysql_db, "ms_shop_product"),
+                constraints(mysql_db, "ms_shop_product"),
+            ) == fully_applied
+            assert run_command(check=True, database=mysql_db)[2] == 0
+
+    def test_resuming_a_failed_backwards_run_finishes_the_undo(self, mysql_db: str) -> None:
+        with use_graph("half"):
+            assert run_command(phase="all", database=mysql_db)[2] == 0
+            ensure_table(connections[mysql_db])
+            with connections[mysql_db].cursor() as cursor:
+                cursor.execute("ALTER TABLE ms_shop_product DROP INDEX unique_product_name")
+                cursor.execute(
+                    "INSERT INTO deploykit_migration_journal (app, name, backwards, operation, status, error, at) "
+                    "VALUES ('ms_shop', '0002_three_steps', 1, 3, 'done', '', NOW())"
+                )
+            out, _, code = run_command(resume=True, database=mysql_db)
+            assert code == 0
+            assert "Unapplying ms_shop.0002_three_steps... OK" in out
+        assert columns(mysql_db, "ms_shop_product") == ["id", "name"]
+        assert ("ms_shop", "0002_three_steps") not in MigrationRecorder(
+            connections[mysql_db]
+        ).applied_migrations()
+
     def test_an_operation_that_never_finished_is_reported(self, mysql_db: str) -> None:
         with use_graph("half"):
             assert run_command("ms_shop", "0001", phase="all", database=mysql_db)[2] == 0
