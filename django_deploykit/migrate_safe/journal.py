@@ -9,12 +9,13 @@ operation, or undone.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from django.apps.registry import Apps
-from django.db import models
+from django.db import models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations import Migration
 from django.db.migrations.executor import MigrationExecutor
@@ -145,7 +146,9 @@ def run_journalled(
             app=migration.app_label, name=migration.name, backwards=backwards, operation=index, status=STARTED
         )
         try:
-            with connection.schema_editor(atomic=False) as editor:
+            # As Migration.apply does: data operations of an atomic migration keep their transaction.
+            in_transaction = op.atomic or (migration.atomic and op.atomic is not False)
+            with connection.schema_editor(atomic=False) as editor, _maybe_atomic(connection, in_transaction):
                 if backwards:
                     op.database_backwards(migration.app_label, editor, from_state, to_state)
                 else:
@@ -175,6 +178,10 @@ def run_journalled(
     if backwards or not steps:
         return state
     return steps[-1][3]
+
+
+def _maybe_atomic(connection: BaseDatabaseWrapper, wanted: bool) -> AbstractContextManager[object]:
+    return transaction.atomic(using=connection.alias) if wanted else nullcontext()
 
 
 def _forward_steps(

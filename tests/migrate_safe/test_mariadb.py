@@ -140,6 +140,14 @@ class JournalTests:
             "ms_shop.0002_three_steps: operations none applied, 1 failed (the run stopped during it)" in err
         )
 
+    def test_data_migrations_run_through_the_journal(self, mysql_db: str) -> None:
+        phases = {"ms_shop.0003_setting_sql": "destructive"}
+        with use_graph("markers", DEPLOYKIT_MIGRATION_PHASES=phases):
+            out, err, code = run_command(phase="all", database=mysql_db)
+        assert (code, err) == (0, "")
+        assert "Applying ms_shop.0002_marked_python... OK" in out
+        assert "Applying ms_shop.0005_unmarked_sql... OK" in out
+
     def test_the_plan_warns_of_non_transactional_ddl(self, mysql_db: str) -> None:
         with use_graph("half"):
             out, _, _ = run_command(plan=True, database=mysql_db)
