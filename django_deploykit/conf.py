@@ -60,7 +60,8 @@ class DeployKitSettings:
         "'additive' | 'destructive'}. A Migration.deploy_phase marker wins over it.",
     )
     MIGRATE_LOCK_TIMEOUT: Setting[str] = Setting(
-        "5s", "PostgreSQL lock_timeout (MySQL/MariaDB lock_wait_timeout) for every migration migrate_safe runs."
+        "5s",
+        "PostgreSQL lock_timeout (MySQL/MariaDB lock_wait_timeout) for every migration migrate_safe runs.",
     )
     MIGRATE_STATEMENT_TIMEOUT: Setting[str] = Setting(
         "0", "PostgreSQL statement_timeout for every migration migrate_safe runs; '0' means no limit."

@@ -16,6 +16,7 @@ from typing import Any
 from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
+from django.db.migrations.executor import MigrationExecutor
 from django.utils.module_loading import module_has_submodule
 
 from django_deploykit.migrate_safe import exitcodes, journal
@@ -32,6 +33,7 @@ from django_deploykit.migrate_safe.planning import (
 )
 from django_deploykit.migrate_safe.report import plan_as_dict, plan_as_text, sql_by_migration
 from django_deploykit.migrate_safe.roundtrip import RoundtripError, run_roundtrip
+from django_deploykit.migrate_safe.runner import BetweenMigrations, PhaseRefused, run_phase
 from django_deploykit.migrate_safe.verdicts import InvalidPhaseOverride
 
 
@@ -107,91 +109,76 @@ class Command(BaseCommand):
         if code:
             sys.exit(code)
 
-    def _plan(self, options: Options) -> tuple[Any, PhasePlan]:
+    def _plan(self, options: Options) -> tuple[MigrationExecutor, PhasePlan]:
         connection = connections[options.database]
         executor = executor_for(connection, self._progress)
         targets = resolve_targets(executor.loader, options.app_label, options.migration_name)
         return executor, plan_to(targets, connection, executor)
 
     def _run(self, options: Options) -> int:
-        connection = connections[options.database]
         executor, plan = self._plan(options)
         if options.plan or options.check:
             return self._show(options, executor, plan)
         if options.roundtrip:
             return self._roundtrip(options)
-        if options.phase is None and not (options.resume or options.undo):
+        if options.resume or options.undo:
+            return self._finish_partials(options)
+        if options.phase is None:
             raise CommandError("Choose a phase: --phase=additive, --phase=destructive or --phase=all.")
-        if options.phase is not None:
-            self._refuse_unsafe(options.phase, plan)
-        try:
-            with migration_lock(connection, wait=options.wait, say=self._say):
-                # Under the lock, a journal entry is no other run's work in progress.
-                partials = journal.partial_migrations(connection)
-                if options.resume or options.undo:
-                    return self._finish_partials(options, executor, partials)
-                if partials:
-                    raise CommandError(
-                        "The database is between migrations: "
-                        + "; ".join(p.describe() for p in partials)
-                        + ". Run migrate_safe --resume to finish, or --undo to revert, first.",
-                        returncode=exitcodes.PARTIAL,
-                    )
-                # Another run may have migrated while we waited: plan again under the lock.
-                executor, plan = self._plan(options)
-                self._refuse_unsafe(options.phase or "all", plan)
-                return self._apply(options, executor, plan)
-        except LockBusy as exc:
-            raise CommandError(str(exc), returncode=exitcodes.LOCK_BUSY) from exc
-
-    def _refuse_unsafe(self, phase: str, plan: PhasePlan) -> None:
-        refusal = plan.refusal(phase)
+        # Refused before waiting for the lock too, so a wrong phase fails at once.
+        refusal = plan.refusal(options.phase)
         if refusal:
             raise CommandError(refusal)
-
-    def _apply(self, options: Options, executor: Any, plan: PhasePlan) -> int:
-        phase = options.phase or "all"
-        selected = plan.select(phase)
-        if self.verbosity >= 1:
-            self.stdout.write(self.style.MIGRATE_HEADING(f"Running migrations ({phase} phase):"))
-            if not selected:
-                self.stdout.write("  No migrations to apply.")
-            if phase == ADDITIVE and plan.destructive:
-                self.stdout.write(
-                    self.style.NOTICE(
-                        f"  {len(plan.destructive)} migration(s) wait for the destructive phase: "
-                        + ", ".join(v.label for v in plan.destructive)
-                    )
-                )
-                for label, reason in plan.held_back.items():
-                    self.stdout.write(self.style.NOTICE(f"  {label}: {reason}"))
-            if phase == "all" and plan.blocked:
-                self.stdout.write(
-                    self.style.WARNING(
-                        "  Running mixed or unclassified migrations too (--phase=all): "
-                        + ", ".join(v.label for v in plan.blocked)
-                    )
-                )
-        apply_options = ApplyOptions(
-            fake=options.fake,
-            lock_timeout=options.lock_timeout or None,
-            statement_timeout=options.statement_timeout,
-            retries=options.retries,
-            retry_delay=options.retry_delay,
-        )
         try:
-            apply_steps(
-                executor,
-                plan.steps_for(selected),
-                apply_options,
+            run_phase(
+                connections[options.database],
+                options.phase,
+                resolve_targets(executor.loader, options.app_label, options.migration_name),
+                options=ApplyOptions(
+                    fake=options.fake,
+                    lock_timeout=options.lock_timeout or None,
+                    statement_timeout=options.statement_timeout,
+                    retries=options.retries,
+                    retry_delay=options.retry_delay,
+                ),
+                wait=options.wait,
                 verbosity=self.verbosity,
                 stdout=self.stdout,
                 say=self._say,
+                progress=self._progress,
+                announce=lambda plan: self._announce(options.phase or "all", plan),
             )
-        except MigrationFailed as exc:
+        except LockBusy as exc:
+            raise CommandError(str(exc), returncode=exitcodes.LOCK_BUSY) from exc
+        except BetweenMigrations as exc:
+            raise CommandError(str(exc), returncode=exitcodes.PARTIAL) from exc
+        except (PhaseRefused, MigrationFailed) as exc:
             self._close_line()
             raise CommandError(str(exc)) from exc
         return exitcodes.OK
+
+    def _announce(self, phase: str, plan: PhasePlan) -> None:
+        if self.verbosity < 1:
+            return
+        self.stdout.write(self.style.MIGRATE_HEADING(f"Running migrations ({phase} phase):"))
+        if not plan.select(phase):
+            self.stdout.write("  No migrations to apply.")
+        if phase == ADDITIVE and plan.destructive:
+            self.stdout.write(
+                self.style.NOTICE(
+                    f"  {len(plan.destructive)} migration(s) wait for the destructive phase: "
+                    + ", ".join(v.label for v in plan.destructive)
+                )
+            )
+            for label, reason in plan.held_back.items():
+                self.stdout.write(self.style.NOTICE(f"  {label}: {reason}"))
+        if phase == "all" and plan.blocked:
+            self.stdout.write(
+                self.style.WARNING(
+                    "  Running mixed or unclassified migrations too (--phase=all): "
+                    + ", ".join(v.label for v in plan.blocked)
+                )
+            )
 
     def _show(self, options: Options, executor: Any, plan: PhasePlan) -> int:
         connection = connections[options.database]
@@ -217,30 +204,35 @@ class Command(BaseCommand):
                 self.stdout.write(line)
         return code
 
-    def _finish_partials(self, options: Options, executor: Any, partials: list[journal.Partial]) -> int:
-        if not partials:
-            raise CommandError(
-                "The journal shows no half-applied migration; there is nothing to resume or undo."
-            )
-        for partial in partials:
-            if options.undo:
-                journal.undo_partial(executor, partial)
-                self._say(f"Undid {partial.describe()}.")
-            else:
-                migration = executor.loader.get_migration(partial.app_label, partial.name)
-                steps = [(migration, partial.backwards)]
-                try:
+    def _finish_partials(self, options: Options) -> int:
+        connection = connections[options.database]
+        try:
+            with migration_lock(connection, wait=options.wait, say=self._say):
+                partials = journal.partial_migrations(connection)
+                if not partials:
+                    raise CommandError(
+                        "The journal shows no half-applied migration; there is nothing to resume or undo."
+                    )
+                executor = executor_for(connection, self._progress)
+                for partial in partials:
+                    if options.undo:
+                        journal.undo_partial(executor, partial)
+                        self._say(f"Undid {partial.describe()}.")
+                        continue
+                    migration = executor.loader.get_migration(partial.app_label, partial.name)
                     apply_steps(
                         executor,
-                        steps,
+                        [(migration, partial.backwards)],
                         ApplyOptions(lock_timeout=options.lock_timeout or None),
                         verbosity=self.verbosity,
                         stdout=self.stdout,
                         say=self._say,
                     )
-                except MigrationFailed as exc:
-                    self._close_line()
-                    raise CommandError(str(exc), returncode=exitcodes.PARTIAL) from exc
+        except LockBusy as exc:
+            raise CommandError(str(exc), returncode=exitcodes.LOCK_BUSY) from exc
+        except MigrationFailed as exc:
+            self._close_line()
+            raise CommandError(str(exc), returncode=exitcodes.PARTIAL) from exc
         return exitcodes.OK
 
     def _roundtrip(self, options: Options) -> int:
