@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 from django.core.management import call_command
@@ -261,6 +264,8 @@ class BadInputTests:
             ((), {"phase": "all", "sql": True}, "--sql shows the SQL of a plan; add --plan."),
             ((), {"plan": True, "check": True}, "--plan and --check do different things"),
             ((), {"resume": True, "undo": True}, "Use --resume or --undo, not both."),
+            ((), {"roundtrip": True, "plan": True}, "--plan and --roundtrip do different things"),
+            ((), {"undo": True, "check": True}, "--check and --undo do different things"),
             ((), {"phase": "all", "resume": True}, "nothing to resume or undo"),
         ],
     )
@@ -295,15 +300,17 @@ class BadInputTests:
         assert (code, snapshot(sqlite_db)) == (1, ([], []))
         assert "deploy_phase = 'later'" in err
 
-    def test_usage_errors_exit_2(self, sqlite_db: str) -> None:
-        import subprocess
-        import sys
-
+    @pytest.mark.parametrize(
+        ("argument", "message"),
+        [("--no-such-option", "unrecognized arguments"), ("--retries=many", "invalid int value: 'many'")],
+    )
+    def test_usage_errors_exit_2(self, argument: str, message: str) -> None:
         result = subprocess.run(
-            [sys.executable, "-m", "django", "migrate_safe", "--no-such-option"],
+            [sys.executable, "-m", "django", "migrate_safe", "--phase=all", argument],
             capture_output=True,
             text=True,
-            env={**__import__("os").environ, "DJANGO_SETTINGS_MODULE": "tests.settings"},
+            env={**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"},
             check=False,
         )
         assert result.returncode == 2
+        assert message in result.stderr
