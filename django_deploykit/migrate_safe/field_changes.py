@@ -1,4 +1,4 @@
-"""What an AlterField changes in a column, and whether that relaxes or tightens it."""
+"""Facts about fields and tables in a model state, and what an AlterField changes in a column."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from django.db.migrations.state import ModelState
 from django_deploykit.migrate_safe.findings import Hazard
 from django_deploykit.migrate_safe.phases import DATA_LOSS, LOCK, REWRITE
 
+# Attributes that change only what Python does, never the column the other code version sees.
 PYTHON_ONLY_ATTRIBUTES = frozenset(
     {
         "default",

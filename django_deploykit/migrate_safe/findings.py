@@ -45,6 +45,3 @@ class Judgement:
     reason: str
     hazards: list[Hazard] = field(default_factory=list)
     fix: str = ""
-
-
-# Attributes that change only what Python does, never the column the other code version sees.
