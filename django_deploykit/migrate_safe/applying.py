@@ -20,6 +20,7 @@ from django.db.migrations.state import ModelState, ProjectState
 
 from django_deploykit.migrate_safe import journal
 from django_deploykit.migrate_safe.planning import Step, applied_state
+from django_deploykit.migrate_safe.safe_text import printable
 from django_deploykit.migrate_safe.timeouts import BlockerWatch, is_lock_timeout, session_timeouts
 
 
@@ -68,7 +69,7 @@ def apply_steps(
                 raise
             except Exception as exc:
                 raise MigrationFailed(
-                    f"{label} failed: {' '.join(str(exc).split())}. "
+                    f"{label} failed: {printable(str(exc), connection)}. "
                     f"Applied before it in this run: {', '.join(done) or 'nothing'}."
                 ) from exc
             mark_in_loader(executor.loader, migration, backwards)

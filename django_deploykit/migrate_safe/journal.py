@@ -23,6 +23,8 @@ from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.state import ProjectState
 from django.utils import timezone
 
+from django_deploykit.migrate_safe.safe_text import printable
+
 TABLE = "deploykit_migration_journal"
 DONE = "done"
 FAILED = "failed"
@@ -155,7 +157,7 @@ def run_journalled(
                     op.database_forwards(migration.app_label, editor, from_state, to_state)
         except Exception as exc:
             # Whatever the cause, the operations before this one stay applied: record it.
-            entry.status, entry.error = FAILED, " ".join(str(exc).split())[:500]
+            entry.status, entry.error = FAILED, printable(str(exc), connection)[:500]
             entry.save()
             partial = next(
                 p for p in partial_migrations(connection) if p.label == label and p.backwards == backwards

@@ -17,6 +17,7 @@ from django.db.migrations.executor import MigrationExecutor
 
 from django_deploykit.migrate_safe.applying import mark_in_loader
 from django_deploykit.migrate_safe.planning import executor_for, resolve_targets
+from django_deploykit.migrate_safe.safe_text import printable
 from django_deploykit.migrate_safe.schema import differences, snapshot
 
 
@@ -65,7 +66,7 @@ def run_roundtrip(database: str, app_label: str | None, say: Callable[[str], Non
             try:
                 _step(executor, migration, backwards=False)
             except Exception as exc:
-                problems.append(f"{label}: forwards fails: {exc}")
+                problems.append(f"{label}: forwards fails: {printable(str(exc), connection)}")
                 break
             after = snapshot(connection)
             irreversible = [str(i) for i, op in enumerate(migration.operations, start=1) if not op.reversible]
@@ -76,7 +77,7 @@ def run_roundtrip(database: str, app_label: str | None, say: Callable[[str], Non
                 _step(executor, migration, backwards=True)
             except Exception as exc:
                 # The database is in an unknown state now: later results would mislead.
-                problems.append(f"{label}: backwards fails: {exc}")
+                problems.append(f"{label}: backwards fails: {printable(str(exc), connection)}")
                 break
             undone = snapshot(connection)
             if undone != before:
@@ -86,7 +87,7 @@ def run_roundtrip(database: str, app_label: str | None, say: Callable[[str], Non
             try:
                 _step(executor, migration, backwards=False)
             except Exception as exc:
-                problems.append(f"{label}: forwards after backwards fails: {exc}")
+                problems.append(f"{label}: forwards after backwards fails: {printable(str(exc), connection)}")
                 break
             again = snapshot(connection)
             if again != after:

@@ -13,6 +13,7 @@ from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from django_deploykit.migrate_safe.durations import as_postgres
+from django_deploykit.migrate_safe.safe_text import printable
 
 LOCK_NOT_AVAILABLE = "55P03"
 QUERY_CANCELED = "57014"
@@ -114,7 +115,8 @@ class BlockerWatch:
                         [self._pid],
                     )
                     found = [
-                        Blocker(int(pid), state, " ".join(query.split())) for pid, state, query in cursor
+                        Blocker(int(pid), state, printable(query, self.connection))
+                        for pid, state, query in cursor
                     ]
                 if found:
                     self.blockers = found

@@ -23,12 +23,12 @@ def product_table(postgres_db: str) -> Iterator[str]:
         yield postgres_db
 
 
-def hold_read_lock(alias: str) -> BaseDatabaseWrapper:
+def hold_read_lock(alias: str, query: str = "SELECT count(*) FROM ms_shop_product") -> BaseDatabaseWrapper:
     """A second session that read the table in a transaction it leaves open (idle in transaction)."""
     blocker = connections.create_connection(alias)
     with blocker.cursor() as cursor:
         cursor.execute("BEGIN")
-        cursor.execute("SELECT count(*) FROM ms_shop_product")
+        cursor.execute(query)
     return blocker
 
 
@@ -40,7 +40,11 @@ def release(blocker: BaseDatabaseWrapper) -> None:
 
 class LockTimeoutTests:
     def test_times_out_retries_and_names_the_blocker(self, product_table: str) -> None:
-        blocker = hold_read_lock(product_table)
+        # The blocker's query is printed, with any URL password in it masked.
+        blocker = hold_read_lock(
+            product_table,
+            "SELECT count(*) FROM ms_shop_product WHERE name <> 'postgres://app:hunter2@db/app'",
+        )
         try:
             with use_graph("expand", DEPLOYKIT_MIGRATE_RETRY_DELAY=0.1):
                 out, err, code = run_command(
@@ -61,7 +65,10 @@ class LockTimeoutTests:
             "ms_shop.0002_product_colour could not take its locks within the lock timeout after 2 retries"
             in err
         )
-        assert "(idle in transaction): SELECT count(*) FROM ms_shop_product" in err
+        assert (
+            "(idle in transaction): SELECT count(*) FROM ms_shop_product WHERE name <> 'postgres://app:***@db/app'"
+            in err
+        )
         assert "ms_shop.0002_product_colour was rolled back" in err
         assert applied == 3  # still pending: nothing of it was applied
 
