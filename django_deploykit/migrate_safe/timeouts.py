@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from django.db import connections
+from django.db import DatabaseError, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from django_deploykit.migrate_safe.durations import as_postgres
@@ -87,6 +87,7 @@ class BlockerWatch:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._pid: int | None = None
+        self.watch_error = ""
 
     def __enter__(self) -> BlockerWatch:
         if self.connection.vendor != "postgresql":
@@ -120,10 +121,15 @@ class BlockerWatch:
                     ]
                 if found:
                     self.blockers = found
+        except DatabaseError as exc:
+            # Naming the blocker is a courtesy; the migration must not fail because of it.
+            self.watch_error = printable(str(exc), self.connection)
         finally:
             watcher.close()
 
     def describe(self) -> str:
         if not self.blockers:
+            if self.watch_error:
+                return f"the blocking session could not be looked up ({self.watch_error})"
             return "no blocking session was seen"
         return "blocked by " + "; ".join(b.describe() for b in self.blockers)
