@@ -15,6 +15,7 @@ from django.db.migrations.operations.base import Operation
 from django.db.migrations.state import ProjectState
 
 from django_deploykit.migrate_safe.findings import Hazard, Judgement, OperationVerdict
+from django_deploykit.migrate_safe.lock_levels import NEW_TABLE, lock_taken
 from django_deploykit.migrate_safe.phases import ADDITIVE, ANY, DATA_LOSS, IRREVERSIBLE, UNKNOWN, flip
 from django_deploykit.migrate_safe.rules import RULES
 
@@ -59,7 +60,8 @@ def classify_operations(
     verdicts = []
     created: set[str] = set()
     for index, op in enumerate(operations, start=1):
-        if isinstance(op, TABLE_SHAPING) and _model_of(op) in created:
+        new_table = isinstance(op, TABLE_SHAPING) and _model_of(op) in created
+        if new_table:
             j = Judgement(
                 ADDITIVE, "Shapes a table created earlier in this migration: no running code uses it yet."
             )
@@ -70,8 +72,9 @@ def classify_operations(
         hazards = list(j.hazards)
         if not op.reversible:
             hazards.append(Hazard(IRREVERSIBLE, "It cannot be unapplied."))
+        lock = NEW_TABLE if new_table else lock_taken(op, vendor)
         verdicts.append(
-            OperationVerdict(index, op.describe(), type(op).__name__, j.phase, j.reason, hazards, j.fix)
+            OperationVerdict(index, op.describe(), type(op).__name__, j.phase, j.reason, hazards, j.fix, lock)
         )
         op.state_forwards(app_label, state)
     return verdicts
@@ -115,6 +118,8 @@ def undo_verdicts(forward: list[OperationVerdict]) -> list[OperationVerdict]:
                 f"Undoes a{'n' if v.phase in (ADDITIVE, ANY, UNKNOWN) else ''} {v.phase} change ({v.reason})",
                 hazards,
                 v.fix,
+                # Undoing a creation drops the table: that lock is the one of any other DDL.
+                "as for dropping the table" if v.lock == NEW_TABLE else v.lock,
             )
         )
     return undone

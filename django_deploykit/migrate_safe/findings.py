@@ -26,10 +26,12 @@ class OperationVerdict:
     reason: str
     hazards: list[Hazard] = field(default_factory=list)
     fix: str = ""
+    lock: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "index": self.index,
+            "lock": self.lock,
             "operation": self.operation,
             "description": self.description,
             "phase": self.phase,

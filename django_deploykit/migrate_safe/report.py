@@ -73,6 +73,7 @@ def plan_as_text(
     sql: dict[str, list[str]] | None = None,
     heading: Styler = str,
     warning: Styler = str,
+    show_locks: bool = False,
 ) -> list[str]:
     if not plan.migrations:
         return [heading(f"Plan for database '{database}' ({vendor}):"), "  No migrations to apply."]
@@ -83,6 +84,8 @@ def plan_as_text(
             lines.append(warning(f"      hazard {h.kind}: {h.reason}"))
         for op in v.operations:
             lines.append(f"    {op.index}. {op.description}: {op.phase}. {op.reason}")
+            if show_locks and op.lock:
+                lines.append(f"       lock: {op.lock}")
             for h in op.hazards:
                 lines.append(warning(f"       hazard {h.kind}: {h.reason}"))
             if op.fix and op.phase in ("refused", "unknown") and v.source == "rules":

@@ -7,7 +7,7 @@ from django.db import connections
 
 from django_deploykit.migrate_safe.planning import PhasePlan, pending_for_leaves
 from django_deploykit.migrate_safe.verdicts import MigrationVerdict
-from tests.migrate_safe.conftest import use_graph
+from tests.migrate_safe.conftest import run_command, use_graph
 
 
 @pytest.fixture
@@ -93,6 +93,22 @@ class ClassificationRulesTests:
             plan = pending_for_leaves(connections[postgres_db])
         op = verdict(plan, "0012_add_index").operations[0]
         assert "AddIndexConcurrently" in op.hazards[0].reason
+
+    def test_postgresql_names_the_lock_each_operation_takes(self, more_rules_plan: PhasePlan) -> None:
+        locks = {
+            v.name: v.operations[-1].lock for v in more_rules_plan.migrations if v.app_label == "ms_shop"
+        }
+        assert locks["0003_narrow"] == "ACCESS EXCLUSIVE (reads and writes wait)"
+        assert locks["0020_add_index_concurrently"] == "SHARE UPDATE EXCLUSIVE (reads and writes go on)"
+        assert locks["0023_alter_model_options"] == "none"
+
+    def test_plan_shows_locks_at_verbosity_2(self, postgres_db: str) -> None:
+        with use_graph("expand"):
+            quiet, _, _ = run_command(plan=True, database=postgres_db)
+            detailed, _, _ = run_command(plan=True, database=postgres_db, verbosity=2)
+        assert "       lock: " not in quiet
+        assert "       lock: SHARE (writes wait)" in detailed
+        assert "       lock: none on existing tables" in detailed
 
     def test_type_change_hazards_name_each_backend(self, rules_plan: PhasePlan, mysql_db: str) -> None:
         assert (

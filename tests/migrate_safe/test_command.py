@@ -95,6 +95,7 @@ class JsonTests:
         assert migration["operations"] == [
             {
                 "index": 1,
+                "lock": "the whole database is locked for writing",
                 "operation": "RemoveField",
                 "description": "Remove field legacy from product",
                 "phase": "destructive",

@@ -200,6 +200,7 @@ class Command(BaseCommand):
                 sql=sql,
                 heading=self.style.MIGRATE_HEADING,
                 warning=self.style.WARNING,
+                show_locks=self.verbosity >= 2,
             ):
                 self.stdout.write(line)
         return code
