@@ -9,8 +9,9 @@ from __future__ import annotations
 import time
 import zlib
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
+from django.db import DatabaseError
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 LOCK_NAME = "django_deploykit.migrate_safe"
@@ -73,4 +74,6 @@ def migration_lock(
     try:
         yield
     finally:
-        _release(connection)
+        # A lost connection has lost its session lock too; the error that ended the run matters more.
+        with suppress(DatabaseError):
+            _release(connection)
