@@ -173,6 +173,26 @@ class DeployKitSettings:
         100, "How many runs' stage-log folders deploy_pull and deploy keep under the deploy root's logs/."
     )
 
+    # migrate_safe: expand/contract migrations
+    MIGRATION_PHASES: Setting[dict[str, str]] = Setting(
+        {},
+        "Phase of migrations you cannot mark, e.g. third-party ones: {'app_label.migration_name': "
+        "'additive' | 'destructive'}. A Migration.deploy_phase marker wins over it.",
+    )
+    MIGRATE_LOCK_TIMEOUT: Setting[str] = Setting(
+        "5s",
+        "PostgreSQL lock_timeout (MySQL/MariaDB lock_wait_timeout) for every migration migrate_safe runs.",
+    )
+    MIGRATE_STATEMENT_TIMEOUT: Setting[str] = Setting(
+        "0", "PostgreSQL statement_timeout for every migration migrate_safe runs; '0' means no limit."
+    )
+    MIGRATE_RETRIES: Setting[int] = Setting(
+        3, "How often migrate_safe retries an atomic migration that hit the lock timeout (PostgreSQL)."
+    )
+    MIGRATE_RETRY_DELAY: Setting[float] = Setting(
+        1.0, "Seconds before the first retry; each further retry waits twice as long."
+    )
+
     @classmethod
     def declared(cls) -> dict[str, Setting[Any]]:
         """Every setting, by its full name."""

@@ -74,6 +74,65 @@ def commit_file(repo: Path, path: str, content: str, message: str) -> str:
     return git(repo, "rev-parse", "HEAD")
 
 
+ADD_SUMMARY_MIGRATION = """\
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("notes", "0002_note_body")]
+    operations = [
+        migrations.AddField("note", "summary", models.CharField(max_length=200, null=True, blank=True)),
+    ]
+"""
+REMOVE_BODY_MIGRATION = """\
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [("notes", "0003_note_summary")]
+    operations = [migrations.RemoveField("note", "body")]
+"""
+
+
+def commit_files(repo: Path, files: dict[str, str], message: str) -> str:
+    for path, content in files.items():
+        (repo / path).write_text(content)
+    git(repo, "add", "-A")
+    git(repo, "commit", "--quiet", "-m", message)
+    return git(repo, "rev-parse", "HEAD")
+
+
+def commit_summary_column(repo: Path) -> str:
+    """v2: an additive migration (a nullable column) and the model that uses it."""
+    models = (repo / "example_project/notes/models.py").read_text()
+    return commit_files(
+        repo,
+        {
+            "example_project/notes/migrations/0003_note_summary.py": ADD_SUMMARY_MIGRATION,
+            "example_project/notes/models.py": models.replace(
+                "    created =",
+                "    summary = models.CharField(max_length=200, null=True, blank=True)\n    created =",
+            ),
+        },
+        "v2: notes get a summary",
+    )
+
+
+def commit_drop_body(repo: Path) -> str:
+    """v3: a destructive migration dropping a column the v1 code still reads."""
+    models = (repo / "example_project/notes/models.py").read_text()
+    return commit_files(
+        repo,
+        {
+            "example_project/notes/migrations/0004_remove_note_body.py": REMOVE_BODY_MIGRATION,
+            "example_project/notes/models.py": models.replace(
+                '    body = models.TextField(blank=True, db_default="")\n', ""
+            ),
+        },
+        "v3: notes lose their body",
+    )
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from django_deploykit import history
 from django_deploykit.conf import conf
 from django_deploykit.deploy_lock import DeployLockBusy, deploy_lock, read_holder
+from django_deploykit.redact import redact_text
 from django_deploykit.revision import read_revision
-from django_deploykit.slot_commands import SlotProject
+from django_deploykit.slot_commands import SlotProject, run_manage
 from django_deploykit.slots import DeployRoot
 from django_deploykit.swap_live import gate, links
 from django_deploykit.swap_live.reload import ReloadError, build_reloader
@@ -42,6 +45,7 @@ class SwapOptions:
     reload: bool = True
     timeout: float = 30.0
     gate: bool = True
+    reverse_migrations: bool = False
 
 
 @dataclass
@@ -84,64 +88,105 @@ def status(root: DeployRoot) -> dict[str, Any]:
 
 
 def swap(root: DeployRoot, options: SwapOptions, report: Report) -> SwapOutcome:
-    outcome = SwapOutcome("swap")
-    stopwatch = history.Stopwatch()
-    try:
-        with deploy_lock(root, command="swap_live"):
-            _repair_if_needed(root, outcome, report)
-            state = links.read_links(root)
-            outcome.before = {"live": state.live, "stage": state.stage}
-            outcome.revisions = {slot: read_revision(root.path / slot) for slot in root.slot_names}
-            stage = SlotProject(root, state.stage, options.project_subdir)
-            if options.gate:
-                _run_gate(stage, options, outcome, report)
-            if options.dry_run:
-                outcome.result = "dry-run"
-                outcome.messages.append(
-                    f"Would make {state.stage} (revision {outcome.revisions[state.stage]}) live and "
-                    f"{state.live} the stage; nothing changed."
-                )
-                return outcome
-            _exchange_reload_verify(root, state, options, outcome, report, stopwatch)
+    with _locked(root, SwapOutcome("swap"), "swap_live", report) as (outcome, state, stopwatch):
+        stage = SlotProject(root, state.stage, options.project_subdir)
+        if options.gate:
+            _run_gate(stage, options, outcome, report)
+        if options.dry_run:
+            outcome.result = "dry-run"
+            outcome.messages.append(
+                f"Would make {state.stage} (revision {outcome.revisions[state.stage]}) live and "
+                f"{state.live} the stage; nothing changed."
+            )
             return outcome
-    except DeployLockBusy as exc:
-        raise SwapError(str(exc)) from exc
-    except links.LinkError as exc:
-        raise SwapError(str(exc)) from exc
+        _exchange_reload_verify(root, state, options, outcome, report, stopwatch)
+        return outcome
 
 
 def rollback(root: DeployRoot, options: SwapOptions, report: Report) -> SwapOutcome:
     """Swap back to the slot that was live before the last swap, if it still holds that code."""
-    outcome = SwapOutcome("rollback")
+    with _locked(root, SwapOutcome("rollback"), "swap_live --rollback", report) as (
+        outcome,
+        state,
+        stopwatch,
+    ):
+        last = history.last(root)
+        if last is None or last.from_slot is None:
+            raise SwapError("There is no earlier swap in the deploy history to roll back.")
+        if last.from_slot != state.stage:
+            raise SwapError(
+                f"The last swap made {last.to_slot} live from {last.from_slot}, but {state.stage} is the stage "
+                "slot now; roll back by hand after checking the history (manage.py swap_live --status)."
+            )
+        if outcome.revisions[state.stage] != last.from_revision:
+            raise SwapError(
+                f"The slot {state.stage} no longer holds the revision that was live ({last.from_revision}); "
+                f"it holds {outcome.revisions[state.stage]}. Deploy that revision to it instead."
+            )
+        newer = SlotProject(root, state.live, options.project_subdir)
+        older = SlotProject(root, state.stage, options.project_subdir)
+        report(f"migrations: what {newer.slot} applied that the code of {older.slot} does not know")
+        previous = _slot_json(older, ["swap_live_migrations", "known"], options)
+        to_leaves = json.dumps(previous["leaves"])
+        plan = _slot_json(newer, ["swap_live_migrations", "plan", "--to", to_leaves], options)
+        newer_migrations = [m["label"] for m in plan["migrations"]]
+        destructive = [m for m in plan["migrations"] if m["forward_phase"] == "destructive"]
+        if destructive:
+            listing = "\n".join(f"  - {m['label']}: {m['reason']}" for m in destructive)
+            raise SwapError(
+                f"Refusing to roll back to {older.slot}: the live code applied destructive migrations that the "
+                f"code of {older.slot} does not know, so it may need what they removed; nothing was changed.\n{listing}",
+                outcome=outcome,
+            )
+        if options.reverse_migrations and plan["irreversible"]:
+            raise SwapError(
+                "Refusing to roll back with --reverse-migrations: "
+                + "; ".join(plan["irreversible"])
+                + " cannot be unapplied. Roll back without --reverse-migrations (these migrations are additive, "
+                "so the previous code runs with them); nothing was changed.",
+                outcome=outcome,
+            )
+        if options.dry_run:
+            outcome.result = "dry-run"
+            outcome.messages.append(f"Would make {state.stage} live again; nothing changed.")
+            if newer_migrations:
+                verb = "unapply" if options.reverse_migrations else "leave applied"
+                outcome.messages.append(f"Would {verb}: {', '.join(newer_migrations)}.")
+            return outcome
+        _exchange_reload_verify(root, state, options, outcome, report, stopwatch)
+        if not newer_migrations:
+            return outcome
+        if not options.reverse_migrations:
+            outcome.messages.append(
+                f"The newer code's additive migrations stay applied ({', '.join(newer_migrations)}); the code of "
+                f"{older.slot} runs with them. 'swap_live --rollback --reverse-migrations' would unapply them."
+            )
+            return outcome
+        # The newer code is the stage slot now; it holds the migrations to unapply.
+        report(f"migrations: unapplying {', '.join(newer_migrations)} with the code of {newer.slot}")
+        unapplied = _slot_json(newer, ["swap_live_migrations", "reverse", "--to", to_leaves], options)[
+            "unapplied"
+        ]
+        outcome.messages.append(
+            f"Unapplied with the code of {newer.slot}: {', '.join(unapplied) or 'nothing'}."
+        )
+        return outcome
+
+
+@contextmanager
+def _locked(
+    root: DeployRoot, outcome: SwapOutcome, command: str, report: Report
+) -> Iterator[tuple[SwapOutcome, links.LinkState, history.Stopwatch]]:
+    """Hold the deploy lock with consistent links; lock and link problems become ``SwapError``."""
     stopwatch = history.Stopwatch()
     try:
-        with deploy_lock(root, command="swap_live --rollback"):
+        with deploy_lock(root, command=command):
             _repair_if_needed(root, outcome, report)
             state = links.read_links(root)
             outcome.before = {"live": state.live, "stage": state.stage}
             outcome.revisions = {slot: read_revision(root.path / slot) for slot in root.slot_names}
-            last = history.last(root)
-            if last is None or last.from_slot is None:
-                raise SwapError("There is no earlier swap in the deploy history to roll back.")
-            if last.from_slot != state.stage:
-                raise SwapError(
-                    f"The last swap made {last.to_slot} live from {last.from_slot}, but {state.stage} is the stage "
-                    "slot now; roll back by hand after checking the history (manage.py swap_live --status)."
-                )
-            if outcome.revisions[state.stage] != last.from_revision:
-                raise SwapError(
-                    f"The slot {state.stage} no longer holds the revision that was live ({last.from_revision}); "
-                    f"it holds {outcome.revisions[state.stage]}. Deploy that revision to it instead."
-                )
-            if options.dry_run:
-                outcome.result = "dry-run"
-                outcome.messages.append(f"Would make {state.stage} live again; nothing changed.")
-                return outcome
-            _exchange_reload_verify(root, state, options, outcome, report, stopwatch)
-            return outcome
-    except DeployLockBusy as exc:
-        raise SwapError(str(exc)) from exc
-    except links.LinkError as exc:
+            yield outcome, state, stopwatch
+    except (DeployLockBusy, links.LinkError) as exc:
         raise SwapError(str(exc)) from exc
 
 
@@ -166,6 +211,24 @@ def repair(root: DeployRoot, report: Report) -> tuple[links.LinkState, str]:
             return state, what
     except DeployLockBusy as exc:
         raise SwapError(str(exc)) from exc
+
+
+def _slot_json(project: SlotProject, args: list[str], options: SwapOptions) -> dict[str, Any]:
+    result = run_manage(
+        project, args, env=gate.production_env(options.production_variable), timeout=max(options.timeout, 300)
+    )
+    if result.exit_code != 0:
+        raise SwapError(
+            f"'manage.py {' '.join(args[:2])}' failed in {project.slot} (exit {result.exit_code}): "
+            + redact_text(result.stderr.strip() or result.stdout.strip())[-2000:]
+        )
+    try:
+        data: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError) as exc:
+        raise SwapError(
+            f"'manage.py {' '.join(args[:2])}' in {project.slot} did not answer in JSON."
+        ) from exc
+    return data
 
 
 def _repair_if_needed(root: DeployRoot, outcome: SwapOutcome, report: Report) -> None:

@@ -134,6 +134,16 @@ class BadInputTests:
         assert targets(fake_root) == ("blue", "green")
 
 
+class RepairFirstTests:
+    def test_an_interrupted_swap_is_finished_before_anything_else(self, fake_root: DeployRoot) -> None:
+        (fake_root.path / links.JOURNAL_NAME).write_text('{"live": "green", "stage": "blue"}')
+        # The fake slots fail the gate, but the interrupted swap is finished first.
+        with pytest.raises(CommandError, match="did not pass the gate"):
+            swap_live(fake_root)
+        assert targets(fake_root) == ("green", "blue")
+        assert links.needs_repair(fake_root) is None
+
+
 class RepairCommandTests:
     def test_repair(self, fake_root: DeployRoot) -> None:
         fake_root.stage_link.unlink()

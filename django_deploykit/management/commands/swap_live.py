@@ -30,6 +30,11 @@ class Command(BaseCommand):
         action.add_argument("--rollback", action="store_true", help="Swap back to the previously live slot.")
         action.add_argument("--repair", action="store_true", help="Finish or undo a half-done swap.")
         parser.add_argument(
+            "--reverse-migrations",
+            action="store_true",
+            help="With --rollback: after swapping back, unapply the newer code's migrations with that code.",
+        )
+        parser.add_argument(
             "--dry-run", action="store_true", help="Run the gate and say what would happen; change nothing."
         )
         parser.add_argument(
@@ -46,6 +51,7 @@ class Command(BaseCommand):
         status: bool,
         rollback: bool,
         repair: bool,
+        reverse_migrations: bool,
         dry_run: bool,
         reload: bool,
         timeout: float,
@@ -54,6 +60,8 @@ class Command(BaseCommand):
     ) -> None:
         if timeout <= 0:
             raise CommandError("--timeout must be a positive number of seconds.")
+        if reverse_migrations and not rollback:
+            raise CommandError("--reverse-migrations goes with --rollback.")
         self.verbosity = options["verbosity"]
         self.json = format == "json"
         try:
@@ -81,6 +89,7 @@ class Command(BaseCommand):
             dry_run=dry_run,
             reload=reload,
             timeout=timeout,
+            reverse_migrations=reverse_migrations,
         )
         try:
             outcome = (service.rollback if rollback else service.swap)(root, swap_options, self._progress)

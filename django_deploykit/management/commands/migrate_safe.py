@@ -1,0 +1,270 @@
+"""migrate_safe: run migrations in two phases, additive before the swap and destructive after.
+
+The logic is in django_deploykit.migrate_safe; this file reads options and prints.
+Exit codes: django_deploykit.migrate_safe.exitcodes (and docs/migrate_safe.md).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from argparse import ArgumentParser
+from importlib import import_module
+from typing import Any
+
+from django.apps import apps
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connections
+from django.db.migrations.executor import MigrationExecutor
+from django.utils.module_loading import module_has_submodule
+
+from django_deploykit.migrate_safe import exitcodes, journal
+from django_deploykit.migrate_safe.applying import ApplyOptions, MigrationFailed, apply_steps
+from django_deploykit.migrate_safe.locks import LockBusy, migration_lock
+from django_deploykit.migrate_safe.options import OptionError, Options, read_options
+from django_deploykit.migrate_safe.phases import ADDITIVE
+from django_deploykit.migrate_safe.planning import (
+    PhasePlan,
+    PlanError,
+    executor_for,
+    plan_to,
+    resolve_targets,
+)
+from django_deploykit.migrate_safe.report import plan_as_dict, plan_as_text, sql_by_migration
+from django_deploykit.migrate_safe.roundtrip import RoundtripError, run_roundtrip
+from django_deploykit.migrate_safe.runner import BetweenMigrations, PhaseRefused, run_phase
+from django_deploykit.migrate_safe.verdicts import InvalidPhaseOverride
+
+
+class Command(BaseCommand):
+    help = (
+        "Apply migrations in deploy phases: --phase=additive before the new code goes live, "
+        "--phase=destructive after it, --phase=all for everything in order."
+    )
+    # Checked in handle(), for the chosen database only, as migrate does.
+    requires_system_checks: list[str] = []
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("app_label", nargs="?", help="Only this app's migrations (and what they need).")
+        parser.add_argument(
+            "migration_name", nargs="?", help="Migrate the app to this migration; 'zero' unapplies all."
+        )
+        parser.add_argument("--skip-checks", action="store_true", help="Skip the system checks.")
+        parser.add_argument("--phase", help="additive (before the swap), destructive (after it) or all.")
+        parser.add_argument("--plan", action="store_true", help="Show the classified plan; apply nothing.")
+        parser.add_argument("--sql", action="store_true", help="With --plan: the SQL of each migration.")
+        parser.add_argument("--format", default="text", help="text or json (for --plan and --check).")
+        parser.add_argument(
+            "--check",
+            action="store_true",
+            help="Exit 0 when nothing is pending, 3 when migrations are pending, 4 when one is mixed or unclassifiable.",
+        )
+        parser.add_argument("--database", default="default", help="The database alias to migrate.")
+        parser.add_argument("--lock-timeout", help="How long a migration may wait for a lock, e.g. 5s.")
+        parser.add_argument(
+            "--statement-timeout", help="PostgreSQL: longest statement, e.g. 10min; 0 = no limit."
+        )
+        parser.add_argument(
+            "--retries", type=int, help="Retries of an atomic migration after a lock timeout."
+        )
+        parser.add_argument(
+            "--no-wait", action="store_true", help="Fail at once when another run holds the lock."
+        )
+        parser.add_argument(
+            "--roundtrip",
+            action="store_true",
+            help="On a throwaway test database: forwards, backwards, forwards; report what breaks.",
+        )
+        parser.add_argument(
+            "--fake", action="store_true", help="Record the migrations as run without running them."
+        )
+        parser.add_argument(
+            "--resume", action="store_true", help="Finish a half-applied migration (MySQL/MariaDB)."
+        )
+        parser.add_argument(
+            "--undo", action="store_true", help="Revert a half-applied migration (MySQL/MariaDB)."
+        )
+
+    def handle(self, *args: Any, **raw: Any) -> None:
+        self.verbosity = int(raw.get("verbosity", 1))
+        self._line_open = False
+        try:
+            options = read_options(raw)
+        except (OptionError, ValueError) as exc:
+            raise CommandError(str(exc)) from exc
+        # As migrate does: the system checks of this database, unless --skip-checks.
+        if not raw.get("skip_checks"):
+            self.check(databases=[options.database])
+        # As migrate does: apps register their signal receivers in their management modules.
+        for app_config in apps.get_app_configs():
+            if module_has_submodule(app_config.module, "management"):
+                import_module(".management", app_config.name)
+        connection = connections[options.database]
+        connection.prepare_database()
+        try:
+            code = self._run(options)
+        except (PlanError, InvalidPhaseOverride, RoundtripError) as exc:
+            raise CommandError(str(exc)) from exc
+        if code:
+            sys.exit(code)
+
+    def _plan(self, options: Options) -> tuple[MigrationExecutor, PhasePlan]:
+        connection = connections[options.database]
+        executor = executor_for(connection, self._progress)
+        targets = resolve_targets(executor.loader, options.app_label, options.migration_name)
+        return executor, plan_to(targets, connection, executor)
+
+    def _run(self, options: Options) -> int:
+        executor, plan = self._plan(options)
+        if options.plan or options.check:
+            return self._show(options, executor, plan)
+        if options.roundtrip:
+            return self._roundtrip(options)
+        if options.resume or options.undo:
+            return self._finish_partials(options)
+        if options.phase is None:
+            raise CommandError("Choose a phase: --phase=additive, --phase=destructive or --phase=all.")
+        # Refused before waiting for the lock too, so a wrong phase fails at once.
+        refusal = plan.refusal(options.phase)
+        if refusal:
+            raise CommandError(refusal)
+        try:
+            run_phase(
+                connections[options.database],
+                options.phase,
+                resolve_targets(executor.loader, options.app_label, options.migration_name),
+                options=ApplyOptions(
+                    fake=options.fake,
+                    lock_timeout=options.lock_timeout or None,
+                    statement_timeout=options.statement_timeout,
+                    retries=options.retries,
+                    retry_delay=options.retry_delay,
+                ),
+                wait=options.wait,
+                verbosity=self.verbosity,
+                stdout=self.stdout,
+                say=self._say,
+                progress=self._progress,
+                announce=lambda plan: self._announce(options.phase or "all", plan),
+            )
+        except LockBusy as exc:
+            raise CommandError(str(exc), returncode=exitcodes.LOCK_BUSY) from exc
+        except BetweenMigrations as exc:
+            raise CommandError(str(exc), returncode=exitcodes.PARTIAL) from exc
+        except (PhaseRefused, MigrationFailed) as exc:
+            self._close_line()
+            raise CommandError(str(exc)) from exc
+        return exitcodes.OK
+
+    def _announce(self, phase: str, plan: PhasePlan) -> None:
+        if self.verbosity < 1:
+            return
+        self.stdout.write(self.style.MIGRATE_HEADING(f"Running migrations ({phase} phase):"))
+        if not plan.select(phase):
+            self.stdout.write("  No migrations to apply.")
+        if phase == ADDITIVE and plan.destructive:
+            self.stdout.write(
+                self.style.NOTICE(
+                    f"  {len(plan.destructive)} migration(s) wait for the destructive phase: "
+                    + ", ".join(v.label for v in plan.destructive)
+                )
+            )
+            for label, reason in plan.held_back.items():
+                self.stdout.write(self.style.NOTICE(f"  {label}: {reason}"))
+        if phase == "all" and plan.blocked:
+            self.stdout.write(
+                self.style.WARNING(
+                    "  Running mixed or unclassified migrations too (--phase=all): "
+                    + ", ".join(v.label for v in plan.blocked)
+                )
+            )
+
+    def _show(self, options: Options, executor: Any, plan: PhasePlan) -> int:
+        connection = connections[options.database]
+        sql = sql_by_migration(executor, plan.steps) if options.sql else None
+        code = exitcodes.for_check(plan, options.phase) if options.check else exitcodes.OK
+        if options.format == "json":
+            data = plan_as_dict(
+                plan, database=options.database, vendor=connection.vendor, phase=options.phase, sql=sql
+            )
+            if options.check:
+                data["exit_code"] = code
+            self.stdout.write(json.dumps(data, indent=2, sort_keys=True))
+        elif self.verbosity >= 1:
+            for line in plan_as_text(
+                plan,
+                database=options.database,
+                vendor=connection.vendor,
+                phase=options.phase,
+                sql=sql,
+                heading=self.style.MIGRATE_HEADING,
+                warning=self.style.WARNING,
+                show_locks=self.verbosity >= 2,
+            ):
+                self.stdout.write(line)
+        return code
+
+    def _finish_partials(self, options: Options) -> int:
+        connection = connections[options.database]
+        try:
+            with migration_lock(connection, wait=options.wait, say=self._say):
+                partials = journal.partial_migrations(connection)
+                if not partials:
+                    raise CommandError(
+                        "The journal shows no half-applied migration; there is nothing to resume or undo."
+                    )
+                executor = executor_for(connection, self._progress)
+                for partial in partials:
+                    if options.undo:
+                        journal.undo_partial(executor, partial)
+                        self._say(f"Undid {partial.describe()}.")
+                        continue
+                    migration = executor.loader.get_migration(partial.app_label, partial.name)
+                    apply_steps(
+                        executor,
+                        [(migration, partial.backwards)],
+                        ApplyOptions(lock_timeout=options.lock_timeout or None),
+                        verbosity=self.verbosity,
+                        stdout=self.stdout,
+                        say=self._say,
+                    )
+        except LockBusy as exc:
+            raise CommandError(str(exc), returncode=exitcodes.LOCK_BUSY) from exc
+        except MigrationFailed as exc:
+            self._close_line()
+            raise CommandError(str(exc), returncode=exitcodes.PARTIAL) from exc
+        return exitcodes.OK
+
+    def _roundtrip(self, options: Options) -> int:
+        problems = run_roundtrip(options.database, options.app_label, say=self._say)
+        if problems:
+            for problem in problems:
+                self.stderr.write(problem)
+            return exitcodes.ROUNDTRIP_FAILED
+        self._say("Every migration survived forwards, backwards, forwards.")
+        return exitcodes.OK
+
+    def _say(self, message: str) -> None:
+        if self.verbosity >= 1:
+            self._close_line()
+            self.stdout.write(message)
+
+    def _close_line(self) -> None:
+        if self._line_open:
+            self.stdout.write("")
+            self._line_open = False
+
+    def _progress(self, action: str, migration: Any = None, fake: bool = False) -> None:
+        if self.verbosity < 1:
+            return
+        if action in ("apply_start", "unapply_start"):
+            self.start = time.monotonic()
+            verb = "Applying" if action == "apply_start" else "Unapplying"
+            self.stdout.write(f"  {verb} {migration}...", ending="")
+            self.stdout.flush()
+            self._line_open = True
+        elif action in ("apply_success", "unapply_success"):
+            elapsed = f" ({time.monotonic() - self.start:.3f}s)" if self.verbosity > 1 else ""
+            self.stdout.write(self.style.SUCCESS((" FAKED" if fake else " OK") + elapsed))
+            self._line_open = False

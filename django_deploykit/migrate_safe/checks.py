@@ -1,0 +1,59 @@
+"""System checks of migrate_safe's settings, ids django_deploykit.E030-E039."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.apps import AppConfig
+from django.core.checks import CheckMessage, Error, register
+
+from django_deploykit.conf import conf
+from django_deploykit.migrate_safe.durations import parse_duration
+from django_deploykit.migrate_safe.verdicts import validate_phase_setting
+
+
+def register_checks() -> None:
+    register()(check_migration_phases)
+    register()(check_timeouts)
+
+
+def check_migration_phases(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    return [
+        Error(
+            problem,
+            hint="Map 'app_label.migration_name' to 'additive' or 'destructive'.",
+            id="django_deploykit.E030",
+        )
+        for problem in validate_phase_setting(conf.MIGRATION_PHASES)
+    ]
+
+
+def check_timeouts(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[CheckMessage]:
+    errors: list[CheckMessage] = []
+    for setting, value in (
+        ("DEPLOYKIT_MIGRATE_LOCK_TIMEOUT", conf.MIGRATE_LOCK_TIMEOUT),
+        ("DEPLOYKIT_MIGRATE_STATEMENT_TIMEOUT", conf.MIGRATE_STATEMENT_TIMEOUT),
+    ):
+        try:
+            parse_duration(value, setting)
+        except ValueError as exc:
+            errors.append(Error(str(exc), id="django_deploykit.E031"))
+    retries, delay = conf.MIGRATE_RETRIES, conf.MIGRATE_RETRY_DELAY
+    if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
+        errors.append(
+            Error(
+                f"DEPLOYKIT_MIGRATE_RETRIES is {retries!r}; use a whole number of 0 or more.",
+                id="django_deploykit.E032",
+            )
+        )
+    if not isinstance(delay, int | float) or isinstance(delay, bool) or delay < 0:
+        errors.append(
+            Error(
+                f"DEPLOYKIT_MIGRATE_RETRY_DELAY is {delay!r}; use a number of seconds, 0 or more.",
+                id="django_deploykit.E033",
+            )
+        )
+    return errors

@@ -1,0 +1,236 @@
+"""A per-operation journal for databases whose DDL cannot be rolled back (MySQL, MariaDB).
+
+Django records a migration only once all of it ran, so a failure in its third operation
+leaves the first two applied with no trace. Here each operation runs in its own schema editor
+(so its deferred SQL, such as foreign keys and indexes, runs before the next one starts) and
+gets a journal row; a failed migration can then be reported exactly, resumed from the failed
+operation, or undone.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from django.apps.registry import Apps
+from django.db import models, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.migrations import Migration
+from django.db.migrations.executor import MigrationExecutor
+from django.db.migrations.loader import MigrationLoader
+from django.db.migrations.state import ProjectState
+from django.utils import timezone
+
+from django_deploykit.migrate_safe.safe_text import printable
+
+TABLE = "deploykit_migration_journal"
+DONE = "done"
+FAILED = "failed"
+STARTED = "started"
+
+
+class PartialMigration(RuntimeError):
+    """A migration stopped between operations; the message says which ran and which failed."""
+
+
+@cache
+def journal_model() -> type[models.Model]:
+    class Entry(models.Model):
+        app = models.CharField(max_length=255)
+        name = models.CharField(max_length=255)
+        backwards = models.BooleanField(default=False)
+        operation = models.PositiveIntegerField()
+        status = models.CharField(max_length=10)
+        error = models.TextField(blank=True, default="")
+        at = models.DateTimeField(default=timezone.now)
+
+        class Meta:
+            # Its own registry, as MigrationRecorder does, so no app owns or migrates it.
+            apps = Apps()
+            app_label = "deploykit_journal"
+            db_table = TABLE
+
+        def __str__(self) -> str:
+            return f"{self.app}.{self.name} operation {self.operation}: {self.status}"
+
+    return Entry
+
+
+def ensure_table(connection: BaseDatabaseWrapper) -> None:
+    if TABLE in connection.introspection.table_names(connection.cursor()):
+        return
+    with connection.schema_editor() as editor:
+        editor.create_model(journal_model())
+
+
+def _entries(connection: BaseDatabaseWrapper) -> Any:
+    return journal_model()._default_manager.using(connection.alias)
+
+
+@dataclass
+class Partial:
+    app_label: str
+    name: str
+    backwards: bool
+    done: list[int]
+    failed: int | None
+    error: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.app_label}.{self.name}"
+
+    def describe(self) -> str:
+        verb = "undone" if self.backwards else "applied"
+        done = _ranges(self.done) if self.done else "none"
+        failed = f", {self.failed} failed ({self.error})" if self.failed else ""
+        return f"{self.label}: operations {done} {verb}{failed}"
+
+
+def _ranges(numbers: list[int]) -> str:
+    """'1\u20132, 4' for [1, 2, 4]: the way people write runs of operation numbers."""
+    runs: list[list[int]] = []
+    for n in sorted(numbers):
+        if runs and runs[-1][-1] == n - 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    return ", ".join(str(r[0]) if len(r) == 1 else f"{r[0]}\u2013{r[-1]}" for r in runs)
+
+
+def partial_migrations(connection: BaseDatabaseWrapper) -> list[Partial]:
+    """Migrations the journal shows as started and not finished, oldest first."""
+    if TABLE not in connection.introspection.table_names(connection.cursor()):
+        return []
+    found: dict[tuple[str, str, bool], Partial] = {}
+    for entry in _entries(connection).order_by("id"):
+        key = (entry.app, entry.name, entry.backwards)
+        partial = found.setdefault(key, Partial(entry.app, entry.name, entry.backwards, [], None, ""))
+        if entry.status == DONE:
+            partial.done.append(entry.operation)
+        elif entry.status == FAILED:
+            partial.failed, partial.error = entry.operation, entry.error
+        else:
+            # Started and never finished: the process died during it, so its effect is unknown.
+            partial.failed, partial.error = entry.operation, "the run stopped during it"
+    return list(found.values())
+
+
+def run_journalled(
+    executor: MigrationExecutor, state: ProjectState, migration: Migration, backwards: bool
+) -> ProjectState:
+    """Apply (or unapply) ``migration`` one journalled operation at a time, skipping the
+    operations the journal already shows as done; record it in django_migrations at the end."""
+    connection = executor.connection
+    ensure_table(connection)
+    label = f"{migration.app_label}.{migration.name}"
+    callback = executor.progress_callback or (lambda *a, **k: None)
+    callback("unapply_start" if backwards else "apply_start", migration, False)
+    done = set(
+        _entries(connection)
+        .filter(app=migration.app_label, name=migration.name, backwards=backwards, status=DONE)
+        .values_list("operation", flat=True)
+    )
+    _entries(connection).filter(app=migration.app_label, name=migration.name, backwards=backwards).exclude(
+        status=DONE
+    ).delete()
+    if backwards:
+        before = executor.loader.project_state((migration.app_label, migration.name), at_end=False)
+        steps = _undo_steps(migration, before, list(range(1, len(migration.operations) + 1)))
+    else:
+        steps = _forward_steps(migration, state.clone())
+    for index, op, from_state, to_state in steps:
+        if index in done:
+            continue
+        entry = _entries(connection).create(
+            app=migration.app_label, name=migration.name, backwards=backwards, operation=index, status=STARTED
+        )
+        try:
+            # As Migration.apply does: data operations of an atomic migration keep their transaction.
+            in_transaction = op.atomic or (migration.atomic and op.atomic is not False)
+            with connection.schema_editor(atomic=False) as editor, _maybe_atomic(connection, in_transaction):
+                if backwards:
+                    op.database_backwards(migration.app_label, editor, from_state, to_state)
+                else:
+                    op.database_forwards(migration.app_label, editor, from_state, to_state)
+        except Exception as exc:
+            # Whatever the cause, the operations before this one stay applied: record it.
+            entry.status, entry.error = FAILED, printable(str(exc), connection)[:500]
+            entry.save()
+            partial = next(
+                p for p in partial_migrations(connection) if p.label == label and p.backwards == backwards
+            )
+            raise PartialMigration(
+                f"{partial.describe()}. Run migrate_safe --resume to finish it, or --undo to revert "
+                "the operations that ran."
+            ) from exc
+        entry.status = DONE
+        entry.save()
+    if backwards:
+        for app_label, name in migration.replaces:
+            executor.recorder.record_unapplied(app_label, name)
+        executor.recorder.record_unapplied(migration.app_label, migration.name)
+    else:
+        for app_label, name in migration.replaces or [(migration.app_label, migration.name)]:
+            executor.recorder.record_applied(app_label, name)
+    _entries(connection).filter(app=migration.app_label, name=migration.name).delete()
+    callback("unapply_success" if backwards else "apply_success", migration, False)
+    if backwards or not steps:
+        return state
+    return steps[-1][3]
+
+
+def _maybe_atomic(connection: BaseDatabaseWrapper, wanted: bool) -> AbstractContextManager[object]:
+    return transaction.atomic(using=connection.alias) if wanted else nullcontext()
+
+
+def _forward_steps(
+    migration: Migration, state: ProjectState
+) -> list[tuple[int, Any, ProjectState, ProjectState]]:
+    steps = []
+    for index, op in enumerate(migration.operations, start=1):
+        before = state.clone()
+        op.state_forwards(migration.app_label, state)
+        steps.append((index, op, before, state.clone()))
+    return steps
+
+
+def _undo_steps(
+    migration: Migration, before: ProjectState, indexes: list[int]
+) -> list[tuple[int, Any, ProjectState, ProjectState]]:
+    """(index, operation, state after it, state before it) in the order to undo them."""
+    forward = _forward_steps(migration, before)
+    return [(i, op, after, prior) for i, op, prior, after in reversed(forward) if i in indexes]
+
+
+def undo_partial(executor: MigrationExecutor, partial: Partial) -> None:
+    """Put the database back where the failed run found it, and clear the journal.
+
+    A failed forward run has its applied operations reverted, newest first; a failed backwards
+    run has the operations it undid applied again, oldest first.
+    """
+    connection = executor.connection
+    loader: MigrationLoader = executor.loader
+    migration = loader.get_migration(partial.app_label, partial.name)
+    before = loader.project_state((partial.app_label, partial.name), at_end=False)
+    if partial.backwards:
+        for index, op, from_state, to_state in _forward_steps(migration, before):
+            if index in partial.done:
+                with connection.schema_editor(atomic=False) as editor:
+                    op.database_forwards(migration.app_label, editor, from_state, to_state)
+                _forget(connection, partial, index)
+    else:
+        for index, op, after_state, before_state in _undo_steps(migration, before, partial.done):
+            with connection.schema_editor(atomic=False) as editor:
+                op.database_backwards(migration.app_label, editor, after_state, before_state)
+            _forget(connection, partial, index)
+    _entries(connection).filter(app=partial.app_label, name=partial.name).delete()
+
+
+def _forget(connection: BaseDatabaseWrapper, partial: Partial, index: int) -> None:
+    # One entry at a time, so an undo that fails half-way leaves an exact journal behind.
+    _entries(connection).filter(
+        app=partial.app_label, name=partial.name, backwards=partial.backwards, operation=index
+    ).delete()

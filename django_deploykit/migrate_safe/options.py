@@ -1,0 +1,108 @@
+"""The command's options, checked before anything touches the database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connections
+
+from django_deploykit.conf import conf
+from django_deploykit.migrate_safe.durations import parse_duration
+from django_deploykit.migrate_safe.phases import PHASE_CHOICES
+
+FORMATS = ("text", "json")
+
+
+class OptionError(ValueError):
+    """An option has a wrong value or does not fit with another; the message says what to do."""
+
+
+@dataclass
+class Options:
+    phase: str | None
+    app_label: str | None
+    migration_name: str | None
+    database: str
+    plan: bool
+    sql: bool
+    format: str
+    check: bool
+    lock_timeout: float
+    statement_timeout: float
+    retries: int
+    retry_delay: float
+    wait: bool
+    roundtrip: bool
+    fake: bool
+    resume: bool
+    undo: bool
+
+
+def read_options(raw: dict[str, Any]) -> Options:
+    phase = raw.get("phase")
+    if phase is not None and phase not in PHASE_CHOICES:
+        raise OptionError(
+            f"Unknown phase {phase!r}; use --phase=additive, --phase=destructive or --phase=all."
+        )
+    database = raw.get("database") or "default"
+    if database not in connections.settings:
+        raise OptionError(
+            f"There is no database alias {database!r} in DATABASES; use one of: {', '.join(connections.settings)}."
+        )
+    output = raw.get("format") or "text"
+    if output not in FORMATS:
+        raise OptionError(f"Unknown format {output!r}; use --format=text or --format=json.")
+    lock_timeout = parse_duration(raw.get("lock_timeout") or conf.MIGRATE_LOCK_TIMEOUT, "--lock-timeout")
+    statement_timeout = parse_duration(
+        raw.get("statement_timeout") or conf.MIGRATE_STATEMENT_TIMEOUT, "--statement-timeout"
+    )
+    retries = raw.get("retries")
+    retries = conf.MIGRATE_RETRIES if retries is None else retries
+    if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
+        raise OptionError(f"--retries {retries!r} is not a whole number of 0 or more.")
+    options = Options(
+        phase=phase,
+        app_label=raw.get("app_label"),
+        migration_name=raw.get("migration_name"),
+        database=database,
+        plan=bool(raw.get("plan")),
+        sql=bool(raw.get("sql")),
+        format=output,
+        check=bool(raw.get("check")),
+        lock_timeout=lock_timeout,
+        statement_timeout=statement_timeout,
+        retries=retries,
+        retry_delay=float(conf.MIGRATE_RETRY_DELAY),
+        wait=not raw.get("no_wait"),
+        roundtrip=bool(raw.get("roundtrip")),
+        fake=bool(raw.get("fake")),
+        resume=bool(raw.get("resume")),
+        undo=bool(raw.get("undo")),
+    )
+    _check_combinations(options)
+    return options
+
+
+def _check_combinations(o: Options) -> None:
+    if o.sql and not o.plan:
+        raise OptionError("--sql shows the SQL of a plan; add --plan.")
+    if o.format == "json" and not (o.plan or o.check):
+        raise OptionError("--format=json is for --plan and --check; add one of them.")
+    if o.resume and o.undo:
+        raise OptionError("Use --resume or --undo, not both.")
+    exclusive = [
+        name
+        for name, on in (
+            ("--plan", o.plan),
+            ("--check", o.check),
+            ("--roundtrip", o.roundtrip),
+            ("--resume", o.resume),
+            ("--undo", o.undo),
+        )
+        if on
+    ]
+    if len(exclusive) > 1:
+        raise OptionError(f"{' and '.join(exclusive)} do different things; use one at a time.")
+    if o.migration_name and not o.app_label:
+        raise OptionError("A migration name needs its app label first.")

@@ -1,0 +1,115 @@
+"""The plan as text for people and as JSON for scripts (see docs/migrate_safe.md for the shape)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.db.migrations.executor import MigrationExecutor
+
+from django_deploykit.migrate_safe.planning import PhasePlan, Step
+
+JSON_FORMAT_VERSION = 1
+
+Styler = Callable[[str], str]
+
+
+def sql_by_migration(executor: MigrationExecutor, steps: list[Step]) -> dict[str, list[str]]:
+    """The SQL each step would run, as ``sqlmigrate`` collects it, keyed by 'app.name'."""
+    statements: dict[str, list[str]] = {}
+    if not steps:
+        return statements
+    first, _ = steps[0]
+    state = executor.loader.project_state((first.app_label, first.name), at_end=False)
+    for migration, backwards in steps:
+        label = f"{migration.app_label}.{migration.name}"
+        try:
+            with executor.connection.schema_editor(collect_sql=True, atomic=migration.atomic) as editor:
+                if backwards:
+                    # Each undo starts from the state its own migration was applied to.
+                    before = executor.loader.project_state(
+                        (migration.app_label, migration.name), at_end=False
+                    )
+                    migration.unapply(before, editor, collect_sql=True)
+                else:
+                    state = migration.apply(state, editor, collect_sql=True)
+        except Exception as exc:
+            # Some operations introspect live constraint names and fail on a database in another
+            # state (as sqlmigrate does); the plan is still worth printing.
+            statements[label] = [f"-- The SQL could not be collected: {' '.join(str(exc).split())}"]
+            break
+        statements[label] = list(editor.collected_sql)
+    return statements
+
+
+def plan_as_dict(
+    plan: PhasePlan,
+    *,
+    database: str,
+    vendor: str,
+    phase: str | None,
+    sql: dict[str, list[str]] | None = None,
+) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "format_version": JSON_FORMAT_VERSION,
+        "database": database,
+        "vendor": vendor,
+        "phase": phase,
+    }
+    data.update(plan.as_dict())
+    data["selected"] = [v.label for v in plan.select(phase or "all")]
+    if sql is not None:
+        for migration in data["migrations"]:
+            migration["sql"] = sql.get(f"{migration['app_label']}.{migration['name']}", [])
+    return data
+
+
+def plan_as_text(
+    plan: PhasePlan,
+    *,
+    database: str,
+    vendor: str,
+    phase: str | None,
+    sql: dict[str, list[str]] | None = None,
+    heading: Styler = str,
+    warning: Styler = str,
+    show_locks: bool = False,
+) -> list[str]:
+    if not plan.migrations:
+        return [heading(f"Plan for database '{database}' ({vendor}):"), "  No migrations to apply."]
+    lines = [heading(f"Plan ({plan.direction}) for database '{database}' ({vendor}):")]
+    for v in plan.migrations:
+        lines.append(f"  {v.label}  [{v.phase}, {v.source}] {v.reason}")
+        for h in v.hazards:
+            lines.append(warning(f"      hazard {h.kind}: {h.reason}"))
+        for op in v.operations:
+            lines.append(f"    {op.index}. {op.description}: {op.phase}. {op.reason}")
+            if show_locks and op.lock:
+                lines.append(f"       lock: {op.lock}")
+            for h in op.hazards:
+                lines.append(warning(f"       hazard {h.kind}: {h.reason}"))
+            if op.fix and op.phase in ("refused", "unknown") and v.source == "rules":
+                lines.append(warning(f"       fix: {op.fix}"))
+        if sql is not None:
+            for statement in sql.get(v.label, []):
+                lines.append(f"      {statement}")
+        if v.label in plan.held_back:
+            lines.append(warning(f"      {plan.held_back[v.label]}"))
+    lines.append(_summary("Additive phase (before the swap)", plan.additive, phase == "additive"))
+    lines.append(_summary("Destructive phase (after the swap)", plan.destructive, phase == "destructive"))
+    if plan.blocked:
+        lines.append(
+            warning(
+                "Runs in no phase until split or marked (see the reasons above): "
+                + ", ".join(v.label for v in plan.blocked)
+            )
+        )
+    if plan.irreversible:
+        lines.append(warning("Cannot be unapplied: " + "; ".join(plan.irreversible)))
+    return lines
+
+
+def _summary(title: str, verdicts: list[Any], selected: bool) -> str:
+    mark = " <- selected" if selected else ""
+    names = ", ".join(v.label for v in verdicts) if verdicts else "nothing"
+    return f"{title}: {names}{mark}"

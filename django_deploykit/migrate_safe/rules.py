@@ -1,0 +1,363 @@
+"""One rule per operation family: is it additive, destructive, refused or unknown, and why.
+
+A rule sees the operation and the model state just before it; the state after it comes from
+the operation itself (``AddField.field``, ``AlterField.field``...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.db import models
+from django.db.migrations import operations as ops
+from django.db.migrations.operations.base import Operation
+from django.db.migrations.state import ModelState, ProjectState
+
+from django_deploykit.migrate_safe.field_changes import (
+    column_name,
+    compare_fields,
+    has_db_default,
+    has_table,
+    needs_value_on_insert,
+    table_name,
+)
+from django_deploykit.migrate_safe.findings import Hazard, Judgement
+from django_deploykit.migrate_safe.phases import ADDITIVE, ANY, DATA_LOSS, DESTRUCTIVE, LOCK, REFUSED, UNKNOWN
+
+try:  # django.contrib.postgres imports psycopg at import time; projects without it still work.
+    from django.contrib.postgres import operations as pg_ops
+except ImportError:  # pragma: no cover - psycopg is a test dependency
+    pg_ops = None  # type: ignore[assignment]
+
+
+def _model(state: ProjectState, app_label: str, name_lower: str) -> ModelState | None:
+    return state.models.get((app_label, name_lower))
+
+
+def _create_model(op: Any, app_label: str, state: ProjectState, vendor: str) -> Judgement:
+    if op.options.get("proxy") or not op.options.get("managed", True):
+        return Judgement(ANY, "A proxy or unmanaged model changes no table.")
+    return Judgement(ADDITIVE, "A new table: the old code never reads or writes it.")
+
+
+def _delete_model(op: Any, app_label: str, state: ProjectState, vendor: str) -> Judgement:
+    model = _model(state, app_label, op.name_lower)
+    if not has_table(model):
+        return Judgement(ANY, "A proxy or unmanaged model changes no table.")
+    table = table_name(app_label, model) if model else op.name
+    return Judgement(
+        DESTRUCTIVE,
+        "Drops a table the old code still uses; the new code no longer needs it.",
+        [Hazard(DATA_LOSS, f"Every row of {table} is deleted.")],
+    )
+
+
+def _field_lock_hazards(f: models.Field[Any, Any], vendor: str) -> list[Hazard]:
+    hazards = []
+    if f.is_relation and not f.many_to_many and getattr(f, "db_constraint", True):
+        hazards.append(
+            Hazard(
+                LOCK, "Adds a foreign key: the referenced table is locked against writes while it is checked."
+            )
+        )
+    if f.unique or getattr(f, "db_index", False):
+        where = " (PostgreSQL: CREATE INDEX without CONCURRENTLY)" if vendor == "postgresql" else ""
+        hazards.append(
+            Hazard(LOCK, f"Builds an index that blocks writes to the table until it is done{where}.")
+        )
+    return hazards
+
+
+def _add_field(op: Any, app_label: str, state: ProjectState, vendor: str) -> Judgement:
+    model = _model(state, app_label, op.model_name_lower)
+    if not has_table(model):
+        return Judgement(ANY, "The model has no table of its own.")
+    f = op.field
+    if f.many_to_many:
+        return Judgement(ADDITIVE, "A many-to-many field adds a new table the old code never touches.")
+    hazards = _field_lock_hazards(f, vendor)
+    if f.null:
+        return Judgement(ADDITIVE, "A nullable column: the old code's INSERTs leave it NULL.", hazards)
+    if has_db_default(f):
+        return Judgement(
+            ADDITIVE, "A NOT NULL column with a DB default: the old code's INSERTs get it.", hazards
+        )
+    if isinstance(f, models.GeneratedField):
+        return Judgement(ADDITIVE, "A generated column: the database fills it.", hazards)
+    python_default = " with only a Python default" if f.has_default() else ""
+    return Judgement(
+        REFUSED,
+        f"A NOT NULL column{python_default} and no DB default: the old code's INSERTs fail once it exists.",
+        hazards,
+        fix=f"Give '{op.name}' a db_default (db_default=...) or make it null=True, so the old code can "
+        "still insert rows; tighten it later in a destructive migration.",
+    )
+
+
+def _remove_field(op: Any, app_label: str, state: ProjectState, vendor: str) -> Judgement:
+    model = _model(state, app_label, op.model_name_lower)
+    if not has_table(model):
+        return Judgement(ANY, "The model has no table of its own.")
+    old = model.fields.get(op.name_lower) if model else None
+    if old is None and model is not None:
+        old = next((f for n, f in model.fields.items() if n.lower() == op.name_lower), None)
+    loss = [Hazard(DATA_LOSS, f"The values of {op.model_name}.{op.name} are deleted.")]
+    if old is not None and needs_value_on_insert(old):
+        return Judgement(
+            REFUSED,
+            "Drops a NOT NULL column without a DB default: until it is dropped, the new code's INSERTs "
+            "(which no longer set it) fail.",
+            loss,
+            fix=f"First make '{op.name}' nullable (null=True) or give it a db_default in an additive "
+            "migration; then remove it in a destructive one.",
+        )
+    return Judgement(
+        DESTRUCTIVE, "Drops a column the old code still reads; the new code no longer uses it.", loss
+    )
+
+
+def _alter_field(op: Any, app_label: str, state: ProjectState, vendor: str) -> Judgement:
+    model = _model(state, app_label, op.model_name_lower)
+    if not has_table(model):
+        return Judgement(ANY, "The model has no table of its own.")
+    old = None
+    if model is not None:
+        old = next((f for n, f in model.fields.items() if n.lower() == op.name_lower), None)
+    if old is None:
+        return Judgement(UNKNOWN, "The field is not in the model state before this operation.")
+    if column_name(op.name, old) != column_name(op.name, op.field):
+        return _rename_column(op.model_name, column_name(op.name, old), column_name(op.name, op.field))
+    relax, tighten, hazards, python_only = compare_fields(old, op.field, vendor)
+    if relax and tighten:
+        return Judgement(
+            REFUSED,
+            f"Both relaxes ({', '.join(relax)}) and tightens ({', '.join(tighten)}) the column.",
+            hazards,
+            fix="Split it into two AlterField migrations: the relaxing change (additive) and the "
+            "tightening change (destructive).",
+        )
+    if tighten:
+        return Judgement(
+            DESTRUCTIVE,
+            f"Tightens the column ({', '.join(tighten)}): the old code may write values it rejects.",
+            hazards,
+        )
+    if relax:
+        return Judgement(
+            ADDITIVE, f"Relaxes the column ({', '.join(relax)}): the old code keeps working.", hazards
+        )
+    what = f" ({', '.join(python_only)})" if python_only else ""
+    return Judgement(ANY, f"Changes only Python-side attributes{what}; the column is unchanged.")
+
+
+def _rename_column(model: str, old: str, new: str) -> Judgement:
+    return Judgement(
+        REFUSED,
+        f"Renames column {old} to {new}: the old code breaks after it, the new code before it.",
+        fix=f"Expand/contract instead: (1) additive: add '{new}' as a nullable copy and write both; "
+        f"(2) backfill '{new}' from '{old}'; (3) deploy code that reads '{new}'; "
+        f"(4) destructive: remove '{old}'. Or keep the column with db_column='{old}'.",
+    )
+
+
+def _rename_field(op: Any, app_label: str, state: ProjectState, vendor: str) -> Judgement:
+    model = _model(state, app_label, op.model_name_lower)
+    if not has_table(model):
+        return Judgement(ANY, "The model has no table of its own.")
+    old = None
+    if model is not None:
+        old = next((f for n, f in model.fields.items() if n.lower() == op.old_name_lower), None)
+    if old is not None and column_name(op.old_name, old) == column_name(op.new_name, old):
+        return Judgement(ANY, "The column keeps its name (db_column): only Python names change.")
+    return _rename_column(op.model_name, op.old_name, op.new_name)
+
+
+def _rename_model(op: Any, app_label: str, state: ProjectState, vendor: str) -> Judgement:
+    model = _model(state, app_label, op.old_name_lower)
+    if model is not None and (not has_table(model) or model.options.get("db_table")):
+        return Judgement(ANY, "The table keeps its name (db_table) or the model has none.")
+    return Judgement(
+        REFUSED,
+        f"Renames the table of {op.old_name} to that of {op.new_name}: the old code breaks after it, "
+        "the new code before it.",
+        fix=f"Keep the table: set db_table to the old table name on {op.new_name} in the same "
+        "migration; or expand/contract: create the new model (additive), copy and dual-write, "
+        "deploy, delete the old one (destructive).",
+    )
+
+
+def _alter_model_table(op: Any, app_label: str, state: ProjectState, vendor: str) -> Judgement:
+    model = _model(state, app_label, op.name_lower)
+    if model is None or not has_table(model):
+        return Judgement(ANY, "The model has no table of its own.")
+    old = table_name(app_label, model)
+    new = op.table or f"{app_label}_{model.name_lower}"
+    if old == new:
+        return Judgement(ANY, "The table name does not change.")
+    return Judgement(
+        REFUSED,
+        f"Renames table {old} to {new}: the old code breaks after it, the new code before it.",
+        fix=f"Keep db_table='{old}' until every running version uses the new name through a view, or "
+        "copy the data into a new model (additive) and delete the old one (destructive).",
+    )
+
+
+def _add_index(op: Any, app_label: str, state: ProjectState, vendor: str) -> Judgement:
+    concurrent = pg_ops is not None and isinstance(op, pg_ops.AddIndexConcurrently)
+    hazards = []
+    if vendor == "postgresql" and not concurrent:
+        hazards.append(
+            Hazard(
+                LOCK, "CREATE INDEX blocks writes to the table until it is built; use AddIndexConcurrently."
+            )
+        )
+    elif vendor != "postgresql":
+        hazards.append(Hazard(LOCK, "Building the index may block writes to the table until it is done."))
+    return Judgement(ADDITIVE, "A new index changes no result the old code sees.", hazards)
+
+
+def _remove_index(op: Any, app_label: str, state: ProjectState, vendor: str) -> Judgement:
+    return Judgement(
+        DESTRUCTIVE, "The old code's queries may depend on the index; the new code no longer needs it."
+    )
+
+
+def _add_constraint(op: Any, app_label: str, state: ProjectState, vendor: str) -> Judgement:
+    not_valid = pg_ops is not None and isinstance(op, pg_ops.AddConstraintNotValid)
+    hazards = (
+        []
+        if not_valid
+        else [Hazard(LOCK, "Checking existing rows holds a lock on the table while it scans them.")]
+    )
+    return Judgement(
+        DESTRUCTIVE,
+        f"Constraint {op.constraint.name} tightens what may be written: the old code may violate it.",
+        hazards,
+    )
+
+
+def _remove_constraint(op: Any, app_label: str, state: ProjectState, vendor: str) -> Judgement:
+    return Judgement(
+        ADDITIVE, "Removing a constraint relaxes what may be written: the old code keeps working."
+    )
+
+
+def _alter_together(op: Any, app_label: str, state: ProjectState, vendor: str) -> Judgement:
+    model = _model(state, app_label, op.name_lower)
+    option = op.option_name
+    before = {tuple(x) for x in (model.options.get(option) or ())} if model else set()
+    after = {tuple(x) for x in (op.option_value or ())}
+    added, removed = after - before, before - after
+    unique = option == "unique_together"
+    tightening, relaxing = (added, removed) if unique else (removed, added)
+    if tightening and relaxing:
+        return Judgement(
+            REFUSED,
+            f"Both adds {sorted(added)} and removes {sorted(removed)} in {option}.",
+            fix=f"Split the {option} change in two migrations: additions and removals.",
+        )
+    if tightening:
+        return Judgement(
+            DESTRUCTIVE,
+            f"{option} {'adds' if unique else 'removes'} {sorted(tightening)}: the old code "
+            + ("may write duplicates." if unique else "may rely on the index."),
+            [Hazard(LOCK, "Building the index blocks writes to the table.")] if unique else [],
+        )
+    if relaxing:
+        return Judgement(
+            ADDITIVE,
+            f"{option} {'removes' if unique else 'adds'} {sorted(relaxing)}: the old code keeps working.",
+            [] if unique else [Hazard(LOCK, "Building the index blocks writes to the table.")],
+        )
+    return Judgement(ANY, f"{option} does not change.")
+
+
+def _run_sql(op: Any, app_label: str, state: ProjectState, vendor: str) -> Judgement:
+    if op.sql in ("", [], ()):
+        return Judgement(ANY, "RunSQL.noop runs nothing.")
+    return Judgement(
+        UNKNOWN,
+        "Raw SQL: deploykit cannot tell what it does.",
+        fix="Mark the migration with deploy_phase = 'additive' or 'destructive', or list it in "
+        "DEPLOYKIT_MIGRATION_PHASES.",
+    )
+
+
+def _run_python(op: Any, app_label: str, state: ProjectState, vendor: str) -> Judgement:
+    if op.code is ops.RunPython.noop:
+        return Judgement(ANY, "RunPython.noop runs nothing.")
+    return Judgement(
+        UNKNOWN,
+        "Python code: deploykit cannot tell what it does to the data.",
+        fix="Mark the migration with deploy_phase = 'additive' or 'destructive', or list it in "
+        "DEPLOYKIT_MIGRATION_PHASES.",
+    )
+
+
+def _separate(op: Any, app_label: str, state: ProjectState, vendor: str) -> Judgement:
+    if not op.database_operations:
+        return Judgement(ANY, "Changes only the model state, not the database.")
+    # classify imports this module: the inner operations are judged through it, imported here.
+    from django_deploykit.migrate_safe.classify import classify_operations
+
+    inner = classify_operations(op.database_operations, app_label, state.clone(), vendor)
+    phases = {v.phase for v in inner} - {ANY}
+    summary = "; ".join(f"{v.description}: {v.phase}" for v in inner)
+    hazards = [h for v in inner for h in v.hazards]
+    if not phases:
+        return Judgement(ANY, f"Its database operations change nothing the code sees ({summary}).", hazards)
+    if len(phases) == 1:
+        (phase,) = phases
+        fix = next((v.fix for v in inner if v.fix), "")
+        return Judgement(phase, f"Judged by its database operations ({summary}).", hazards, fix)
+    return Judgement(
+        REFUSED,
+        f"Its database operations need different phases ({summary}).",
+        hazards,
+        fix="Split the database operations into separate migrations, one per phase.",
+    )
+
+
+def _state_only(op: Any, app_label: str, state: ProjectState, vendor: str) -> Judgement:
+    return Judgement(ANY, "Changes only the model state (options, managers, comments, index names).")
+
+
+def _create_extension(op: Any, app_label: str, state: ProjectState, vendor: str) -> Judgement:
+    return Judgement(ADDITIVE, "A new database extension: the old code does not use it.")
+
+
+Rule = Callable[[Any, str, ProjectState, str], Judgement]
+
+# Subclasses first: the first isinstance match wins.
+RULES: list[tuple[type[Operation], Rule]] = [
+    (ops.SeparateDatabaseAndState, _separate),
+    (ops.CreateModel, _create_model),
+    (ops.DeleteModel, _delete_model),
+    (ops.RenameModel, _rename_model),
+    (ops.AlterModelTable, _alter_model_table),
+    (ops.AlterModelTableComment, _state_only),
+    (ops.AlterUniqueTogether, _alter_together),
+    (ops.AlterIndexTogether, _alter_together),
+    (ops.AlterModelOptions, _state_only),
+    (ops.AlterModelManagers, _state_only),
+    (ops.AddField, _add_field),
+    (ops.RemoveField, _remove_field),
+    (ops.AlterField, _alter_field),
+    (ops.RenameField, _rename_field),
+    (ops.AddIndex, _add_index),
+    (ops.RemoveIndex, _remove_index),
+    (ops.RenameIndex, _state_only),
+    (ops.AddConstraint, _add_constraint),
+    (ops.RemoveConstraint, _remove_constraint),
+    (ops.RunSQL, _run_sql),
+    (ops.RunPython, _run_python),
+]
+if pg_ops is not None:
+    RULES[:0] = [
+        (pg_ops.AddIndexConcurrently, _add_index),
+        (pg_ops.RemoveIndexConcurrently, _remove_index),
+        (pg_ops.AddConstraintNotValid, _add_constraint),
+        (pg_ops.ValidateConstraint, _state_only),
+        (pg_ops.CreateExtension, _create_extension),
+    ]

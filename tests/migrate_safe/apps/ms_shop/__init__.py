@@ -1,0 +1,1 @@
+"""A test app whose migrations come from tests/migrate_safe/graphs via MIGRATION_MODULES."""

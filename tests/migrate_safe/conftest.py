@@ -1,0 +1,126 @@
+"""Fixtures of the migrate_safe tests: test apps with migration graphs chosen per test, and
+throwaway databases (SQLite files, PostgreSQL and MariaDB databases with random names)."""
+
+from __future__ import annotations
+
+import io
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Any
+
+import environ
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connections
+from django.test.utils import override_settings
+
+from tests.migrate_safe.graph_settings import graph_settings
+
+
+@contextmanager
+def use_graph(name: str, **extra: Any) -> Iterator[None]:
+    with override_settings(**graph_settings(name), **extra):
+        yield
+
+
+def register_alias(alias: str, settings_dict: dict[str, Any]) -> None:
+    configured = connections.configure_settings({"default": settings_dict})["default"]
+    connections.settings[alias] = configured
+
+
+def drop_alias(alias: str) -> None:
+    with suppress(Exception):
+        connections[alias].close()
+    with suppress(AttributeError, KeyError):
+        del connections[alias]
+    connections.settings.pop(alias, None)
+
+
+def run_command(*args: str, **options: Any) -> tuple[str, str, int]:
+    """migrate_safe's (stdout, stderr, exit code), as a shell would see them."""
+    out, err = io.StringIO(), io.StringIO()
+    code = 0
+    try:
+        call_command("migrate_safe", *args, stdout=out, stderr=err, no_color=True, **options)
+    except CommandError as exc:
+        err.write(str(exc))
+        code = exc.returncode
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    return out.getvalue(), err.getvalue(), code
+
+
+@pytest.fixture
+def sqlite_db(tmp_path: Path, django_db_blocker: Any) -> Iterator[str]:
+    alias = "migrate_safe_sqlite"
+    register_alias(alias, {"ENGINE": "django.db.backends.sqlite3", "NAME": str(tmp_path / "db.sqlite3")})
+    with django_db_blocker.unblock():
+        yield alias
+        drop_alias(alias)
+
+
+def _server_database(url: str, alias: str, django_db_blocker: Any) -> Iterator[str]:
+    config = environ.Env.db_url_config(url)
+    name = f"deploykit_ms_{secrets.token_hex(4)}"
+    admin_alias = f"{alias}_admin"
+    register_alias(admin_alias, dict(config))
+    with django_db_blocker.unblock():
+        admin = connections[admin_alias]
+        with admin.cursor() as cursor:
+            cursor.execute(f"CREATE DATABASE {name}")
+        register_alias(alias, {**config, "NAME": name})
+        try:
+            yield alias
+        finally:
+            drop_alias(alias)
+            with admin.cursor() as cursor:
+                if admin.vendor == "postgresql":
+                    cursor.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+                else:
+                    cursor.execute(f"DROP DATABASE IF EXISTS {name}")
+            drop_alias(admin_alias)
+
+
+@pytest.fixture
+def sqlite_db_b(tmp_path: Path, django_db_blocker: Any) -> Iterator[str]:
+    """A second SQLite database, for comparing two ways of migrating."""
+    alias = "migrate_safe_sqlite_b"
+    register_alias(alias, {"ENGINE": "django.db.backends.sqlite3", "NAME": str(tmp_path / "db_b.sqlite3")})
+    with django_db_blocker.unblock():
+        yield alias
+        drop_alias(alias)
+
+
+@pytest.fixture
+def postgres_db_b(postgres_url: str, django_db_blocker: Any) -> Iterator[str]:
+    """A second throwaway PostgreSQL database."""
+    yield from _server_database(postgres_url, "migrate_safe_pg_b", django_db_blocker)
+
+
+@pytest.fixture
+def mysql_db_b(mysql_url: str, django_db_blocker: Any) -> Iterator[str]:
+    """A second throwaway MariaDB/MySQL database."""
+    yield from _server_database(mysql_url, "migrate_safe_mysql_b", django_db_blocker)
+
+
+@pytest.fixture
+def postgres_db(postgres_url: str, django_db_blocker: Any) -> Iterator[str]:
+    """A throwaway PostgreSQL database with a random name, as a connection alias."""
+    yield from _server_database(postgres_url, "migrate_safe_pg", django_db_blocker)
+
+
+@pytest.fixture
+def mysql_db(mysql_url: str, django_db_blocker: Any) -> Iterator[str]:
+    """A throwaway MariaDB/MySQL database with a random name, as a connection alias."""
+    yield from _server_database(mysql_url, "migrate_safe_mysql", django_db_blocker)
+
+
+def url_for(alias: str) -> str:
+    """A database URL for ``alias``, for migrate_safe processes started by a test."""
+    s = connections.settings[alias]
+    scheme = "postgres" if "postgresql" in s["ENGINE"] else "mysql"
+    password = f":{s['PASSWORD']}" if s["PASSWORD"] else ""
+    return f"{scheme}://{s['USER']}{password}@{s['HOST']}:{s['PORT']}/{s['NAME']}"

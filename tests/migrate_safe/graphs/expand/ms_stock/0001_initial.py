@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("ms_shop", "0001_initial")]
+
+    operations = [
+        migrations.CreateModel(
+            name="Stock",
+            fields=[
+                ("id", models.BigAutoField(primary_key=True)),
+                ("product", models.ForeignKey(on_delete=models.CASCADE, to="ms_shop.product")),
+                ("qty", models.IntegerField(db_default=0)),
+            ],
+        ),
+        migrations.AddConstraint(
+            "stock", models.UniqueConstraint(fields=["product"], name="one_stock_per_product")
+        ),
+    ]

@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("ms_shop", "0011_add_foreign_key")]
+
+    operations = [
+        migrations.AlterField("product", "name", models.CharField(max_length=30, db_column="name")),
+    ]

@@ -1,0 +1,175 @@
+"""Every classification rule, judged on the real migrations of the 'rules' graph."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connections
+
+from django_deploykit.migrate_safe.planning import PhasePlan, pending_for_leaves
+from django_deploykit.migrate_safe.verdicts import MigrationVerdict
+from tests.migrate_safe.conftest import run_command, use_graph
+
+
+@pytest.fixture
+def rules_plan(sqlite_db: str) -> PhasePlan:
+    with use_graph("rules"):
+        return pending_for_leaves(connections[sqlite_db])
+
+
+def verdict(plan: PhasePlan, name: str) -> MigrationVerdict:
+    return next(v for v in plan.migrations if v.label == f"ms_shop.{name}")
+
+
+# (migration, migration phase, first operation's phase, words of its reason, hazard kinds)
+RULES = [
+    ("0001_initial", "additive", "additive", "new table", []),
+    ("0002_add_nullable", "additive", "additive", "nullable column", []),
+    ("0003_add_db_default", "additive", "additive", "DB default", []),
+    ("0004_add_not_null_python_default", "unclassified", "refused", "only a Python default", []),
+    ("0005_remove_nullable", "destructive", "destructive", "old code still reads", ["data-loss"]),
+    ("0006_remove_not_null", "unclassified", "refused", "new code's INSERTs", ["data-loss"]),
+    ("0007_widen", "additive", "additive", "max_length 20 -> 40", []),
+    ("0008_tighten_null", "destructive", "destructive", "NOT NULL", ["lock"]),
+    ("0009_change_type", "destructive", "destructive", "TextField to IntegerField", ["rewrite"]),
+    ("0010_python_only", "additive", "any", "help_text", []),
+    ("0011_relax_and_tighten", "unclassified", "refused", "Both relaxes", ["lock"]),
+    ("0012_add_index", "additive", "additive", "new index", ["lock"]),
+    ("0013_remove_index", "destructive", "destructive", "queries may depend", []),
+    ("0014_add_constraint", "destructive", "destructive", "tightens what may be written", ["lock"]),
+    ("0015_remove_constraint", "additive", "additive", "relaxes what may be written", []),
+    ("0016_run_sql", "unclassified", "unknown", "Raw SQL", []),
+    ("0017_run_python", "unclassified", "unknown", "Python code", ["irreversible"]),
+    ("0018_separate_database_and_state", "additive", "additive", "database operations", []),
+    ("0019_delete_model", "destructive", "destructive", "Drops a table", ["data-loss"]),
+    ("0020_create_model", "additive", "additive", "new table", []),
+    ("0022_unique_together", "destructive", "destructive", "duplicates", ["lock"]),
+    ("0023_noop_python", "additive", "any", "noop", []),
+    ("0024_rename_field", "unclassified", "refused", "Renames column name to title", []),
+    ("0025_rename_model", "unclassified", "refused", "Renames the table", []),
+]
+
+
+class ClassificationRulesTests:
+    @pytest.mark.parametrize(("name", "phase", "op_phase", "words", "hazards"), RULES)
+    def test_rule(
+        self, rules_plan: PhasePlan, name: str, phase: str, op_phase: str, words: str, hazards: list[str]
+    ) -> None:
+        v = verdict(rules_plan, name)
+        op = v.operations[0]
+        assert (v.phase, v.source, op.phase) == (phase, "rules", op_phase)
+        assert words in op.reason
+        assert [h.kind for h in op.hazards] == hazards
+
+    def test_not_null_add_field_names_the_db_default_fix(self, rules_plan: PhasePlan) -> None:
+        op = verdict(rules_plan, "0004_add_not_null_python_default").operations[0]
+        assert "db_default" in op.fix
+
+    def test_removing_a_not_null_column_requires_the_nullable_pre_step(self, rules_plan: PhasePlan) -> None:
+        op = verdict(rules_plan, "0006_remove_not_null").operations[0]
+        assert "First make 'sku' nullable" in op.fix
+
+    def test_renames_spell_out_the_expand_contract_steps(self, rules_plan: PhasePlan) -> None:
+        field_fix = verdict(rules_plan, "0024_rename_field").operations[0].fix
+        model_fix = verdict(rules_plan, "0025_rename_model").operations[0].fix
+        assert "(1) additive: add 'title'" in field_fix
+        assert "(4) destructive: remove 'name'" in field_fix
+        assert "db_table" in model_fix
+
+    def test_mixed_migration_names_its_operations_and_the_split(self, rules_plan: PhasePlan) -> None:
+        v = verdict(rules_plan, "0021_mixed")
+        assert v.phase == "mixed"
+        assert v.split == {"additive": [1], "destructive": [2]}
+        assert "operation 1 is additive, operation 2 is destructive" in v.reason
+
+    def test_a_table_created_in_the_same_migration_takes_any_shape_additively(self, sqlite_db: str) -> None:
+        with use_graph("expand"):
+            plan = pending_for_leaves(connections[sqlite_db])
+        stock = next(v for v in plan.migrations if v.label == "ms_stock.0001_initial")
+        assert stock.phase == "additive"
+        assert stock.operations[1].reason.startswith("Shapes a table created earlier in this migration")
+
+    def test_postgresql_names_the_non_concurrent_index_hazard(self, postgres_db: str) -> None:
+        with use_graph("rules"):
+            plan = pending_for_leaves(connections[postgres_db])
+        op = verdict(plan, "0012_add_index").operations[0]
+        assert "AddIndexConcurrently" in op.hazards[0].reason
+
+    def test_postgresql_names_the_lock_each_operation_takes(self, more_rules_plan: PhasePlan) -> None:
+        locks = {
+            v.name: v.operations[-1].lock for v in more_rules_plan.migrations if v.app_label == "ms_shop"
+        }
+        assert locks["0003_narrow"] == "ACCESS EXCLUSIVE (reads and writes wait)"
+        assert locks["0020_add_index_concurrently"] == "SHARE UPDATE EXCLUSIVE (reads and writes go on)"
+        assert locks["0023_alter_model_options"] == "none"
+
+    def test_plan_shows_locks_at_verbosity_2(self, postgres_db: str) -> None:
+        with use_graph("expand"):
+            quiet, _, _ = run_command(plan=True, database=postgres_db)
+            detailed, _, _ = run_command(plan=True, database=postgres_db, verbosity=2)
+        assert "       lock: " not in quiet
+        assert "       lock: SHARE (writes wait)" in detailed
+        assert "       lock: none on existing tables" in detailed
+
+    def test_type_change_hazards_name_each_backend(self, rules_plan: PhasePlan, mysql_db: str) -> None:
+        assert (
+            "SQLite rebuilds the table"
+            in verdict(rules_plan, "0009_change_type").operations[0].hazards[0].reason
+        )
+        with use_graph("rules"):
+            plan = pending_for_leaves(connections[mysql_db])
+        assert "ALGORITHM=COPY" in verdict(plan, "0009_change_type").operations[0].hazards[0].reason
+
+    def test_mariadb_flags_multi_operation_migrations_as_non_transactional(self, mysql_db: str) -> None:
+        with use_graph("expand"):
+            plan = pending_for_leaves(connections[mysql_db])
+        colour = next(v for v in plan.migrations if v.label == "ms_shop.0002_product_colour")
+        assert [h.kind for h in colour.hazards] == ["non-transactional"]
+
+
+@pytest.fixture
+def more_rules_plan(postgres_db: str) -> PhasePlan:
+    with use_graph("rules_more"):
+        return pending_for_leaves(connections[postgres_db])
+
+
+MORE_RULES = [
+    ("0001_initial", "additive", "any", "proxy or unmanaged model changes no table", []),
+    ("0002_widen_integer", "additive", "additive", "widens IntegerField to BigIntegerField", ["rewrite"]),
+    ("0003_narrow", "destructive", "destructive", "max_length 50 -> 30", ["data-loss"]),
+    ("0004_add_db_default", "additive", "additive", "DB default added", []),
+    ("0005_remove_db_default", "destructive", "destructive", "DB default removed", []),
+    ("0006_unique_added", "destructive", "destructive", "unique added", ["lock"]),
+    ("0007_unique_removed", "additive", "additive", "unique removed", []),
+    ("0008_index_added", "additive", "additive", "index added", ["lock"]),
+    ("0009_index_removed", "destructive", "destructive", "index removed", []),
+    ("0010_remove_with_db_default", "destructive", "destructive", "old code still reads", ["data-loss"]),
+    ("0011_add_foreign_key", "additive", "additive", "nullable column", ["lock", "lock"]),
+    ("0012_pin_column", "additive", "any", "column is unchanged", []),
+    ("0013_rename_field_keeps_column", "additive", "any", "keeps its name (db_column)", []),
+    ("0014_pin_table", "additive", "any", "table name does not change", []),
+    ("0015_rename_model_keeps_table", "additive", "any", "keeps its name (db_table)", []),
+    ("0016_move_table", "unclassified", "refused", "Renames table ms_shop_product to shop_products", []),
+    ("0017_unique_together_added", "destructive", "destructive", "may write duplicates", ["lock"]),
+    ("0018_unique_together_removed", "additive", "additive", "old code keeps working", []),
+    ("0019_unmanaged_delete", "additive", "any", "unmanaged", []),
+    ("0020_add_index_concurrently", "additive", "additive", "new index", []),
+    ("0021_remove_index_concurrently", "destructive", "destructive", "queries may depend", []),
+    ("0022_add_constraint_not_valid", "destructive", "destructive", "tightens what may be written", []),
+    ("0023_alter_model_options", "additive", "any", "model state", []),
+]
+
+
+class MoreClassificationRulesTests:
+    """Relaxing and tightening AlterFields, names kept by db_column/db_table, unmanaged models,
+    and PostgreSQL's concurrent and NOT VALID operations (judged on PostgreSQL)."""
+
+    @pytest.mark.postgresql
+    @pytest.mark.parametrize(("name", "phase", "op_phase", "words", "hazards"), MORE_RULES)
+    def test_rule(
+        self, more_rules_plan: PhasePlan, name: str, phase: str, op_phase: str, words: str, hazards: list[str]
+    ) -> None:
+        v = verdict(more_rules_plan, name)
+        op = v.operations[-1]
+        assert (v.phase, op.phase) == (phase, op_phase)
+        assert words in op.reason
+        assert [h.kind for h in op.hazards] == hazards

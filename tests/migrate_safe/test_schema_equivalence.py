@@ -1,0 +1,96 @@
+"""Additive then destructive leaves exactly the schema plain ``migrate`` leaves, on every backend."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.db import connections
+
+from django_deploykit.migrate_safe.journal import TABLE as JOURNAL_TABLE
+from tests.migrate_safe.conftest import run_command, use_graph
+
+IGNORED_TABLES = {"django_migrations", JOURNAL_TABLE}
+
+
+def schema(alias: str) -> dict[str, Any]:
+    """Tables, columns (name, type, nullability) and constraints (indexes included), introspected."""
+    connection = connections[alias]
+    found: dict[str, Any] = {}
+    with connection.cursor() as cursor:
+        for table in sorted(set(connection.introspection.table_names(cursor)) - IGNORED_TABLES):
+            columns = [
+                (c.name, c.type_code, c.null_ok)
+                for c in connection.introspection.get_table_description(cursor, table)
+            ]
+            constraints = sorted(
+                (
+                    name,
+                    tuple(c["columns"] or ()),
+                    bool(c["primary_key"]),
+                    bool(c["unique"]),
+                    bool(c["index"]),
+                    bool(c["check"]),
+                    tuple(c["foreign_key"] or ()),
+                )
+                for name, c in connection.introspection.get_constraints(cursor, table).items()
+            )
+            found[table] = {"columns": sorted(columns), "constraints": constraints}
+    return found
+
+
+def phased_then_plain(phased: str, plain: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    with use_graph("expand"):
+        assert run_command(phase="additive", database=phased)[2] == 0
+        assert run_command(phase="destructive", database=phased)[2] == 0
+        call_command("migrate", database=plain, verbosity=0)
+    return schema(phased), schema(plain)
+
+
+def backwards_then_plain(phased: str, plain: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Everything applied, then back to ms_shop.0002 with migrate_safe; against plain migrate doing the same."""
+    with use_graph("expand"):
+        assert run_command(phase="all", database=phased)[2] == 0
+        assert run_command("ms_shop", "0002", phase="additive", database=phased)[2] == 0
+        assert run_command("ms_shop", "0002", phase="destructive", database=phased)[2] == 0
+        call_command("migrate", database=plain, verbosity=0)
+        call_command("migrate", "ms_shop", "0002", database=plain, verbosity=0)
+    return schema(phased), schema(plain)
+
+
+class SchemaEquivalenceTests:
+    def test_sqlite(self, sqlite_db: str, sqlite_db_b: str) -> None:
+        phased, plain = phased_then_plain(sqlite_db, sqlite_db_b)
+        assert "ms_shop_product" in phased
+        assert phased == plain
+
+    @pytest.mark.postgresql
+    def test_postgresql(self, postgres_db: str, postgres_db_b: str) -> None:
+        phased, plain = phased_then_plain(postgres_db, postgres_db_b)
+        assert "product_name_idx" in [c[0] for c in phased["ms_shop_product"]["constraints"]]
+        assert phased == plain
+
+    @pytest.mark.mysql
+    def test_mariadb(self, mysql_db: str, mysql_db_b: str) -> None:
+        phased, plain = phased_then_plain(mysql_db, mysql_db_b)
+        assert "one_stock_per_product" in [c[0] for c in phased["ms_stock_stock"]["constraints"]]
+        assert phased == plain
+
+
+class BackwardsEquivalenceTests:
+    def test_sqlite(self, sqlite_db: str, sqlite_db_b: str) -> None:
+        undone, plain = backwards_then_plain(sqlite_db, sqlite_db_b)
+        assert "legacy" in [c[0] for c in undone["ms_shop_product"]["columns"]]
+        assert undone == plain
+
+    @pytest.mark.postgresql
+    def test_postgresql(self, postgres_db: str, postgres_db_b: str) -> None:
+        undone, plain = backwards_then_plain(postgres_db, postgres_db_b)
+        assert undone == plain
+
+    @pytest.mark.mysql
+    def test_mariadb_through_the_journal(self, mysql_db: str, mysql_db_b: str) -> None:
+        undone, plain = backwards_then_plain(mysql_db, mysql_db_b)
+        assert "legacy" in [c[0] for c in undone["ms_shop_product"]["columns"]]
+        assert undone == plain
