@@ -64,6 +64,7 @@ class DeployOutcome:
     live_before: str | None = None
     live_after: str | None = None
     swapped: bool = False
+    swap_uncertain: bool = False
     pull: dict[str, Any] = field(default_factory=dict)
     log_dir: str | None = None
     stages: list[StageResult] = field(default_factory=list)
@@ -172,7 +173,7 @@ def _explain_failure(
             f"{outcome.next_steps[0]} ; or roll back with: {outcome.next_steps[1]} . Logs: {outcome.log_dir}"
         )
         return EXIT_AFTER_SWAP
-    if str(exc).startswith("The swap stage failed") and "uncertain" in str(exc):
+    if outcome.swap_uncertain:
         outcome.message = (
             f"{exc} Check the servers now (manage.py swap_live --status). Logs: {outcome.log_dir}"
         )
@@ -316,6 +317,7 @@ class _Procedure:
             log=log,
         )
         if result.exit_code == SWAP_LIVE_UNCERTAIN:
+            self.outcome.swap_uncertain = True
             raise StageFailed(
                 f"swap_live could not verify the new slot and the state is uncertain: {_tail(result)}"
             )
