@@ -250,41 +250,17 @@ class _Pull:
             )
 
     def _plan(self) -> None:
-        plan = self.outcome.plan
-        plan["commits"] = self.outcome.commits
-        requirements = dependencies.requirements_file(self.project.slot_dir, self.options.requirements)
-        relative = self.options.requirements
-        if relative and relative in self.changed:
-            diff = git.git(
-                self.project.slot_dir,
-                "diff",
-                "--unified=0",
-                self.outcome.from_revision or "",
-                self.new or "",
-                "--",
-                relative,
-            )
-            plan["requirements"] = [
-                line
-                for line in diff.stdout.splitlines()
-                if line[:1] in "+-" and line[:3] not in ("+++", "---")
-            ]
-        elif requirements is None:
-            plan["requirements"] = "no requirements file: the dependencies stage would be skipped"
-        elif dependencies.is_current(self.project.slot_dir, requirements):
-            plan["requirements"] = "unchanged and installed: the dependencies stage would be skipped"
-        else:
-            plan["requirements"] = (
-                "unchanged, but not yet installed into this slot's virtualenv: pip would run"
-            )
-        new_migrations = [path for path in self.changed if git.MIGRATION_FILE.search(path)]
-        plan["new_migration_files"] = new_migrations
-        plan["pending_migrations"] = self._pending_by_phase()
-        plan["stages"] = list(STAGE_NAMES)
-
-    def _pending_by_phase(self) -> dict[str, Any]:
-        target = self.new if self.new != self.outcome.from_revision else None
-        return preview.pending_by_phase(self.project, target, self.env, self.timeout)
+        self.outcome.plan = preview.plan(
+            self.project,
+            requirements=self.options.requirements,
+            changed=self.changed,
+            old=self.outcome.from_revision or "",
+            new=self.new or "",
+            env=self.env,
+            timeout=self.timeout,
+        )
+        self.outcome.plan["commits"] = self.outcome.commits
+        self.outcome.plan["stages"] = list(STAGE_NAMES)
 
     # 3. dependencies
     def _dependencies(self, log: StageLog) -> str:
