@@ -97,6 +97,10 @@ def pull(root: DeployRoot, options: PullOptions, report: Report) -> PullOutcome:
     else:
         outcome.result = "dry-run" if options.dry_run else "ok"
     outcome.stages = work.runner.results if work.runner else []
+    if options.dry_run:
+        # The dry run's logs were temporary and are gone.
+        for stage in outcome.stages:
+            stage.log = None
     if not options.dry_run:
         _record(root, record, outcome, stopwatch)
         prune(root, options.log_keep)
@@ -148,7 +152,9 @@ class _Pull:
             self.outcome.log_dir = str(logs.directory)
         self.runner = StageRunner(logs, len(STAGE_NAMES), self.report)
         try:
-            with deploy_lock(self.root, wait=self.options.wait_lock, command="deploy_pull") as holder:
+            with deploy_lock(
+                self.root, wait=self.options.wait_lock, command=f"deploy_pull --ref {self.options.ref}"
+            ) as holder:
                 self.holder = holder
                 self.runner.run("lock", self._lock)
                 self._choose_slot()

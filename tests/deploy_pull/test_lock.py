@@ -57,7 +57,7 @@ class DeployPullLockTests:
             assert second.returncode == 1
             assert "Another deploy holds the lock" in second.stderr
             assert f"pid {first.pid}" in second.stderr
-            assert "deploy_pull" in second.stderr
+            assert "deploy_pull --ref main" in second.stderr
         finally:
             out, err = first.communicate(timeout=120)
         assert first.returncode == 0, out + err
