@@ -8,6 +8,7 @@ token matches the holder and run under the parent's lock instead of waiting for 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,11 @@ EXIT_BEFORE_SWAP: Final = 1
 EXIT_AFTER_SWAP: Final = 3
 EXIT_UNCERTAIN: Final = 4
 SWAP_LIVE_UNCERTAIN: Final = 4
+# 'maintenance status' exit codes (docs/maintenance.md).
+MAINTENANCE_ANNOUNCED: Final = 3
+MAINTENANCE_ACTIVE: Final = 4
+MAINTENANCE_POLL: Final = 2.0
+MAINTENANCE_REPORT_EVERY: Final = 60.0
 
 
 class DeployFailed(Exception):
@@ -307,8 +313,32 @@ class _Procedure:
             f"({count} new commit{'' if count == 1 else 's'}); pull {self.outcome.pull.get('id')}"
         )
 
+    def _wait_for_window(self, live: str, log: StageLog) -> str:
+        """With ``--maintenance --at``, the swap waits for the announced window to start."""
+        reported = 0.0
+        started = time.monotonic()
+        while True:
+            status = run_manage(
+                self.project(live), ["maintenance", "status"], env=self.env, timeout=60, log=log
+            )
+            if status.exit_code == MAINTENANCE_ACTIVE:
+                waited = time.monotonic() - started
+                return f"the maintenance window is on (waited {waited:.0f} s)" if waited >= 1 else ""
+            if status.exit_code != MAINTENANCE_ANNOUNCED:
+                raise StageFailed(
+                    f"the maintenance window is not on and not announced (maintenance status exit "
+                    f"{status.exit_code}); nothing was swapped. Announce it again or deploy without --maintenance."
+                )
+            if time.monotonic() - reported >= MAINTENANCE_REPORT_EVERY:
+                reported = time.monotonic()
+                self.runner.report(
+                    f"      swap: waiting for the announced maintenance window to start ({_tail(status)})"
+                )
+            time.sleep(MAINTENANCE_POLL)
+
     def _swap(self, log: StageLog) -> str:
         live = links.read_links(self.root).live
+        waited = self._wait_for_window(live, log) if self.maintenance_started else ""
         result = run_manage(
             self.project(live),
             ["swap_live", "--format", "json", "--timeout", f"{self.options.swap_timeout:g}"],
@@ -325,7 +355,7 @@ class _Procedure:
             raise StageFailed(f"swap_live exited {result.exit_code} and left {live} live: {_tail(result)}")
         state = links.read_links(self.root)
         self.outcome.live_after = state.live
-        return f"{state.live} is live, {state.stage} is the stage"
+        return f"{state.live} is live, {state.stage} is the stage" + (f"; {waited}" if waited else "")
 
     def _migrate_destructive(self, log: StageLog) -> str:
         live = links.read_links(self.root).live

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from django_deploykit import history
@@ -177,3 +178,16 @@ class DeployLockAndMaintenanceTests:
         assert "manage.py maintenance on --for 10m --message Deploying v2" in on_log
         status = site.manage("live", "maintenance", "status", check=False)
         assert status.returncode != 4, status.stdout  # 4 would mean still active
+
+    def test_the_swap_waits_for_an_announced_window_to_start(self, site: Site) -> None:
+        site.write_env(DEPLOYKIT_DEPLOY_PIPELINE=json.dumps(["maintenance-on", "swap", "maintenance-off"]))
+        start = (datetime.now(UTC) + timedelta(seconds=6)).isoformat(timespec="seconds")
+
+        code, outcome = deploy_json(site, "--maintenance", "--at", start, "--for", "10m")
+
+        assert code == 0, outcome
+        swap = outcome["stages"][1]
+        assert swap["status"] == "ok"
+        assert "the maintenance window is on (waited" in swap["summary"]
+        assert "manage.py maintenance status" in Path(swap["log"]).read_text()
+        assert links.read_links(site.root).live == "green"
