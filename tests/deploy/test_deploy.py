@@ -12,7 +12,7 @@ from django_deploykit import history
 from django_deploykit.swap_live import links
 from tests.deploy.deploying import commit_v2, deploy, deploy_json, last_deploy, note_columns
 from tests.deploy_pull.pulling import live_snapshot
-from tests.deployment import BARE_ENVIRONMENT, Site
+from tests.deployment import BARE_ENVIRONMENT, Site, free_port
 
 
 class DeployTests:
@@ -62,6 +62,21 @@ class DeployTests:
         record = last_deploy(site)
         assert record.result == "failed"
         assert [s["status"] for s in record.details["stages"]][:2] == ["skipped", "failed"]
+
+    def test_a_swap_refused_by_the_gate_leaves_live_untouched(self, site: Site) -> None:
+        commit_v2(site)
+        before = live_snapshot(site)
+        # The stage server's health URL does not answer: the gate refuses the swap.
+        site.write_env(DEPLOYKIT_STAGE_HEALTH_URL=f"http://127.0.0.1:{free_port()}/healthz")
+
+        completed = deploy(site)
+
+        assert completed.returncode == 1
+        assert "The swap stage failed" in completed.stderr
+        assert "Live was not touched (blue still serves the old code)" in completed.stderr
+        assert live_snapshot(site) == before
+        assert "body" in note_columns(site)
+        assert [s["status"] for s in last_deploy(site).details["stages"]][1:3] == ["ok", "failed"]
 
     def test_a_failure_after_the_swap_says_the_new_code_is_live_and_how_to_resume_or_roll_back(
         self, site: Site
