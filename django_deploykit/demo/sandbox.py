@@ -74,11 +74,11 @@ def _git(*args: str, cwd: Path) -> str:
     return str(sh.git(*args, _cwd=str(cwd), _env={**os.environ, **GIT_IDENTITY})).strip()
 
 
-def make_origin(base: Path, say: Say) -> tuple[Path, Path]:
+def make_origin(base: Path, source: Path, say: Say) -> tuple[Path, Path]:
     """A working repository of example_project and the bare repository it pushes to (the origin)."""
     work = base / "work"
     shutil.copytree(
-        example_project_source(),
+        source,
         work / PROJECT,
         ignore=shutil.ignore_patterns("__pycache__", "*.sqlite3*", ".env", "static", "media"),
     )
@@ -206,11 +206,15 @@ def read_live(port: int) -> dict[str, object]:
     return data
 
 
-def run(base: Path, say: Say = print) -> DemoResult:
-    """Build the sandbox under ``base`` and deploy v1 then v2; the servers are stopped at the end."""
+def run(base: Path, say: Say = print, source: Path | None = None) -> DemoResult:
+    """Build the sandbox under ``base`` and deploy v1 then v2; the servers are stopped at the end.
+
+    ``source`` is the example_project folder; by default the one next to the installed package
+    (an editable install of a checkout).
+    """
     base.mkdir(parents=True, exist_ok=True)
     say("== 1. origin and deploy root")
-    work, origin = make_origin(base, say)
+    work, origin = make_origin(base, source or example_project_source(), say)
     root, ports = build_root(base, origin, say)
     result = DemoResult(base, root, ports)
     try:

@@ -6,13 +6,15 @@ from pathlib import Path
 
 from django_deploykit import history
 from django_deploykit.demo.sandbox import run
+from tests.deployment import REPO_ROOT
 
 
 class DemoTests:
     def test_the_demo_deploys_v1_then_v2_with_no_failed_request(self, tmp_path: Path) -> None:
         lines: list[str] = []
 
-        result = run(tmp_path / "demo", say=lines.append)
+        # From this checkout, whether the package is installed editable or not (tox).
+        result = run(tmp_path / "demo", say=lines.append, source=REPO_ROOT / "example_project")
 
         assert result.load.requests > 20
         assert result.load.failures == []
