@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from django_deploykit.deploy_pull.logs import RunLogs, StageLog
 from django_deploykit.history import Stopwatch
+from django_deploykit.redact import redact_text
 
 Status = Literal["ok", "skipped", "failed", "planned"]
 Report = Callable[[str], None]
@@ -61,6 +62,8 @@ class StageRunner:
         except Exception as exc:
             # An unexpected error is still a failed stage, with its log kept.
             status, summary = "failed", f"{type(exc).__name__}: {exc}"
+        # Summaries reach the terminal, the history and CommandError messages: redact them once, here.
+        summary = redact_text(summary)
         log.write(f"=== {name}: {status} — {summary}")
         result = StageResult(number, name, status, stopwatch.elapsed, summary, str(log.path))
         self.results.append(result)
