@@ -71,6 +71,7 @@ class Command(BaseCommand):
             raise CommandError("--ref must name a branch, tag or commit, e.g. --ref main.")
         try:
             root = runtime.deploy_root()
+            in_place_slot = self._running_slot(root) if options["in_place"] else None
             subdir = runtime.project_subdir(root)
         except runtime.DeployRootNotFound as exc:
             raise CommandError(str(exc)) from exc
@@ -82,7 +83,7 @@ class Command(BaseCommand):
             offline=options["offline"] or conf.OFFLINE,
             dry_run=options["dry_run"],
             wait_lock=options["wait_lock"],
-            in_place_slot=self._running_slot(root) if options["in_place"] else None,
+            in_place_slot=in_place_slot,
             allow_non_fast_forward=options["allow_non_fast_forward"],
             discard_local_changes=options["discard_local_changes"],
             production_variable=choice.get("variable", "PRODUCTION"),
