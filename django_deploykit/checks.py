@@ -17,6 +17,7 @@ from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django_deploykit import slots
 from django_deploykit.cache_clearing import checks as cache_checks
 from django_deploykit.conf import conf
+from django_deploykit.deploy import checks as deploy_checks
 from django_deploykit.maintenance import checks as maintenance_checks
 from django_deploykit.migrate_safe import checks as migrate_safe_checks
 from django_deploykit.swap_live import checks as swap_checks
@@ -31,6 +32,7 @@ def register_all() -> None:
     cache_checks.register_checks()
     swap_checks.register_checks()
     maintenance_checks.register_checks()
+    deploy_checks.register_checks()
     migrate_safe_checks.register_checks()
 
 

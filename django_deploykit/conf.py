@@ -138,6 +138,41 @@ class DeployKitSettings:
         "during maintenance.",
     )
 
+    # deploy_pull, deploy, deploy_log and deploy_check.
+    REQUIREMENTS_FILE: Setting[str | None] = Setting(
+        "requirements.txt",
+        "The requirements file, relative to the slot's checkout, that deploy_pull installs into the slot's "
+        "virtualenv; None (or a missing file) skips the dependencies stage.",
+    )
+    WHEELHOUSE: Setting[str] = Setting(
+        "wheelhouse",
+        "The folder of wheels, relative to the slot's checkout, that 'deploy_pull --offline' installs from.",
+    )
+    OFFLINE: Setting[bool] = Setting(
+        False, "Always install dependencies from the wheelhouse, as if --offline were given."
+    )
+    PULL_REF: Setting[str] = Setting(
+        "main", "The branch, tag or commit deploy_pull fetches when --ref is not given."
+    )
+    PULL_REMOTE: Setting[str] = Setting("origin", "The git remote deploy_pull fetches from.")
+    TEST_SETTINGS: Setting[str | None] = Setting(
+        None,
+        "Settings module of the project's tests, e.g. 'mysite.settings.test'; when set, deploy_pull runs "
+        "'manage.py test' with it in the stage slot (never with the production settings). None skips the tests.",
+    )
+    STAGE_TIMEOUT: Setting[float] = Setting(
+        1800.0, "Seconds any one stage of deploy_pull or deploy may run before it is stopped and fails."
+    )
+    DEPLOY_PIPELINE: Setting[list[Any] | None] = Setting(
+        None,
+        "The stages of 'deploy', in order: built-in stage names, {'name', 'command', 'args', 'slot'} for a "
+        "management command, {'name', 'argv'} for a program, {'name', 'callable'} or a Python callable. "
+        "None is the built-in pipeline (see docs/deploy.md).",
+    )
+    LOG_KEEP: Setting[int] = Setting(
+        100, "How many runs' stage-log folders deploy_pull and deploy keep under the deploy root's logs/."
+    )
+
     # migrate_safe: expand/contract migrations
     MIGRATION_PHASES: Setting[dict[str, str]] = Setting(
         {},

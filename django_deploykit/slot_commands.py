@@ -7,6 +7,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import sh
 
@@ -45,35 +46,77 @@ class CommandResult:
     duration: float
 
 
+class CommandLog(Protocol):
+    """Where a command's run is written as it happens (a stage log)."""
+
+    def starting(self, argv: Sequence[str], cwd: Path | None = None) -> None: ...
+    def finished(self, exit_code: int, duration: float, stdout: str, stderr: str) -> None: ...
+
+
+def child_environment(env: Mapping[str, str] | None = None, unset: Sequence[str] = ()) -> dict[str, str]:
+    """This process's environment without what would leak its code or virtualenv, plus ``env``."""
+    dropped = {*_LEAKING_VARIABLES, *unset}
+    child_env = {key: value for key, value in os.environ.items() if key not in dropped}
+    child_env.update(env or {})
+    return child_env
+
+
+def run_program(
+    argv: Sequence[str],
+    *,
+    cwd: Path,
+    env: Mapping[str, str] | None = None,
+    timeout: float | None = None,
+    log: CommandLog | None = None,
+    unset: Sequence[str] = (),
+) -> CommandResult:
+    """Run ``argv`` (no shell) in ``cwd`` and return what happened; never raises on exit codes."""
+    argv = tuple(argv)
+    if log is not None:
+        log.starting(argv, cwd)
+    started = time.monotonic()
+    try:
+        completed = sh.Command(argv[0])(
+            *argv[1:],
+            _cwd=str(cwd),
+            _env=child_environment(env, unset),
+            _ok_code=list(range(256)),
+            _timeout=timeout,
+            _return_cmd=True,
+            # A pipe, not a terminal: no pager, no colour codes in the logs.
+            _tty_out=False,
+        )
+        result = CommandResult(
+            argv,
+            completed.exit_code,
+            completed.stdout.decode(errors="replace"),
+            completed.stderr.decode(errors="replace"),
+            round(time.monotonic() - started, 3),
+        )
+    except sh.TimeoutException:
+        result = CommandResult(argv, 124, "", f"timed out after {timeout:g} s", time.monotonic() - started)
+    except sh.CommandNotFound:
+        result = CommandResult(argv, 127, "", f"{argv[0]} does not exist", time.monotonic() - started)
+    if log is not None:
+        log.finished(result.exit_code, result.duration, result.stdout, result.stderr)
+    return result
+
+
 def run_manage(
     project: SlotProject,
     args: Sequence[str],
     *,
     env: Mapping[str, str] | None = None,
     timeout: float | None = None,
+    log: CommandLog | None = None,
+    unset: Sequence[str] = (),
 ) -> CommandResult:
     """Run ``manage.py ARGS`` in ``project``'s slot and return what happened; never raises on exit codes."""
-    argv = (str(project.python), "manage.py", *args)
-    child_env = {key: value for key, value in os.environ.items() if key not in _LEAKING_VARIABLES}
-    child_env.update(env or {})
-    started = time.monotonic()
-    try:
-        completed = sh.Command(argv[0])(
-            *argv[1:],
-            _cwd=str(project.directory),
-            _env=child_env,
-            _ok_code=list(range(256)),
-            _timeout=timeout,
-            _return_cmd=True,
-        )
-    except sh.TimeoutException:
-        return CommandResult(argv, 124, "", f"timed out after {timeout:g} s", time.monotonic() - started)
-    except sh.CommandNotFound:
-        return CommandResult(argv, 127, "", f"{argv[0]} does not exist", time.monotonic() - started)
-    return CommandResult(
-        argv,
-        completed.exit_code,
-        completed.stdout.decode(errors="replace"),
-        completed.stderr.decode(errors="replace"),
-        round(time.monotonic() - started, 3),
+    return run_program(
+        (str(project.python), "manage.py", *args),
+        cwd=project.directory,
+        env=env,
+        timeout=timeout,
+        log=log,
+        unset=unset,
     )

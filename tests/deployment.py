@@ -10,7 +10,6 @@ import signal
 import socket
 import subprocess
 import sys
-import sysconfig
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from django_deploykit import deploykit_init, revision
+from django_deploykit.demo.venvs import share_packages
 from django_deploykit.slots import DeployRoot
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -61,6 +61,16 @@ def commit_change(repo: Path, path: str, old: str, new: str, message: str) -> st
     target = repo / path
     target.write_text(target.read_text().replace(old, new))
     git(repo, "commit", "--quiet", "-am", message)
+    return git(repo, "rev-parse", "HEAD")
+
+
+def commit_file(repo: Path, path: str, content: str, message: str) -> str:
+    """Write (or overwrite) a file in the source repository and commit it; return the commit."""
+    target = repo / path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(content)
+    git(repo, "add", path)
+    git(repo, "commit", "--quiet", "-m", message)
     return git(repo, "rev-parse", "HEAD")
 
 
@@ -295,16 +305,8 @@ class Site:
 
 
 def share_test_packages(venv: Path) -> None:
-    """Let a slot's virtualenv import what this test environment has installed (Django, gunicorn, ...).
-
-    A .pth file adds the paths after the virtualenv's own site-packages, so a package installed
-    into the slot still wins: that is how the two slots hold different versions of one dependency.
-    """
-    site_packages = next((venv / "lib").glob("python*/site-packages"))
-    paths = sorted({sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]})
-    # addsitedir() also runs those folders' own .pth files (an editable install's finder).
-    lines = [f"import site; site.addsitedir({path!r})" for path in paths]
-    (site_packages / "zz_test_environment.pth").write_text("\n".join(lines) + "\n")
+    """Let a slot's virtualenv import what this test environment has installed (Django, gunicorn, ...)."""
+    share_packages(venv)
 
 
 def build_site(base: Path, *, venvs: bool = True) -> Site:

@@ -81,3 +81,6 @@ DEPLOYKIT_RELOAD = env.json("DEPLOYKIT_RELOAD", default={})
 DEPLOYKIT_LIVE_URL = env.str("DEPLOYKIT_LIVE_URL", default=None)
 DEPLOYKIT_STAGE_URL = env.str("DEPLOYKIT_STAGE_URL", default=None)
 DEPLOYKIT_STAGE_HEALTH_URL = env.str("DEPLOYKIT_STAGE_HEALTH_URL", default=None)
+# deploy_pull runs the tests with these settings (never the production ones) when set.
+DEPLOYKIT_TEST_SETTINGS = env.str("DEPLOYKIT_TEST_SETTINGS", default=None)
+DEPLOYKIT_DEPLOY_PIPELINE = env.json("DEPLOYKIT_DEPLOY_PIPELINE", default=None)

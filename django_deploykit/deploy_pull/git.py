@@ -1,0 +1,115 @@
+"""The git stage: fetch, resolve the ref, refuse what cannot be fast-forwarded, move the stage slot."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from django_deploykit.redact import redact_text
+from django_deploykit.slot_commands import CommandLog, CommandResult, run_program
+
+GIT_TIMEOUT = 300.0
+MIGRATION_FILE = re.compile(r"^(?P<app>.+)/migrations/(?P<name>\d{4}_[^/]+)\.py$")
+
+
+class GitError(Exception):
+    """The git stage cannot go on; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class CommitRange:
+    old: str
+    new: str
+    commits: tuple[str, ...]
+
+    @property
+    def unchanged(self) -> bool:
+        return self.old == self.new
+
+    def describe(self) -> str:
+        if self.unchanged:
+            return f"already at {self.new[:12]}"
+        return f"{self.old[:12]}..{self.new[:12]} ({len(self.commits)} commit{'s' if len(self.commits) != 1 else ''})"
+
+
+def git(checkout: Path, *args: str, log: CommandLog | None = None) -> CommandResult:
+    return run_program(
+        ("git", "--no-pager", "-C", str(checkout), *args), cwd=checkout, timeout=GIT_TIMEOUT, log=log
+    )
+
+
+def _ok(result: CommandResult, what: str) -> str:
+    if result.exit_code != 0:
+        raise GitError(f"{what}: {redact_text(result.stderr.strip() or result.stdout.strip())}")
+    return result.stdout.strip()
+
+
+def fetch(checkout: Path, remote: str, log: CommandLog | None = None) -> None:
+    _ok(
+        git(checkout, "fetch", "--quiet", "--tags", "--force", remote, log=log),
+        f"git could not fetch from the remote '{remote}'; check that it is reachable and that the slot can read it",
+    )
+
+
+def resolve(checkout: Path, remote: str, ref: str, log: CommandLog | None = None) -> str:
+    """The commit ``ref`` names: a branch of the remote first, then a tag or a commit."""
+    for candidate in (f"refs/remotes/{remote}/{ref}", f"refs/tags/{ref}", ref):
+        result = git(checkout, "rev-parse", "--verify", "--quiet", f"{candidate}^{{commit}}", log=log)
+        if result.exit_code == 0:
+            return result.stdout.strip()
+    raise GitError(
+        f"The ref '{ref}' is not a branch of '{remote}', a tag or a commit; check the name and push it."
+    )
+
+
+def head(checkout: Path, log: CommandLog | None = None) -> str:
+    return _ok(git(checkout, "rev-parse", "HEAD", log=log), "git could not read HEAD")
+
+
+def dirty_files(checkout: Path, log: CommandLog | None = None) -> list[str]:
+    output = _ok(git(checkout, "status", "--porcelain", "--untracked-files=no", log=log), "git status failed")
+    return [line[3:] for line in output.splitlines() if line.strip()]
+
+
+def is_ancestor(checkout: Path, old: str, new: str, log: CommandLog | None = None) -> bool:
+    return git(checkout, "merge-base", "--is-ancestor", old, new, log=log).exit_code == 0
+
+
+def commit_range(checkout: Path, old: str, new: str, log: CommandLog | None = None) -> CommitRange:
+    if old == new:
+        return CommitRange(old, new, ())
+    output = _ok(git(checkout, "log", "--format=%h %s", f"{old}..{new}", log=log), "git log failed")
+    return CommitRange(old, new, tuple(output.splitlines()))
+
+
+def changed_files(checkout: Path, old: str, new: str, log: CommandLog | None = None) -> list[str]:
+    output = _ok(git(checkout, "diff", "--name-only", old, new, log=log), "git diff failed")
+    return output.splitlines()
+
+
+def migration_files(checkout: Path, commit: str, log: CommandLog | None = None) -> set[tuple[str, str]]:
+    """(app folder relative to the checkout, migration name) of every migration file in ``commit``'s tree."""
+    output = _ok(git(checkout, "ls-tree", "-r", "--name-only", commit, log=log), "git ls-tree failed")
+    found = set()
+    for path in output.splitlines():
+        match = MIGRATION_FILE.search(path)
+        if match:
+            found.add((match["app"], match["name"]))
+    return found
+
+
+def checkout(checkout_dir: Path, commit: str, log: CommandLog | None = None) -> None:
+    # A detached checkout of the exact commit: the same for a branch, a tag or a SHA.
+    _ok(
+        git(checkout_dir, "checkout", "--quiet", "--detach", commit, log=log),
+        f"git could not check out {commit}",
+    )
+
+
+def tag_deploy(checkout_dir: Path, commit: str, log: CommandLog | None = None) -> str:
+    """Tag ``commit`` for rollback in the slot's own repository (not pushed)."""
+    name = "deploy-" + datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    _ok(git(checkout_dir, "tag", name, commit, log=log), f"git could not create the tag {name}")
+    return name

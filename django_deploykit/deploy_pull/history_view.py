@@ -1,0 +1,65 @@
+"""What deploy_log shows: the history records, newest first, and one record with its stage logs."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from django_deploykit import history
+from django_deploykit.redact import redact_text
+from django_deploykit.slots import DeployRoot
+
+
+class RecordNotFound(Exception):
+    pass
+
+
+def latest(root: DeployRoot, count: int) -> list[history.HistoryRecord]:
+    records = list(history.read(root))
+    return list(reversed(records[-count:])) if count else []
+
+
+def find(root: DeployRoot, record_id: str) -> history.HistoryRecord:
+    """The record whose id is ``record_id`` or starts with it (when only one does)."""
+    matches = [record for record in history.read(root) if record.id.startswith(record_id)]
+    exact = [record for record in matches if record.id == record_id]
+    if exact:
+        return exact[-1]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise RecordNotFound(
+            f"No record {record_id!r} in the deploy history; 'manage.py deploy_log' lists them."
+        )
+    raise RecordNotFound(f"{record_id!r} matches {len(matches)} records; give more of the id.")
+
+
+def summary_line(record: history.HistoryRecord) -> str:
+    slots = f"{record.from_slot or '-'} -> {record.to_slot or '-'}"
+    revision = (record.to_revision or "")[:12]
+    return (
+        f"{record.id}  {record.kind:<8} {record.result:<12} {record.started_at}  {record.duration:7.1f} s  "
+        f"{slots:<16} {revision:<12} {record.user}  {redact_text(record.message)[:120]}"
+    )
+
+
+def stage_logs(record: history.HistoryRecord) -> list[dict[str, Any]]:
+    """Each stage with its log's text (already redacted when written), or why it cannot be read."""
+    stages = []
+    for stage in record.details.get("stages", []):
+        entry = dict(stage)
+        path = stage.get("log")
+        try:
+            entry["text"] = Path(path).read_text(encoding="utf-8", errors="replace") if path else ""
+        except OSError as exc:
+            entry["text"] = f"(the log {path} cannot be read: {exc.strerror}; older logs are pruned)"
+        stages.append(entry)
+    return stages
+
+
+def as_dict(record: history.HistoryRecord, with_logs: bool = False) -> dict[str, Any]:
+    data = asdict(record)
+    if with_logs:
+        data["stage_logs"] = stage_logs(record)
+    return data

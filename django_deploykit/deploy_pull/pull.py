@@ -1,0 +1,417 @@
+"""deploy_pull: lock, git, dependencies, collectstatic, additive migrations, checks, reload and record.
+
+Everything after the lock runs in the target slot (the stage slot unless ``in_place``) as a
+subprocess of that slot's own interpreter: its code, its migrations, its virtualenv.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django_deploykit import history, revision
+from django_deploykit.deploy_lock import DeployLockBusy, LockHolder, deploy_lock
+from django_deploykit.deploy_pull import applied, dependencies, git, preview, static
+from django_deploykit.deploy_pull.logs import RunLogs, StageLog, prune
+from django_deploykit.deploy_pull.stages import Report, StageFailed, StageResult, StageRunner, StageSkipped
+from django_deploykit.redact import redact_text
+from django_deploykit.slot_commands import CommandResult, SlotProject, run_manage
+from django_deploykit.slots import DeployRoot
+from django_deploykit.swap_live import links
+from django_deploykit.swap_live.gate import MIGRATE_SAFE_NOTHING_PENDING, MIGRATE_SAFE_PENDING, production_env
+from django_deploykit.swap_live.reload import ReloadError, build_reloader
+from django_deploykit.swap_live.verify import wait_for_revision
+
+STAGE_NAMES = ("lock", "git", "dependencies", "collectstatic", "migrate", "checks", "reload-and-record")
+# Exit codes of migrate_safe (docs/migrate_safe.md) worth a sentence of their own.
+MIGRATE_SAFE_MEANINGS = {
+    4: "a migration is mixed or cannot be classified; split it or mark its phase",
+    5: "another migrate_safe holds the migration lock",
+    6: "a migration was left half applied; run 'migrate_safe --resume' or '--undo' in the stage slot",
+}
+
+
+class PullError(Exception):
+    def __init__(self, message: str, outcome: PullOutcome) -> None:
+        super().__init__(message)
+        self.outcome = outcome
+
+
+@dataclass
+class PullOptions:
+    project_subdir: Path
+    ref: str = "main"
+    remote: str = "origin"
+    offline: bool = False
+    dry_run: bool = False
+    wait_lock: float = 0.0
+    in_place_slot: str | None = None
+    allow_non_fast_forward: bool = False
+    discard_local_changes: bool = False
+    production_variable: str = "PRODUCTION"
+    requirements: str | None = "requirements.txt"
+    wheelhouse: str = "wheelhouse"
+    test_settings: str | None = None
+    stage_timeout: float = 1800.0
+    reload: dict[str, Any] | None = None
+    stage_url: str | None = None
+    revision_token: str | None = None
+    log_keep: int = 100
+
+
+@dataclass
+class PullOutcome:
+    id: str
+    slot: str | None = None
+    result: str = "pending"
+    ref: str = ""
+    from_revision: str | None = None
+    to_revision: str | None = None
+    commits: list[str] = field(default_factory=list)
+    tag: str | None = None
+    log_dir: str | None = None
+    stages: list[StageResult] = field(default_factory=list)
+    plan: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    message: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        data = {key: value for key, value in vars(self).items() if key != "stages"}
+        data["stages"] = [stage.as_dict() for stage in self.stages]
+        return data
+
+
+def pull(root: DeployRoot, options: PullOptions, report: Report) -> PullOutcome:
+    """Run deploy_pull; raise PullError (with the outcome, already recorded) when a stage fails."""
+    record = history.HistoryRecord(kind="pull", result="failed", started_at="", duration=0.0)
+    stopwatch = history.Stopwatch()
+    record.started_at = stopwatch.started_at
+    outcome = PullOutcome(id=record.id, ref=options.ref)
+    work = _Pull(root, options, outcome, report)
+    try:
+        work.run()
+    except StageFailed as exc:
+        outcome.result = "failed"
+        outcome.message = f"{exc} Live was not touched; the stage logs are in {outcome.log_dir}."
+    else:
+        outcome.result = "dry-run" if options.dry_run else "ok"
+    outcome.stages = work.runner.results if work.runner else []
+    if options.dry_run:
+        # The dry run's logs were temporary and are gone.
+        for stage in outcome.stages:
+            stage.log = None
+    if not options.dry_run:
+        _record(root, record, outcome, stopwatch)
+        prune(root, options.log_keep)
+    if outcome.result == "failed":
+        raise PullError(outcome.message, outcome)
+    return outcome
+
+
+def _record(
+    root: DeployRoot, record: history.HistoryRecord, outcome: PullOutcome, stopwatch: history.Stopwatch
+) -> None:
+    record.result = "ok" if outcome.result == "ok" else "failed"
+    record.duration = stopwatch.elapsed
+    record.to_slot = outcome.slot
+    record.from_revision = outcome.from_revision
+    record.to_revision = outcome.to_revision
+    record.message = outcome.message
+    record.details = {
+        "ref": outcome.ref,
+        "commits": outcome.commits,
+        "tag": outcome.tag,
+        "log_dir": outcome.log_dir,
+        "stages": [stage.as_dict() for stage in outcome.stages],
+    }
+    history.append(root, record)
+
+
+class _Pull:
+    def __init__(self, root: DeployRoot, options: PullOptions, outcome: PullOutcome, report: Report) -> None:
+        self.root = root
+        self.options = options
+        self.outcome = outcome
+        self.report = report
+        self.runner: StageRunner | None = None
+        self.holder: LockHolder | None = None
+        self.new: str | None = None
+        self.changed: list[str] = []
+        self.timeout = options.stage_timeout
+
+    @property
+    def env(self) -> dict[str, str]:
+        return production_env(self.options.production_variable)
+
+    def run(self) -> None:
+        if self.options.dry_run:
+            logs = RunLogs.temporary()
+        else:
+            logs = RunLogs(self.root, self.outcome.id)
+            self.outcome.log_dir = str(logs.directory)
+        self.runner = StageRunner(logs, len(STAGE_NAMES), self.report)
+        try:
+            with deploy_lock(
+                self.root, wait=self.options.wait_lock, command=f"deploy_pull --ref {self.options.ref}"
+            ) as holder:
+                self.holder = holder
+                self.runner.run("lock", self._lock)
+                self._choose_slot()
+                self.runner.run("git", self._git)
+                if self.options.dry_run:
+                    self._plan()
+                    return
+                self.runner.run("dependencies", self._dependencies)
+                self.runner.run("collectstatic", self._collectstatic)
+                self.runner.run("migrate", self._migrate)
+                self.runner.run("checks", self._checks)
+                self.runner.run("reload-and-record", self._reload_and_record)
+        except DeployLockBusy as exc:
+            busy = f"{exc} Wait for it, or use --wait-lock SECONDS."
+            self.runner.run("lock", lambda log: _fail(busy))
+        finally:
+            if self.options.dry_run:
+                logs.discard()
+
+    # 1. lock
+    def _lock(self, log: StageLog) -> str:
+        if self.holder is None:
+            text = "running under the lock of the deploy that started this pull"
+        else:
+            text = f"held by {self.holder.describe()}"
+        log.write(text)
+        return text
+
+    def _choose_slot(self) -> None:
+        try:
+            state = links.read_links(self.root)
+        except links.LinkError as exc:
+            self.runner_fail("links", str(exc))
+        slot = self.options.in_place_slot or state.stage
+        if slot == state.live:
+            self.outcome.warnings.append(
+                f"Updating {slot} in place: it is the LIVE slot, so its server runs the new code as soon as it "
+                "reloads, with no swap to undo."
+            )
+            self.report(f"WARNING: {self.outcome.warnings[-1]}")
+        self.outcome.slot = slot
+        self.project = SlotProject(self.root, slot, self.options.project_subdir)
+
+    def runner_fail(self, stage: str, message: str) -> None:
+        assert self.runner is not None
+        self.runner.run(stage, lambda log: _fail(message))
+
+    # 2. git
+    def _git(self, log: StageLog) -> str:
+        checkout = self.project.slot_dir
+        try:
+            git.fetch(checkout, self.options.remote, log)
+            new = git.resolve(checkout, self.options.remote, self.options.ref, log)
+            old = git.head(checkout, log)
+            self.outcome.from_revision, self.new = old, new
+            dirty = git.dirty_files(checkout, log)
+            if dirty and not self.options.discard_local_changes:
+                listing = ", ".join(dirty[:20])
+                raise StageFailed(
+                    f"The {self.project.slot} checkout has local changes ({listing}); commit them upstream, or "
+                    "pass --discard-local-changes to throw them away."
+                )
+            if not git.is_ancestor(checkout, old, new, log) and not self.options.allow_non_fast_forward:
+                raise StageFailed(
+                    f"{self.options.ref} ({new[:12]}) is not a fast-forward of {self.project.slot}'s {old[:12]}; "
+                    "pass --allow-non-fast-forward to move the slot to it anyway."
+                )
+            if new != old:
+                # The slot already runs ``old``, so only a different commit can lack applied migrations.
+                self._refuse_older_than_database(new, log)
+            commits = git.commit_range(checkout, old, new, log)
+            self.outcome.commits = list(commits.commits)
+            self.changed = git.changed_files(checkout, old, new, log) if not commits.unchanged else []
+            if self.options.dry_run:
+                return f"would move {self.project.slot} {commits.describe()}"
+            if not commits.unchanged or dirty:
+                if dirty:
+                    git.git(checkout, "reset", "--hard", "--quiet", log=log)
+                git.checkout(checkout, new, log)
+            self.outcome.to_revision = revision.write_revision(checkout)
+            return f"{self.project.slot} {commits.describe()}"
+        except git.GitError as exc:
+            raise StageFailed(str(exc)) from exc
+
+    def _refuse_older_than_database(self, new: str, log: StageLog) -> None:
+        try:
+            applied_now = applied.applied_in_checkout(self.project, self.env, self.timeout, log)
+        except (applied.AppliedUnknown, ValueError) as exc:
+            raise StageFailed(
+                f"Could not read the applied migrations with {self.project.slot}'s code ({exc}); fix its settings "
+                "or database first."
+            ) from exc
+        missing = applied.missing_from(applied_now, git.migration_files(self.project.slot_dir, new, log))
+        if missing:
+            raise StageFailed(
+                f"{self.options.ref} ({new[:12]}) is older than the database: it lacks migrations already applied: "
+                + ", ".join(missing)
+                + ". Deploy a newer ref, or reverse those migrations first."
+            )
+
+    def _plan(self) -> None:
+        self.outcome.plan = preview.plan(
+            self.project,
+            requirements=self.options.requirements,
+            changed=self.changed,
+            old=self.outcome.from_revision or "",
+            new=self.new or "",
+            env=self.env,
+            timeout=self.timeout,
+        )
+        self.outcome.plan["commits"] = self.outcome.commits
+        self.outcome.plan["stages"] = list(STAGE_NAMES)
+
+    # 3. dependencies
+    def _dependencies(self, log: StageLog) -> str:
+        slot_dir = self.project.slot_dir
+        requirements = dependencies.requirements_file(slot_dir, self.options.requirements)
+        if requirements is None:
+            raise StageSkipped(f"no requirements file {self.options.requirements!r} in the checkout")
+        if dependencies.is_current(slot_dir, requirements):
+            raise StageSkipped(
+                f"{self.options.requirements} is what was last installed into {self.project.slot}'s virtualenv"
+            )
+        wheelhouse = slot_dir / self.options.wheelhouse
+        if self.options.offline and not wheelhouse.is_dir():
+            raise StageFailed(
+                f"--offline needs the wheelhouse folder {self.options.wheelhouse}/ in the repository."
+            )
+        result = dependencies.install(
+            self.project.python,
+            slot_dir,
+            requirements,
+            offline=self.options.offline,
+            wheelhouse=wheelhouse,
+            timeout=self.timeout,
+            log=log,
+        )
+        if result.exit_code != 0:
+            where = f"from the wheelhouse {self.options.wheelhouse}/" if self.options.offline else "with pip"
+            raise StageFailed(
+                f"the requirements could not be installed {where} (pip exit {result.exit_code}): {_tail(result)}"
+            )
+        return f"installed {self.options.requirements}" + (
+            " from the wheelhouse" if self.options.offline else ""
+        )
+
+    # 4. collectstatic
+    def _collectstatic(self, log: StageLog) -> str:
+        slot_dir = self.project.slot_dir
+        fingerprint = static.fingerprint(slot_dir, log)
+        if static.collected_fingerprint(slot_dir) == fingerprint:
+            raise StageSkipped("no static source or installed package changed since the last collectstatic")
+        static.forget(slot_dir)
+        result = run_manage(
+            self.project, ["collectstatic", "--noinput", "-v1"], env=self.env, timeout=self.timeout, log=log
+        )
+        if result.exit_code != 0:
+            raise StageFailed(f"collectstatic exited {result.exit_code}: {_tail(result)}")
+        static.remember(slot_dir, fingerprint)
+        return result.stdout.strip().splitlines()[-1] if result.stdout.strip() else "collected"
+
+    # 5. additive migrations
+    def _migrate(self, log: StageLog) -> str:
+        # --phase=additive alone leaves an unclassified migration pending; the check refuses it first.
+        check = run_manage(
+            self.project,
+            ["migrate_safe", "--phase=additive", "--check"],
+            env=self.env,
+            timeout=self.timeout,
+            log=log,
+        )
+        if check.exit_code not in (MIGRATE_SAFE_NOTHING_PENDING, MIGRATE_SAFE_PENDING):
+            meaning = MIGRATE_SAFE_MEANINGS.get(check.exit_code, "see the log")
+            raise StageFailed(
+                f"migrate_safe --phase=additive --check exited {check.exit_code} ({meaning}): {_tail(check)}"
+            )
+        if check.exit_code == MIGRATE_SAFE_NOTHING_PENDING:
+            return "no additive migration pending"
+        result = run_manage(
+            self.project, ["migrate_safe", "--phase=additive"], env=self.env, timeout=self.timeout, log=log
+        )
+        if result.exit_code != 0:
+            meaning = MIGRATE_SAFE_MEANINGS.get(result.exit_code, "see the log")
+            raise StageFailed(
+                f"migrate_safe --phase=additive exited {result.exit_code} ({meaning}): {_tail(result)}"
+            )
+        return "additive migrations applied"
+
+    # 6. checks and tests
+    def _checks(self, log: StageLog) -> str:
+        result = run_manage(
+            self.project,
+            ["check", "--deploy", "--fail-level", "ERROR"],
+            env=self.env,
+            timeout=self.timeout,
+            log=log,
+        )
+        if result.exit_code != 0:
+            raise StageFailed(
+                f"check --deploy with the production settings exited {result.exit_code}: {_tail(result)}"
+            )
+        if not self.options.test_settings:
+            return "check --deploy passed; no DEPLOYKIT_TEST_SETTINGS, so no tests run"
+        # The production switch is removed so the tests can never reach the production database.
+        tests = run_manage(
+            self.project,
+            ["test", "--noinput", f"--settings={self.options.test_settings}"],
+            timeout=self.timeout,
+            log=log,
+            unset=(self.options.production_variable, "DJANGO_SETTINGS_MODULE", "DATABASE_URL"),
+        )
+        if tests.exit_code != 0:
+            raise StageFailed(f"the project's tests failed (exit {tests.exit_code}): {_tail(tests)}")
+        return f"check --deploy passed; tests passed with {self.options.test_settings}"
+
+    # 7. reload and record
+    def _reload_and_record(self, log: StageLog) -> str:
+        parts = []
+        config = (self.options.reload or {}).get("stage")
+        slot_is_live = self.outcome.slot == links.read_links(self.root).live
+        if slot_is_live:
+            config = (self.options.reload or {}).get("live")
+        if config:
+            try:
+                reloader = build_reloader(config, self.root.path)
+                log.write(f"reload: {reloader.describe()}")
+                reloader.reload()
+                parts.append(f"reloaded ({reloader.describe()})")
+            except ReloadError as exc:
+                raise StageFailed(f"the server of {self.outcome.slot} did not reload: {exc}") from exc
+            if self.options.stage_url and not slot_is_live:
+                seen = wait_for_revision(
+                    self.options.stage_url,
+                    revision=self.outcome.to_revision,
+                    slot=str(self.outcome.slot),
+                    slot_dir=str(self.project.slot_dir.resolve()),
+                    timeout=30.0,
+                    token=self.options.revision_token,
+                )
+                log.write(f"stage server: {seen.describe()}")
+                if not seen.verified:
+                    raise StageFailed(f"the stage server {seen.describe()}")
+                parts.append("the stage server serves it")
+        else:
+            parts.append("no reload configured for this slot")
+        try:
+            self.outcome.tag = git.tag_deploy(self.project.slot_dir, str(self.outcome.to_revision), log)
+        except git.GitError as exc:
+            raise StageFailed(str(exc)) from exc
+        parts.append(f"tagged {self.outcome.tag}")
+        return "; ".join(parts)
+
+
+def _fail(message: str) -> str:
+    raise StageFailed(message)
+
+
+def _tail(result: CommandResult, lines: int = 8) -> str:
+    text = redact_text(result.stderr.strip() or result.stdout.strip())
+    return " | ".join(text.splitlines()[-lines:])

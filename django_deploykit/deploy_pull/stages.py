@@ -1,0 +1,73 @@
+"""Running stages in order: each logged to its own file, timed, and the first failure halts the run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+from django_deploykit.deploy_pull.logs import RunLogs, StageLog
+from django_deploykit.history import Stopwatch
+from django_deploykit.redact import redact_text
+
+Status = Literal["ok", "skipped", "failed", "planned"]
+Report = Callable[[str], None]
+
+
+class StageFailed(Exception):
+    """A stage failed; the message says what failed and what to do."""
+
+
+class StageSkipped(Exception):
+    """A stage had nothing to do; the message says why."""
+
+
+@dataclass
+class StageResult:
+    number: int
+    name: str
+    status: Status
+    duration: float
+    summary: str
+    log: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+StageBody = Callable[[StageLog], str]
+
+
+class StageRunner:
+    """Runs named stage bodies; a body returns a one-line summary or raises StageFailed/StageSkipped."""
+
+    def __init__(self, logs: RunLogs, total: int, report: Report) -> None:
+        self.logs = logs
+        self.total = total
+        self.report = report
+        self.results: list[StageResult] = []
+
+    def run(self, name: str, body: StageBody) -> StageResult:
+        number = len(self.results) + 1
+        log = self.logs.stage(number, name)
+        self.report(f"[{number}/{self.total}] {name} ...")
+        stopwatch = Stopwatch()
+        status: Status = "ok"
+        try:
+            summary = body(log)
+        except StageSkipped as exc:
+            status, summary = "skipped", str(exc)
+        except StageFailed as exc:
+            status, summary = "failed", str(exc)
+        except Exception as exc:
+            # An unexpected error is still a failed stage, with its log kept.
+            status, summary = "failed", f"{type(exc).__name__}: {exc}"
+        # Summaries reach the terminal, the history and CommandError messages: redact them once, here.
+        summary = redact_text(summary)
+        log.write(f"=== {name}: {status} — {summary}")
+        result = StageResult(number, name, status, stopwatch.elapsed, summary, str(log.path))
+        self.results.append(result)
+        self.report(f"[{number}/{self.total}] {name}: {status} ({result.duration:.1f} s) {summary}")
+        if status == "failed":
+            raise StageFailed(f"The {name} stage failed: {summary}")
+        return result

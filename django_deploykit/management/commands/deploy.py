@@ -1,0 +1,143 @@
+"""deploy: maintenance, pull, swap, destructive migrations, cache, as one locked and logged run.
+
+The logic is in django_deploykit.deploy; exit codes in docs/deploy.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from django_deploykit import runtime
+from django_deploykit.conf import conf
+from django_deploykit.deploy.pipeline import PipelineError, parse_pipeline
+from django_deploykit.deploy.procedure import DeployFailed, DeployOptions, DeployOutcome, deploy, refused
+
+
+class Command(BaseCommand):
+    help = (
+        "Deploy in one step: optional announced maintenance, deploy_pull into the stage slot, swap_live, the "
+        "destructive migrations in the new live slot, clear the old slot's cache keys, end maintenance. The stages "
+        "come from DEPLOYKIT_DEPLOY_PIPELINE. Exit codes: 0 deployed; 1 bad input or a failure before the swap "
+        "(live untouched); 3 a failure after the swap (the new code is live; the message says how to resume or "
+        "roll back); 4 the swap's outcome is uncertain."
+    )
+    requires_system_checks: list[str] = []
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument(
+            "--ref", help="Branch, tag or commit to deploy (default DEPLOYKIT_PULL_REF, 'main')."
+        )
+        parser.add_argument("--offline", action="store_true", help="Pass --offline to deploy_pull.")
+        parser.add_argument(
+            "--maintenance",
+            action="store_true",
+            help="Announce and run a maintenance window around the deploy.",
+        )
+        parser.add_argument("--at", help="With --maintenance: when the window starts (maintenance on --at).")
+        parser.add_argument("--warn", help="With --maintenance: how long before the start the banner shows.")
+        parser.add_argument(
+            "--for", dest="duration", help="With --maintenance: the window's length, e.g. 30m."
+        )
+        parser.add_argument("--message", help="With --maintenance: the banner's and the 503 page's text.")
+        parser.add_argument("--resume-from", help="Start at this stage (after a failure that printed it).")
+        parser.add_argument(
+            "--wait-lock", type=float, default=0.0, help="Seconds to wait for the deploy lock (default 0)."
+        )
+        parser.add_argument(
+            "--swap-timeout",
+            type=float,
+            default=30.0,
+            help="Seconds swap_live waits for verification (default 30).",
+        )
+        parser.add_argument("--yes", action="store_true", help="Do not ask for confirmation.")
+        parser.add_argument("--format", choices=("text", "json"), default="text", help="Output format.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        self.verbosity = options["verbosity"]
+        self.json = options["format"] == "json"
+        ref = options["ref"] if options["ref"] is not None else conf.PULL_REF
+        if not ref.strip() or ref.startswith("-"):
+            raise CommandError("--ref must name a branch, tag or commit, e.g. --ref main.")
+        if options["wait_lock"] < 0:
+            raise CommandError("--wait-lock must be zero or a positive number of seconds.")
+        if options["swap_timeout"] <= 0:
+            raise CommandError("--swap-timeout must be a positive number of seconds.")
+        maintenance_args = self._maintenance_args(options)
+        try:
+            root = runtime.deploy_root()
+            subdir = runtime.project_subdir(root)
+        except runtime.DeployRootNotFound as exc:
+            raise CommandError(str(exc)) from exc
+        try:
+            stages = parse_pipeline(conf.DEPLOY_PIPELINE)
+        except PipelineError as exc:
+            message = f"{exc} Nothing was deployed."
+            refused(root, ref, message)
+            raise CommandError(message) from exc
+        names = [stage.name for stage in stages]
+        if options["resume_from"] is not None and options["resume_from"] not in names:
+            raise CommandError(f"--resume-from must be one of the pipeline's stages: {', '.join(names)}.")
+        if not options["yes"]:
+            self._confirm(ref, names)
+        deploy_options = DeployOptions(
+            project_subdir=subdir,
+            stages=stages,
+            ref=ref,
+            offline=options["offline"] or conf.OFFLINE,
+            maintenance=options["maintenance"],
+            maintenance_args=maintenance_args,
+            resume_from=options["resume_from"],
+            production_variable=(conf.SETTINGS_CHOICE or {}).get("variable", "PRODUCTION"),
+            stage_timeout=conf.STAGE_TIMEOUT,
+            swap_timeout=options["swap_timeout"],
+            wait_lock=options["wait_lock"],
+            log_keep=conf.LOG_KEEP,
+        )
+        try:
+            outcome = deploy(root, deploy_options, self._progress)
+        except DeployFailed as exc:
+            if self.json:
+                self.stdout.write(json.dumps(exc.outcome.as_dict(), indent=2))
+            raise CommandError(str(exc), returncode=exc.exit_code) from exc
+        self._show(outcome)
+
+    def _maintenance_args(self, options: dict[str, Any]) -> tuple[str, ...]:
+        pairs = [
+            ("--at", options["at"]),
+            ("--warn", options["warn"]),
+            ("--for", options["duration"]),
+            ("--message", options["message"]),
+        ]
+        given = [(flag, value) for flag, value in pairs if value is not None]
+        if given and not options["maintenance"]:
+            raise CommandError(
+                f"{given[0][0]} only makes sense with --maintenance; add it or drop {given[0][0]}."
+            )
+        return tuple(part for flag, value in given for part in (flag, value))
+
+    def _confirm(self, ref: str, names: list[str]) -> None:
+        if not sys.stdin.isatty():
+            raise CommandError("deploy changes what is live: pass --yes to run it without a prompt.")
+        answer = input(f"Deploy {ref} through {', '.join(names)}? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            raise CommandError("Not confirmed; nothing was changed.")
+
+    def _progress(self, line: str) -> None:
+        if self.verbosity >= 1 and not self.json:
+            self.stdout.write(f"  {line}")
+
+    def _show(self, outcome: DeployOutcome) -> None:
+        if self.json:
+            self.stdout.write(json.dumps(outcome.as_dict(), indent=2))
+        elif self.verbosity >= 1:
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Deployed {outcome.ref}: {outcome.live_after} is live (was {outcome.live_before}); "
+                    f"logs in {outcome.log_dir}."
+                )
+            )

@@ -1,0 +1,151 @@
+"""deploy_pull: bring the stage slot to a ref, stage by stage (logic in django_deploykit.deploy_pull)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from django_deploykit import runtime
+from django_deploykit.conf import conf
+from django_deploykit.deploy_pull.pull import PullError, PullOptions, PullOutcome, pull
+
+
+class Command(BaseCommand):
+    help = (
+        "Bring the stage slot to a ref: take the deploy lock, fetch and fast-forward, install the requirements "
+        "into the slot's virtualenv, collectstatic, apply the additive migrations, run check --deploy (and the "
+        "tests when configured), reload the stage server, tag and record. Each stage is logged under the deploy "
+        "root's logs/ folder; the first failure halts the run. Exit codes: 0 done (or dry run), 1 a stage failed "
+        "or bad input, live untouched."
+    )
+    # The checks run in the stage slot's own interpreter as a stage.
+    requires_system_checks: list[str] = []
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument(
+            "--ref", help="Branch, tag or commit to deploy (default DEPLOYKIT_PULL_REF, 'main')."
+        )
+        parser.add_argument(
+            "--offline",
+            action="store_true",
+            help="Install the requirements only from the repository's wheelhouse (--no-index --find-links).",
+        )
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="Fetch, then show the commit range, requirement changes and pending migrations; change nothing.",
+        )
+        parser.add_argument(
+            "--wait-lock",
+            type=float,
+            default=0.0,
+            help="Seconds to wait for the deploy lock (default 0: fail at once, naming the holder).",
+        )
+        parser.add_argument(
+            "--in-place",
+            action="store_true",
+            help="Update the slot this command runs from, even the live one, instead of the stage slot (warns).",
+        )
+        parser.add_argument(
+            "--allow-non-fast-forward",
+            action="store_true",
+            help="Move the slot to the ref even when it is not a descendant of the slot's commit.",
+        )
+        parser.add_argument(
+            "--discard-local-changes",
+            action="store_true",
+            help="Throw away local changes in the slot's checkout.",
+        )
+        parser.add_argument("--format", choices=("text", "json"), default="text", help="Output format.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        self.verbosity = options["verbosity"]
+        self.json = options["format"] == "json"
+        if options["wait_lock"] < 0:
+            raise CommandError("--wait-lock must be zero or a positive number of seconds.")
+        ref = options["ref"] if options["ref"] is not None else conf.PULL_REF
+        if not ref.strip() or ref.startswith("-"):
+            raise CommandError("--ref must name a branch, tag or commit, e.g. --ref main.")
+        try:
+            root = runtime.deploy_root()
+            in_place_slot = self._running_slot(root) if options["in_place"] else None
+            subdir = runtime.project_subdir(root)
+        except runtime.DeployRootNotFound as exc:
+            raise CommandError(str(exc)) from exc
+        choice = conf.SETTINGS_CHOICE or {}
+        pull_options = PullOptions(
+            project_subdir=subdir,
+            ref=ref,
+            remote=conf.PULL_REMOTE,
+            offline=options["offline"] or conf.OFFLINE,
+            dry_run=options["dry_run"],
+            wait_lock=options["wait_lock"],
+            in_place_slot=in_place_slot,
+            allow_non_fast_forward=options["allow_non_fast_forward"],
+            discard_local_changes=options["discard_local_changes"],
+            production_variable=choice.get("variable", "PRODUCTION"),
+            requirements=conf.REQUIREMENTS_FILE,
+            wheelhouse=conf.WHEELHOUSE,
+            test_settings=conf.TEST_SETTINGS,
+            stage_timeout=conf.STAGE_TIMEOUT,
+            reload=conf.RELOAD,
+            stage_url=conf.STAGE_URL,
+            revision_token=conf.REVISION_TOKEN,
+            log_keep=conf.LOG_KEEP,
+        )
+        try:
+            outcome = pull(root, pull_options, self._progress)
+        except PullError as exc:
+            if self.json:
+                self.stdout.write(json.dumps(exc.outcome.as_dict(), indent=2))
+            raise CommandError(str(exc)) from exc
+        self._show(outcome)
+
+    def _running_slot(self, root: Any) -> str:
+        slot = (conf.SETTINGS_CHOICE or {}).get("slot")
+        if slot not in root.slot_names:
+            raise CommandError("--in-place needs the command to run from a slot's checkout (live or stage).")
+        return str(slot)
+
+    def _progress(self, line: str) -> None:
+        if self.verbosity >= 1 and not self.json:
+            self.stdout.write(f"  {line}")
+
+    def _show(self, outcome: PullOutcome) -> None:
+        if self.json:
+            self.stdout.write(json.dumps(outcome.as_dict(), indent=2))
+            return
+        if self.verbosity < 1:
+            return
+        for warning in outcome.warnings:
+            self.stdout.write(self.style.WARNING(warning))
+        if outcome.result == "dry-run":
+            plan = outcome.plan
+            self.stdout.write(self.style.MIGRATE_HEADING(f"Dry run for {outcome.slot}: nothing changed."))
+            self.stdout.write(f"Commits ({len(plan['commits'])}):")
+            for commit in plan["commits"]:
+                self.stdout.write(f"  {commit}")
+            requirements = plan["requirements"]
+            if isinstance(requirements, list):
+                self.stdout.write("Requirement changes:")
+                for line in requirements:
+                    self.stdout.write(f"  {line}")
+            else:
+                self.stdout.write(f"Requirements: {requirements}")
+            self.stdout.write(f"New migration files: {', '.join(plan['new_migration_files']) or 'none'}")
+            pending = plan["pending_migrations"]
+            self.stdout.write(
+                "Pending migrations of the target commit, by phase:" + ("" if pending else " none")
+            )
+            for phase, names in pending.items():
+                self.stdout.write(f"  {phase}: {names if isinstance(names, str) else ', '.join(names)}")
+            return
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{outcome.slot} is at {outcome.to_revision} (tag {outcome.tag}); logs in {outcome.log_dir}. "
+                f"Next: manage.py swap_live."
+            )
+        )

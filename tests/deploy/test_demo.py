@@ -1,0 +1,29 @@
+"""The README's first command, end to end: python -m django_deploykit.demo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django_deploykit import history
+from django_deploykit.demo.sandbox import run
+from tests.deployment import REPO_ROOT
+
+
+class DemoTests:
+    def test_the_demo_deploys_v1_then_v2_with_no_failed_request(self, tmp_path: Path) -> None:
+        lines: list[str] = []
+
+        # From this checkout, whether the package is installed editable or not (tox).
+        result = run(tmp_path / "demo", say=lines.append, source=REPO_ROOT / "example_project")
+
+        assert result.load.requests > 20
+        assert result.load.failures == []
+        assert result.live["revision"] == result.revisions["v2"]
+        deploys = [record for record in history.read(result.root) if record.kind == "deploy"]
+        assert [record.result for record in deploys] == ["ok", "ok"]
+        assert deploys[-1].to_revision == result.revisions["v2"]
+        output = "\n".join(lines)
+        for stage in ("pull", "swap", "migrate-destructive", "clear-old-cache"):
+            assert f"] {stage}: " in output, stage
+        assert "0 failed" in output
+        assert not list((result.root.path / "run").glob("*.pid"))

@@ -1,0 +1,218 @@
+"""deploy: the whole procedure on a real deploy root, stages as subprocesses in the slots."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from django_deploykit import history
+from django_deploykit.swap_live import links
+from tests.deploy.deploying import commit_v2, deploy, deploy_json, last_deploy, note_columns
+from tests.deploy_pull.pulling import live_snapshot
+from tests.deployment import BARE_ENVIRONMENT, Site, free_port
+
+
+class DeployTests:
+    def test_the_destructive_phase_runs_the_new_slots_migrations_after_the_swap(self, site: Site) -> None:
+        v2 = commit_v2(site)
+        assert {"body"} <= note_columns(site)
+
+        code, outcome = deploy_json(site)
+
+        assert code == 0, outcome
+        assert links.read_links(site.root) == links.LinkState("green", "blue")
+        assert (site.slot_dir("green") / "REVISION").read_text().strip() == v2
+        columns = note_columns(site)
+        assert "summary" in columns
+        assert "body" not in columns
+        statuses = {stage["name"]: stage["status"] for stage in outcome["stages"]}
+        assert statuses == {
+            "maintenance-on": "skipped",
+            "pull": "ok",
+            "swap": "ok",
+            "migrate-destructive": "ok",
+            "clear-old-cache": "skipped",
+            "maintenance-off": "skipped",
+        }
+        record = last_deploy(site)
+        assert (record.result, record.from_slot, record.to_slot, record.to_revision) == (
+            "ok",
+            "blue",
+            "green",
+            v2,
+        )
+        assert record.details["pull_id"] == outcome["pull"]["id"]
+        kinds = [r.kind for r in history.read(site.root)]
+        # deploy_pull and swap_live ran as children and recorded themselves, under the deploy's lock.
+        assert kinds[-3:] == ["pull", "swap", "deploy"]
+        destructive_log = next(s["log"] for s in outcome["stages"] if s["name"] == "migrate-destructive")
+        text = Path(destructive_log).read_text()
+        assert "green/.venv/bin/python manage.py migrate_safe --phase=destructive" in text
+
+    def test_a_failure_before_the_swap_leaves_live_untouched(self, site: Site) -> None:
+        before = live_snapshot(site)
+        completed = deploy(site, "--ref", "no-such-ref")
+        assert completed.returncode == 1
+        assert "The pull stage failed" in completed.stderr
+        assert "Live was not touched (blue still serves the old code)" in completed.stderr
+        assert live_snapshot(site) == before
+        record = last_deploy(site)
+        assert record.result == "failed"
+        assert [s["status"] for s in record.details["stages"]][:2] == ["skipped", "failed"]
+
+    def test_a_swap_refused_by_the_gate_leaves_live_untouched(self, site: Site) -> None:
+        commit_v2(site)
+        before = live_snapshot(site)
+        # The stage server's health URL does not answer: the gate refuses the swap.
+        site.write_env(DEPLOYKIT_STAGE_HEALTH_URL=f"http://127.0.0.1:{free_port()}/healthz")
+
+        completed = deploy(site)
+
+        assert completed.returncode == 1
+        assert "The swap stage failed" in completed.stderr
+        assert "Live was not touched (blue still serves the old code)" in completed.stderr
+        assert live_snapshot(site) == before
+        assert "body" in note_columns(site)
+        assert [s["status"] for s in last_deploy(site).details["stages"]][1:3] == ["ok", "failed"]
+
+    def test_a_failure_after_the_swap_says_the_new_code_is_live_and_how_to_resume_or_roll_back(
+        self, site: Site
+    ) -> None:
+        commit_v2(site)
+        pipeline = ["pull", "swap", {"name": "smoke", "argv": ["false"]}, "migrate-destructive"]
+        site.write_env(DEPLOYKIT_DEPLOY_PIPELINE=json.dumps(pipeline))
+
+        completed = deploy(site)
+
+        assert completed.returncode == 3
+        assert "The smoke stage failed" in completed.stderr
+        assert "The new code IS LIVE" in completed.stderr
+        assert "manage.py deploy --ref main --resume-from smoke --yes" in completed.stderr
+        assert "manage.py swap_live --rollback" in completed.stderr
+        assert links.read_links(site.root).live == "green"
+        assert "body" in note_columns(site)
+
+        pipeline[2] = {"name": "smoke", "argv": ["true"]}
+        site.write_env(DEPLOYKIT_DEPLOY_PIPELINE=json.dumps(pipeline))
+        code, outcome = deploy_json(site, "--resume-from", "smoke")
+        assert code == 0, outcome
+        assert [s["status"] for s in outcome["stages"]] == ["skipped", "skipped", "ok", "ok"]
+        assert "body" not in note_columns(site)
+
+    def test_stages_can_be_added_removed_and_reordered(self, site: Site) -> None:
+        pipeline = [
+            {"name": "hello", "argv": ["sh", "-c", "echo hello from $DEPLOYKIT_LOCK_TOKEN > ran.txt"]},
+            {"name": "showmigrations", "command": "showmigrations", "args": ["notes"], "slot": "stage"},
+            "pull",
+        ]
+        site.write_env(DEPLOYKIT_DEPLOY_PIPELINE=json.dumps(pipeline))
+        code, outcome = deploy_json(site)
+        assert code == 0, outcome
+        assert [s["name"] for s in outcome["stages"]] == ["hello", "showmigrations", "pull"]
+        assert (site.root.path / "ran.txt").read_text().startswith("hello from ")
+        assert links.read_links(site.root).live == "blue"
+
+    def test_an_unknown_stage_name_is_refused_and_recorded_with_nothing_changed(self, site: Site) -> None:
+        before = live_snapshot(site)
+        site.write_env(DEPLOYKIT_DEPLOY_PIPELINE=json.dumps(["pull", "swapp"]))
+        completed = deploy(site)
+        assert completed.returncode == 1
+        assert "DEPLOYKIT_DEPLOY_PIPELINE[1] is 'swapp', which is not a stage" in completed.stderr
+        assert live_snapshot(site) == before
+        record = last_deploy(site)
+        assert record.result == "refused"
+        assert "swapp" in record.message
+
+    def test_bad_options_are_refused_with_nothing_changed(self, site: Site) -> None:
+        before = (live_snapshot(site), list(history.read(site.root)))
+        cases = [
+            (("--wait-lock", "-1"), "--wait-lock must be zero or a positive number of seconds."),
+            (("--swap-timeout", "0"), "--swap-timeout must be a positive number of seconds."),
+            (("--at", "14:00"), "--at only makes sense with --maintenance"),
+            (("--resume-from", "nope"), "--resume-from must be one of the pipeline's stages"),
+            (("--ref", ""), "--ref must name a branch, tag or commit"),
+        ]
+        for args, message in cases:
+            completed = deploy(site, *args)
+            assert completed.returncode == 1, args
+            assert message in completed.stderr, (args, completed.stderr)
+        completed = site.manage("live", "deploy", check=False)
+        assert completed.returncode == 1
+        assert "pass --yes" in completed.stderr
+        assert (live_snapshot(site), list(history.read(site.root))) == before
+
+
+# 'maintenance status' exits 4 while a window is active.
+ACTIVE = "live/.venv/bin/python live/example_project/manage.py maintenance status >/dev/null; test $? -eq 4"
+
+
+class DeployLockAndMaintenanceTests:
+    def test_a_pull_during_a_deploy_is_refused_naming_the_deploy(self, site: Site) -> None:
+        site.write_env(
+            DEPLOYKIT_DEPLOY_PIPELINE=json.dumps([{"name": "wait", "argv": ["sleep", "5"]}, "pull"])
+        )
+        live = site.root.path / "live"
+        running = subprocess.Popen(
+            [str(live / ".venv" / "bin" / "python"), "manage.py", "deploy", "--yes"],
+            cwd=live / "example_project",
+            env=BARE_ENVIRONMENT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while not list(site.root.path.glob("logs/*/01-wait.log")) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            refused = site.manage("live", "deploy_pull", check=False)
+        finally:
+            out, err = running.communicate(timeout=120)
+        assert refused.returncode == 1
+        assert "Another deploy holds the lock" in refused.stderr
+        assert "deploy --ref main" in refused.stderr
+        # The deploy's own pull ran under its lock once the wait was over.
+        assert running.returncode == 0, out + err
+
+    def test_maintenance_is_announced_and_ended_around_the_stages(self, site: Site) -> None:
+        site.write_env(
+            DEPLOYKIT_DEPLOY_PIPELINE=json.dumps(
+                [
+                    "maintenance-on",
+                    {"name": "during", "argv": ["sh", "-c", ACTIVE]},
+                    "maintenance-off",
+                ]
+            )
+        )
+        code, outcome = deploy_json(site, "--maintenance", "--for", "10m", "--message", "Deploying v2")
+        assert code == 0, outcome
+        assert [s["status"] for s in outcome["stages"]] == ["ok", "ok", "ok"]
+        on_log = Path(outcome["stages"][0]["log"]).read_text()
+        assert "manage.py maintenance on --for 10m --message Deploying v2" in on_log
+        status = site.manage("live", "maintenance", "status", check=False)
+        assert status.returncode != 4, status.stdout  # 4 would mean still active
+
+    def test_the_swap_waits_for_an_announced_window_to_start(self, site: Site) -> None:
+        site.write_env(DEPLOYKIT_DEPLOY_PIPELINE=json.dumps(["maintenance-on", "swap", "maintenance-off"]))
+        start = (datetime.now(UTC) + timedelta(seconds=6)).isoformat(timespec="seconds")
+
+        code, outcome = deploy_json(site, "--maintenance", "--at", start, "--for", "10m")
+
+        assert code == 0, outcome
+        swap = outcome["stages"][1]
+        assert swap["status"] == "ok"
+        assert "the maintenance window is on (waited" in swap["summary"]
+        assert "manage.py maintenance status" in Path(swap["log"]).read_text()
+        assert links.read_links(site.root).live == "green"
+
+    def test_a_bad_maintenance_value_fails_the_first_stage_with_nothing_changed(self, site: Site) -> None:
+        before = live_snapshot(site)
+        completed = deploy(site, "--maintenance", "--for", "banana")
+        assert completed.returncode == 1
+        assert "The maintenance-on stage failed" in completed.stderr
+        assert "banana" in completed.stderr
+        assert live_snapshot(site) == before
+        assert last_deploy(site).result == "failed"
+        assert site.manage("live", "maintenance", "status", check=False).returncode == 0  # idle

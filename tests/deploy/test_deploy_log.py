@@ -1,0 +1,88 @@
+"""deploy_log lists the history and shows one record with its stage logs."""
+
+from __future__ import annotations
+
+import json
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.test import override_settings
+
+from django_deploykit import history
+from django_deploykit.deploy_pull.logs import RunLogs
+from tests.deployment import Site, build_site
+
+
+@pytest.fixture
+def bare_site(tmp_path: Path) -> Site:
+    return build_site(tmp_path, venvs=False)
+
+
+def run(site: Site, *args: str) -> str:
+    out = StringIO()
+    with override_settings(DEPLOYKIT_ROOT=str(site.root.path)):
+        call_command("deploy_log", *args, stdout=out)
+    return out.getvalue()
+
+
+def add_pull(site: Site, result: history.Result = "ok") -> history.HistoryRecord:
+    record = history.HistoryRecord(
+        kind="pull", result=result, started_at="2026-01-01T00:00:00+00:00", duration=2.5
+    )
+    logs = RunLogs(site.root, record.id)
+    log = logs.stage(1, "git")
+    log.starting(["git", "fetch", "https://deploy:hunter22secret@git.example.org/site.git"])
+    log.finished(0, 0.4, "fetched", "")
+    record.to_slot, record.to_revision = "green", "a" * 40
+    record.details = {
+        "ref": "main",
+        "log_dir": str(logs.directory),
+        "stages": [
+            {
+                "number": 1,
+                "name": "git",
+                "status": result,
+                "duration": 0.4,
+                "summary": "moved",
+                "log": str(log.path),
+            }
+        ],
+    }
+    history.append(site.root, record)
+    return record
+
+
+class DeployLogTests:
+    def test_lists_newest_first_and_limits_with_last(self, bare_site: Site) -> None:
+        first = add_pull(bare_site)
+        second = add_pull(bare_site, "failed")
+        lines = run(bare_site).splitlines()
+        assert lines[0].startswith(second.id)
+        assert lines[1].startswith(first.id)
+        assert lines[2].split()[1] == "init"
+        assert run(bare_site, "--last", "1").splitlines() == [lines[0]]
+        data = json.loads(run(bare_site, "--format", "json", "--last", "2"))
+        assert [item["id"] for item in data] == [second.id, first.id]
+
+    def test_shows_one_record_with_its_redacted_stage_logs(self, bare_site: Site) -> None:
+        record = add_pull(bare_site)
+        text = run(bare_site, record.id[:22])
+        assert "--- 01 git: ok" in text
+        assert "git.example.org" in text
+        assert "hunter22secret" not in text
+        data = json.loads(run(bare_site, record.id, "--format", "json"))
+        assert data["stage_logs"][0]["name"] == "git"
+        assert "fetched" in data["stage_logs"][0]["text"]
+
+    def test_a_pruned_log_is_reported_not_fatal(self, bare_site: Site) -> None:
+        record = add_pull(bare_site)
+        Path(record.details["stages"][0]["log"]).unlink()
+        assert "cannot be read" in run(bare_site, record.id)
+
+    def test_bad_input(self, bare_site: Site) -> None:
+        with pytest.raises(CommandError, match="No record 'nope' in the deploy history"):
+            run(bare_site, "nope")
+        with pytest.raises(CommandError, match="--last must be a positive number of records."):
+            run(bare_site, "--last", "0")

@@ -1,0 +1,59 @@
+"""deploy end to end: gunicorn serves live throughout, under load, with the cache in Redis."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+import redis
+
+from django_deploykit import history
+from django_deploykit.demo.load import Load
+from tests.deploy.deploying import commit_v2, deploy_json, note_columns
+from tests.deployment import Site, free_port
+
+RELOAD = json.dumps(
+    {
+        "live": {"adapter": "gunicorn", "pidfile": "run/live.pid"},
+        "stage": {"adapter": "gunicorn", "pidfile": "run/stage.pid"},
+    }
+)
+# A Redis database of these tests' own: clear_cache deletes every key of the old slot's prefix.
+REDIS_DB = 9
+
+
+@pytest.mark.redis
+class DeployEndToEndTests:
+    def test_deploy_with_gunicorn_serving_live_throughout(self, site: Site, redis_url: str) -> None:
+        parts = urlsplit(redis_url)
+        cache_url = urlunsplit((parts.scheme, parts.netloc, f"/{REDIS_DB}", "", ""))
+        site.ports = {"live": free_port(), "stage": free_port()}
+        site.write_env(
+            DEPLOYKIT_RELOAD=RELOAD,
+            DEPLOYKIT_LIVE_URL=site.url("live"),
+            DEPLOYKIT_STAGE_URL=site.url("stage"),
+            CACHE_URL=cache_url,
+        )
+        site.manage("live", "shell", "-c", "from django.core.cache import cache; cache.set('e2e-old-key', 1)")
+        store = redis.Redis.from_url(cache_url)
+        assert store.keys("mysite_blue:*e2e-old-key")
+        site.start_server("live")
+        site.start_server("stage")
+        v2 = commit_v2(site)
+
+        with Load(site.url("live", "/")) as load:
+            code, outcome = deploy_json(site)
+
+        assert code == 0, outcome
+        assert load.result.requests > 20
+        assert load.result.failures == []
+        served = site.revision("live")
+        assert (served["slot"], served["revision"]) == ("green", v2)
+        assert site.revision("stage")["slot"] == "blue"
+        assert "body" not in note_columns(site)
+        assert store.keys("mysite_blue:*e2e-old-key") == []
+        statuses = {stage["name"]: stage["status"] for stage in outcome["stages"]}
+        assert statuses["clear-old-cache"] == "ok"
+        kinds = [record.kind for record in history.read(site.root)]
+        assert kinds[-3:] == ["pull", "swap", "deploy"]

@@ -1,0 +1,86 @@
+"""deploy_check against a real deploy root and a real gunicorn server."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from django_deploykit.deploy_pull.dependencies import marker_path
+from tests.deployment import Site, build_site, commit_file, free_port
+
+RELOAD = json.dumps({"live": {"adapter": "gunicorn", "pidfile": "run/live.pid"}})
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[Site]:
+    site = build_site(tmp_path)
+    commit_file(site.source, "requirements.txt", "six==1.17.0\n", "pin six")
+    site.manage("live", "migrate", "-v0")
+    try:
+        yield site
+    finally:
+        site.stop_servers()
+
+
+def findings(site: Site, *args: str) -> tuple[int, dict[str, list[dict[str, str]]]]:
+    completed = site.manage("live", "deploy_check", "--format", "json", *args, check=False)
+    by_check: dict[str, list[dict[str, str]]] = {}
+    for finding in json.loads(completed.stdout):
+        by_check.setdefault(finding["check"], []).append(finding)
+    return completed.returncode, by_check
+
+
+def levels(by_check: dict[str, list[dict[str, str]]], check: str) -> list[str]:
+    return [finding["level"] for finding in by_check[check]]
+
+
+class DeployCheckTests:
+    def test_a_healthy_live_slot_has_no_errors(self, site: Site) -> None:
+        assert site.manage("stage", "deploy_pull", check=False).returncode == 0
+        assert site.manage("live", "swap_live", "--no-reload", check=False).returncode == 0
+        site.ports["live"] = free_port()
+        site.write_env(DEPLOYKIT_LIVE_URL=site.url("live"), DEPLOYKIT_RELOAD=RELOAD)
+        site.start_server("live")
+
+        code, by_check = findings(site)
+
+        assert code == 0, by_check
+        for check in ("links", "requirements", "debug", "static", "migrations", "server"):
+            assert set(levels(by_check, check)) == {"ok"}, (check, by_check[check])
+
+    def test_errors_each_with_a_fix_and_a_non_zero_exit(self, site: Site) -> None:
+        # blue gets the pinned requirements file by hand, without deploy_pull: nothing installed or collected.
+        site.update_slot("blue")
+        site.ports["live"] = free_port()
+        site.write_env(DEPLOYKIT_LIVE_URL=site.url("live"))
+
+        code, by_check = findings(site)
+
+        assert code == 1
+        assert levels(by_check, "debug") == ["ok"]
+        assert "error" in levels(by_check, "requirements")
+        assert "six" in " ".join(f["detail"] for f in by_check["requirements"])
+        assert levels(by_check, "static") == ["error"]
+        assert levels(by_check, "server") == ["error"]
+        for items in by_check.values():
+            for finding in items:
+                if finding["level"] != "ok":
+                    assert finding["fix"], finding
+
+    def test_text_output_and_stage_slot(self, site: Site) -> None:
+        site.update_slot("green")
+        completed = site.manage("live", "deploy_check", "--slot", "stage", check=False)
+        assert "[error] requirements" in completed.stdout
+        assert "fix: " in completed.stdout
+        assert "DEPLOYKIT_STAGE_URL is not set" in completed.stdout
+        assert completed.returncode == 1
+        assert "found" in completed.stderr
+        assert marker_path(site.slot_dir("green")).exists() is False
+
+    def test_bad_input(self, site: Site) -> None:
+        completed = site.manage("live", "deploy_check", "--slot", "blue", check=False)
+        assert completed.returncode == 2
+        assert "invalid choice: 'blue'" in completed.stderr

@@ -1,0 +1,47 @@
+"""Bad options and settings: a clear error, a non-zero exit and nothing changed."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+from django_deploykit import history
+from tests.deploy_pull.pulling import deploy_pull, live_snapshot, slot_head
+from tests.deployment import BARE_ENVIRONMENT, Site
+
+
+class DeployPullBadInputTests:
+    def test_bad_options_change_nothing(self, site: Site) -> None:
+        before = (live_snapshot(site), slot_head(site, "green"), list(history.read(site.root)))
+        cases = [
+            (("--wait-lock", "-1"), "--wait-lock must be zero or a positive number of seconds."),
+            (("--wait-lock", "soon"), "invalid float value"),
+            (("--ref", ""), "--ref must name a branch, tag or commit"),
+            (("--format", "yaml"), "invalid choice"),
+        ]
+        for args, message in cases:
+            completed = deploy_pull(site, *args)
+            assert completed.returncode != 0, args
+            assert message in completed.stderr, (args, completed.stderr)
+        assert (live_snapshot(site), slot_head(site, "green"), list(history.read(site.root))) == before
+        assert not (site.root.path / "logs").exists()
+
+    def test_in_place_needs_a_slot(self, site: Site) -> None:
+        # Run from outside the slots, through DEPLOYKIT_ROOT: there is no running slot to update in place.
+        outside = site.root.path.parent / "outside"
+        shutil.copytree(site.slot_dir("blue") / "example_project", outside)
+        completed = subprocess.run(
+            [
+                str(site.slot_dir("blue") / ".venv" / "bin" / "python"),
+                "manage.py",
+                "deploy_pull",
+                "--in-place",
+            ],
+            cwd=outside,
+            env={**BARE_ENVIRONMENT, "DEPLOYKIT_ROOT": str(site.root.path)},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert completed.returncode == 1, completed.stdout + completed.stderr
+        assert "--in-place needs the command to run from a slot's checkout" in completed.stderr

@@ -1,0 +1,59 @@
+"""A password in DATABASE_URL never reaches a stage log, the output or the history."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg2
+import pytest
+
+from tests.deploy_pull.pulling import all_logs, deploy_pull
+from tests.deployment import Site, commit_change
+
+PASSWORD = "Pg-Sup3r-Secret-" + secrets.token_hex(4)
+
+
+@pytest.fixture
+def database_url(postgres_url: str) -> Iterator[str]:
+    """A database of its own on the PostgreSQL server, reached with a password in the URL."""
+    name = f"deploykit_pull_{secrets.token_hex(4)}"
+    admin = psycopg2.connect(postgres_url)
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    parts = urlsplit(postgres_url)
+    netloc = f"{parts.username or 'postgres'}:{PASSWORD}@{parts.hostname}:{parts.port or 5432}"
+    try:
+        yield urlunsplit(("postgres", netloc, f"/{name}", "", ""))
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+@pytest.mark.postgresql
+class DatabasePasswordTests:
+    def test_the_database_password_never_appears_in_a_log(self, site: Site, database_url: str) -> None:
+        # The settings print the URL on every start, as a careless project might.
+        commit_change(
+            site.source,
+            "example_project/mysite/settings/production.py",
+            'DATABASES = {"default": env.database_url("DATABASE_URL")}',
+            'DATABASES = {"default": env.database_url("DATABASE_URL")}\nprint("database:", env.str("DATABASE_URL"))',
+            "print the database URL",
+        )
+        site.write_env(DATABASE_URL=database_url)
+        site.manage("live", "migrate", "-v0")
+        # A failing stage too, whose output holds the URL: the test stage prints the environment.
+        site.write_env(DATABASE_URL=database_url, DEPLOYKIT_TEST_SETTINGS="mysite.settings.no_such_module")
+
+        completed = deploy_pull(site)
+
+        assert completed.returncode == 1
+        logs = all_logs(site)
+        assert "database: postgres://" in logs
+        assert PASSWORD not in logs
+        assert PASSWORD not in completed.stdout + completed.stderr
+        assert PASSWORD not in (site.root.path / "history.jsonl").read_text()
