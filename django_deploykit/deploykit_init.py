@@ -55,6 +55,7 @@ class InitOptions:
     requirements: str | None = None
     system_site_packages: bool = False
     create_venvs: bool = True
+    with_pip: bool = True
 
 
 def slot_python(slot_dir: Path) -> Path:
@@ -131,6 +132,8 @@ def _build(root: DeployRoot, options: InitOptions, progress: Callable[[str], Non
             venv_args = ["-m", "venv", str(slot_dir / VENV_DIR)]
             if options.system_site_packages:
                 venv_args.insert(2, "--system-site-packages")
+            if not options.with_pip:
+                venv_args.insert(2, "--without-pip")
             try:
                 sh.Command(options.python)(*venv_args)
             except (sh.ErrorReturnCode, sh.CommandNotFound) as exc:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from django_deploykit import deploykit_init, revision
+from django_deploykit.demo import release
 from django_deploykit.demo.venvs import share_packages
 from django_deploykit.slots import DeployRoot
 
@@ -74,26 +75,6 @@ def commit_file(repo: Path, path: str, content: str, message: str) -> str:
     return git(repo, "rev-parse", "HEAD")
 
 
-ADD_SUMMARY_MIGRATION = """\
-from django.db import migrations, models
-
-
-class Migration(migrations.Migration):
-    dependencies = [("notes", "0002_note_body")]
-    operations = [
-        migrations.AddField("note", "summary", models.CharField(max_length=200, null=True, blank=True)),
-    ]
-"""
-REMOVE_BODY_MIGRATION = """\
-from django.db import migrations
-
-
-class Migration(migrations.Migration):
-    dependencies = [("notes", "0003_note_summary")]
-    operations = [migrations.RemoveField("note", "body")]
-"""
-
-
 def commit_files(repo: Path, files: dict[str, str], message: str) -> str:
     for path, content in files.items():
         (repo / path).write_text(content)
@@ -108,7 +89,7 @@ def commit_summary_column(repo: Path) -> str:
     return commit_files(
         repo,
         {
-            "example_project/notes/migrations/0003_note_summary.py": ADD_SUMMARY_MIGRATION,
+            "example_project/notes/migrations/0003_note_summary.py": release.ADD_SUMMARY,
             "example_project/notes/models.py": models.replace(
                 "    created =",
                 "    summary = models.CharField(max_length=200, null=True, blank=True)\n    created =",
@@ -124,7 +105,7 @@ def commit_drop_body(repo: Path) -> str:
     return commit_files(
         repo,
         {
-            "example_project/notes/migrations/0004_remove_note_body.py": REMOVE_BODY_MIGRATION,
+            "example_project/notes/migrations/0004_remove_note_body.py": release.DROP_BODY,
             "example_project/notes/models.py": models.replace(
                 '    body = models.TextField(blank=True, db_default="")\n', ""
             ),
@@ -318,6 +299,8 @@ def build_site(base: Path, *, venvs: bool = True) -> Site:
             source=str(source),
             python=sys.executable,
             create_venvs=venvs,
+            # pip comes from the test environment through the shared .pth, like every other package.
+            with_pip=False,
         )
     )
     if venvs:
