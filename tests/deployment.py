@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from django_deploykit import deploykit_init, revision
-from django_deploykit.demo import release
+from django_deploykit.demo import release, sandbox
 from django_deploykit.demo.venvs import share_packages
 from django_deploykit.slots import DeployRoot
 
@@ -182,35 +182,8 @@ class Site:
         )
 
     def start_server(self, link: str) -> None:
-        """Serve ``link`` with gunicorn the way the reload adapter expects: through the link."""
-        port = self.ports.setdefault(link, free_port())
-        run_dir = self.root.path / "run"
-        run_dir.mkdir(exist_ok=True)
-        base = self.root.path / link
-        self.servers[link] = subprocess.Popen(
-            [
-                str(base / ".venv" / "bin" / "python"),
-                "-m",
-                "django_deploykit.gunicorn_launcher",
-                "--chdir",
-                str(base / "example_project"),
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "2",
-                "--pid",
-                str(run_dir / f"{link}.pid"),
-                "--graceful-timeout",
-                "5",
-                "--error-logfile",
-                str(run_dir / f"{link}.log"),
-                "mysite.wsgi",
-            ],
-            env=BARE_ENVIRONMENT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        self.wait_for(link)
+        """Serve ``link`` with gunicorn the way the reload adapter expects: through the link (as the demo does)."""
+        sandbox.start_server(self.root, link, self.ports.setdefault(link, free_port()))
 
     def start_uwsgi(self, link: str) -> None:
         """Serve ``link`` with uWSGI, re-executed on touch: home and chdir go through the link."""

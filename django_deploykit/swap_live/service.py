@@ -348,15 +348,7 @@ def _verify_stage(
     # The stage server is not public: a stage that has not reloaded is reported, not undone.
     if not conf.STAGE_URL:
         return
-    result = wait_for_revision(
-        conf.STAGE_URL,
-        revision=revision,
-        slot=slot,
-        slot_dir=str((root.path / slot).resolve()),
-        timeout=options.timeout,
-        consecutive=conf.VERIFY_CONSECUTIVE,
-        token=conf.REVISION_TOKEN,
-    )
+    result = _wait_for_slot(conf.STAGE_URL, root, slot, revision, options)
     message = f"stage server: {result.describe()}"
     report(message)
     if not result.verified:
@@ -376,8 +368,17 @@ def _verify(
         report(outcome.verification)
         return ""
     report(f"verify: waiting up to {options.timeout:g} s for the live server to report {slot} at {revision}")
-    result: Verification = wait_for_revision(
-        conf.LIVE_URL,
+    result = _wait_for_slot(conf.LIVE_URL, root, slot, revision, options)
+    outcome.verification = result.describe()
+    report(f"verify: {outcome.verification}")
+    return "" if result.verified else f"the live server {outcome.verification}"
+
+
+def _wait_for_slot(
+    url: str, root: DeployRoot, slot: str, revision: str | None, options: SwapOptions
+) -> Verification:
+    return wait_for_revision(
+        url,
         revision=revision,
         slot=slot,
         slot_dir=str((root.path / slot).resolve()),
@@ -385,6 +386,3 @@ def _verify(
         consecutive=conf.VERIFY_CONSECUTIVE,
         token=conf.REVISION_TOKEN,
     )
-    outcome.verification = result.describe()
-    report(f"verify: {outcome.verification}")
-    return "" if result.verified else f"the live server {outcome.verification}"
