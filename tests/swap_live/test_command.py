@@ -134,6 +134,19 @@ class BadInputTests:
         assert targets(fake_root) == ("blue", "green")
 
 
+class RollbackHelperCommandTests:
+    @pytest.mark.parametrize("leaves", ["not json", '{"a": 1}', "[1, 2]"])
+    def test_bad_leaves(self, leaves: str) -> None:
+        with pytest.raises(
+            CommandError, match=r"--to must be a JSON list of \[app_label, migration_name\] pairs"
+        ):
+            call_command("swap_live_migrations", "plan", "--to", leaves, stdout=StringIO())
+
+    def test_unknown_format_is_a_usage_error(self, fake_root: DeployRoot) -> None:
+        with pytest.raises(CommandError, match="invalid choice: 'yaml'"):
+            swap_live(fake_root, "--status", "--format", "yaml")
+
+
 class RepairFirstTests:
     def test_an_interrupted_swap_is_finished_before_anything_else(self, fake_root: DeployRoot) -> None:
         (fake_root.path / links.JOURNAL_NAME).write_text('{"live": "green", "stage": "blue"}')

@@ -76,6 +76,18 @@ class DeploykitInitTests:
             init(str(root), "--source", str(tmp_path / "no-such-repo"), "--no-venv")
         assert not root.exists()
 
+    def test_unknown_ref_leaves_nothing(self, tmp_path: Path) -> None:
+        source = make_source_repo(tmp_path)
+        with pytest.raises(CommandError, match="git could not clone"):
+            init(str(tmp_path / "site"), "--source", str(source), "--ref", "no-such-ref", "--no-venv")
+        assert not (tmp_path / "site").exists()
+
+    def test_missing_python_leaves_nothing(self, tmp_path: Path) -> None:
+        source = make_source_repo(tmp_path)
+        with pytest.raises(CommandError, match="Could not create a virtualenv with /no/such/python"):
+            init(str(tmp_path / "site"), "--source", str(source), "--python", "/no/such/python")
+        assert not (tmp_path / "site").exists()
+
     def test_bad_slot_names(self, tmp_path: Path) -> None:
         with pytest.raises(CommandError, match="The two slot names must differ"):
             init(str(tmp_path / "site"), "--source", str(tmp_path), "--slots", "a", "a", "--no-venv")
