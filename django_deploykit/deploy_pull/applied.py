@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from django_deploykit.project_code import INSTALLED_LOCATIONS_SNIPPET, is_project_path
 from django_deploykit.slot_commands import CommandLog, SlotProject, run_manage
 
-# Run by 'manage.py shell -c' in the slot: the applied migrations and each app's folder.
-_SNIPPET = """
-import json
-from pathlib import Path
+# Run by 'manage.py shell -c' in the slot: the applied migrations, each app's folder, and the
+# interpreter's installation locations (so Django's own apps in the slot's .venv are not the project's).
+_SNIPPET = (
+    INSTALLED_LOCATIONS_SNIPPET
+    + """
 from django.apps import apps
 from django.db import connection
 from django.db.migrations.recorder import MigrationRecorder
@@ -19,9 +21,10 @@ applied = {}
 if recorder.has_table():
     for app_label, name in recorder.applied_migrations():
         applied.setdefault(app_label, []).append(name)
-paths = {c.label: str(Path(c.path).resolve()) for c in apps.get_app_configs()}
-print(json.dumps({"applied": applied, "paths": paths}))
+paths = {c.label: c.path for c in apps.get_app_configs()}
+print(json.dumps({"applied": applied, "paths": paths, "installed": _installed_locations}))
 """
+)
 
 
 class AppliedUnknown(Exception):
@@ -31,7 +34,7 @@ class AppliedUnknown(Exception):
 def applied_in_checkout(
     project: SlotProject, env: dict[str, str], timeout: float, log: CommandLog | None = None
 ) -> dict[str, set[str]]:
-    """Applied migration names by the app folder (relative to the slot) of the checkout's own apps."""
+    """Applied migration names by the app folder (relative to the slot) of the project's own apps."""
     result = run_manage(
         project, ["shell", "--no-color", "-v", "0", "-c", _SNIPPET], env=env, timeout=timeout, log=log
     )
@@ -42,10 +45,9 @@ def applied_in_checkout(
     slot_dir = project.slot_dir.resolve()
     found: dict[str, set[str]] = {}
     for label, path in data["paths"].items():
-        try:
-            folder = Path(path).relative_to(slot_dir)
-        except ValueError:
-            continue  # an installed package, not the project's code
+        if not is_project_path(path, slot_dir, data["installed"]):
+            continue  # an installed package (Django's own apps too, in the slot's .venv)
+        folder = Path(path).resolve().relative_to(slot_dir)
         found[folder.as_posix()] = set(data["applied"].get(label, []))
     return found
 

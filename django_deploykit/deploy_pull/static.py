@@ -15,6 +15,7 @@ from typing import Final
 
 from django_deploykit.deploy_pull import dependencies, git
 from django_deploykit.deploykit_init import VENV_DIR
+from django_deploykit.project_code import is_project_path
 from django_deploykit.slot_commands import CommandLog
 
 COLLECTED_MARKER: Final = ".deploykit-static.sha256"
@@ -23,9 +24,12 @@ COLLECTED_MARKER: Final = ".deploykit-static.sha256"
 def fingerprint(slot_dir: Path, log: CommandLog | None = None) -> str:
     """A hash of every tracked file under a ``static`` folder, and of the installed requirements."""
     listing = git.git(slot_dir, "ls-files", "-s", log=log)
-    static_lines = [
-        line for line in listing.stdout.splitlines() if "/static/" in f"/{line.split(chr(9), 1)[-1]}"
-    ]
+    static_lines = []
+    for line in listing.stdout.splitlines():
+        path = line.split("\t", 1)[-1]
+        # A vendored virtualenv committed to the repository is installed code, not the project's.
+        if "/static/" in f"/{path}" and is_project_path(slot_dir / path, slot_dir, ()):
+            static_lines.append(line)
     digest = hashlib.sha256()
     digest.update("\n".join(static_lines).encode())
     digest.update((dependencies.installed_digest(slot_dir) or "").encode())
