@@ -8,6 +8,7 @@ The result::
     <root>/live -> blue
     <root>/stage -> green
     <root>/shared/             .env, media/, SQLite files, maintenance state
+    <root>/run/                pid files, control sockets, reload files of the servers
 
 Nothing that exists is ever overwritten: the root must not exist or be an empty folder,
 and a failure part-way removes what this run created.
@@ -19,6 +20,7 @@ import json
 import os
 import shutil
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -26,9 +28,10 @@ from typing import Final
 import sh
 
 from django_deploykit import history, revision
-from django_deploykit.slots import ROOT_MARKER, DeployRoot, validate_slot_names
+from django_deploykit.deploy_pull import dependencies
+from django_deploykit.redact import redact_text, redact_url
+from django_deploykit.slots import ROOT_MARKER, VENV_DIR, DeployRoot, slot_python, validate_slot_names
 
-VENV_DIR: Final = ".venv"
 # Files deploykit writes into a slot's checkout; excluded so the worktree stays clean.
 SLOT_EXCLUDES: Final = (f"/{VENV_DIR}/", f"/{revision.REVISION_NAME}", f"/.{revision.REVISION_NAME}.tmp")
 ENV_TEMPLATE: Final = """\
@@ -58,16 +61,29 @@ class InitOptions:
     with_pip: bool = True
 
 
-def slot_python(slot_dir: Path) -> Path:
-    return slot_dir / VENV_DIR / "bin" / "python"
-
-
 def source_checkout(start: Path) -> Path:
     """The top of the git checkout that holds ``start``."""
     try:
         return Path(str(sh.git("-C", str(start), "rev-parse", "--show-toplevel")).strip())
     except (sh.ErrorReturnCode, sh.CommandNotFound) as exc:
         raise InitError(f"{start} is not inside a git checkout; pass --source.") from exc
+
+
+def default_source(start: Path) -> str:
+    """What the slots clone when --source is not given: the checkout's ``origin``, else the checkout.
+
+    The slots fetch every later deploy from their own ``origin``: the repository the team pushes
+    to, not the folder deploykit_init happened to run in.
+    """
+    checkout = source_checkout(start)
+    try:
+        url = str(sh.git("-C", str(checkout), "remote", "get-url", "origin")).strip()
+    except sh.ErrorReturnCode:
+        return str(checkout)
+    if "://" not in url and not url.startswith("/") and ":" not in url:
+        # A relative path is relative to the checkout, not to the slot that will use it.
+        return str((checkout / url).resolve())
+    return url
 
 
 def create_deploy_root(
@@ -77,6 +93,8 @@ def create_deploy_root(
         names = validate_slot_names(options.slot_names)
     except ValueError as exc:
         raise InitError(str(exc)) from exc
+    if options.create_venvs:
+        _refuse_borrowed_environment(options)
     root_path = options.root.absolute()
     created_root = _claim_root(root_path)
     root = DeployRoot(root_path, names)
@@ -112,45 +130,85 @@ def _claim_root(root: Path) -> bool:
 
 def _build(root: DeployRoot, options: InitOptions, progress: Callable[[str], None]) -> None:
     for number, slot in enumerate(root.slot_names, start=1):
-        slot_dir = root.path / slot
-        progress(f"[{number}/2] {slot}: cloning {options.source}")
-        try:
-            sh.git("clone", "--quiet", options.source, str(slot_dir))
-            if options.ref:
-                sh.git("-C", str(slot_dir), "checkout", "--quiet", options.ref)
-        except sh.ErrorReturnCode as exc:
-            raise InitError(
-                f"git could not clone {options.source}: {exc.stderr.decode(errors='replace').strip()}"
-            ) from exc
-        exclude = slot_dir / ".git" / "info" / "exclude"
-        exclude.parent.mkdir(parents=True, exist_ok=True)
-        with open(exclude, "a", encoding="utf-8") as handle:
-            handle.write("\n# django-deploykit\n" + "\n".join(SLOT_EXCLUDES) + "\n")
-        revision.write_revision(slot_dir)
-        if options.create_venvs:
-            progress(f"[{number}/2] {slot}: creating its virtualenv with {options.python}")
-            venv_args = ["-m", "venv", str(slot_dir / VENV_DIR)]
-            if options.system_site_packages:
-                venv_args.insert(2, "--system-site-packages")
-            if not options.with_pip:
-                venv_args.insert(2, "--without-pip")
-            try:
-                sh.Command(options.python)(*venv_args)
-            except (sh.ErrorReturnCode, sh.CommandNotFound) as exc:
-                raise InitError(f"Could not create a virtualenv with {options.python}: {exc}") from exc
-            if options.requirements:
-                progress(f"[{number}/2] {slot}: installing {options.requirements}")
-                requirements = slot_dir / options.requirements
-                if not requirements.is_file():
-                    raise InitError(f"The requirements file {options.requirements} is not in the checkout.")
-                try:
-                    sh.Command(str(slot_python(slot_dir)))(
-                        "-m", "pip", "install", "--quiet", "-r", str(requirements)
-                    )
-                except sh.ErrorReturnCode as exc:
-                    raise InitError(f"pip could not install {options.requirements} into {slot}.") from exc
+        _clone(root.path / slot, options, f"[{number}/2] {slot}", progress)
+    if options.create_venvs:
+        # The two virtualenvs are independent: building them side by side halves the wait.
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            futures = [
+                pool.submit(_make_venv, root.path / slot, options, f"[{number}/2] {slot}", progress)
+                for number, slot in enumerate(root.slot_names, start=1)
+            ]
+            for future in futures:
+                future.result()
+    _lay_out(root, options)
+
+
+def _clone(slot_dir: Path, options: InitOptions, label: str, progress: Callable[[str], None]) -> None:
+    progress(f"{label}: cloning {redact_url(options.source)}")
+    try:
+        sh.git("clone", "--quiet", options.source, str(slot_dir))
+        if options.ref:
+            sh.git("-C", str(slot_dir), "checkout", "--quiet", options.ref)
+    except sh.ErrorReturnCode as exc:
+        raise InitError(
+            f"git could not clone {redact_url(options.source)}: "
+            + redact_text(exc.stderr.decode(errors="replace").strip())
+        ) from exc
+    exclude = slot_dir / ".git" / "info" / "exclude"
+    exclude.parent.mkdir(parents=True, exist_ok=True)
+    with open(exclude, "a", encoding="utf-8") as handle:
+        handle.write("\n# django-deploykit\n" + "\n".join(SLOT_EXCLUDES) + "\n")
+    revision.write_revision(slot_dir)
+    if options.requirements and not (slot_dir / options.requirements).is_file():
+        raise InitError(f"The requirements file {options.requirements} is not in the checkout.")
+
+
+def _refuse_borrowed_environment(options: InitOptions) -> None:
+    """--system-site-packages shares the *base* interpreter's packages, never a virtualenv's."""
+    if not options.system_site_packages:
+        return
+    interpreter = shutil.which(options.python) or options.python
+    venv = Path(interpreter).absolute().parent.parent
+    if (venv / "pyvenv.cfg").is_file():
+        raise InitError(
+            f"--python {options.python} belongs to the virtualenv {venv}, and --system-site-packages would "
+            "let the slots see the packages of the Python it was made from, not that virtualenv's: the slots "
+            "could not import what you installed there. Leave out --system-site-packages and pass "
+            "--requirements so each slot installs its own packages."
+        )
+
+
+def _make_venv(slot_dir: Path, options: InitOptions, label: str, progress: Callable[[str], None]) -> None:
+    progress(f"{label}: creating its virtualenv with {options.python}")
+    venv_args = ["-m", "venv", str(slot_dir / VENV_DIR)]
+    if options.system_site_packages:
+        venv_args.insert(2, "--system-site-packages")
+    if not options.with_pip:
+        venv_args.insert(2, "--without-pip")
+    try:
+        sh.Command(options.python)(*venv_args)
+    except (sh.ErrorReturnCode, sh.CommandNotFound) as exc:
+        raise InitError(f"Could not create a virtualenv with {options.python}: {exc}") from exc
+    requirements = dependencies.requirements_file(slot_dir, options.requirements)
+    if requirements is None:
+        return
+    progress(f"{label}: installing {options.requirements} with pip")
+    # The same pip call as deploy_pull's dependencies stage, and the same record of what was
+    # installed, so the first pull into this slot does not install everything again.
+    result = dependencies.install(
+        slot_python(slot_dir), slot_dir, requirements, offline=False, wheelhouse=slot_dir, timeout=3600.0
+    )
+    if result.exit_code != 0:
+        raise InitError(
+            f"pip could not install {options.requirements} into {slot_dir.name} (exit {result.exit_code}): "
+            + " | ".join(redact_text(result.stderr or result.stdout).strip().splitlines()[-5:])
+        )
+
+
+def _lay_out(root: DeployRoot, options: InitOptions) -> None:
     shared = root.shared_dir
     (shared / "media").mkdir(parents=True)
+    root.run_dir.mkdir()
     env_file = shared / ".env"
     env_file.write_text(ENV_TEMPLATE, encoding="utf-8")
     os.chmod(env_file, 0o600)
@@ -169,6 +227,6 @@ def _build(root: DeployRoot, options: InitOptions, progress: Callable[[str], Non
             duration=0.0,
             to_slot=root.slot_names[0],
             to_revision=revision.read_revision(root.path / root.slot_names[0]),
-            message=f"created from {options.source}",
+            message=f"created from {redact_url(options.source)}",
         ),
     )

@@ -11,8 +11,7 @@ from typing import Protocol
 
 import sh
 
-from django_deploykit.deploykit_init import slot_python
-from django_deploykit.slots import DeployRoot
+from django_deploykit.slots import DeployRoot, slot_python
 
 # Variables that would make the child use this process's code or virtualenv instead of its own.
 _LEAKING_VARIABLES = ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME", "PWD")

@@ -11,6 +11,7 @@ A deploy root looks like this::
     <root>/live -> blue      the slot the public site serves
     <root>/stage -> green    the slot being updated and tested
     <root>/shared/           what survives a swap: .env, media, SQLite files, state
+    <root>/run/              the servers' pid files, control sockets and reload files
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ DEFAULT_SLOT_NAMES: tuple[str, str] = ("blue", "green")
 ROOT_MARKER = ".deploykit-root"
 ROOT_ENV_VARIABLE = "DEPLOYKIT_ROOT"
 SHARED_DIR_NAME = "shared"
+RUN_DIR_NAME = "run"
+# Each slot's own virtualenv, inside the slot: <root>/<slot>/.venv.
+VENV_DIR = ".venv"
 LIVE_LINK = "live"
 STAGE_LINK = "stage"
 DEFAULT_SHARED_CACHE_ALIASES: tuple[str, ...] = ("sessions",)
@@ -36,7 +40,7 @@ DEFAULT_SHARED_CACHE_ALIASES: tuple[str, ...] = ("sessions",)
 # A slot name becomes a directory name and part of a cache key prefix, so it must be
 # safe in both: no path separators, no ``:`` (Django's key separator), no glob characters.
 _SAFE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
-_RESERVED_NAMES = frozenset({LIVE_LINK, STAGE_LINK, SHARED_DIR_NAME})
+_RESERVED_NAMES = frozenset({LIVE_LINK, STAGE_LINK, SHARED_DIR_NAME, RUN_DIR_NAME})
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,10 @@ class DeployRoot:
     @property
     def shared_dir(self) -> Path:
         return self.path / SHARED_DIR_NAME
+
+    @property
+    def run_dir(self) -> Path:
+        return self.path / RUN_DIR_NAME
 
     @property
     def live_link(self) -> Path:
@@ -65,6 +73,9 @@ class DeployRoot:
             raise ValueError(f"{slot!r} is not one of this deploy root's slots {self.slot_names}.")
         return self.path / slot
 
+    def slot_python(self, slot: str) -> Path:
+        return slot_python(self.slot_dir(slot))
+
     def other_slot(self, slot: str) -> str:
         first, second = self.slot_names
         if slot == first:
@@ -72,6 +83,11 @@ class DeployRoot:
         if slot == second:
             return first
         raise ValueError(f"{slot!r} is not one of this deploy root's slots {self.slot_names}.")
+
+
+def slot_python(slot_dir: Path) -> Path:
+    """The interpreter of a slot's own virtualenv."""
+    return slot_dir / VENV_DIR / "bin" / "python"
 
 
 def validate_slot_names(names: Iterable[str]) -> tuple[str, str]:

@@ -1,15 +1,19 @@
-"""Real deploy roots for tests: a git repository of example_project, two slots, real virtualenvs."""
+"""Real deploy roots for tests: a git repository of example_project, two slots, real virtualenvs.
+
+Each slot's virtualenv is made by deploykit_init and filled by real pip from the project's
+requirements file, from the run's wheel cache (tests/slot_packages.py): the path a user takes.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
 import sys
+import sysconfig
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -18,8 +22,8 @@ from typing import Any
 
 from django_deploykit import deploykit_init, revision
 from django_deploykit.demo import release, sandbox
-from django_deploykit.demo.venvs import share_packages
 from django_deploykit.slots import DeployRoot
+from tests import slot_packages
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 STRONG_KEY = "deploy-tests-" + "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ"
@@ -46,11 +50,7 @@ def git(repo: Path, *args: str) -> str:
 def make_source_repo(base: Path) -> Path:
     """A git repository holding a copy of example_project, committed as v1."""
     repo = base / "source"
-    shutil.copytree(
-        REPO_ROOT / "example_project",
-        repo / "example_project",
-        ignore=shutil.ignore_patterns("__pycache__", "*.sqlite3", ".env", "static", "media"),
-    )
+    sandbox.copy_project(REPO_ROOT / "example_project", repo)
     git(repo.parent, "init", "--quiet", "--initial-branch=main", str(repo))
     git(repo, "add", "-A")
     git(repo, "commit", "--quiet", "-m", "v1")
@@ -137,7 +137,7 @@ class Site:
         completed = subprocess.run(
             [str(base / ".venv" / "bin" / "python"), "manage.py", *args],
             cwd=base / "example_project",
-            env={**BARE_ENVIRONMENT, **(env or {})},
+            env={**BARE_ENVIRONMENT, **slot_packages.pip_environment_in_use(), **(env or {})},
             capture_output=True,
             text=True,
             timeout=300,
@@ -168,6 +168,8 @@ class Site:
         return revision.write_revision(self.slot_dir(slot))
 
     def pip_install(self, slot: str, *requirements: str) -> None:
+        """Real pip in the slot's virtualenv, from the run's wheel cache."""
+        slot_packages.add_to_wheelhouse(*requirements)
         subprocess.run(
             [
                 str(self.slot_dir(slot) / ".venv" / "bin" / "python"),
@@ -179,6 +181,7 @@ class Site:
             ],
             check=True,
             capture_output=True,
+            env={**os.environ, **slot_packages.pip_environment()},
         )
 
     def start_server(self, link: str) -> None:
@@ -258,27 +261,38 @@ class Site:
                 process.kill()
 
 
-def share_test_packages(venv: Path) -> None:
-    """Let a slot's virtualenv import what this test environment has installed (Django, gunicorn, ...)."""
-    share_packages(venv)
+def borrow_test_packages(venv: Path) -> None:
+    """A SHORTCUT for narrow tests only: let ``venv`` import this test environment's packages.
+
+    A .pth file adds this interpreter's site-packages after the virtualenv's own; nothing is
+    installed. No user's slot works like this, so a test that claims to show a deploy must not
+    use it (build_site installs with real pip by default).
+    """
+    site_packages = next((venv / "lib").glob("python*/site-packages"))
+    paths = sorted({sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]})
+    # addsitedir() also runs those folders' own .pth files (an editable install's finder).
+    lines = [f"import site; site.addsitedir({path!r})" for path in paths]
+    (site_packages / "zz_shared_packages.pth").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def build_site(base: Path, *, venvs: bool = True) -> Site:
-    """A deploy root of example_project at v1 in both slots, with virtualenvs that see this interpreter's packages."""
+    """A deploy root of example_project at v1 in both slots, each virtualenv installed by real pip.
+
+    ``deploykit_init --requirements requirements.txt``, as the docs say; ``venvs=False`` makes no
+    virtualenvs at all (for tests that only read and write the deploy root).
+    """
     source = make_source_repo(base)
+    if venvs:
+        slot_packages.use_wheelhouse()
     root = deploykit_init.create_deploy_root(
         deploykit_init.InitOptions(
             root=base / "site",
             source=str(source),
             python=sys.executable,
             create_venvs=venvs,
-            # pip comes from the test environment through the shared .pth, like every other package.
-            with_pip=False,
+            requirements="requirements.txt" if venvs else None,
         )
     )
-    if venvs:
-        for slot in root.slot_names:
-            share_test_packages(root.path / slot / ".venv")
     site = Site(root=root, source=source)
     site.write_env()
     return site

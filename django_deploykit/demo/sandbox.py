@@ -1,8 +1,10 @@
 """The demo: a sandbox deploy root of example_project, deployed twice with gunicorn serving live.
 
 1. a local bare git repository as origin, holding example_project at v1;
-2. a deploy root with two slots (virtualenvs that see this interpreter's packages), SQLite in
-   the shared folder (WAL mode, busy timeout), gunicorn serving live and stage;
+2. a deploy root with two slots, each virtualenv installed by pip from the project's
+   requirements (django-deploykit as a wheel built from this checkout, the rest from the
+   package index), SQLite in the shared folder (WAL mode, busy timeout), gunicorn serving
+   live and stage;
 3. ``manage.py deploy`` of v1, then of v2, which adds a column (additive, before the swap)
    and drops one (destructive, after it), under a small load: every failed request is counted;
 4. the history of both deploys.
@@ -31,8 +33,7 @@ import django_deploykit
 from django_deploykit import deploykit_init
 from django_deploykit.demo.load import Load, LoadResult
 from django_deploykit.demo.release import write_v2
-from django_deploykit.demo.venvs import share_packages
-from django_deploykit.slots import DeployRoot
+from django_deploykit.slots import VENV_DIR, DeployRoot
 
 Say = Callable[[str], None]
 PROJECT: Final = "example_project"
@@ -74,14 +75,55 @@ def _git(*args: str, cwd: Path) -> str:
     return str(sh.git(*args, _cwd=str(cwd), _env={**os.environ, **GIT_IDENTITY})).strip()
 
 
+def copy_project(source: Path, repository: Path) -> None:
+    """example_project laid out as a team's repository holds it: requirements.txt at the top."""
+    shutil.copytree(
+        source,
+        repository / PROJECT,
+        ignore=shutil.ignore_patterns("__pycache__", "*.sqlite3*", ".env", "static", "media"),
+    )
+    (repository / PROJECT / "requirements.txt").rename(repository / "requirements.txt")
+
+
+def build_package_wheel(checkout: Path, base: Path, say: Say) -> Path:
+    """A wheel of this checkout's django-deploykit, where the slots' pip finds it (--find-links).
+
+    The slots install it as a user's requirements line brings it from the package index.
+    """
+    wheels = base / "wheels"
+    tree = base / "build" / "django-deploykit"
+    # Built from a copy, so the build writes nothing (build/, *.egg-info) into the checkout.
+    shutil.copytree(
+        checkout,
+        tree,
+        ignore=shutil.ignore_patterns(".git", ".tox", ".venv", "__pycache__", "build", "*.egg-info", "dist"),
+    )
+    try:
+        sh.Command(sys.executable)(
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "--disable-pip-version-check",
+            "-w",
+            str(wheels),
+            str(tree),
+        )
+    except sh.ErrorReturnCode as exc:
+        raise DemoError(
+            f"pip could not build django-deploykit from {checkout}: {exc.stderr.decode(errors='replace')[-300:]}"
+        ) from exc
+    finally:
+        shutil.rmtree(base / "build", ignore_errors=True)
+    say(f"django-deploykit built as a wheel into {wheels}")
+    return wheels
+
+
 def make_origin(base: Path, source: Path, say: Say) -> tuple[Path, Path]:
     """A working repository of example_project and the bare repository it pushes to (the origin)."""
     work = base / "work"
-    shutil.copytree(
-        source,
-        work / PROJECT,
-        ignore=shutil.ignore_patterns("__pycache__", "*.sqlite3*", ".env", "static", "media"),
-    )
+    copy_project(source, work)
     _git("init", "--quiet", "--initial-branch=main", cwd=work)
     _git("add", "-A", cwd=work)
     _git("commit", "--quiet", "-m", "v1", cwd=work)
@@ -100,11 +142,11 @@ def free_port() -> int:
 
 def build_root(base: Path, origin: Path, say: Say) -> tuple[DeployRoot, dict[str, int]]:
     root = deploykit_init.create_deploy_root(
-        deploykit_init.InitOptions(root=base / "site", source=str(origin), python=sys.executable),
+        deploykit_init.InitOptions(
+            root=base / "site", source=str(origin), python=sys.executable, requirements="requirements.txt"
+        ),
         progress=lambda line: say(f"deploykit_init {line}"),
     )
-    for slot in root.slot_names:
-        share_packages(root.path / slot / deploykit_init.VENV_DIR)
     database = root.shared_dir / "db.sqlite3"
     with sqlite3.connect(database) as connection:
         # WAL lets the two slots' servers read while a migration writes; it stays set in the file.
@@ -125,7 +167,7 @@ def build_root(base: Path, origin: Path, say: Say) -> tuple[DeployRoot, dict[str
         "DEPLOYKIT_STAGE_URL": f"http://127.0.0.1:{ports['stage']}/-/deploykit/revision/",
     }
     (root.shared_dir / ".env").write_text("".join(f"{k}={v}\n" for k, v in values.items()), encoding="utf-8")
-    say(f"deploy root: {root.path} (slots blue and green, SQLite in WAL mode in shared/)")
+    say(f"deploy root: {root.path} (slots blue and green, each with its own virtualenv; SQLite in WAL mode)")
     return root, ports
 
 
@@ -134,7 +176,7 @@ def start_server(root: DeployRoot, link: str, port: int) -> None:
     run_dir = root.path / "run"
     run_dir.mkdir(exist_ok=True)
     base = root.path / link
-    sh.Command(str(base / deploykit_init.VENV_DIR / "bin" / "python"))(
+    sh.Command(str(base / VENV_DIR / "bin" / "python"))(
         "-m",
         "django_deploykit.gunicorn_launcher",
         "--chdir",
@@ -181,15 +223,23 @@ def stop_servers(root: DeployRoot, timeout: float = 15.0) -> None:
         time.sleep(0.1)
 
 
+def _restore(variable: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(variable, None)
+    else:
+        os.environ[variable] = value
+
+
 def manage(root: DeployRoot, *args: str, say: Say) -> None:
     """Run manage.py in the live slot, printing its output line by line as it comes."""
     live = root.path / "live"
     try:
-        sh.Command(str(live / deploykit_init.VENV_DIR / "bin" / "python"))(
+        sh.Command(str(live / VENV_DIR / "bin" / "python"))(
             "manage.py",
             *args,
             _cwd=str(live / PROJECT),
-            _env=SERVER_ENVIRONMENT,
+            # pip's own configuration reaches deploy_pull's dependencies stage, as on a server.
+            _env={**SERVER_ENVIRONMENT, **{k: v for k, v in os.environ.items() if k.startswith("PIP_")}},
             # A pipe, not a terminal: no colour codes in what the demo prints.
             _tty_out=False,
             _out=lambda line: say("  " + line.rstrip()),
@@ -212,10 +262,19 @@ def run(base: Path, say: Say = print, source: Path | None = None) -> DemoResult:
     ``source`` is the example_project folder; by default the one next to the installed package
     (an editable install of a checkout).
     """
+    source = source or example_project_source()
     base.mkdir(parents=True, exist_ok=True)
     say("== 1. origin and deploy root")
-    work, origin = make_origin(base, source or example_project_source(), say)
-    root, ports = build_root(base, origin, say)
+    work, origin = make_origin(base, source, say)
+    wheels = build_package_wheel(source.parent, base, say)
+    # Every pip of the demo (deploykit_init, deploy_pull) finds the package there, the rest on the index.
+    find_links = os.environ.get("PIP_FIND_LINKS")
+    os.environ["PIP_FIND_LINKS"] = " ".join(filter(None, [str(wheels), find_links]))
+    try:
+        root, ports = build_root(base, origin, say)
+    except BaseException:
+        _restore("PIP_FIND_LINKS", find_links)
+        raise
     result = DemoResult(base, root, ports)
     try:
         say(f"== 2. gunicorn serving live (port {ports['live']}) and stage (port {ports['stage']})")
@@ -241,5 +300,6 @@ def run(base: Path, say: Say = print, source: Path | None = None) -> DemoResult:
         manage(root, "deploy_log", "--last", "8", say=say)
     finally:
         stop_servers(root)
+        _restore("PIP_FIND_LINKS", find_links)
     say(f"The sandbox stays in {base}; delete it when done. Both servers were stopped.")
     return result

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from django_deploykit.deploykit_init import VENV_DIR
 from django_deploykit.slot_commands import CommandLog, CommandResult, run_program
+from django_deploykit.slots import VENV_DIR
 
 INSTALLED_MARKER: Final = ".deploykit-requirements.sha256"
 HASH_OPTION = re.compile(r"--hash[= ]")

@@ -17,7 +17,7 @@ from tests.deploy_pull.pulling import (
     stage_statuses,
 )
 from tests.deploy_pull.wheels import make_wheel, sha256_of
-from tests.deployment import Site, commit_change, commit_file, git, share_test_packages
+from tests.deployment import Site, commit_change, commit_file, git
 
 FAILING_TEST = """from django.test import SimpleTestCase
 
@@ -128,7 +128,8 @@ class OfflineTests:
         venv = site.slot_dir("green") / ".venv"
         shutil.rmtree(venv)
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        share_test_packages(venv)
+        # What the slot runs on comes from the project's requirements, as before the rebuild.
+        site.pip_install("green", "-r", str(site.slot_dir("green") / "requirements.txt"))
 
         code, outcome = deploy_pull_json(site, "--offline")
 

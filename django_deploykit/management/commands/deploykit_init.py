@@ -25,7 +25,8 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--source",
-            help="The git repository to clone (path or URL); default: the checkout holding this project.",
+            help="The git repository the slots clone and later pull from (path or URL); default: the "
+            "'origin' remote of the checkout holding this project, else that checkout.",
         )
         parser.add_argument("--ref", help="Branch, tag or commit to check out in both slots.")
         parser.add_argument(
@@ -63,7 +64,7 @@ class Command(BaseCommand):
     ) -> None:
         verbosity = options["verbosity"]
         try:
-            source = source or str(deploykit_init.source_checkout(runtime.project_dir()))
+            source = source or deploykit_init.default_source(runtime.project_dir())
             created = deploykit_init.create_deploy_root(
                 deploykit_init.InitOptions(
                     root=Path(root),
@@ -85,6 +86,7 @@ class Command(BaseCommand):
                 self.style.SUCCESS(f"Created the deploy root {created.path} from {redact_url(source)}.")
             )
             self.stdout.write(f"  live -> {live}, stage -> {stage}; shared files in {created.shared_dir}")
+            self.stdout.write(f"  the slots pull from {redact_url(source)} (their git remote 'origin')")
             self.stdout.write(
                 "  Next: fill in shared/.env, then point your servers at the live and stage links."
             )
