@@ -6,22 +6,27 @@ import sys
 import tempfile
 from pathlib import Path
 
-from django_deploykit.demo.sandbox import DemoError, run
+from django_deploykit.demo.sandbox import DemoError, check_requirements, run
 
 
 def main(argv: list[str]) -> int:
     if len(argv) > 1 or (argv and argv[0].startswith("-")):
         print("usage: python -m django_deploykit.demo [FOLDER]  (FOLDER must not exist yet)", file=sys.stderr)
         return 2
-    if argv:
-        base = Path(argv[0]).absolute()
-        if base.exists():
-            print(f"{base} exists; give a new folder for the sandbox.", file=sys.stderr)
-            return 2
-    else:
+    base = Path(argv[0]).absolute() if argv else None
+    if base is not None and base.exists():
+        print(f"{base} exists; give a new folder for the sandbox.", file=sys.stderr)
+        return 2
+    # Before any folder is made, so that a demo that cannot run leaves nothing behind.
+    try:
+        source = check_requirements()
+    except DemoError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    if base is None:
         base = Path(tempfile.mkdtemp(prefix="deploykit-demo-"))
     try:
-        result = run(base)
+        result = run(base, source=source)
     except DemoError as exc:
         print(f"demo failed: {exc}", file=sys.stderr)
         return 1

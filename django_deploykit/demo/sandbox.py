@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import secrets
@@ -37,6 +38,7 @@ from django_deploykit.slots import VENV_DIR, DeployRoot
 
 Say = Callable[[str], None]
 PROJECT: Final = "example_project"
+REPOSITORY: Final = "https://github.com/django-deploykit/django-deploykit"
 # What a service manager gives a server: no PRODUCTION, no DJANGO_SETTINGS_MODULE, no virtualenv.
 SERVER_ENVIRONMENT: Final = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
 GIT_IDENTITY: Final = {
@@ -61,12 +63,22 @@ class DemoResult:
     live: dict[str, object] = field(default_factory=dict)
 
 
-def example_project_source() -> Path:
-    source = Path(django_deploykit.__file__).resolve().parent.parent / PROJECT
+def check_requirements(source: Path | None = None) -> Path:
+    """The example_project folder to deploy, once sure that the demo can run; it creates nothing.
+
+    ``source`` defaults to the example_project next to the package, which only a checkout has.
+    """
+    if source is None:
+        source = Path(django_deploykit.__file__).resolve().parent.parent / PROJECT
     if not (source / "manage.py").is_file():
         raise DemoError(
-            "The demo needs example_project/ next to the package: install django-deploykit from a checkout "
-            "with 'pip install -e .[demo]'."
+            f"The demo runs from a checkout of django-deploykit, not from an installed package (it needs {PROJECT}/ "
+            f"and gunicorn): clone {REPOSITORY} and run pip install -e '.[demo]' in the clone."
+        )
+    if importlib.util.find_spec("gunicorn") is None:
+        raise DemoError(
+            "The demo serves the example project with gunicorn, which is not installed: run "
+            "pip install -e '.[demo]' in the checkout."
         )
     return source
 
@@ -262,7 +274,7 @@ def run(base: Path, say: Say = print, source: Path | None = None) -> DemoResult:
     ``source`` is the example_project folder; by default the one next to the installed package
     (an editable install of a checkout).
     """
-    source = source or example_project_source()
+    source = check_requirements(source)
     base.mkdir(parents=True, exist_ok=True)
     say("== 1. origin and deploy root")
     work, origin = make_origin(base, source, say)
