@@ -27,6 +27,7 @@ BUILTIN_STAGES: Final = (
 )
 DEFAULT_PIPELINE: Final = BUILTIN_STAGES
 SWAP_STAGE: Final = "swap"
+PULL_STAGE: Final = "pull"
 
 Kind = Literal["builtin", "command", "argv", "callable"]
 

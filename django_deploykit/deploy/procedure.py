@@ -15,7 +15,13 @@ from pathlib import Path
 from typing import Any, Final
 
 from django_deploykit import history
-from django_deploykit.deploy.pipeline import StageSpec, swap_position
+from django_deploykit.deploy.pipeline import (
+    PULL_STAGE,
+    PipelineError,
+    StageSpec,
+    parse_pipeline,
+    swap_position,
+)
 from django_deploykit.deploy_lock import DeployLockBusy, LockHolder, child_environment, deploy_lock
 from django_deploykit.deploy_pull.logs import RunLogs, StageLog, prune
 from django_deploykit.deploy_pull.stages import Report, StageFailed, StageResult, StageRunner, StageSkipped
@@ -76,6 +82,7 @@ class DeployOutcome:
     stages: list[StageResult] = field(default_factory=list)
     message: str = ""
     next_steps: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         data = {key: value for key, value in vars(self).items() if key != "stages"}
@@ -221,19 +228,55 @@ class _Procedure:
         return SlotProject(self.root, slot, self.options.project_subdir)
 
     def run(self) -> None:
-        stages = self.options.stages
+        stages = list(self.options.stages)
         start = 0
         if self.options.resume_from is not None:
             start = [stage.name for stage in stages].index(self.options.resume_from)
             if self.swap_index is not None and start > self.swap_index:
                 self.outcome.swapped = True
-        for index, stage in enumerate(stages):
+        index = 0
+        while index < len(stages):
+            stage = stages[index]
             if index < start:
                 self.runner.run(stage.name, _skip(f"before --resume-from {self.options.resume_from}"))
-                continue
-            self.runner.run(stage.name, self._body(stage))
-            if index == self.swap_index:
-                self.outcome.swapped = True
+            else:
+                self.runner.run(stage.name, self._body(stage))
+                if index == self.swap_index:
+                    self.outcome.swapped = True
+                if stage.kind == "builtin" and stage.name == PULL_STAGE:
+                    stages = self._continue_with_new_pipeline(stages, index)
+            index += 1
+
+    def _continue_with_new_pipeline(self, stages: list[StageSpec], pull_index: int) -> list[StageSpec]:
+        """After the pull, the stages that follow come from the pulled code's own pipeline.
+
+        What a release configures takes effect for the deploy that brings it (slot_settings).
+        """
+        reported = self.outcome.pull.get("slot_settings") or {}
+        if "DEPLOY_PIPELINE" not in reported:
+            return stages
+        try:
+            new = parse_pipeline(reported["DEPLOY_PIPELINE"])
+        except PipelineError as exc:
+            warning = (
+                f"The pulled code's DEPLOYKIT_DEPLOY_PIPELINE cannot be used by this deploy ({exc}); it continues "
+                "with the pipeline of the code that started it."
+            )
+            self.outcome.warnings.append(warning)
+            return stages
+        names = [stage.name for stage in new]
+        if PULL_STAGE not in names:
+            return stages
+        continued = stages[: pull_index + 1] + new[names.index(PULL_STAGE) + 1 :]
+        if continued != stages:
+            self.outcome.warnings.append(
+                "The pulled code's pipeline continues this deploy: "
+                + ", ".join(stage.name for stage in continued[pull_index + 1 :])
+                + "."
+            )
+        self.swap_index = swap_position(continued)
+        self.runner.total = len(continued)
+        return continued
 
     def _body(self, stage: StageSpec) -> Callable[[StageLog], str]:
         return lambda log: self._run_stage(stage, log)
@@ -302,6 +345,7 @@ class _Procedure:
             self.outcome.pull = json.loads(result.stdout)
         except ValueError:
             self.outcome.pull = {}
+        self.outcome.warnings.extend(self.outcome.pull.get("warnings", []))
         if result.exit_code != 0:
             raise StageFailed(
                 f"deploy_pull exited {result.exit_code}: {_tail(result)} (its own stage logs: "

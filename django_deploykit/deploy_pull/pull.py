@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from django_deploykit import history, revision
+from django_deploykit import history, revision, slot_settings
 from django_deploykit.deploy_lock import DeployLockBusy, LockHolder, deploy_lock
 from django_deploykit.deploy_pull import applied, dependencies, git, preview, static
 from django_deploykit.deploy_pull.logs import RunLogs, StageLog, prune
@@ -74,6 +74,8 @@ class PullOutcome:
     stages: list[StageResult] = field(default_factory=list)
     plan: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    # The new code's deploy settings (slot_settings.REPORTED), once read.
+    slot_settings: dict[str, Any] = field(default_factory=dict)
     message: str = ""
 
     def as_dict(self) -> dict[str, Any]:
@@ -268,8 +270,35 @@ class _Pull:
         self.outcome.plan["commits"] = self.outcome.commits
         self.outcome.plan["stages"] = list(STAGE_NAMES)
 
-    # 3. dependencies
+    # 3. dependencies, then the new code's own settings
     def _dependencies(self, log: StageLog) -> str:
+        try:
+            summary = self._install(log)
+        except StageSkipped:
+            self._adopt_new_settings(log)
+            raise
+        self._adopt_new_settings(log)
+        return summary
+
+    def _adopt_new_settings(self, log: StageLog) -> None:
+        """From here on the new code's settings govern the pull: its checks, its reload adapter.
+
+        Read only now, because importing the new settings may need a package just installed.
+        """
+        try:
+            new = slot_settings.read(self.project, self.env, self.timeout, log)
+        except slot_settings.SlotSettingsError as exc:
+            raise StageFailed(f"{exc}. Fix the new code's settings; nothing after this stage ran.") from exc
+        self.options.test_settings = new.get("TEST_SETTINGS")
+        self.options.reload = new.get("RELOAD") or {}
+        self.options.stage_url = new.get("STAGE_URL")
+        self.outcome.slot_settings = new
+        log.write(
+            f"settings of {self.project.slot}'s new code govern the rest of this pull: "
+            + slot_settings.describe_reload(new, "stage")
+        )
+
+    def _install(self, log: StageLog) -> str:
         slot_dir = self.project.slot_dir
         requirements = dependencies.requirements_file(slot_dir, self.options.requirements)
         if requirements is None:
@@ -399,7 +428,14 @@ class _Pull:
                     raise StageFailed(f"the stage server {seen.describe()}")
                 parts.append("the stage server serves it")
         else:
-            parts.append("no reload configured for this slot")
+            link = "live" if slot_is_live else "stage"
+            warning = (
+                f"{self.outcome.slot} was not reloaded: the new code's DEPLOYKIT_RELOAD has no adapter for {link}, "
+                f"so a server serving {link} still runs the code it started with"
+            )
+            self.outcome.warnings.append(warning + ".")
+            log.write(f"WARNING: {warning}.")
+            parts.append(f"NOT reloaded (no reload adapter for {link})")
         try:
             self.outcome.tag = git.tag_deploy(self.project.slot_dir, str(self.outcome.to_revision), log)
         except git.GitError as exc:

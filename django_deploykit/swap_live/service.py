@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from django_deploykit import history
+from django_deploykit import history, slot_settings
 from django_deploykit.conf import conf
 from django_deploykit.deploy_lock import DeployLockBusy, deploy_lock, read_holder
 from django_deploykit.redact import redact_text
@@ -16,6 +16,7 @@ from django_deploykit.revision import read_revision
 from django_deploykit.slot_commands import SlotProject, run_manage
 from django_deploykit.slots import DeployRoot
 from django_deploykit.swap_live import gate, links
+from django_deploykit.swap_live.gate import production_env
 from django_deploykit.swap_live.reload import ReloadError, build_reloader
 from django_deploykit.swap_live.verify import Verification, wait_for_revision
 
@@ -46,6 +47,40 @@ class SwapOptions:
     timeout: float = 30.0
     gate: bool = True
     reverse_migrations: bool = False
+
+
+@dataclass(frozen=True)
+class Servers:
+    """How to reload and check the servers, as the code being put live describes them.
+
+    The settings of the code a swap puts live govern its reload and verification (the same
+    rule as deploy_pull's, see slot_settings): a release that changes its reload adapter is
+    reloaded the new way by the swap that brings it.
+    """
+
+    reload: dict[str, Any]
+    live_url: str | None
+    stage_url: str | None
+    stage_health_url: str | None
+    verify_consecutive: int
+    force_journal: bool
+    source: str
+
+    @classmethod
+    def of_slot(cls, project: SlotProject, options: SwapOptions) -> Servers:
+        try:
+            reported = slot_settings.read(project, production_env(options.production_variable), 120.0)
+        except slot_settings.SlotSettingsError as exc:
+            raise SwapError(f"{exc}; nothing was changed.") from exc
+        return cls(
+            reload=reported.get("RELOAD") or {},
+            live_url=reported.get("LIVE_URL"),
+            stage_url=reported.get("STAGE_URL"),
+            stage_health_url=reported.get("STAGE_HEALTH_URL"),
+            verify_consecutive=int(reported.get("VERIFY_CONSECUTIVE") or conf.VERIFY_CONSECUTIVE),
+            force_journal=bool(reported.get("FORCE_JOURNAL")),
+            source=f"the settings of {project.slot}'s code",
+        )
 
 
 @dataclass
@@ -90,8 +125,8 @@ def status(root: DeployRoot) -> dict[str, Any]:
 def swap(root: DeployRoot, options: SwapOptions, report: Report) -> SwapOutcome:
     with _locked(root, SwapOutcome("swap"), "swap_live", report) as (outcome, state, stopwatch):
         stage = SlotProject(root, state.stage, options.project_subdir)
-        if options.gate:
-            _run_gate(stage, options, outcome, report)
+        gated = options.gate
+        incoming = _run_gate(stage, options, outcome, report) if gated else Servers.of_slot(stage, options)
         if options.dry_run:
             outcome.result = "dry-run"
             outcome.messages.append(
@@ -99,7 +134,8 @@ def swap(root: DeployRoot, options: SwapOptions, report: Report) -> SwapOutcome:
                 f"{state.live} the stage; nothing changed."
             )
             return outcome
-        _exchange_reload_verify(root, state, options, outcome, report, stopwatch)
+        outgoing = Servers.of_slot(SlotProject(root, state.live, options.project_subdir), options)
+        _exchange_reload_verify(root, state, options, outcome, report, stopwatch, incoming, outgoing)
         return outcome
 
 
@@ -153,7 +189,8 @@ def rollback(root: DeployRoot, options: SwapOptions, report: Report) -> SwapOutc
                 verb = "unapply" if options.reverse_migrations else "leave applied"
                 outcome.messages.append(f"Would {verb}: {', '.join(newer_migrations)}.")
             return outcome
-        _exchange_reload_verify(root, state, options, outcome, report, stopwatch)
+        incoming, outgoing = Servers.of_slot(older, options), Servers.of_slot(newer, options)
+        _exchange_reload_verify(root, state, options, outcome, report, stopwatch, incoming, outgoing)
         if not newer_migrations:
             return outcome
         if not options.reverse_migrations:
@@ -238,26 +275,33 @@ def _repair_if_needed(root: DeployRoot, outcome: SwapOutcome, report: Report) ->
         report(f"repaired an interrupted swap first: {outcome.repaired}")
 
 
-def _run_gate(stage: SlotProject, options: SwapOptions, outcome: SwapOutcome, report: Report) -> None:
+def _run_gate(stage: SlotProject, options: SwapOptions, outcome: SwapOutcome, report: Report) -> Servers:
+    """The gate; it also reads how the stage slot's code reloads and checks the servers."""
     timeout = max(options.timeout, 60.0)
     report(f"gate 1/3: manage.py check --deploy in {stage.slot}")
     checks = [gate.check_deploy(stage, options.production_variable, timeout)]
     report(f"gate 2/3: unapplied additive migrations of {stage.slot}")
     checks.append(gate.additive_migrations(stage, options.production_variable, timeout))
-    if conf.STAGE_HEALTH_URL:
+    servers: Servers | None = None
+    try:
+        servers = Servers.of_slot(stage, options)
+    except SwapError as exc:
+        checks.append(gate.GateCheck("settings", False, str(exc)))
+    if servers is not None and servers.stage_health_url:
         report(f"gate 3/3: health URL of {stage.slot}")
-        checks.append(gate.health_probe(conf.STAGE_HEALTH_URL, min(options.timeout, 10.0)))
-    else:
+        checks.append(gate.health_probe(servers.stage_health_url, min(options.timeout, 10.0)))
+    elif servers is not None:
         report("gate 3/3: no DEPLOYKIT_STAGE_HEALTH_URL configured, HTTP probe skipped")
     outcome.gate = [asdict(check) for check in checks]
     failed = [check for check in checks if not check.passed]
-    if failed:
+    if failed or servers is None:
         outcome.result = "refused"
         listing = "\n".join(f"  - {check.name}: {check.detail}" for check in failed)
         raise SwapError(
             f"The stage slot {stage.slot} did not pass the gate; nothing was swapped.\n{listing}",
             outcome=outcome,
         )
+    return servers
 
 
 def _exchange_reload_verify(
@@ -267,10 +311,13 @@ def _exchange_reload_verify(
     outcome: SwapOutcome,
     report: Report,
     stopwatch: history.Stopwatch,
+    incoming: Servers,
+    outgoing: Servers,
 ) -> None:
+    """Exchange, then reload and verify as the incoming code says; swapping back, as the outgoing code says."""
     new_live, new_stage = state.stage, state.live
     report(f"exchange: live -> {new_live}, stage -> {new_stage}")
-    outcome.method = links.exchange(root, force_journal=conf.FORCE_JOURNAL)
+    outcome.method = links.exchange(root, force_journal=incoming.force_journal)
     outcome.after = {"live": new_live, "stage": new_stage}
     record = history.HistoryRecord(
         kind=outcome.action,
@@ -284,25 +331,31 @@ def _exchange_reload_verify(
     )
     problem = ""
     if options.reload:
-        problem = _reload_all(root, outcome, report)
+        problem = _reload_all(root, incoming, outcome, report)
         if not problem:
-            problem = _verify(root, new_live, outcome.revisions.get(new_live), options, outcome, report)
+            problem = _verify(
+                root, incoming, new_live, outcome.revisions.get(new_live), options, outcome, report
+            )
     else:
         outcome.verification = "not reloaded (--no-reload), so not verified"
     if not problem:
         if options.reload:
-            _verify_stage(root, new_stage, outcome.revisions.get(new_stage), options, outcome, report)
+            _verify_stage(
+                root, incoming, new_stage, outcome.revisions.get(new_stage), options, outcome, report
+            )
         outcome.result = "ok"
         record.duration = stopwatch.elapsed
         record.details = {"method": outcome.method, "verification": outcome.verification}
         history.append(root, record)
         return
     report(f"swapping back: {problem}")
-    links.exchange(root, force_journal=conf.FORCE_JOURNAL)
+    links.exchange(root, force_journal=outgoing.force_journal)
     outcome.after = {"live": state.live, "stage": state.stage}
-    back_problem = _reload_all(root, outcome, report) if options.reload else ""
-    if not back_problem and options.reload and conf.LIVE_URL:
-        back_problem = _verify(root, state.live, outcome.revisions.get(state.live), options, outcome, report)
+    back_problem = _reload_all(root, outgoing, outcome, report) if options.reload else ""
+    if not back_problem and options.reload and outgoing.live_url:
+        back_problem = _verify(
+            root, outgoing, state.live, outcome.revisions.get(state.live), options, outcome, report
+        )
     outcome.result = "swapped-back" if not back_problem else "uncertain"
     record.result = "swapped-back" if not back_problem else "failed"
     record.duration = stopwatch.elapsed
@@ -322,10 +375,14 @@ def _exchange_reload_verify(
     )
 
 
-def _reload_all(root: DeployRoot, outcome: SwapOutcome, report: Report) -> str:
+def _reload_all(root: DeployRoot, servers: Servers, outcome: SwapOutcome, report: Report) -> str:
     for link in ("live", "stage"):
-        config = conf.RELOAD.get(link)
+        config = servers.reload.get(link)
         if not config:
+            warning = f"Warning: {link} was not reloaded: {servers.source} have no DEPLOYKIT_RELOAD adapter for {link}."
+            report(warning)
+            if warning not in outcome.messages:
+                outcome.messages.append(warning)
             continue
         try:
             reloader = build_reloader(config, root.path)
@@ -339,6 +396,7 @@ def _reload_all(root: DeployRoot, outcome: SwapOutcome, report: Report) -> str:
 
 def _verify_stage(
     root: DeployRoot,
+    servers: Servers,
     slot: str,
     revision: str | None,
     options: SwapOptions,
@@ -346,9 +404,9 @@ def _verify_stage(
     report: Report,
 ) -> None:
     # The stage server is not public: a stage that has not reloaded is reported, not undone.
-    if not conf.STAGE_URL:
+    if not servers.stage_url:
         return
-    result = _wait_for_slot(conf.STAGE_URL, root, slot, revision, options)
+    result = _wait_for_slot(servers.stage_url, servers, root, slot, revision, options)
     message = f"stage server: {result.describe()}"
     report(message)
     if not result.verified:
@@ -357,25 +415,26 @@ def _verify_stage(
 
 def _verify(
     root: DeployRoot,
+    servers: Servers,
     slot: str,
     revision: str | None,
     options: SwapOptions,
     outcome: SwapOutcome,
     report: Report,
 ) -> str:
-    if not conf.LIVE_URL:
-        outcome.verification = "not verified: DEPLOYKIT_LIVE_URL is not set"
+    if not servers.live_url:
+        outcome.verification = f"not verified: DEPLOYKIT_LIVE_URL is not set in {servers.source}"
         report(outcome.verification)
         return ""
     report(f"verify: waiting up to {options.timeout:g} s for the live server to report {slot} at {revision}")
-    result = _wait_for_slot(conf.LIVE_URL, root, slot, revision, options)
+    result = _wait_for_slot(servers.live_url, servers, root, slot, revision, options)
     outcome.verification = result.describe()
     report(f"verify: {outcome.verification}")
     return "" if result.verified else f"the live server {outcome.verification}"
 
 
 def _wait_for_slot(
-    url: str, root: DeployRoot, slot: str, revision: str | None, options: SwapOptions
+    url: str, servers: Servers, root: DeployRoot, slot: str, revision: str | None, options: SwapOptions
 ) -> Verification:
     return wait_for_revision(
         url,
@@ -383,6 +442,6 @@ def _wait_for_slot(
         slot=slot,
         slot_dir=str((root.path / slot).resolve()),
         timeout=options.timeout,
-        consecutive=conf.VERIFY_CONSECUTIVE,
+        consecutive=servers.verify_consecutive,
         token=conf.REVISION_TOKEN,
     )

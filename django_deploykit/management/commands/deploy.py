@@ -135,6 +135,8 @@ class Command(BaseCommand):
         if self.json:
             self.stdout.write(json.dumps(outcome.as_dict(), indent=2))
         elif self.verbosity >= 1:
+            for warning in outcome.warnings:
+                self.stdout.write(self.style.WARNING(f"WARNING: {warning}"))
             self.stdout.write(
                 self.style.SUCCESS(
                     f"Deployed {outcome.ref}: {outcome.live_after} is live (was {outcome.live_before}); "
