@@ -5,22 +5,28 @@ from __future__ import annotations
 import json
 import math
 import re
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
+from django.conf.urls.i18n import is_language_prefix_patterns_used
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.template import Context, Engine, TemplateDoesNotExist, loader
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.cache import patch_vary_headers
 from django.utils.http import http_date
+from django.utils.translation import gettext
 
 from django_deploykit.conf import conf
-from django_deploykit.maintenance.schedule import describe_duration, describe_moment
+from django_deploykit.maintenance import visitor_words
+from django_deploykit.maintenance.schedule import days_from_today
 from django_deploykit.maintenance.state import MaintenanceState
 
 PAGE_TEMPLATE = "django_deploykit/maintenance/503.html"
 BANNER_TEMPLATE = "django_deploykit/maintenance/banner.html"
 PROBLEM_JSON = "application/problem+json"
+LOCALE_MIDDLEWARE = "django.middleware.locale.LocaleMiddleware"
 
 _BODY_TAG_RE = re.compile(rb"<body\b[^>]*>", re.IGNORECASE)
 _TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -38,7 +44,9 @@ def render(template_name: str, context: dict[str, Any]) -> str:
     except TemplateDoesNotExist:
         global _fallback_engine
         if _fallback_engine is None:
-            _fallback_engine = Engine(dirs=[str(_TEMPLATES_DIR)], autoescape=True)
+            _fallback_engine = Engine(
+                dirs=[str(_TEMPLATES_DIR)], autoescape=True, libraries={"i18n": "django.templatetags.i18n"}
+            )
         return _fallback_engine.get_template(template_name).render(Context(context))
 
 
@@ -67,33 +75,43 @@ def retry_after(state: MaintenanceState, now: datetime) -> str:
     return str(seconds)
 
 
+def visitor_language(request: HttpRequest) -> tuple[str, bool]:
+    """The language of our texts for ``request``, and whether it was negotiated from the request.
+
+    The middleware runs before LocaleMiddleware, so with it in MIDDLEWARE this makes the
+    choice that middleware would make (URL prefix, cookie, Accept-Language); without it,
+    Django shows every visitor LANGUAGE_CODE.
+    """
+    if not (settings.USE_I18N and LOCALE_MIDDLEWARE in settings.MIDDLEWARE):
+        return settings.LANGUAGE_CODE, False
+    urlconf = getattr(request, "urlconf", settings.ROOT_URLCONF)
+    prefixes_used, default_prefixed = is_language_prefix_patterns_used(urlconf)
+    language = translation.get_language_from_request(request, check_path=prefixes_used)
+    if prefixes_used and not default_prefixed and not translation.get_language_from_path(request.path_info):
+        language = settings.LANGUAGE_CODE
+    return language, True
+
+
 def _window_context(state: MaintenanceState, now: datetime) -> dict[str, Any]:
+    """The template context, in the language active while it is built."""
     zone = timezone.get_current_timezone()
-    back_at = None
-    if state.end is not None:
-        back_at = describe_moment(state.end, now=now, zone=zone)
-    return {
+    context: dict[str, Any] = {
         "message": state.message,
         "start": state.start.astimezone(zone),
         "end": None if state.end is None else state.end.astimezone(zone),
-        "starts_at": _clock_and_day(state.start, now, zone),
-        "starts_when": describe_moment(state.start, now=now, zone=zone),
-        "starts_in": describe_duration(state.start - now),
-        "back_at": back_at,
-        "back_in": None if state.end is None else describe_duration(state.end - now),
+        "starts_day": days_from_today(state.start, now=now, zone=zone),
+        "starts_clock": visitor_words.clock(state.start, zone),
+        "starts_date": visitor_words.day(state.start, zone),
+        "starts_at": visitor_words.clock_and_day_words(state.start, now=now, zone=zone),
+        "starts_when": visitor_words.moment_words(state.start, now=now, zone=zone),
+        "starts_in": visitor_words.duration_words(state.start - now),
+        "back_at": None,
+        "back_in": None,
     }
-
-
-def _clock_and_day(moment: datetime, now: datetime, zone: tzinfo) -> str:
-    """``14:00`` today, ``14:00 tomorrow`` or ``14:00 on 2026-12-01``."""
-    local = moment.astimezone(zone)
-    clock = local.strftime("%H:%M")
-    days = (local.date() - now.astimezone(zone).date()).days
-    if days == 0:
-        return clock
-    if days == 1:
-        return f"{clock} tomorrow"
-    return f"{clock} on {local.date().isoformat()}"
+    if state.end is not None:
+        context["back_at"] = visitor_words.moment_words(state.end, now=now, zone=zone)
+        context["back_in"] = visitor_words.duration_words(state.end - now)
+    return context
 
 
 def wants_json(request: HttpRequest) -> bool:
@@ -102,27 +120,36 @@ def wants_json(request: HttpRequest) -> bool:
 
 
 def unavailable(request: HttpRequest, state: MaintenanceState, now: datetime) -> HttpResponse:
-    context = _window_context(state, now)
-    if wants_json(request):
-        problem: dict[str, Any] = {
-            "type": "about:blank",
-            "title": "Service Unavailable",
-            "status": 503,
-            "detail": state.message or "The site is down for maintenance.",
-        }
-        if state.end is not None:
-            problem["end"] = state.end.isoformat()
-        body = json.dumps(problem)
-        response = HttpResponse(body, status=503, content_type=PROBLEM_JSON)
-    else:
-        context["csp_nonce"] = csp_nonce(request)
-        response = HttpResponse(render(PAGE_TEMPLATE, context), status=503)
+    language, negotiated = visitor_language(request)
+    # Only around our own rendering: the rest of the request keeps the language it had.
+    with translation.override(language):
+        if wants_json(request):
+            response = _problem_json(state)
+        else:
+            context = _window_context(state, now)
+            context["csp_nonce"] = csp_nonce(request)
+            response = HttpResponse(render(PAGE_TEMPLATE, context), status=503)
     response["Retry-After"] = retry_after(state, now)
     response["Cache-Control"] = "no-store"
     response["Vary"] = "Accept"
+    if negotiated:
+        response["Content-Language"] = language
+        patch_vary_headers(response, ["Accept-Language"])
     if request.method == "HEAD":
         response.content = b""
     return response
+
+
+def _problem_json(state: MaintenanceState) -> HttpResponse:
+    problem: dict[str, Any] = {
+        "type": "about:blank",
+        "title": gettext("Service Unavailable"),
+        "status": 503,
+        "detail": state.message or gettext("The site is down for maintenance."),
+    }
+    if state.end is not None:
+        problem["end"] = state.end.isoformat()
+    return HttpResponse(json.dumps(problem), status=503, content_type=PROBLEM_JSON)
 
 
 def can_carry_banner(response: HttpResponseBase) -> bool:
@@ -145,9 +172,11 @@ def add_banner(
     match = _BODY_TAG_RE.search(content)
     if match is None:
         return
-    context = _window_context(state, now)
-    context["csp_nonce"] = csp_nonce(request)
-    banner = render(BANNER_TEMPLATE, context).encode(response.charset)
+    language, _ = visitor_language(request)
+    with translation.override(language):
+        context = _window_context(state, now)
+        context["csp_nonce"] = csp_nonce(request)
+        banner = render(BANNER_TEMPLATE, context).encode(response.charset)
     response.content = content[: match.end()] + banner + content[match.end() :]
     if response.has_header("Content-Length"):
         response["Content-Length"] = str(len(response.content))

@@ -95,10 +95,29 @@ def _localize(day: date, clock: time, zone: tzinfo) -> datetime:
     return datetime.combine(day, clock, tzinfo=zone).astimezone(UTC).astimezone(zone)
 
 
+def days_from_today(moment: datetime, *, now: datetime, zone: tzinfo) -> int:
+    """Calendar days in ``zone`` from ``now`` to ``moment``: 0 today, 1 tomorrow, -1 yesterday."""
+    return (moment.astimezone(zone).date() - now.astimezone(zone).date()).days
+
+
+def duration_parts(delta: timedelta) -> tuple[int, int, int]:
+    """Days, hours and minutes of ``delta``, minutes rounded up; all zero under a minute."""
+    seconds = max(0, int(delta.total_seconds()))
+    if seconds < 60:
+        return 0, 0, 0
+    minutes = -(-seconds // 60)
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    return days, hours, minutes
+
+
 def describe_moment(moment: datetime, *, now: datetime, zone: tzinfo) -> str:
-    """Say ``today at 14:00``, ``tomorrow at 14:00`` or ``on 2026-12-01 at 14:00`` in ``zone``."""
+    """Say ``today at 14:00``, ``tomorrow at 14:00`` or ``on 2026-12-01 at 14:00`` in ``zone``.
+
+    These words are the operator's and stay in English; the visitor's are in visitor_words.py.
+    """
     local = moment.astimezone(zone)
-    days = (local.date() - now.astimezone(zone).date()).days
+    days = days_from_today(moment, now=now, zone=zone)
     clock = local.strftime("%H:%M")
     if days == 0:
         return f"today at {clock}"
@@ -111,14 +130,9 @@ def describe_moment(moment: datetime, *, now: datetime, zone: tzinfo) -> str:
 
 def describe_duration(delta: timedelta) -> str:
     """Say ``25 minutes``, ``1 hour 5 minutes`` or ``less than a minute``; minutes are rounded up."""
-    seconds = max(0, int(delta.total_seconds()))
-    if seconds < 60:
-        return "less than a minute"
-    minutes = -(-seconds // 60)
-    days, minutes = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(minutes, 60)
+    days, hours, minutes = duration_parts(delta)
     words = []
     for amount, unit in ((days, "day"), (hours, "hour"), (minutes, "minute")):
         if amount:
             words.append(f"{amount} {unit}{'' if amount == 1 else 's'}")
-    return " ".join(words)
+    return " ".join(words) or "less than a minute"

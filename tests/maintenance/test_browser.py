@@ -67,14 +67,24 @@ def browser(tmp_path: Path) -> Iterator[Any]:
         driver.quit()
 
 
-@pytest.fixture
-def site(tmp_path: Path) -> Iterator[tuple[GunicornServer, Path]]:
+def serve(tmp_path: Path, **env: str) -> Iterator[tuple[GunicornServer, Path]]:
     project = write_tiny_project(tmp_path / "site")
     state_file = tmp_path / "maintenance.json"
     with GunicornServer(
-        "tinyproject.wsgi:application", cwd=project, env=tiny_env(state_file), workers=1
+        "tinyproject.wsgi:application", cwd=project, env=tiny_env(state_file, **env), workers=1
     ) as server:
         yield server, state_file
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[tuple[GunicornServer, Path]]:
+    yield from serve(tmp_path)
+
+
+@pytest.fixture
+def french_site(tmp_path: Path) -> Iterator[tuple[GunicornServer, Path]]:
+    """The tiny project with LANGUAGE_CODE = "fr" (and no LocaleMiddleware)."""
+    yield from serve(tmp_path, TINY_LANGUAGE_CODE="fr")
 
 
 def window(start: datetime, **changes: Any) -> MaintenanceState:
@@ -132,3 +142,28 @@ class BrowserTests:
         )
         assert "(in 29 minutes)" in back or "(in 30 minutes)" in back
         assert screenshot(browser, "503").stat().st_size > 0
+
+    def test_french_banner_then_503_page(self, browser: Any, french_site: Any) -> None:
+        from selenium.webdriver.common.by import By
+
+        server, state_file = french_site
+        now = datetime.now(UTC)
+        FileStore(state_file).write(window(now + timedelta(minutes=25)))
+        time.sleep(1.2)
+        browser.get(server.url + "/")
+        # French puts a no-break space before the colon; the driver may report it as a space.
+        banner = browser.find_element(By.ID, "deploykit-maintenance-banner").text.replace("\xa0", " ")
+        assert banner.startswith("La maintenance commencera à ")
+        assert banner.endswith("(dans 25 minutes) : We are moving to a bigger database.")
+        assert screenshot(browser, "banner-fr").stat().st_size > 0
+
+        FileStore(state_file).write(window(now - timedelta(minutes=1)))
+        time.sleep(1.2)
+        browser.get(server.url + "/")
+        assert browser.title == "Site en maintenance"
+        assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "fr"
+        assert browser.find_element(By.TAG_NAME, "h1").text == "Site en maintenance"
+        back = browser.find_element(By.ID, "maintenance-back-at").text
+        assert back.startswith(("Retour prévu aujourd\u2019hui à ", "Retour prévu demain à "))
+        assert back.endswith(("(dans 29 minutes).", "(dans 30 minutes)."))
+        assert screenshot(browser, "503-fr").stat().st_size > 0

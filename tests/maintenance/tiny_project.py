@@ -21,6 +21,7 @@ DEBUG = False
 ALLOWED_HOSTS = ["*"]
 USE_TZ = True
 TIME_ZONE = "UTC"
+LANGUAGE_CODE = os.environ.get("TINY_LANGUAGE_CODE", "en-us")
 INSTALLED_APPS = ["django_deploykit"]
 MIDDLEWARE = ["django_deploykit.maintenance.middleware.MaintenanceMiddleware"]
 ROOT_URLCONF = "tinyproject.urls"
