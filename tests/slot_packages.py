@@ -28,6 +28,8 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PROJECT_REQUIREMENTS = REPO_ROOT / "example_project" / "requirements.txt"
 
+# pip's own configuration as this run found it: building the cache may use the package index.
+_PIP_CONFIGURATION = {key: value for key, value in os.environ.items() if key.startswith("PIP_")}
 _lock = threading.Lock()
 _wheelhouse: Path | None = None
 _added: set[str] = set()
@@ -49,6 +51,7 @@ def _pip_wheel(target: Path, *args: str) -> None:
         capture_output=True,
         text=True,
         check=False,
+        env={**{k: v for k, v in os.environ.items() if not k.startswith("PIP_")}, **_PIP_CONFIGURATION},
     )
     if completed.returncode != 0:
         raise RuntimeError(f"pip wheel {' '.join(args)} failed:\n{completed.stdout}\n{completed.stderr}")

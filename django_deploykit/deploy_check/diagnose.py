@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from django_deploykit import slot_settings
 from django_deploykit.deploy_pull import dependencies, static
 from django_deploykit.redact import redact_text, redact_url
 from django_deploykit.revision import read_revision
@@ -81,8 +82,28 @@ def diagnose(root: DeployRoot, options: CheckOptions) -> list[Finding]:
     findings += _requirements(project, options)
     findings += _settings_and_static(project, env, options)
     findings += _migrations(project, env, options)
+    findings.append(_reload(project, env, options))
     findings.append(_server(root, slot, project, options))
     return findings
+
+
+def _reload(project: SlotProject, env: dict[str, str], options: CheckOptions) -> Finding:
+    """Whether the slot's code says how to reload the server of the link it is checked as."""
+    try:
+        reported = slot_settings.read(project, env, options.timeout)
+    except slot_settings.SlotSettingsError as exc:
+        return Finding("reload", "error", str(exc), "Fix the settings or the shared .env, then check again.")
+    config = (reported.get("RELOAD") or {}).get(options.link)
+    if not config:
+        return Finding(
+            "reload",
+            "warning",
+            f"DEPLOYKIT_RELOAD has no adapter for {options.link}: deploys of {project.slot} cannot reload the "
+            f"{options.link} server, which keeps serving the code it started with",
+            f'Set DEPLOYKIT_RELOAD = {{"{options.link}": {{"adapter": "gunicorn", "pidfile": "run/{options.link}.pid"}}}} '
+            "(or the adapter of your server; see docs/swap_live.md).",
+        )
+    return Finding("reload", "ok", f"{options.link} is reloaded by the {config.get('adapter')} adapter")
 
 
 def _requirements(project: SlotProject, options: CheckOptions) -> list[Finding]:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from django_deploykit.deploy_pull.dependencies import marker_path
+from tests import slot_packages
 from tests.deployment import Site, build_site, commit_file, free_port
 
 RELOAD = json.dumps({"live": {"adapter": "gunicorn", "pidfile": "run/live.pid"}})
@@ -17,7 +18,8 @@ RELOAD = json.dumps({"live": {"adapter": "gunicorn", "pidfile": "run/live.pid"}}
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[Site]:
     site = build_site(tmp_path)
-    commit_file(site.source, "requirements.txt", "six==1.17.0\n", "pin six")
+    slot_packages.add_to_wheelhouse("six==1.17.0")
+    commit_file(site.source, "requirements.txt", "django-deploykit\ngunicorn>=22\nsix==1.17.0\n", "pin six")
     site.manage("live", "migrate", "-v0")
     try:
         yield site
@@ -48,7 +50,7 @@ class DeployCheckTests:
         code, by_check = findings(site)
 
         assert code == 0, by_check
-        for check in ("links", "requirements", "debug", "static", "migrations", "server"):
+        for check in ("links", "requirements", "debug", "static", "migrations", "reload", "server"):
             assert set(levels(by_check, check)) == {"ok"}, (check, by_check[check])
 
     def test_errors_each_with_a_fix_and_a_non_zero_exit(self, site: Site) -> None:
@@ -65,6 +67,9 @@ class DeployCheckTests:
         assert "six" in " ".join(f["detail"] for f in by_check["requirements"])
         assert levels(by_check, "static") == ["error"]
         assert levels(by_check, "server") == ["error"]
+        # No reload adapter configured: never a silent ok.
+        assert levels(by_check, "reload") == ["warning"]
+        assert "DEPLOYKIT_RELOAD has no adapter for live" in by_check["reload"][0]["detail"]
         for items in by_check.values():
             for finding in items:
                 if finding["level"] != "ok":
@@ -72,13 +77,15 @@ class DeployCheckTests:
 
     def test_text_output_and_stage_slot(self, site: Site) -> None:
         site.update_slot("green")
+        # deploykit_init recorded what it installed; deploy_check only reads, so the record stays.
+        installed = marker_path(site.slot_dir("green")).read_text()
         completed = site.manage("live", "deploy_check", "--slot", "stage", check=False)
         assert "[error] requirements" in completed.stdout
         assert "fix: " in completed.stdout
         assert "DEPLOYKIT_STAGE_URL is not set" in completed.stdout
         assert completed.returncode == 1
         assert "found" in completed.stderr
-        assert marker_path(site.slot_dir("green")).exists() is False
+        assert marker_path(site.slot_dir("green")).read_text() == installed
 
     def test_bad_input(self, site: Site) -> None:
         completed = site.manage("live", "deploy_check", "--slot", "blue", check=False)
