@@ -68,7 +68,13 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+# Both slots collect into one shared, add-only folder, each with a manifest of its own: pages of
+# either slot find their hashed files before, during and after a swap.
 STATIC_ROOT = SHARED_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django_deploykit.deploy_pull.storage.SlotManifestStaticFilesStorage"},
+}
 MEDIA_URL = "media/"
 MEDIA_ROOT = SHARED_DIR / "media"
 
