@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from django_deploykit.slot_commands import CommandLog, SlotProject, run_manage
+from django_deploykit.text import tail
 
 # Run by 'manage.py shell -c' in the slot: the applied migrations and each app's folder.
 _SNIPPET = """
@@ -37,7 +38,9 @@ def applied_in_checkout(
     )
     lines = [line for line in result.stdout.splitlines() if line.startswith("{")]
     if result.exit_code != 0 or not lines:
-        raise AppliedUnknown(f"exit {result.exit_code}: {result.stderr.strip()[-500:]}")
+        raise AppliedUnknown(
+            f"exit {result.exit_code}: {tail(result.error_output, full=str(log.path) if log else None)}"
+        )
     data = json.loads(lines[-1])
     slot_dir = project.slot_dir.resolve()
     found: dict[str, set[str]] = {}
