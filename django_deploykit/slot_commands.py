@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shlex
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import sh
 
+from django_deploykit.redact import redact_text
 from django_deploykit.slots import DeployRoot, slot_python
+from django_deploykit.text import tail
 
 # Variables that would make the child use this process's code or virtualenv instead of its own.
 _LEAKING_VARIABLES = ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME", "PWD")
@@ -35,6 +39,12 @@ class SlotProject:
     def python(self) -> Path:
         return slot_python(self.slot_dir)
 
+    def command_line(self, args: Sequence[str], env: Mapping[str, str] | None = None) -> str:
+        """How to run ``manage.py ARGS`` in this slot by hand, for a message that shows only part of its
+        output."""
+        variables = "".join(f"{name}={shlex.quote(value)} " for name, value in (env or {}).items())
+        return f"cd {self.directory} && {variables}{self.python} manage.py {shlex.join(args)}"
+
 
 @dataclass(frozen=True)
 class CommandResult:
@@ -44,12 +54,37 @@ class CommandResult:
     stderr: str
     duration: float
 
+    @property
+    def error_output(self) -> str:
+        """What a failure message quotes: stderr, or stdout when the command wrote nothing to stderr."""
+        return self.stderr.strip() or self.stdout.strip()
+
+    def document(self) -> dict[str, Any]:
+        """The JSON object a command run with ``--format json`` printed; empty when it printed none."""
+        try:
+            data = json.loads(self.stdout)
+        except ValueError:
+            return {}
+        return data if isinstance(data, dict) else {}
+
 
 class CommandLog(Protocol):
     """Where a command's run is written as it happens (a stage log)."""
 
+    # Where a message that quotes part of the output points for the whole of it.
+    path: Path
+
     def starting(self, argv: Sequence[str], cwd: Path | None = None) -> None: ...
     def finished(self, exit_code: int, duration: float, stdout: str, stderr: str) -> None: ...
+
+
+def failure_text(result: CommandResult, log: CommandLog | None = None) -> str:
+    """What a failure message quotes of a command: the ``error`` of its JSON document (the whole sentence
+    the command raised), else the end of its output, pointing at the log for the rest."""
+    error = result.document().get("error")
+    if isinstance(error, str) and error:
+        return redact_text(error)
+    return tail(result.error_output, full=str(log.path) if log is not None else None)
 
 
 def child_environment(env: Mapping[str, str] | None = None, unset: Sequence[str] = ()) -> dict[str, str]:

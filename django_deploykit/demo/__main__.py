@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import tempfile
+from collections import Counter
 from pathlib import Path
 
 from django_deploykit.demo.sandbox import DemoError, check_requirements, run
@@ -31,7 +32,9 @@ def main(argv: list[str]) -> int:
         print(f"demo failed: {exc}", file=sys.stderr)
         return 1
     if result.load.failures:
-        print(f"{len(result.load.failures)} requests failed: {result.load.failures[:5]}", file=sys.stderr)
+        print(f"{len(result.load.failures)} requests failed:", file=sys.stderr)
+        for failure, times in Counter(result.load.failures).most_common():
+            print(f"  {times} x {failure}", file=sys.stderr)
         return 1
     return 0
 

@@ -15,12 +15,13 @@ from typing import Any, Literal
 
 from django_deploykit import slot_settings
 from django_deploykit.deploy_pull import dependencies, static
-from django_deploykit.redact import redact_text, redact_url
+from django_deploykit.redact import redact_url
 from django_deploykit.revision import read_revision
 from django_deploykit.slot_commands import SlotProject, run_manage, run_program
 from django_deploykit.slots import DeployRoot
 from django_deploykit.swap_live import links
 from django_deploykit.swap_live.gate import production_env, revision_endpoint
+from django_deploykit.text import tail
 
 Level = Literal["ok", "warning", "error"]
 
@@ -138,7 +139,7 @@ def _requirements(project: SlotProject, options: CheckOptions) -> list[Finding]:
             Finding(
                 "requirements",
                 "error",
-                f"the slot's python failed: {redact_text(result.stderr)[-300:]}",
+                f"the slot's python failed: {tail(result.error_output, limit=300, full=str(project.python))}",
                 "Rebuild the slot's virtualenv.",
             ),
         ]
@@ -171,7 +172,12 @@ def _settings_and_static(project: SlotProject, env: dict[str, str], options: Che
             Finding(
                 "settings",
                 "error",
-                f"the production settings do not load in {project.slot}: {redact_text(result.stderr.strip())[-400:]}",
+                f"the production settings do not load in {project.slot}: "
+                + tail(
+                    result.error_output,
+                    limit=400,
+                    full="the output of: " + project.command_line(["check"], env),
+                ),
                 "Fix the settings or the shared .env, then check again.",
             )
         ]
@@ -223,7 +229,12 @@ def _migrations(project: SlotProject, env: dict[str, str], options: CheckOptions
             Finding(
                 "migrations",
                 "error",
-                f"migrate_safe --plan failed (exit {result.exit_code}): {redact_text(result.stderr.strip())[-300:]}",
+                f"migrate_safe --plan failed (exit {result.exit_code}): "
+                + tail(
+                    result.error_output,
+                    limit=300,
+                    full="the output of: " + project.command_line(["migrate_safe", "--plan"], env),
+                ),
                 "Run 'manage.py migrate_safe --plan' in the slot to see why.",
             )
         ]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from django_deploykit.project_code import INSTALLED_LOCATIONS_SNIPPET, is_project_path
 from django_deploykit.slot_commands import CommandLog, SlotProject, run_manage
+from django_deploykit.text import tail
 
 # Run by 'manage.py shell -c' in the slot: the applied migrations, each app's folder, and the
 # interpreter's installation locations (so Django's own apps in the slot's .venv are not the project's).
@@ -40,7 +41,9 @@ def applied_in_checkout(
     )
     lines = [line for line in result.stdout.splitlines() if line.startswith("{")]
     if result.exit_code != 0 or not lines:
-        raise AppliedUnknown(f"exit {result.exit_code}: {result.stderr.strip()[-500:]}")
+        raise AppliedUnknown(
+            f"exit {result.exit_code}: {tail(result.error_output, full=str(log.path) if log else None)}"
+        )
     data = json.loads(lines[-1])
     slot_dir = project.slot_dir.resolve()
     found: dict[str, set[str]] = {}

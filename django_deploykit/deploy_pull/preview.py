@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from django_deploykit.deploy_pull import dependencies, git
-from django_deploykit.redact import redact_text
 from django_deploykit.slot_commands import CommandLog, SlotProject, run_program
 from django_deploykit.slots import ROOT_ENV_VARIABLE
+from django_deploykit.text import tail
 
 
 def pending_by_phase(
@@ -43,7 +43,7 @@ def pending_by_phase(
                 log=log,
             )
             if exported.exit_code != 0:
-                return {"error": redact_text(exported.stderr.strip()[-500:])}
+                return {"error": tail(exported.error_output)}
             tree = Path(scratch) / "tree"
             with tarfile.open(archive) as handle:
                 handle.extractall(tree, filter="data")
@@ -57,7 +57,7 @@ def pending_by_phase(
             log=log,
         )
     if result.exit_code != 0:
-        return {"error": redact_text(result.stderr.strip()[-500:])}
+        return {"error": tail(result.error_output)}
     try:
         data: dict[str, Any] = json.loads(result.stdout)
     except ValueError:

@@ -24,6 +24,7 @@ from django.db.migrations.state import ProjectState
 from django.utils import timezone
 
 from django_deploykit.migrate_safe.safe_text import printable
+from django_deploykit.text import shorten
 
 TABLE = "deploykit_migration_journal"
 DONE = "done"
@@ -157,7 +158,8 @@ def run_journalled(
                     op.database_forwards(migration.app_label, editor, from_state, to_state)
         except Exception as exc:
             # Whatever the cause, the operations before this one stay applied: record it.
-            entry.status, entry.error = FAILED, printable(str(exc), connection)[:500]
+            # The journal keeps the start of the error; all of it is the cause of the error raised below.
+            entry.status, entry.error = FAILED, shorten(printable(str(exc), connection), 500)
             entry.save()
             partial = next(
                 p for p in partial_migrations(connection) if p.label == label and p.backwards == backwards

@@ -87,8 +87,6 @@ def read_options(raw: dict[str, Any]) -> Options:
 def _check_combinations(o: Options) -> None:
     if o.sql and not o.plan:
         raise OptionError("--sql shows the SQL of a plan; add --plan.")
-    if o.format == "json" and not (o.plan or o.check):
-        raise OptionError("--format=json is for --plan and --check; add one of them.")
     if o.resume and o.undo:
         raise OptionError("Use --resume or --undo, not both.")
     exclusive = [

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from django_deploykit.redact import redact_text, redact_url
+from django_deploykit.redact import redact_url
 from django_deploykit.slot_commands import SlotProject, run_manage
+from django_deploykit.text import tail
 
 # Exit codes of 'migrate_safe --check' (see docs/migrate_safe.md).
 MIGRATE_SAFE_NOTHING_PENDING = 0
@@ -31,21 +32,24 @@ def production_env(variable: str) -> dict[str, str]:
 
 
 def check_deploy(project: SlotProject, variable: str, timeout: float) -> GateCheck:
-    result = run_manage(project, ["check", "--deploy"], env=production_env(variable), timeout=timeout)
-    output = redact_text((result.stderr + result.stdout).strip())
+    env = production_env(variable)
+    result = run_manage(project, ["check", "--deploy"], env=env, timeout=timeout)
     if result.exit_code == 0:
         return GateCheck("check --deploy", True, "no errors with the production settings")
-    return GateCheck("check --deploy", False, f"exit {result.exit_code}: {_tail(output)}")
+    output = tail(
+        result.stderr + result.stdout,
+        full="the output of: " + project.command_line(["check", "--deploy"], env),
+    )
+    return GateCheck("check --deploy", False, f"exit {result.exit_code}: {output}")
 
 
 def additive_migrations(project: SlotProject, variable: str, timeout: float) -> GateCheck:
-    result = run_manage(
-        project,
-        ["migrate_safe", "--phase=additive", "--check"],
-        env=production_env(variable),
-        timeout=timeout,
+    env = production_env(variable)
+    result = run_manage(project, ["migrate_safe", "--phase=additive", "--check"], env=env, timeout=timeout)
+    output = tail(
+        result.stdout + result.stderr,
+        full="the output of: " + project.command_line(["migrate_safe", "--phase=additive", "--check"], env),
     )
-    output = redact_text((result.stdout + result.stderr).strip())
     if result.exit_code == MIGRATE_SAFE_NOTHING_PENDING:
         return GateCheck("additive migrations", True, "every additive migration of the stage code is applied")
     if result.exit_code == MIGRATE_SAFE_PENDING:
@@ -53,13 +57,11 @@ def additive_migrations(project: SlotProject, variable: str, timeout: float) -> 
             "additive migrations",
             False,
             f"the stage code has unapplied additive migrations; run 'manage.py migrate_safe --phase=additive' "
-            f"in the stage slot first. {_tail(output)}",
+            f"in the stage slot first. {output}",
         )
     if result.exit_code == MIGRATE_SAFE_MIXED:
-        return GateCheck("additive migrations", False, f"mixed or unclassified migrations: {_tail(output)}")
-    return GateCheck(
-        "additive migrations", False, f"migrate_safe failed (exit {result.exit_code}): {_tail(output)}"
-    )
+        return GateCheck("additive migrations", False, f"mixed or unclassified migrations: {output}")
+    return GateCheck("additive migrations", False, f"migrate_safe failed (exit {result.exit_code}): {output}")
 
 
 def open_http(url: str, timeout: float, headers: dict[str, str] | None = None) -> Any:
@@ -81,10 +83,6 @@ def health_probe(url: str, timeout: float) -> GateCheck:
     if status == 200:
         return GateCheck("health URL", True, f"{redact_url(url)} answered 200")
     return GateCheck("health URL", False, f"{redact_url(url)} answered {status}, not 200")
-
-
-def _tail(text: str, lines: int = 12) -> str:
-    return "\n".join(text.splitlines()[-lines:])
 
 
 def revision_endpoint(url: str, timeout: float, token: str | None = None) -> dict[str, object]:

@@ -26,11 +26,8 @@ COMMAND_MODULE = "django_deploykit.management.commands.maintenance"
 
 def run_command(*args: str) -> tuple[str, str, int]:
     out, err = StringIO(), StringIO()
-    try:
-        call_command("maintenance", *args, stdout=out, stderr=err)
-    except SystemExit as exc:
-        return out.getvalue(), err.getvalue(), int(exc.code or 0)
-    return out.getvalue(), err.getvalue(), 0
+    code = call_command("maintenance", *args, stdout=out, stderr=err).exit_code
+    return out.getvalue(), err.getvalue(), code
 
 
 @pytest.fixture

@@ -42,14 +42,11 @@ def drop_alias(alias: str) -> None:
 def run_command(*args: str, **options: Any) -> tuple[str, str, int]:
     """migrate_safe's (stdout, stderr, exit code), as a shell would see them."""
     out, err = io.StringIO(), io.StringIO()
-    code = 0
     try:
-        call_command("migrate_safe", *args, stdout=out, stderr=err, no_color=True, **options)
+        code = call_command("migrate_safe", *args, stdout=out, stderr=err, no_color=True, **options).exit_code
     except CommandError as exc:
         err.write(str(exc))
         code = exc.returncode
-    except SystemExit as exc:
-        code = int(exc.code or 0)
     return out.getvalue(), err.getvalue(), code
 
 

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import re
-import sys
 from datetime import timedelta
 from time import sleep
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 
 from django_deploykit.conf import conf
@@ -19,15 +17,16 @@ from django_deploykit.maintenance.checks import MIDDLEWARE_PATH
 from django_deploykit.maintenance.reader import staleness_bound
 from django_deploykit.maintenance.schedule import utc_now
 from django_deploykit.maintenance.state import Phase
+from django_deploykit.management.base import DeploykitCommand
 
 ACTIONS = ("on", "off", "status")
 ON_ONLY = ("at", "duration", "until", "warn", "message", "retry_after", "allow_ips", "secret", "no_wait")
 
 
-class Command(BaseCommand):
+class Command(DeploykitCommand):
     help = (
         "Announce, start, end or show a maintenance window. Exit codes of 'status': 0 idle, 3 announced, "
-        "4 active, 5 ended; 1 is an error."
+        "4 active, 5 ended; 1 is an error. With --format json, every action prints one JSON object."
     )
     requires_system_checks: list[str] = []
 
@@ -74,7 +73,7 @@ class Command(BaseCommand):
             default=None,
             help="host (a file, the default) or shared (a Redis key for all servers).",
         )
-        parser.add_argument("--format", default="text", help="Output of status: text (the default) or json.")
+        parser.add_argument("--format", default="text", help="Output: text (the default) or json.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         self.verbosity = int(options["verbosity"])
@@ -98,7 +97,7 @@ class Command(BaseCommand):
             elif action == "off":
                 self._off(scope)
             else:
-                self._status(options["format"])
+                self._status()
         except operations.MaintenanceError as exc:
             raise CommandError(str(exc)) from exc
 
@@ -120,7 +119,18 @@ class Command(BaseCommand):
             now=now,
             zone=zone,
         )
-        if self.verbosity >= 1:
+        if self.json_output:
+            self.document = {
+                "action": "on",
+                "updated": result.updated,
+                "now": now.isoformat(),
+                "window": operations.scope_as_dict(
+                    operations.ScopeReport(scope, result.store.describe(), result.state), now
+                ),
+                "bypass_path": None,
+                "waited_seconds": 0,
+            }
+        elif self.verbosity >= 1:
             verb = "updated" if result.updated else "set"
             self.stdout.write(
                 self.style.SUCCESS(f"Maintenance {verb} ({scope} scope, {result.store.describe()}):")
@@ -139,38 +149,44 @@ class Command(BaseCommand):
         if result.secret is not None:
             # Printed once, whatever the verbosity: only its hash is stored.
             path = bypass.bypass_path(conf.ENDPOINTS_PREFIX, result.secret)
-            self.stdout.write(
-                self.style.WARNING(f"Bypass URL (shown once, keep it private): <your site>{path}")
-            )
+            if self.document is not None:
+                self.document["bypass_path"] = path
+            else:
+                self.stdout.write(
+                    self.style.WARNING(f"Bypass URL (shown once, keep it private): <your site>{path}")
+                )
         bound = staleness_bound()
         starts_within_bound = result.state.start <= now + timedelta(seconds=bound)
         if starts_within_bound and result.state.phase(now) is not Phase.ENDED and not options["no_wait"]:
             # Workers keep the state in memory for up to the staleness bound: when 'on'
             # returns, a migration that follows must find every worker already answering 503.
-            if self.verbosity >= 1:
+            if self.document is not None:
+                self.document["waited_seconds"] = bound
+            elif self.verbosity >= 1:
                 self.stdout.write(f"Waiting {bound:g} s for every worker to see the window.")
             sleep(bound)
 
     def _off(self, scope: str) -> None:
         store, removed = operations.switch_off(scope)
-        if self.verbosity >= 1:
+        if self.json_output:
+            self.document = {"action": "off", "scope": scope, "store": store.describe(), "removed": removed}
+        elif self.verbosity >= 1:
             if removed:
                 self.stdout.write(self.style.SUCCESS(f"Maintenance off ({scope} scope, {store.describe()})."))
             else:
                 self.stdout.write(f"Maintenance was already off ({scope} scope, {store.describe()}).")
 
-    def _status(self, output_format: str) -> None:
+    def _status(self) -> None:
         now = utc_now()
         zone = timezone.get_default_timezone()
         report = operations.status(now)
-        if output_format == "json":
-            data = {
+        if self.json_output:
+            self.document = {
+                "action": "status",
                 "phase": report.phase.value,
-                "exit_code": report.exit_code,
                 "now": now.isoformat(),
                 "scopes": [operations.scope_as_dict(scope, now) for scope in report.scopes],
             }
-            self.stdout.write(json.dumps(data, indent=2))
         else:
             self.stdout.write(f"Maintenance: {report.phase.value}")
             for scope in report.scopes:
@@ -186,6 +202,5 @@ class Command(BaseCommand):
             raise CommandError(
                 " ".join(report.errors) + " Run 'maintenance off' for that scope to remove it."
             )
-        if report.exit_code:
-            self.stdout.flush()
-            sys.exit(report.exit_code)
+        # The phase is the outcome: scripts read it from the exit code (or the JSON's exit_code).
+        self.exit_code = report.exit_code

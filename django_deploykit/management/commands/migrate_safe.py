@@ -6,19 +6,18 @@ Exit codes: django_deploykit.migrate_safe.exitcodes (and docs/migrate_safe.md).
 
 from __future__ import annotations
 
-import json
-import sys
 import time
 from argparse import ArgumentParser
 from importlib import import_module
 from typing import Any
 
 from django.apps import apps
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import connections
 from django.db.migrations.executor import MigrationExecutor
 from django.utils.module_loading import module_has_submodule
 
+from django_deploykit.management.base import DeploykitCommand
 from django_deploykit.migrate_safe import exitcodes, journal
 from django_deploykit.migrate_safe.applying import ApplyOptions, MigrationFailed, apply_steps
 from django_deploykit.migrate_safe.locks import LockBusy, migration_lock
@@ -37,7 +36,7 @@ from django_deploykit.migrate_safe.runner import BetweenMigrations, PhaseRefused
 from django_deploykit.migrate_safe.verdicts import InvalidPhaseOverride
 
 
-class Command(BaseCommand):
+class Command(DeploykitCommand):
     help = (
         "Apply migrations in deploy phases: --phase=additive before the new code goes live, "
         "--phase=destructive after it, --phase=all for everything in order."
@@ -54,7 +53,9 @@ class Command(BaseCommand):
         parser.add_argument("--phase", help="additive (before the swap), destructive (after it) or all.")
         parser.add_argument("--plan", action="store_true", help="Show the classified plan; apply nothing.")
         parser.add_argument("--sql", action="store_true", help="With --plan: the SQL of each migration.")
-        parser.add_argument("--format", default="text", help="text or json (for --plan and --check).")
+        parser.add_argument(
+            "--format", default="text", help="text or json (one JSON object, whatever happens)."
+        )
         parser.add_argument(
             "--check",
             action="store_true",
@@ -89,6 +90,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **raw: Any) -> None:
         self.verbosity = int(raw.get("verbosity", 1))
         self._line_open = False
+        if self.json_output:
+            # Only the JSON document goes to stdout: no progress, no signal receivers' chatter.
+            self.verbosity = 0
         try:
             options = read_options(raw)
         except (OptionError, ValueError) as exc:
@@ -103,11 +107,9 @@ class Command(BaseCommand):
         connection = connections[options.database]
         connection.prepare_database()
         try:
-            code = self._run(options)
+            self.exit_code = self._run(options)
         except (PlanError, InvalidPhaseOverride, RoundtripError) as exc:
             raise CommandError(str(exc)) from exc
-        if code:
-            sys.exit(code)
 
     def _plan(self, options: Options) -> tuple[MigrationExecutor, PhasePlan]:
         connection = connections[options.database]
@@ -129,8 +131,14 @@ class Command(BaseCommand):
         refusal = plan.refusal(options.phase)
         if refusal:
             raise CommandError(refusal)
+        self.document = {
+            "action": "apply",
+            "database": options.database,
+            "phase": options.phase,
+            "applied": [],
+        }
         try:
-            run_phase(
+            run = run_phase(
                 connections[options.database],
                 options.phase,
                 resolve_targets(executor.loader, options.app_label, options.migration_name),
@@ -155,6 +163,13 @@ class Command(BaseCommand):
         except (PhaseRefused, MigrationFailed) as exc:
             self._close_line()
             raise CommandError(str(exc)) from exc
+        self.document.update(
+            applied=run.applied,
+            fake=options.fake,
+            waiting_for_destructive=[v.label for v in run.plan.destructive]
+            if options.phase == ADDITIVE
+            else [],
+        )
         return exitcodes.OK
 
     def _announce(self, phase: str, plan: PhasePlan) -> None:
@@ -184,13 +199,10 @@ class Command(BaseCommand):
         connection = connections[options.database]
         sql = sql_by_migration(executor, plan.steps) if options.sql else None
         code = exitcodes.for_check(plan, options.phase) if options.check else exitcodes.OK
-        if options.format == "json":
-            data = plan_as_dict(
+        if self.json_output:
+            self.document = plan_as_dict(
                 plan, database=options.database, vendor=connection.vendor, phase=options.phase, sql=sql
             )
-            if options.check:
-                data["exit_code"] = code
-            self.stdout.write(json.dumps(data, indent=2, sort_keys=True))
         elif self.verbosity >= 1:
             for line in plan_as_text(
                 plan,
@@ -215,6 +227,10 @@ class Command(BaseCommand):
                         "The journal shows no half-applied migration; there is nothing to resume or undo."
                     )
                 executor = executor_for(connection, self._progress)
+                self.document = {
+                    "action": "undo" if options.undo else "resume",
+                    "partials": [partial.describe() for partial in partials],
+                }
                 for partial in partials:
                     if options.undo:
                         journal.undo_partial(executor, partial)
@@ -238,9 +254,11 @@ class Command(BaseCommand):
 
     def _roundtrip(self, options: Options) -> int:
         problems = run_roundtrip(options.database, options.app_label, say=self._say)
+        self.document = {"action": "roundtrip", "database": options.database, "problems": problems}
         if problems:
-            for problem in problems:
-                self.stderr.write(problem)
+            if not self.json_output:
+                for problem in problems:
+                    self.stderr.write(problem)
             return exitcodes.ROUNDTRIP_FAILED
         self._say("Every migration survived forwards, backwards, forwards.")
         return exitcodes.OK

@@ -1,0 +1,66 @@
+"""What every deploykit command shares: one rule for exit codes, one for ``--format json``.
+
+Exit codes. A command never calls ``sys.exit``. A failure, a refusal or bad input raises ``CommandError``
+(its ``returncode`` is the exit code). Every other outcome returns; a command whose outcome has a code of its
+own (``maintenance status`` exits 3 while a window is announced) sets ``exit_code``. From the command line
+that code becomes the process's exit status; ``call_command`` returns a ``CommandOutput`` that carries it, so
+it behaves the same for every outcome.
+
+JSON. With ``--format json`` a command writes exactly one JSON object to stdout, whatever happens: the
+``document`` it built, with ``"exit_code"``; on a ``CommandError``, the document so far (or nothing) with
+``"error"`` (the message, which still goes to stderr too) and ``"exit_code"`` (the error's return code).
+Argument errors found by argparse (exit 2) happen before the command runs and print no JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+
+class CommandOutput(str):
+    """What ``call_command`` returns for a deploykit command: the text ``handle()`` returned (usually
+    empty: the commands write as they go) and ``exit_code``, the status the command line exits with."""
+
+    exit_code: int
+
+    def __new__(cls, text: str = "", exit_code: int = 0) -> CommandOutput:
+        output = super().__new__(cls, text)
+        output.exit_code = exit_code
+        return output
+
+
+class DeploykitCommand(BaseCommand):
+    """Base of the package's commands (see the module's docstring for the two rules)."""
+
+    exit_code: int = 0
+    json_output: bool = False
+    # The JSON object of this run; handle() fills it in, execute() writes it once.
+    document: dict[str, Any] | None = None
+
+    def execute(self, *args: Any, **options: Any) -> CommandOutput:
+        self.exit_code = 0
+        self.json_output = options.get("format") == "json"
+        self.document = None
+        try:
+            returned = super().execute(*args, **options)
+        except CommandError as exc:
+            if self.json_output:
+                self._write_json({**(self.document or {}), "error": str(exc), "exit_code": exc.returncode})
+            raise
+        if self.json_output:
+            self._write_json({**(self.document or {}), "exit_code": self.exit_code})
+        return CommandOutput(returned or "", self.exit_code)
+
+    def run_from_argv(self, argv: list[str]) -> None:
+        # A CommandError has already exited here with its return code.
+        super().run_from_argv(argv)
+        if self.exit_code:
+            self.stdout.flush()
+            sys.exit(self.exit_code)
+
+    def _write_json(self, data: dict[str, Any]) -> None:
+        self.stdout.write(json.dumps(data, indent=2, default=str))
