@@ -62,6 +62,11 @@ def read(
         detail = (result.stderr.strip().splitlines() or [f"exit {result.exit_code}"])[-1]
         raise SlotSettingsError(f"the settings of {project.slot}'s code could not be read: {detail}")
     data: dict[str, Any] = json.loads(lines[-1])
+    if not isinstance(data.get("RELOAD") or {}, dict):
+        raise SlotSettingsError(
+            f"DEPLOYKIT_RELOAD of {project.slot}'s code is not a dict of adapters per link "
+            "(manage.py check names the problem: django_deploykit.E040)"
+        )
     return data
 
 
