@@ -95,6 +95,9 @@ def wheelhouse() -> Path:
                 str(_constraints(target)),
                 "-r",
                 str(PROJECT_REQUIREMENTS),
+                # The build backend, so a pip that builds a package (the demo builds this one)
+                # finds it in the cache too, with no index.
+                "setuptools>=77",
             )
             _wheelhouse = target
         return _wheelhouse
