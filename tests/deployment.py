@@ -77,6 +77,7 @@ def commit_file(repo: Path, path: str, content: str, message: str) -> str:
 
 def commit_files(repo: Path, files: dict[str, str], message: str) -> str:
     for path, content in files.items():
+        (repo / path).parent.mkdir(parents=True, exist_ok=True)
         (repo / path).write_text(content)
     git(repo, "add", "-A")
     git(repo, "commit", "--quiet", "-m", message)
