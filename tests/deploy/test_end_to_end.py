@@ -26,6 +26,9 @@ REDIS_DB = 9
 @pytest.mark.redis
 class DeployEndToEndTests:
     def test_deploy_with_gunicorn_serving_live_throughout(self, site: Site, redis_url: str) -> None:
+        # A project on Redis lists its client in its requirements; both slots install it with pip.
+        for slot in site.root.slot_names:
+            site.pip_install(slot, "redis>=5.0")
         parts = urlsplit(redis_url)
         cache_url = urlunsplit((parts.scheme, parts.netloc, f"/{REDIS_DB}", "", ""))
         site.ports = {"live": free_port(), "stage": free_port()}

@@ -36,6 +36,9 @@ def database_url(postgres_url: str) -> Iterator[str]:
 @pytest.mark.postgresql
 class DatabasePasswordTests:
     def test_the_database_password_never_appears_in_a_log(self, site: Site, database_url: str) -> None:
+        # A project on PostgreSQL lists its driver in its requirements; both slots install it with pip.
+        for slot in site.root.slot_names:
+            site.pip_install(slot, "psycopg2>=2.9")
         # The settings print the URL on every start, as a careless project might.
         commit_change(
             site.source,
