@@ -11,13 +11,13 @@ from typing import Any, Literal
 from django_deploykit import history
 from django_deploykit.conf import conf
 from django_deploykit.deploy_lock import DeployLockBusy, deploy_lock, read_holder
-from django_deploykit.redact import redact_text
 from django_deploykit.revision import read_revision
 from django_deploykit.slot_commands import SlotProject, run_manage
 from django_deploykit.slots import DeployRoot
 from django_deploykit.swap_live import gate, links
 from django_deploykit.swap_live.reload import ReloadError, build_reloader
 from django_deploykit.swap_live.verify import Verification, wait_for_revision
+from django_deploykit.text import tail
 
 Report = Callable[[str], None]
 
@@ -190,12 +190,12 @@ def _locked(
         raise SwapError(str(exc)) from exc
 
 
-def repair(root: DeployRoot, report: Report) -> tuple[links.LinkState, str]:
+def repair(root: DeployRoot) -> tuple[links.LinkState, str]:
+    """Repair the links under the deploy lock; return them and what was done (the caller says it)."""
     try:
         with deploy_lock(root, command="swap_live --repair"):
             stopwatch = history.Stopwatch()
             state, what = links.repair(root)
-            report(what)
             if what != "nothing to repair":
                 history.append(
                     root,
@@ -214,13 +214,12 @@ def repair(root: DeployRoot, report: Report) -> tuple[links.LinkState, str]:
 
 
 def _slot_json(project: SlotProject, args: list[str], options: SwapOptions) -> dict[str, Any]:
-    result = run_manage(
-        project, args, env=gate.production_env(options.production_variable), timeout=max(options.timeout, 300)
-    )
+    env = gate.production_env(options.production_variable)
+    result = run_manage(project, args, env=env, timeout=max(options.timeout, 300))
     if result.exit_code != 0:
         raise SwapError(
             f"'manage.py {' '.join(args[:2])}' failed in {project.slot} (exit {result.exit_code}): "
-            + redact_text(result.stderr.strip() or result.stdout.strip())[-2000:]
+            + tail(result.error_output, limit=2000, full="the output of: " + project.command_line(args, env))
         )
     try:
         data: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
