@@ -398,7 +398,10 @@ class _Procedure:
         self.outcome.live_after = state.live
         swapped = result.document()
         revision = str(swapped.get("revisions", {}).get(state.live) or "?")[:12]
-        verification = swapped.get("verification") or "verified"
+        # What the live server reported is in the log; the summary only says whether it was asked.
+        verification = (
+            "verified by the live server" if swapped.get("verified") else swapped.get("verification")
+        )
         return f"{state.live} is live at {revision}, {state.stage} is the stage; {verification}" + (
             f"; {waited}" if waited else ""
         )

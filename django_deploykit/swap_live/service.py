@@ -59,6 +59,7 @@ class SwapOutcome:
     gate: list[dict[str, Any]] = field(default_factory=list)
     reloads: list[str] = field(default_factory=list)
     verification: str = ""
+    verified: bool = False
     repaired: str = ""
     messages: list[str] = field(default_factory=list)
 
@@ -369,6 +370,7 @@ def _verify(
     report(f"verify: waiting up to {options.timeout:g} s for the live server to report {slot} at {revision}")
     result = _wait_for_slot(conf.LIVE_URL, root, slot, revision, options)
     outcome.verification = result.describe()
+    outcome.verified = result.verified
     report(f"verify: {outcome.verification}")
     return "" if result.verified else f"the live server {outcome.verification}"
 
