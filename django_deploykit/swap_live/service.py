@@ -297,7 +297,8 @@ def _exchange_reload_verify(
         record.details = {"method": outcome.method, "verification": outcome.verification}
         history.append(root, record)
         return
-    report(f"swapping back: {problem}")
+    # Why is said once, by the error below.
+    report(f"swapping back: {state.live} live again")
     links.exchange(root, force_journal=conf.FORCE_JOURNAL)
     outcome.after = {"live": state.live, "stage": state.stage}
     back_problem = _reload_all(root, outcome, report) if options.reload else ""
@@ -349,10 +350,11 @@ def _verify_stage(
     if not conf.STAGE_URL:
         return
     result = _wait_for_slot(conf.STAGE_URL, root, slot, revision, options)
-    message = f"stage server: {result.describe()}"
-    report(message)
-    if not result.verified:
-        outcome.messages.append(f"Warning: the {message}; reload it by hand.")
+    if result.verified:
+        report(f"stage server: {result.describe()}")
+    else:
+        # Said once, with the rest of the outcome's messages.
+        outcome.messages.append(f"Warning: the stage server {result.describe()}; reload it by hand.")
 
 
 def _verify(
@@ -363,15 +365,14 @@ def _verify(
     outcome: SwapOutcome,
     report: Report,
 ) -> str:
+    # What verification found is said once: by the last line of the output, or by the error.
     if not conf.LIVE_URL:
         outcome.verification = "not verified: DEPLOYKIT_LIVE_URL is not set"
-        report(outcome.verification)
         return ""
     report(f"verify: waiting up to {options.timeout:g} s for the live server to report {slot} at {revision}")
     result = _wait_for_slot(conf.LIVE_URL, root, slot, revision, options)
     outcome.verification = result.describe()
     outcome.verified = result.verified
-    report(f"verify: {outcome.verification}")
     return "" if result.verified else f"the live server {outcome.verification}"
 
 

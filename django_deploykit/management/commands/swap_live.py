@@ -108,10 +108,11 @@ class Command(DeploykitCommand):
         for message in outcome.messages:
             self.stdout.write(message)
         if outcome.result == "ok":
+            verification = "verified by the live server" if outcome.verified else outcome.verification
             self.stdout.write(
                 self.style.SUCCESS(
                     f"{outcome.after['live']} is live (revision {outcome.revisions.get(outcome.after['live'])}), "
-                    f"{outcome.after['stage']} is the stage; {outcome.verification or 'verified'}."
+                    f"{outcome.after['stage']} is the stage; {verification}."
                 )
             )
 
