@@ -298,6 +298,13 @@ class StatusTests:
         python("on", "--for", "10m")
         assert state_file.exists()
         assert python("status", _ok_code=[4]).exit_code == 4
+        now = datetime.now(UTC)
+        FileStore(state_file).write(make_state(start=now + timedelta(minutes=10), end=None))
+        assert python("status", _ok_code=[3]).exit_code == 3
+        FileStore(state_file).write(
+            make_state(start=now - timedelta(hours=1), end=now - timedelta(minutes=1))
+        )
+        assert python("status", "--format", "json", _ok_code=[5]).exit_code == 5
 
 
 BAD_INPUT = [
