@@ -60,9 +60,12 @@ class CommandResult:
         return self.stderr.strip() or self.stdout.strip()
 
     def document(self) -> dict[str, Any]:
-        """The JSON object a command run with ``--format json`` printed; empty when it printed none."""
+        """The JSON object a command run with ``--format json`` printed; empty when it printed none.
+
+        It is the end of stdout, from a line that is just "{": a project's settings may print first."""
+        start = self.stdout.find("\n{\n") + 1
         try:
-            data = json.loads(self.stdout)
+            data = json.loads(self.stdout[start:])
         except ValueError:
             return {}
         return data if isinstance(data, dict) else {}

@@ -7,12 +7,14 @@ token matches the holder and run under the parent's lock instead of waiting for 
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
+
+from django.utils import timezone
 
 from django_deploykit import history
 from django_deploykit.deploy.pipeline import (
@@ -24,10 +26,17 @@ from django_deploykit.deploy.pipeline import (
 )
 from django_deploykit.deploy_lock import DeployLockBusy, LockHolder, child_environment, deploy_lock
 from django_deploykit.deploy_pull.logs import RunLogs, StageLog, prune
-from django_deploykit.deploy_pull.stages import Report, StageFailed, StageResult, StageRunner, StageSkipped
-from django_deploykit.redact import redact_text
+from django_deploykit.deploy_pull.stages import (
+    Report,
+    StageFailed,
+    StageResult,
+    StageRunner,
+    StageSkipped,
+    applied_migrations_summary,
+)
+from django_deploykit.maintenance.schedule import describe_moment
 from django_deploykit.revision import read_revision
-from django_deploykit.slot_commands import CommandResult, SlotProject, run_manage, run_program
+from django_deploykit.slot_commands import CommandResult, SlotProject, failure_text, run_manage, run_program
 from django_deploykit.slots import DeployRoot
 from django_deploykit.swap_live import links
 from django_deploykit.swap_live.gate import production_env
@@ -43,6 +52,8 @@ MAINTENANCE_ANNOUNCED: Final = 3
 MAINTENANCE_ACTIVE: Final = 4
 MAINTENANCE_POLL: Final = 2.0
 MAINTENANCE_REPORT_EVERY: Final = 60.0
+# What a deploy's JSON keeps of its pull's: the pull's stages and error are in 'deploy_log <pull id>'.
+PULL_FIELDS: Final = ("id", "slot", "result", "from_revision", "to_revision", "commits", "tag", "log_dir")
 
 
 class DeployFailed(Exception):
@@ -85,7 +96,9 @@ class DeployOutcome:
     warnings: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        data = {key: value for key, value in vars(self).items() if key != "stages"}
+        # The message of a failure is the command's error; it is not repeated here.
+        data = {key: value for key, value in vars(self).items() if key not in ("stages", "message", "pull")}
+        data["pull"] = {key: self.pull[key] for key in PULL_FIELDS if key in self.pull}
         data["stages"] = [stage.as_dict() for stage in self.stages]
         return data
 
@@ -115,11 +128,13 @@ def deploy(root: DeployRoot, options: DeployOptions, report: Report) -> DeployOu
     outcome.log_dir = str(logs.directory)
     runner = StageRunner(logs, len(options.stages), report)
     exit_code = EXIT_OK
+    # Read again under the lock below; this first reading is for the record of a deploy that cannot start.
+    record.from_slot, record.to_slot = _deploy_slots(root, options)
     try:
         with deploy_lock(root, wait=options.wait_lock, command=f"deploy --ref {options.ref}") as holder:
             state = links.read_links(root)
             outcome.live_before = state.live
-            record.from_slot, record.from_revision = state.live, read_revision(root.path / state.live)
+            record.from_slot, record.to_slot = _deploy_slots(root, options)
             _Procedure(root, options, outcome, runner, holder).run()
     except DeployLockBusy as exc:
         outcome.message = f"{exc} Nothing was changed; wait for it to finish, or use --wait-lock SECONDS."
@@ -137,8 +152,8 @@ def deploy(root: DeployRoot, options: DeployOptions, report: Report) -> DeployOu
         outcome.live_after = None
     record.result = "ok" if exit_code == EXIT_OK else "failed"
     record.duration = stopwatch.elapsed
-    record.to_slot = outcome.live_after
-    record.to_revision = read_revision(root.path / outcome.live_after) if outcome.live_after else None
+    record.from_revision = read_revision(root.path / record.from_slot) if record.from_slot else None
+    record.to_revision = read_revision(root.path / record.to_slot) if record.to_slot else None
     record.message = outcome.message
     record.details = {
         "ref": options.ref,
@@ -159,6 +174,7 @@ def deploy(root: DeployRoot, options: DeployOptions, report: Report) -> DeployOu
 def refused(root: DeployRoot, ref: str, message: str) -> None:
     """Record a deploy that did not start (a bad pipeline setting): the failure is in the history too."""
     stopwatch = history.Stopwatch()
+    from_slot, to_slot = _deploy_slots(root, None)
     history.append(
         root,
         history.HistoryRecord(
@@ -166,10 +182,27 @@ def refused(root: DeployRoot, ref: str, message: str) -> None:
             result="refused",
             started_at=stopwatch.started_at,
             duration=0.0,
+            from_slot=from_slot,
+            to_slot=to_slot,
             message=message,
             details={"ref": ref},
         ),
     )
+
+
+def _deploy_slots(root: DeployRoot, options: DeployOptions | None) -> tuple[str | None, str | None]:
+    """The slot live before the deploy and the slot it deploys into (the stage slot), for its record,
+    whatever becomes of it. A run resumed after its swap finds the two already exchanged."""
+    try:
+        state = links.read_links(root)
+    except links.LinkError:
+        return None, None
+    swap_index = swap_position(options.stages) if options is not None else None
+    if options is not None and options.resume_from is not None and swap_index is not None:
+        names = [stage.name for stage in options.stages]
+        if options.resume_from in names and names.index(options.resume_from) > swap_index:
+            return state.stage, state.live
+    return state.live, state.stage
 
 
 def _explain_failure(
@@ -298,12 +331,12 @@ class _Procedure:
                 timeout=self.options.stage_timeout,
                 log=log,
             )
-            return _ok(result, f"manage.py {stage.command} in {slot}")
+            return _ran(result, log, f"manage.py {' '.join((stage.command, *stage.args))} in {slot}")
         if stage.kind == "argv":
             result = run_program(
                 stage.argv, cwd=self.root.path, env=self.env, timeout=self.options.stage_timeout, log=log
             )
-            return _ok(result, stage.argv[0])
+            return _ran(result, log, " ".join(stage.argv))
         assert stage.function is not None
         context = StageContext(self.root, self.options.project_subdir, state, log, self.outcome, self.env)
         returned = stage.function(context)
@@ -313,25 +346,31 @@ class _Procedure:
         if not self.options.maintenance:
             raise StageSkipped("no --maintenance")
         live = links.read_links(self.root).live
-        args = ["maintenance", "on", *self.options.maintenance_args]
-        result = run_manage(
-            self.project(live), args, env=self.env, timeout=self.options.stage_timeout, log=log
-        )
+        args = ["maintenance", "on", *self.options.maintenance_args, "--format", "json"]
+        result = self._live_command(live, args, log)
         self.maintenance_started = True
-        return _ok(result, "manage.py maintenance on")
+        return _window_summary(result.document().get("window", {}))
 
     def _maintenance_off(self, log: StageLog) -> str:
         if not (self.options.maintenance or self.maintenance_started):
             raise StageSkipped("no --maintenance")
         live = links.read_links(self.root).live
+        document = self._live_command(live, ["maintenance", "off", "--format", "json"], log).document()
+        scope = document.get("scope", "host")
+        if document.get("removed"):
+            return f"maintenance window ended ({scope} scope)"
+        return f"no maintenance window was on ({scope} scope)"
+
+    def _live_command(self, slot: str, args: list[str], log: StageLog) -> CommandResult:
+        """Run a built-in stage's command in ``slot``; a non-zero exit fails the stage with its error."""
         result = run_manage(
-            self.project(live),
-            ["maintenance", "off"],
-            env=self.env,
-            timeout=self.options.stage_timeout,
-            log=log,
+            self.project(slot), args, env=self.env, timeout=self.options.stage_timeout, log=log
         )
-        return _ok(result, "manage.py maintenance off")
+        if result.exit_code != 0:
+            raise StageFailed(
+                f"manage.py {' '.join(args[:2])} exited {result.exit_code}: {failure_text(result, log)}"
+            )
+        return result
 
     def _pull(self, log: StageLog) -> str:
         live = links.read_links(self.root).live
@@ -341,20 +380,15 @@ class _Procedure:
         result = run_manage(
             self.project(live), args, env=self.env, timeout=self.options.stage_timeout, log=log
         )
-        try:
-            self.outcome.pull = json.loads(result.stdout)
-        except ValueError:
-            self.outcome.pull = {}
+        self.outcome.pull = result.document()
         self.outcome.warnings.extend(self.outcome.pull.get("warnings", []))
         if result.exit_code != 0:
-            raise StageFailed(
-                f"deploy_pull exited {result.exit_code}: {_tail(result)} (its own stage logs: "
-                f"{self.outcome.pull.get('log_dir')})"
-            )
-        count = len(self.outcome.pull.get("commits", []))
+            raise StageFailed(_pull_failure(result, self.outcome.pull, log))
+        pull = self.outcome.pull
+        count = len(pull.get("commits", []))
         return (
-            f"{self.outcome.pull.get('slot')} is at {str(self.outcome.pull.get('to_revision'))[:12]} "
-            f"({count} new commit{'' if count == 1 else 's'}); pull {self.outcome.pull.get('id')}"
+            f"{pull.get('slot')} is at {str(pull.get('to_revision'))[:12]} "
+            f"({count} new commit{'' if count == 1 else 's'}); pull {pull.get('id')}"
         )
 
     def _wait_for_window(self, live: str, log: StageLog) -> str:
@@ -363,7 +397,11 @@ class _Procedure:
         started = time.monotonic()
         while True:
             status = run_manage(
-                self.project(live), ["maintenance", "status"], env=self.env, timeout=60, log=log
+                self.project(live),
+                ["maintenance", "status", "--format", "json"],
+                env=self.env,
+                timeout=60,
+                log=log,
             )
             if status.exit_code == MAINTENANCE_ACTIVE:
                 waited = time.monotonic() - started
@@ -375,8 +413,9 @@ class _Procedure:
                 )
             if time.monotonic() - reported >= MAINTENANCE_REPORT_EVERY:
                 reported = time.monotonic()
+                starts = _starts(status.document())
                 self.runner.report(
-                    f"      swap: waiting for the announced maintenance window to start ({_tail(status)})"
+                    f"      swap: waiting for the announced maintenance window to start{starts}"
                 )
             time.sleep(MAINTENANCE_POLL)
 
@@ -393,24 +432,38 @@ class _Procedure:
         if result.exit_code == SWAP_LIVE_UNCERTAIN:
             self.outcome.swap_uncertain = True
             raise StageFailed(
-                f"swap_live could not verify the new slot and the state is uncertain: {_tail(result)}"
+                f"swap_live could not verify the new slot and the state is uncertain: {failure_text(result, log)}"
             )
         if result.exit_code != 0:
-            raise StageFailed(f"swap_live exited {result.exit_code} and left {live} live: {_tail(result)}")
+            raise StageFailed(
+                f"swap_live exited {result.exit_code} and left {live} live: {failure_text(result, log)}"
+            )
         state = links.read_links(self.root)
         self.outcome.live_after = state.live
-        return f"{state.live} is live, {state.stage} is the stage" + (f"; {waited}" if waited else "")
+        swapped = result.document()
+        revision = str(swapped.get("revisions", {}).get(state.live) or "?")[:12]
+        # What the live server reported is in the log; the summary only says whether it was asked.
+        verification = (
+            "verified by the live server" if swapped.get("verified") else swapped.get("verification")
+        )
+        return f"{state.live} is live at {revision}, {state.stage} is the stage; {verification}" + (
+            f"; {waited}" if waited else ""
+        )
 
     def _migrate_destructive(self, log: StageLog) -> str:
         live = links.read_links(self.root).live
         result = run_manage(
             self.project(live),
-            ["migrate_safe", "--phase=destructive"],
+            ["migrate_safe", "--phase=destructive", "--format", "json"],
             env=self.env,
             timeout=self.options.stage_timeout,
             log=log,
         )
-        return _ok(result, f"migrate_safe --phase=destructive in {live}")
+        if result.exit_code != 0:
+            raise StageFailed(
+                f"migrate_safe --phase=destructive exited {result.exit_code} in {live}: {failure_text(result, log)}"
+            )
+        return applied_migrations_summary(result.document(), "destructive", str(log.path)) + f" in {live}"
 
     def _clear_old_cache(self, log: StageLog) -> str:
         state = links.read_links(self.root)
@@ -429,14 +482,8 @@ class _Procedure:
                 "the default cache lives in each server process (LocMemCache): the old slot's keys go with its "
                 "processes"
             )
-        result = run_manage(
-            project,
-            ["clear_cache", "--slot", str(old)],
-            env=self.env,
-            timeout=self.options.stage_timeout,
-            log=log,
-        )
-        return _ok(result, f"clear_cache --slot {old}")
+        result = self._live_command(state.live, ["clear_cache", "--slot", str(old), "--format", "json"], log)
+        return _cleared_summary(result.document(), str(old))
 
 
 _PER_PROCESS: Final = "per-process"
@@ -454,13 +501,69 @@ def _skip(reason: str) -> Any:
     return body
 
 
-def _ok(result: CommandResult, what: str) -> str:
+def _ran(result: CommandResult, log: StageLog, what: str) -> str:
+    """The summary of a pipeline entry of the project's own: what ran (its output is in the log)."""
     if result.exit_code != 0:
-        raise StageFailed(f"{what} exited {result.exit_code}: {_tail(result)}")
-    lines = redact_text(result.stdout.strip()).splitlines()
-    return f"{what}: " + (lines[-1] if lines else "done")
+        raise StageFailed(f"{what} exited {result.exit_code}: {failure_text(result, log)}")
+    return f"ran {what}"
 
 
-def _tail(result: CommandResult, lines: int = 6) -> str:
-    text = redact_text(result.stderr.strip() or result.stdout.strip())
-    return " | ".join(text.splitlines()[-lines:])
+def _pull_failure(result: CommandResult, pull: dict[str, Any], log: StageLog) -> str:
+    """Which of deploy_pull's own stages failed and why, said once (its JSON has both)."""
+    failed = [stage for stage in pull.get("stages", []) if stage.get("status") == "failed"]
+    if not failed:
+        return f"deploy_pull exited {result.exit_code}: {failure_text(result, log)}"
+    return (
+        f"deploy_pull failed at its {failed[-1].get('name')} stage: {failed[-1].get('summary')} "
+        f"(its stage logs: {pull.get('log_dir')})"
+    )
+
+
+def _moment(value: Any) -> str | None:
+    """An ISO time of a maintenance window's JSON in words ("today at 14:30"), in the project's TIME_ZONE."""
+    if not isinstance(value, str) or not value:
+        return None
+    return describe_moment(
+        datetime.fromisoformat(value), now=datetime.now(UTC), zone=timezone.get_default_timezone()
+    )
+
+
+def _window_summary(window: dict[str, Any]) -> str:
+    """What 'maintenance on' set, from the window of its JSON: "maintenance window on until today at 14:30"."""
+    end = _moment(window.get("end"))
+    until = f"until {end}" if end else "until 'maintenance off'"
+    if window.get("phase") == "active":
+        return f"maintenance window on {until}"
+    return (
+        f"maintenance window from {_moment(window.get('start'))} {until} "
+        f"(banner from {_moment(window.get('announce_from'))})"
+    )
+
+
+def _starts(status: dict[str, Any]) -> str:
+    """ " (starts today at 14:00)" for the announced window of 'maintenance status --format json'."""
+    starts = [
+        _moment(scope.get("start")) for scope in status.get("scopes", []) if scope.get("phase") == "announced"
+    ]
+    return f" ({', '.join(str(start) for start in starts)})" if starts else ""
+
+
+def _cleared_summary(document: dict[str, Any], old: str) -> str:
+    """What 'clear_cache --slot OLD --format json' did, alias by alias."""
+    said = []
+    for alias in document.get("aliases", []):
+        name, prefix, strategy = alias.get("alias"), alias.get("prefix"), alias.get("strategy")
+        if strategy in ("redis-scan", "database-rows"):
+            keys = alias.get("keys")
+            said.append(
+                f"cleared {keys} key{'' if keys == 1 else 's'} of {old} (prefix {prefix}) from {name}"
+            )
+        elif strategy == "memcached-generation" and alias.get("generation"):
+            generation = alias["generation"]
+            said.append(
+                f"moved {old}'s keys (prefix {prefix}) of {name} from generation {generation.get('from')} to "
+                f"{generation.get('to')}; the old ones stop being read when the servers reload"
+            )
+        else:
+            said.append(f"nothing to clear of {old} in {name}")
+    return "; ".join(said) or f"no cache alias of {old} to clear"

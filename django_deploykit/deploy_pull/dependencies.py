@@ -87,6 +87,12 @@ def install(
     return result
 
 
+def newly_installed(pip_output: str) -> list[str]:
+    """The ``name-version`` of each package pip installed, from its "Successfully installed ..." line."""
+    found = re.search(r"^Successfully installed (?P<packages>.+)$", pip_output, re.MULTILINE)
+    return found["packages"].split() if found else []
+
+
 def pinned(requirements: Requirements) -> dict[str, str]:
     """``name==version`` lines of the file, by normalised name (what deploy_check compares)."""
     pins = {}

@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from django_deploykit.redact import redact_text
-from django_deploykit.slot_commands import CommandLog, CommandResult, run_program
+from django_deploykit.slot_commands import CommandLog, CommandResult, failure_text, run_program
 
 GIT_TIMEOUT = 300.0
 MIGRATION_FILE = re.compile(r"^(?P<app>.+)/migrations/(?P<name>\d{4}_[^/]+)\.py$")
@@ -40,9 +39,9 @@ def git(checkout: Path, *args: str, log: CommandLog | None = None) -> CommandRes
     )
 
 
-def _ok(result: CommandResult, what: str) -> str:
+def _ok(result: CommandResult, what: str, log: CommandLog | None) -> str:
     if result.exit_code != 0:
-        raise GitError(f"{what}: {redact_text(result.stderr.strip() or result.stdout.strip())}")
+        raise GitError(f"{what}: {failure_text(result, log)}")
     return result.stdout.strip()
 
 
@@ -50,6 +49,7 @@ def fetch(checkout: Path, remote: str, log: CommandLog | None = None) -> None:
     _ok(
         git(checkout, "fetch", "--quiet", "--tags", "--force", remote, log=log),
         f"git could not fetch from the remote '{remote}'; check that it is reachable and that the slot can read it",
+        log,
     )
 
 
@@ -65,11 +65,13 @@ def resolve(checkout: Path, remote: str, ref: str, log: CommandLog | None = None
 
 
 def head(checkout: Path, log: CommandLog | None = None) -> str:
-    return _ok(git(checkout, "rev-parse", "HEAD", log=log), "git could not read HEAD")
+    return _ok(git(checkout, "rev-parse", "HEAD", log=log), "git could not read HEAD", log)
 
 
 def dirty_files(checkout: Path, log: CommandLog | None = None) -> list[str]:
-    output = _ok(git(checkout, "status", "--porcelain", "--untracked-files=no", log=log), "git status failed")
+    output = _ok(
+        git(checkout, "status", "--porcelain", "--untracked-files=no", log=log), "git status failed", log
+    )
     return [line[3:] for line in output.splitlines() if line.strip()]
 
 
@@ -80,18 +82,18 @@ def is_ancestor(checkout: Path, old: str, new: str, log: CommandLog | None = Non
 def commit_range(checkout: Path, old: str, new: str, log: CommandLog | None = None) -> CommitRange:
     if old == new:
         return CommitRange(old, new, ())
-    output = _ok(git(checkout, "log", "--format=%h %s", f"{old}..{new}", log=log), "git log failed")
+    output = _ok(git(checkout, "log", "--format=%h %s", f"{old}..{new}", log=log), "git log failed", log)
     return CommitRange(old, new, tuple(output.splitlines()))
 
 
 def changed_files(checkout: Path, old: str, new: str, log: CommandLog | None = None) -> list[str]:
-    output = _ok(git(checkout, "diff", "--name-only", old, new, log=log), "git diff failed")
+    output = _ok(git(checkout, "diff", "--name-only", old, new, log=log), "git diff failed", log)
     return output.splitlines()
 
 
 def migration_files(checkout: Path, commit: str, log: CommandLog | None = None) -> set[tuple[str, str]]:
     """(app folder relative to the checkout, migration name) of every migration file in ``commit``'s tree."""
-    output = _ok(git(checkout, "ls-tree", "-r", "--name-only", commit, log=log), "git ls-tree failed")
+    output = _ok(git(checkout, "ls-tree", "-r", "--name-only", commit, log=log), "git ls-tree failed", log)
     found = set()
     for path in output.splitlines():
         match = MIGRATION_FILE.search(path)
@@ -105,11 +107,12 @@ def checkout(checkout_dir: Path, commit: str, log: CommandLog | None = None) -> 
     _ok(
         git(checkout_dir, "checkout", "--quiet", "--detach", commit, log=log),
         f"git could not check out {commit}",
+        log,
     )
 
 
 def tag_deploy(checkout_dir: Path, commit: str, log: CommandLog | None = None) -> str:
     """Tag ``commit`` for rollback in the slot's own repository (not pushed)."""
     name = "deploy-" + datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    _ok(git(checkout_dir, "tag", name, commit, log=log), f"git could not create the tag {name}")
+    _ok(git(checkout_dir, "tag", name, commit, log=log), f"git could not create the tag {name}", log)
     return name

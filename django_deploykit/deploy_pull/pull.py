@@ -14,14 +14,21 @@ from django_deploykit import history, revision, slot_settings
 from django_deploykit.deploy_lock import DeployLockBusy, LockHolder, deploy_lock
 from django_deploykit.deploy_pull import applied, dependencies, git, preview, static
 from django_deploykit.deploy_pull.logs import RunLogs, StageLog, prune
-from django_deploykit.deploy_pull.stages import Report, StageFailed, StageResult, StageRunner, StageSkipped
-from django_deploykit.redact import redact_text
-from django_deploykit.slot_commands import CommandResult, SlotProject, run_manage
+from django_deploykit.deploy_pull.stages import (
+    Report,
+    StageFailed,
+    StageResult,
+    StageRunner,
+    StageSkipped,
+    applied_migrations_summary,
+)
+from django_deploykit.slot_commands import CommandResult, SlotProject, failure_text, run_manage
 from django_deploykit.slots import DeployRoot
 from django_deploykit.swap_live import links
 from django_deploykit.swap_live.gate import MIGRATE_SAFE_NOTHING_PENDING, MIGRATE_SAFE_PENDING, production_env
 from django_deploykit.swap_live.reload import ReloadError, build_reloader
 from django_deploykit.swap_live.verify import wait_for_revision
+from django_deploykit.text import shorten
 
 STAGE_NAMES = ("lock", "git", "dependencies", "collectstatic", "migrate", "checks", "reload-and-record")
 # Exit codes of migrate_safe (docs/migrate_safe.md) worth a sentence of their own.
@@ -79,7 +86,8 @@ class PullOutcome:
     message: str = ""
 
     def as_dict(self) -> dict[str, Any]:
-        data = {key: value for key, value in vars(self).items() if key != "stages"}
+        # The message of a failure is the command's error; it is not repeated here.
+        data = {key: value for key, value in vars(self).items() if key not in ("stages", "message")}
         data["stages"] = [stage.as_dict() for stage in self.stages]
         return data
 
@@ -214,7 +222,7 @@ class _Pull:
             self.outcome.from_revision, self.new = old, new
             dirty = git.dirty_files(checkout, log)
             if dirty and not self.options.discard_local_changes:
-                listing = ", ".join(dirty[:20])
+                listing = shorten(", ".join(dirty), 300, full=f"'git status' in {checkout}")
                 raise StageFailed(
                     f"The {self.project.slot} checkout has local changes ({listing}); commit them upstream, or "
                     "pass --discard-local-changes to throw them away."
@@ -324,11 +332,15 @@ class _Pull:
         if result.exit_code != 0:
             where = f"from the wheelhouse {self.options.wheelhouse}/" if self.options.offline else "with pip"
             raise StageFailed(
-                f"the requirements could not be installed {where} (pip exit {result.exit_code}): {_tail(result)}"
+                f"the requirements could not be installed {where} (pip exit {result.exit_code}): "
+                + failure_text(result, log)
             )
-        return f"installed {self.options.requirements}" + (
-            " from the wheelhouse" if self.options.offline else ""
-        )
+        source = " from the wheelhouse" if self.options.offline else ""
+        packages = dependencies.newly_installed(result.stdout)
+        if not packages:
+            return f"{self.options.requirements}: every requirement was already installed{source}"
+        listing = shorten(", ".join(packages), 300, full=str(log.path))
+        return f"installed {len(packages)} package{'' if len(packages) == 1 else 's'}{source}: {listing}"
 
     # 4. collectstatic
     def _collectstatic(self, log: StageLog) -> str:
@@ -341,16 +353,16 @@ class _Pull:
             self.project, ["collectstatic", "--noinput", "-v1"], env=self.env, timeout=self.timeout, log=log
         )
         if result.exit_code != 0:
-            raise StageFailed(f"collectstatic exited {result.exit_code}: {_tail(result)}")
+            raise StageFailed(f"collectstatic exited {result.exit_code}: {failure_text(result, log)}")
         static.remember(slot_dir, fingerprint)
-        return result.stdout.strip().splitlines()[-1] if result.stdout.strip() else "collected"
+        return static.collected_summary(result.stdout)
 
     # 5. additive migrations
     def _migrate(self, log: StageLog) -> str:
         # --phase=additive alone leaves an unclassified migration pending; the check refuses it first.
         check = run_manage(
             self.project,
-            ["migrate_safe", "--phase=additive", "--check"],
+            ["migrate_safe", "--phase=additive", "--check", "--format", "json"],
             env=self.env,
             timeout=self.timeout,
             log=log,
@@ -358,19 +370,24 @@ class _Pull:
         if check.exit_code not in (MIGRATE_SAFE_NOTHING_PENDING, MIGRATE_SAFE_PENDING):
             meaning = MIGRATE_SAFE_MEANINGS.get(check.exit_code, "see the log")
             raise StageFailed(
-                f"migrate_safe --phase=additive --check exited {check.exit_code} ({meaning}): {_tail(check)}"
+                f"migrate_safe --phase=additive --check exited {check.exit_code} ({meaning}): "
+                + _blocked_or_failure(check, log)
             )
         if check.exit_code == MIGRATE_SAFE_NOTHING_PENDING:
             return "no additive migration pending"
         result = run_manage(
-            self.project, ["migrate_safe", "--phase=additive"], env=self.env, timeout=self.timeout, log=log
+            self.project,
+            ["migrate_safe", "--phase=additive", "--format", "json"],
+            env=self.env,
+            timeout=self.timeout,
+            log=log,
         )
         if result.exit_code != 0:
             meaning = MIGRATE_SAFE_MEANINGS.get(result.exit_code, "see the log")
             raise StageFailed(
-                f"migrate_safe --phase=additive exited {result.exit_code} ({meaning}): {_tail(result)}"
+                f"migrate_safe --phase=additive exited {result.exit_code} ({meaning}): {failure_text(result, log)}"
             )
-        return "additive migrations applied"
+        return applied_migrations_summary(result.document(), "additive", str(log.path))
 
     # 6. checks and tests
     def _checks(self, log: StageLog) -> str:
@@ -383,7 +400,7 @@ class _Pull:
         )
         if result.exit_code != 0:
             raise StageFailed(
-                f"check --deploy with the production settings exited {result.exit_code}: {_tail(result)}"
+                f"check --deploy with the production settings exited {result.exit_code}: {failure_text(result, log)}"
             )
         if not self.options.test_settings:
             return "check --deploy passed; no DEPLOYKIT_TEST_SETTINGS, so no tests run"
@@ -396,7 +413,9 @@ class _Pull:
             unset=(self.options.production_variable, "DJANGO_SETTINGS_MODULE", "DATABASE_URL"),
         )
         if tests.exit_code != 0:
-            raise StageFailed(f"the project's tests failed (exit {tests.exit_code}): {_tail(tests)}")
+            raise StageFailed(
+                f"the project's tests failed (exit {tests.exit_code}): {failure_text(tests, log)}"
+            )
         return f"check --deploy passed; tests passed with {self.options.test_settings}"
 
     # 7. reload and record
@@ -448,6 +467,19 @@ def _fail(message: str) -> str:
     raise StageFailed(message)
 
 
-def _tail(result: CommandResult, lines: int = 8) -> str:
-    text = redact_text(result.stderr.strip() or result.stdout.strip())
-    return " | ".join(text.splitlines()[-lines:])
+def _blocked_or_failure(check: CommandResult, log: StageLog) -> str:
+    """The migrations ``migrate_safe --check --format json`` found mixed or unclassified, with why."""
+    document = check.document()
+    reasons = {
+        f"{m.get('app_label')}.{m.get('name')}": str(m.get("reason", ""))
+        for m in document.get("migrations", [])
+        if isinstance(m, dict)
+    }
+    blocked = [str(label) for label in document.get("blocked", [])]
+    if not blocked:
+        return failure_text(check, log)
+    return shorten(
+        "; ".join(f"{label}: {reasons.get(label, '')}".rstrip(": ") for label in blocked),
+        600,
+        full=str(log.path),
+    )

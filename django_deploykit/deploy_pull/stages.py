@@ -9,6 +9,7 @@ from typing import Any, Literal
 from django_deploykit.deploy_pull.logs import RunLogs, StageLog
 from django_deploykit.history import Stopwatch
 from django_deploykit.redact import redact_text
+from django_deploykit.text import shorten
 
 Status = Literal["ok", "skipped", "failed", "planned"]
 Report = Callable[[str], None]
@@ -67,7 +68,18 @@ class StageRunner:
         log.write(f"=== {name}: {status} — {summary}")
         result = StageResult(number, name, status, stopwatch.elapsed, summary, str(log.path))
         self.results.append(result)
-        self.report(f"[{number}/{self.total}] {name}: {status} ({result.duration:.1f} s) {summary}")
         if status == "failed":
+            # The reason is said once, by the error that ends the run, not here as well.
+            self.report(f"[{number}/{self.total}] {name}: failed ({result.duration:.1f} s)")
             raise StageFailed(f"The {name} stage failed: {summary}")
+        self.report(f"[{number}/{self.total}] {name}: {status} ({result.duration:.1f} s) {summary}")
         return result
+
+
+def applied_migrations_summary(document: dict[str, Any], phase: str, full: str) -> str:
+    """What ``migrate_safe --phase=PHASE --format json`` applied, in the words of a stage summary."""
+    applied = [str(label) for label in document.get("applied", [])]
+    if not applied:
+        return f"no {phase} migration was pending"
+    listing = shorten(", ".join(applied), 300, full=full)
+    return f"applied {len(applied)} {phase} migration{'' if len(applied) == 1 else 's'}: {listing}"

@@ -10,6 +10,7 @@ slot find their assets before, during and after a swap.
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 from typing import Final
 
@@ -19,6 +20,12 @@ from django_deploykit.slot_commands import CommandLog
 from django_deploykit.slots import VENV_DIR
 
 COLLECTED_MARKER: Final = ".deploykit-static.sha256"
+# collectstatic's last line (it has no JSON output, and it is not translated):
+# "12 static files copied to '/srv/site/shared/static', 130 unmodified, 12 post-processed."
+_COLLECTED: Final = re.compile(
+    r"(?P<count>\d+) static files? (?P<action>copied|symlinked)(?: to '[^']*')?"
+    r"(?:, (?P<unmodified>\d+) unmodified)?(?:, (?P<post_processed>\d+) post-processed)?"
+)
 
 
 def fingerprint(slot_dir: Path, log: CommandLog | None = None) -> str:
@@ -53,3 +60,21 @@ def remember(slot_dir: Path, value: str) -> None:
 
 def forget(slot_dir: Path) -> None:
     marker_path(slot_dir).unlink(missing_ok=True)
+
+
+def collected_summary(output: str) -> str:
+    """What collectstatic did, in the words of a stage summary: "collected 12 static files (130 unmodified)"."""
+    matches = list(_COLLECTED.finditer(output))
+    if not matches:
+        return "collectstatic ran but printed no count"
+    found = matches[-1]
+    count = int(found["count"])
+    verb = "collected" if found["action"] == "copied" else "symlinked"
+    notes = [
+        f"{found[group]} {words}"
+        for group, words in (("unmodified", "unmodified"), ("post_processed", "post-processed"))
+        if found[group] is not None
+    ]
+    return f"{verb} {count} static file{'' if count == 1 else 's'}" + (
+        f" ({', '.join(notes)})" if notes else ""
+    )

@@ -11,7 +11,6 @@ from typing import Any, Literal
 from django_deploykit import history, slot_settings
 from django_deploykit.conf import conf
 from django_deploykit.deploy_lock import DeployLockBusy, deploy_lock, read_holder
-from django_deploykit.redact import redact_text
 from django_deploykit.revision import read_revision
 from django_deploykit.slot_commands import SlotProject, run_manage
 from django_deploykit.slots import DeployRoot
@@ -19,6 +18,7 @@ from django_deploykit.swap_live import gate, links
 from django_deploykit.swap_live.gate import production_env
 from django_deploykit.swap_live.reload import ReloadError, build_reloader
 from django_deploykit.swap_live.verify import Verification, wait_for_revision
+from django_deploykit.text import tail
 
 Report = Callable[[str], None]
 
@@ -94,6 +94,7 @@ class SwapOutcome:
     gate: list[dict[str, Any]] = field(default_factory=list)
     reloads: list[str] = field(default_factory=list)
     verification: str = ""
+    verified: bool = False
     repaired: str = ""
     messages: list[str] = field(default_factory=list)
 
@@ -227,12 +228,12 @@ def _locked(
         raise SwapError(str(exc)) from exc
 
 
-def repair(root: DeployRoot, report: Report) -> tuple[links.LinkState, str]:
+def repair(root: DeployRoot) -> tuple[links.LinkState, str]:
+    """Repair the links under the deploy lock; return them and what was done (the caller says it)."""
     try:
         with deploy_lock(root, command="swap_live --repair"):
             stopwatch = history.Stopwatch()
             state, what = links.repair(root)
-            report(what)
             if what != "nothing to repair":
                 history.append(
                     root,
@@ -251,13 +252,12 @@ def repair(root: DeployRoot, report: Report) -> tuple[links.LinkState, str]:
 
 
 def _slot_json(project: SlotProject, args: list[str], options: SwapOptions) -> dict[str, Any]:
-    result = run_manage(
-        project, args, env=gate.production_env(options.production_variable), timeout=max(options.timeout, 300)
-    )
+    env = gate.production_env(options.production_variable)
+    result = run_manage(project, args, env=env, timeout=max(options.timeout, 300))
     if result.exit_code != 0:
         raise SwapError(
             f"'manage.py {' '.join(args[:2])}' failed in {project.slot} (exit {result.exit_code}): "
-            + redact_text(result.stderr.strip() or result.stdout.strip())[-2000:]
+            + tail(result.error_output, limit=2000, full="the output of: " + project.command_line(args, env))
         )
     try:
         data: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
@@ -348,7 +348,8 @@ def _exchange_reload_verify(
         record.details = {"method": outcome.method, "verification": outcome.verification}
         history.append(root, record)
         return
-    report(f"swapping back: {problem}")
+    # Why is said once, by the error below.
+    report(f"swapping back: {state.live} live again")
     links.exchange(root, force_journal=outgoing.force_journal)
     outcome.after = {"live": state.live, "stage": state.stage}
     back_problem = _reload_all(root, outgoing, outcome, report) if options.reload else ""
@@ -407,10 +408,11 @@ def _verify_stage(
     if not servers.stage_url:
         return
     result = _wait_for_slot(servers.stage_url, servers, root, slot, revision, options)
-    message = f"stage server: {result.describe()}"
-    report(message)
-    if not result.verified:
-        outcome.messages.append(f"Warning: the {message}; reload it by hand.")
+    if result.verified:
+        report(f"stage server: {result.describe()}")
+    else:
+        # Said once, with the rest of the outcome's messages.
+        outcome.messages.append(f"Warning: the stage server {result.describe()}; reload it by hand.")
 
 
 def _verify(
@@ -422,14 +424,14 @@ def _verify(
     outcome: SwapOutcome,
     report: Report,
 ) -> str:
+    # What verification found is said once: by the last line of the output, or by the error.
     if not servers.live_url:
         outcome.verification = f"not verified: DEPLOYKIT_LIVE_URL is not set in {servers.source}"
-        report(outcome.verification)
         return ""
     report(f"verify: waiting up to {options.timeout:g} s for the live server to report {slot} at {revision}")
     result = _wait_for_slot(servers.live_url, servers, root, slot, revision, options)
     outcome.verification = result.describe()
-    report(f"verify: {outcome.verification}")
+    outcome.verified = result.verified
     return "" if result.verified else f"the live server {outcome.verification}"
 
 

@@ -133,6 +133,10 @@ class DatabaseCacheTests:
         _, err, code = run_command("--prefix", "my_site")
         assert code == 1
         assert "is the beginning of another slot's prefix" in err
+        out, _, code = run_command("--prefix", "my_site", "--format", "json")
+        report = json.loads(out)
+        assert (code, report["exit_code"]) == (1, 1)
+        assert "is the beginning of another slot's prefix" in report["error"]
         assert stored_keys() == before
 
     def test_flush_with_yes_deletes_every_row(self) -> None:

@@ -11,6 +11,7 @@ from django.test import override_settings
 
 from tests.cache_clearing.helpers import closed_port, run_command
 from tests.cache_clearing.redis_store import Store, with_db
+from tests.json_fields import assert_documented
 
 BACKENDS = ["django.core.cache.backends.redis.RedisCache", "django_redis.cache.RedisCache"]
 # A Redis database only the flush tests of clear_cache use, since they empty it.
@@ -66,6 +67,8 @@ class RedisClearTests:
             out, err, code = run_command("--format", "json", "--batch", "7")
         assert code == 0, err
         report = json.loads(out)
+        assert_documented(report, "clear_cache.md", "`clear_cache`")
+        assert report["exit_code"] == 0
         assert report["dry_run"] is False
         assert report["warnings"] == []
         [alias] = report["aliases"]

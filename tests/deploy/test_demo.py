@@ -25,5 +25,8 @@ class DemoTests:
         output = "\n".join(lines)
         for stage in ("pull", "swap", "migrate-destructive", "clear-old-cache"):
             assert f"] {stage}: " in output, stage
+        # The stages say what they did, not their command's last line.
+        assert "is the stage; verified by the live server" in output
+        assert "applied 1 destructive migration: notes.0004_remove_note_body in " in output
         assert "0 failed" in output
         assert not list((result.root.path / "run").glob("*.pid"))

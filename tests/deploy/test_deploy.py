@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 import subprocess
 import time
 from datetime import UTC, datetime, timedelta
@@ -13,6 +14,7 @@ from django_deploykit.swap_live import links
 from tests.deploy.deploying import commit_v2, deploy, deploy_json, last_deploy, note_columns
 from tests.deploy_pull.pulling import live_snapshot
 from tests.deployment import BARE_ENVIRONMENT, Site, free_port
+from tests.json_fields import assert_documented
 
 
 class DeployTests:
@@ -23,6 +25,7 @@ class DeployTests:
         code, outcome = deploy_json(site)
 
         assert code == 0, outcome
+        assert_documented(outcome, "deploy.md", "`deploy`")
         assert links.read_links(site.root) == links.LinkState("green", "blue")
         assert (site.slot_dir("green") / "REVISION").read_text().strip() == v2
         columns = note_columns(site)
@@ -37,6 +40,15 @@ class DeployTests:
             "clear-old-cache": "skipped",
             "maintenance-off": "skipped",
         }
+        # Each stage says what it did, from the JSON of the command it ran.
+        summaries = {stage["name"]: stage["summary"] for stage in outcome["stages"]}
+        assert summaries["pull"].startswith(f"green is at {v2[:12]} (1 new commit); pull ")
+        assert summaries["swap"] == (
+            f"green is live at {v2[:12]}, blue is the stage; not verified: DEPLOYKIT_LIVE_URL is not set"
+        )
+        assert summaries["migrate-destructive"] == (
+            "applied 1 destructive migration: notes.0004_remove_note_body in green"
+        )
         record = last_deploy(site)
         assert (record.result, record.from_slot, record.to_slot, record.to_revision) == (
             "ok",
@@ -56,12 +68,28 @@ class DeployTests:
         before = live_snapshot(site)
         completed = deploy(site, "--ref", "no-such-ref")
         assert completed.returncode == 1
-        assert "The pull stage failed" in completed.stderr
+        assert (
+            "The pull stage failed: deploy_pull failed at its git stage: The ref 'no-such-ref'"
+            in completed.stderr
+        )
         assert "Live was not touched (blue still serves the old code)" in completed.stderr
+        # Each fact once: not in the stage line as well, not twice through the child's own error.
+        output = completed.stdout + completed.stderr
+        assert output.count("is not a branch of 'origin'") == 1, output
+        assert output.count("was not touched") == 1, output
+        assert "  [2/6] pull: failed (" in completed.stdout
         assert live_snapshot(site) == before
         record = last_deploy(site)
         assert record.result == "failed"
+        # The slots it was deploying from and into, not the live slot twice.
+        assert (record.from_slot, record.to_slot) == ("blue", "green")
         assert [s["status"] for s in record.details["stages"]][:2] == ["skipped", "failed"]
+
+        code, outcome = deploy_json(site, "--ref", "no-such-ref")
+        assert code == 1
+        assert_documented(outcome, "deploy.md", "`deploy`", failed=True)
+        assert outcome["exit_code"] == 1
+        assert json.dumps(outcome).count("is not a branch of") == 2  # the pull stage's summary and the error
 
     def test_a_swap_refused_by_the_gate_leaves_live_untouched(self, site: Site) -> None:
         commit_v2(site)
@@ -124,6 +152,7 @@ class DeployTests:
         assert live_snapshot(site) == before
         record = last_deploy(site)
         assert record.result == "refused"
+        assert (record.from_slot, record.to_slot) == ("blue", "green")
         assert "swapp" in record.message
 
     def test_bad_options_are_refused_with_nothing_changed(self, site: Site) -> None:
@@ -189,6 +218,9 @@ class DeployLockAndMaintenanceTests:
         code, outcome = deploy_json(site, "--maintenance", "--for", "10m", "--message", "Deploying v2")
         assert code == 0, outcome
         assert [s["status"] for s in outcome["stages"]] == ["ok", "ok", "ok"]
+        assert outcome["stages"][0]["summary"].startswith("maintenance window on until ")
+        assert outcome["stages"][1]["summary"] == f"ran sh -c {ACTIVE}"
+        assert outcome["stages"][2]["summary"] == "maintenance window ended (host scope)"
         on_log = Path(outcome["stages"][0]["log"]).read_text()
         assert "manage.py maintenance on --for 10m --message Deploying v2" in on_log
         status = site.manage("live", "maintenance", "status", check=False)
@@ -201,6 +233,8 @@ class DeployLockAndMaintenanceTests:
         code, outcome = deploy_json(site, "--maintenance", "--at", start, "--for", "10m")
 
         assert code == 0, outcome
+        assert outcome["stages"][0]["summary"].startswith("maintenance window from ")
+        assert " until " in outcome["stages"][0]["summary"]
         swap = outcome["stages"][1]
         assert swap["status"] == "ok"
         assert "the maintenance window is on (waited" in swap["summary"]
@@ -216,3 +250,34 @@ class DeployLockAndMaintenanceTests:
         assert live_snapshot(site) == before
         assert last_deploy(site).result == "failed"
         assert site.manage("live", "maintenance", "status", check=False).returncode == 0  # idle
+
+
+class ClearOldCacheTests:
+    def test_the_summary_says_how_many_keys_of_the_old_slot_were_cleared(
+        self, site: Site, redis_url: str
+    ) -> None:
+        import redis
+
+        base = f"deploykit_test_{secrets.token_hex(4)}"
+        client = redis.Redis.from_url(redis_url)
+        # Without a swap in the pipeline, the old slot is the stage slot: green.
+        for number in range(3):
+            client.set(f"{base}_green:1:key{number}", "old")
+        client.set(f"{base}_blue:1:key", "live")
+        site.write_env(
+            CACHE_URL=f"{redis_url}?key_prefix={base}",
+            DEPLOYKIT_DEPLOY_PIPELINE=json.dumps(["clear-old-cache"]),
+        )
+        try:
+            code, outcome = deploy_json(site)
+        finally:
+            keys = client.keys(f"{base}_*")
+            remaining = sorted(key.decode() for key in keys)
+            if keys:
+                client.delete(*keys)
+
+        assert code == 0, outcome
+        assert (
+            outcome["stages"][0]["summary"] == f"cleared 3 keys of green (prefix {base}_green) from default"
+        )
+        assert remaining == [f"{base}_blue:1:key"]

@@ -13,6 +13,7 @@ from django.test import override_settings
 from django_deploykit import history
 from django_deploykit.deploy_pull.logs import RunLogs
 from tests.deployment import Site, build_site
+from tests.json_fields import assert_documented
 
 
 @pytest.fixture
@@ -64,7 +65,9 @@ class DeployLogTests:
         assert lines[2].split()[1] == "init"
         assert run(bare_site, "--last", "1").splitlines() == [lines[0]]
         data = json.loads(run(bare_site, "--format", "json", "--last", "2"))
-        assert [item["id"] for item in data] == [second.id, first.id]
+        assert_documented(data, "deploy.md", "`deploy_log`")
+        assert [item["id"] for item in data["records"]] == [second.id, first.id]
+        assert data["exit_code"] == 0
 
     def test_shows_one_record_with_its_redacted_stage_logs(self, bare_site: Site) -> None:
         record = add_pull(bare_site)
@@ -73,8 +76,51 @@ class DeployLogTests:
         assert "git.example.org" in text
         assert "hunter22secret" not in text
         data = json.loads(run(bare_site, record.id, "--format", "json"))
+        assert_documented(data, "deploy.md", "`deploy_log ID`")
+        assert {"id", "kind", "result", "from_slot", "to_slot", "details", "message"} <= set(data)
         assert data["stage_logs"][0]["name"] == "git"
         assert "fetched" in data["stage_logs"][0]["text"]
+
+    def test_one_record_in_text_is_lines_not_python_values(self, bare_site: Site) -> None:
+        message = "The pull stage failed: " + "a long reason, " * 20 + "and its end."
+        record = history.HistoryRecord(
+            kind="deploy",
+            result="failed",
+            started_at="2026-01-01T00:00:00+00:00",
+            duration=2.5,
+            from_slot="blue",
+            to_slot="green",
+            message=message,
+            details={
+                "ref": "main",
+                "swapped": False,
+                "commits": ["abc1234 v2: summary", "def5678 v3: no body"],
+                "stages": [],
+                "next_steps": ["manage.py deploy --ref main --yes"],
+            },
+        )
+        history.append(bare_site.root, record)
+
+        lines = run(bare_site, record.id).splitlines()
+
+        assert lines[0].startswith(f"{record.id}  deploy   failed")
+        assert lines[1:] == [
+            f"message: {message}",
+            "ref: main",
+            "swapped: no",
+            "commits:",
+            "  abc1234 v2: summary",
+            "  def5678 v3: no body",
+            "next steps:",
+            "  manage.py deploy --ref main --yes",
+        ]
+        # The list shortens the message at a word, says so, and says where the rest is.
+        (listed,) = [line for line in run(bare_site).splitlines() if line.startswith(record.id)]
+        shown = listed.rsplit("  ", 1)[1]
+        assert shown.endswith(f"… (more in deploy_log {record.id})")
+        kept = shown.split("…")[0]
+        assert message.startswith(kept)
+        assert message[len(kept)] in " ,"
 
     def test_a_pruned_log_is_reported_not_fatal(self, bare_site: Site) -> None:
         record = add_pull(bare_site)
@@ -84,5 +130,12 @@ class DeployLogTests:
     def test_bad_input(self, bare_site: Site) -> None:
         with pytest.raises(CommandError, match="No record 'nope' in the deploy history"):
             run(bare_site, "nope")
+        out = StringIO()
+        with (
+            override_settings(DEPLOYKIT_ROOT=str(bare_site.root.path)),
+            pytest.raises(CommandError, match="No record 'nope'") as excinfo,
+        ):
+            call_command("deploy_log", "nope", "--format", "json", stdout=out)
+        assert json.loads(out.getvalue()) == {"error": str(excinfo.value), "exit_code": 1}
         with pytest.raises(CommandError, match="--last must be a positive number of records."):
             run(bare_site, "--last", "0")

@@ -11,6 +11,7 @@ import pytest
 from django_deploykit.deploy_pull.dependencies import marker_path
 from tests import slot_packages
 from tests.deployment import Site, build_site, commit_file, free_port
+from tests.json_fields import assert_documented
 
 RELOAD = json.dumps({"live": {"adapter": "gunicorn", "pidfile": "run/live.pid"}})
 
@@ -29,8 +30,11 @@ def site(tmp_path: Path) -> Iterator[Site]:
 
 def findings(site: Site, *args: str) -> tuple[int, dict[str, list[dict[str, str]]]]:
     completed = site.manage("live", "deploy_check", "--format", "json", *args, check=False)
+    document = json.loads(completed.stdout)
+    assert_documented(document, "deploy.md", "`deploy_check`", failed=completed.returncode != 0)
+    assert document["exit_code"] == completed.returncode
     by_check: dict[str, list[dict[str, str]]] = {}
-    for finding in json.loads(completed.stdout):
+    for finding in document["findings"]:
         by_check.setdefault(finding["check"], []).append(finding)
     return completed.returncode, by_check
 
@@ -86,6 +90,30 @@ class DeployCheckTests:
         assert completed.returncode == 1
         assert "found" in completed.stderr
         assert marker_path(site.slot_dir("green")).read_text() == installed
+
+    def test_a_long_message_is_cut_at_a_word_and_says_how_to_see_all_of_it(self, site: Site) -> None:
+        # The stage slot's production settings stop with a long message; the live slot's still load.
+        production = site.slot_dir("green") / "example_project" / "mysite" / "settings" / "production.py"
+        production.write_text(
+            production.read_text()
+            + "\nfrom django.core.exceptions import ImproperlyConfigured\n"
+            + "raise ImproperlyConfigured(\"The cache alias 'default' has the KEY_PREFIX '', \" + "
+            + '"which every slot would share; " * 20 + "set CACHE_URL.")\n'
+        )
+
+        code, by_check = findings(site, "--slot", "stage")
+
+        assert code == 1
+        details = [by_check["settings"][0]["detail"], by_check["migrations"][0]["detail"]]
+        assert details[0].startswith("the production settings do not load in green: …")
+        assert details[1].startswith("migrate_safe --plan failed (exit 1): …")
+        for detail in details:
+            quoted, _, pointer = detail.split("…", 1)[1].partition(" (more in the output of: cd ")
+            assert quoted.endswith("which every slot would share; set CACHE_URL.")
+            # The cut is at a word: the first word kept is a whole word of the message.
+            first_word = quoted.split()[0]
+            assert first_word in {"which", "every", "slot", "would", "share;", "set"}, detail
+            assert "green/.venv/bin/python manage.py" in pointer
 
     def test_bad_input(self, site: Site) -> None:
         completed = site.manage("live", "deploy_check", "--slot", "blue", check=False)

@@ -96,6 +96,8 @@ class StageFailureTests:
         completed = deploy_pull(site)
         assert completed.returncode == 1
         assert "migrate_safe --phase=additive --check exited 4" in completed.stderr
+        # Named with why, from migrate_safe's JSON, not from the end of its text.
+        assert "notes.0003_raw_sql: " in completed.stderr
         assert_halted_at(site, "migrate", before)
 
     def test_a_failing_project_test_fails_the_checks_stage(self, site: Site) -> None:

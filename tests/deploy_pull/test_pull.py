@@ -17,6 +17,7 @@ from tests.deploy_pull.pulling import (
     stage_statuses,
 )
 from tests.deployment import Site, commit_change, commit_file, git
+from tests.json_fields import assert_documented
 
 MIGRATION_0003 = """from django.db import migrations, models
 
@@ -37,6 +38,7 @@ class DeployPullTests:
         code, outcome = deploy_pull_json(site)
 
         assert code == 0, outcome
+        assert_documented(outcome, "deploy.md", "`deploy_pull`")
         assert outcome["slot"] == "green"
         assert outcome["to_revision"] == v2
         assert [s["name"] for s in outcome["stages"]] == [
@@ -62,6 +64,11 @@ class DeployPullTests:
             log = stage["log"]
             assert log.startswith(str(site.root.path / "logs" / record.id)), log
             assert f"=== {stage['name']}: {stage['status']}" in Path(log).read_text()
+        # Each stage says what it did, not the last line its command printed.
+        summaries = {stage["name"]: stage["summary"] for stage in outcome["stages"]}
+        assert summaries["collectstatic"].startswith("collected "), summaries
+        assert summaries["collectstatic"].endswith(" static files")
+        assert summaries["migrate"] == "no additive migration pending"
 
     def test_a_pull_with_nothing_new_skips_the_dependency_and_static_stages(self, site: Site) -> None:
         commit_file(site.source, "requirements.txt", "# nothing pinned yet\n", "requirements")
@@ -105,6 +112,8 @@ class DeployPullTests:
         # The database gets 0003 the way a deploy would apply it, from the stage slot.
         code, outcome = deploy_pull_json(site)
         assert code == 0, outcome
+        migrate = next(stage for stage in outcome["stages"] if stage["name"] == "migrate")
+        assert migrate["summary"] == "applied 1 additive migration: notes.0003_note_summary"
         before = live_snapshot(site)
 
         code, outcome = deploy_pull_json(site, "--ref", "v1", "--allow-non-fast-forward")
@@ -115,8 +124,16 @@ class DeployPullTests:
         assert git_stage["status"] == "failed"
         assert "older than the database" in git_stage["summary"]
         assert "example_project/notes/migrations/0003_note_summary.py" in git_stage["summary"]
+        assert_documented(outcome, "deploy.md", "`deploy_pull`", failed=True)
         assert live_snapshot(site) == before
         assert last_pull(site).result == "failed"
+
+        # In text, the list of missing migrations is said once: by the error, not by the stage line too.
+        completed = deploy_pull(site, "--ref", "v1", "--allow-non-fast-forward")
+        assert completed.returncode == 1
+        assert (completed.stdout + completed.stderr).count("0003_note_summary.py") == 1
+        assert "  [2/7] git: failed (" in completed.stdout
+        assert "CommandError: The git stage failed: v1 (" in completed.stderr
 
     def test_a_non_fast_forward_and_a_dirty_checkout_are_refused_unless_asked(self, site: Site) -> None:
         commit_change(site.source, INDEX, "<h1>Notes</h1>", "<h1>Notes v2</h1>", "v2")

@@ -18,7 +18,9 @@ from django_deploykit.maintenance import bypass
 from django_deploykit.maintenance.middleware import MaintenanceMiddleware
 from django_deploykit.maintenance.state import MaintenanceState
 from django_deploykit.maintenance.stores import FileStore
+from django_deploykit.management.base import CommandOutput
 from tests.conftest import REPO_ROOT
+from tests.json_fields import assert_documented
 from tests.maintenance.conftest import NOW, make_state
 
 COMMAND_MODULE = "django_deploykit.management.commands.maintenance"
@@ -191,6 +193,26 @@ class StatusTests:
         assert exit_code == code
         assert out.startswith(f"Maintenance: {phase}\n")
 
+    @pytest.mark.parametrize(
+        ("state", "code"),
+        [
+            (None, 0),
+            (make_state(start=NOW + timedelta(minutes=30)), 3),
+            (make_state(start=NOW - timedelta(minutes=1)), 4),
+            (make_state(start=NOW - timedelta(hours=1), end=NOW - timedelta(minutes=1)), 5),
+        ],
+        ids=["idle", "announced", "active", "ended"],
+    )
+    def test_call_command_returns_the_same_way_for_every_phase(
+        self, state_file: Path, frozen_now: datetime, state: MaintenanceState | None, code: int
+    ) -> None:
+        if state is not None:
+            FileStore(state_file).write(state)
+        # No SystemExit, whatever the phase: the status is on what call_command returns.
+        output = call_command("maintenance", "status", stdout=StringIO())
+        assert isinstance(output, CommandOutput)
+        assert output.exit_code == code
+
     def test_text_shows_every_field(self, state_file: Path, frozen_now: datetime) -> None:
         FileStore(state_file).write(make_state(start=NOW + timedelta(minutes=25)))
         out, _, _ = run_command("status")
@@ -220,6 +242,35 @@ class StatusTests:
         assert scope["set_by"] == "tester@host"
         assert scope["end"] == "2026-12-01T12:30:00+00:00"
 
+    def test_json_of_every_action_has_the_documented_fields(
+        self, state_file: Path, frozen_now: datetime
+    ) -> None:
+        out, _, code = run_command(
+            "on", "--at", "14:00", "--warn", "90m", "--for", "30m", "--secret", "--format", "json"
+        )
+        on = json.loads(out)
+        assert_documented(on, "maintenance.md", "`maintenance on`")
+        assert (code, on["action"], on["window"]["phase"], on["exit_code"]) == (0, "on", "announced", 0)
+        assert on["bypass_path"].startswith("/-/deploykit/maintenance/bypass/")
+
+        out, _, code = run_command("status", "--format", "json")
+        status = json.loads(out)
+        assert_documented(status, "maintenance.md", "`maintenance status`")
+        assert (code, status["phase"], status["exit_code"]) == (3, "announced", 3)
+        assert "secret" not in out.replace("secret_bypass", "")
+
+        out, _, code = run_command("off", "--format", "json")
+        off = json.loads(out)
+        assert_documented(off, "maintenance.md", "`maintenance off`")
+        assert (code, off["removed"]) == (0, True)
+
+    def test_an_error_with_json_is_a_json_object_too(self, state_file: Path) -> None:
+        out = StringIO()
+        with pytest.raises(CommandError, match="--for 'banana' is not a duration") as excinfo:
+            call_command("maintenance", "on", "--for", "banana", "--format", "json", stdout=out)
+        assert json.loads(out.getvalue()) == {"error": str(excinfo.value), "exit_code": 1}
+        assert not state_file.exists()
+
     def test_corrupt_state_says_so(self, state_file: Path) -> None:
         state_file.write_text("{")
         with pytest.raises(CommandError, match=r"is corrupt: .* Run 'maintenance off' for that scope"):
@@ -247,6 +298,13 @@ class StatusTests:
         python("on", "--for", "10m")
         assert state_file.exists()
         assert python("status", _ok_code=[4]).exit_code == 4
+        now = datetime.now(UTC)
+        FileStore(state_file).write(make_state(start=now + timedelta(minutes=10), end=None))
+        assert python("status", _ok_code=[3]).exit_code == 3
+        FileStore(state_file).write(
+            make_state(start=now - timedelta(hours=1), end=now - timedelta(minutes=1))
+        )
+        assert python("status", "--format", "json", _ok_code=[5]).exit_code == 5
 
 
 BAD_INPUT = [

@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.db import connections
 from django.db.migrations.recorder import MigrationRecorder
 
+from tests.json_fields import assert_documented
 from tests.migrate_safe.conftest import run_command, use_graph
 
 
@@ -113,6 +114,33 @@ class JsonTests:
         assert json.loads(out)["exit_code"] == code == 3
         colour = next(m for m in json.loads(plan_out)["migrations"] if m["name"] == "0002_product_colour")
         assert any('ADD COLUMN "colour"' in s for s in colour["sql"])
+
+    def test_every_action_prints_one_json_object_with_the_documented_fields(self, sqlite_db: str) -> None:
+        with use_graph("expand"):
+            check_out, _, check_code = run_command(check=True, format="json", database=sqlite_db)
+            refused_out, refused_err, refused_code = run_command(
+                phase="destructive", format="json", database=sqlite_db
+            )
+            applied_out, applied_err, applied_code = run_command(
+                phase="additive", format="json", database=sqlite_db
+            )
+        check = json.loads(check_out)
+        assert_documented(check, "migrate_safe.md", "`migrate_safe --plan` and `--check`")
+        assert check_code == check["exit_code"] == 3
+        # Refused before anything ran: the error, as JSON too.
+        refused = json.loads(refused_out)
+        assert refused_code == refused["exit_code"] == 1
+        assert refused["error"] in refused_err
+        # Applied: only the JSON on stdout (json.loads would fail on progress lines).
+        applied = json.loads(applied_out)
+        assert applied_code == 0, applied_err
+        assert_documented(applied, "migrate_safe.md", "`migrate_safe --phase=PHASE`")
+        assert (applied["action"], applied["phase"], applied["exit_code"]) == ("apply", "additive", 0)
+        assert "ms_shop.0002_product_colour" in applied["applied"]
+        assert applied["waiting_for_destructive"] == [
+            "ms_shop.0003_remove_legacy",
+            "ms_shop.0004_product_size",
+        ]
 
 
 class PlanTextTests:

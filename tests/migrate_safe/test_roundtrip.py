@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.db import connections
 
+from tests.json_fields import assert_documented
 from tests.migrate_safe.conftest import run_command, use_graph
 
 
@@ -26,6 +29,14 @@ class RoundtripTests:
             "ms_shop_product keeps constraints product_name_x"
         ) in err
         assert "ms_shop.0003_reverse_fails: backwards fails: no such table: no_such_table" in err
+
+        with use_graph("roundtrip_bad"):
+            out, err, code = run_command("ms_shop", roundtrip=True, database=sqlite_db, format="json")
+        report = json.loads(out)
+        assert (code, err) == (7, "")
+        assert_documented(report, "migrate_safe.md", "`migrate_safe --roundtrip`")
+        assert report["exit_code"] == 7
+        assert len(report["problems"]) == 2
 
     @pytest.mark.postgresql
     def test_on_postgresql(self, postgres_db: str) -> None:

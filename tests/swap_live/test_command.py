@@ -13,6 +13,7 @@ from django.test import override_settings
 from django_deploykit import history
 from django_deploykit.slots import DeployRoot
 from django_deploykit.swap_live import checks, links
+from tests.json_fields import assert_documented
 from tests.swap_live.test_lock_and_history import start_holder
 
 
@@ -39,6 +40,7 @@ def targets(root: DeployRoot) -> tuple[str, str]:
 class StatusTests:
     def test_status_json(self, fake_root: DeployRoot) -> None:
         data = json.loads(swap_live(fake_root, "--status", "--format", "json"))
+        assert_documented(data, "swap_live.md", "`swap_live --status`")
         assert (data["live"], data["stage"], data["links_ok"]) == ("blue", "green", True)
         assert data["slots"] == {"blue": {"revision": "rev-blue"}, "green": {"revision": "rev-green"}}
         assert data["lock_holder"] is None
@@ -47,8 +49,31 @@ class StatusTests:
     def test_status_text_shows_a_broken_pair(self, fake_root: DeployRoot) -> None:
         fake_root.stage_link.unlink()
         output = swap_live(fake_root, "--status")
-        assert "links_ok: False" in output
-        assert "The stage link is missing" in output
+        assert "Links: The stage link is missing" in output
+        assert "'manage.py swap_live --repair' fixes them." in output
+
+    def test_status_text_is_lines_not_python_values(self, fake_root: DeployRoot) -> None:
+        history.append(
+            fake_root,
+            history.HistoryRecord(
+                kind="swap",
+                result="ok",
+                started_at="2026-01-01T00:00:00+00:00",
+                duration=3.5,
+                from_slot="green",
+                to_slot="blue",
+                details={"method": "renameat2", "verification": "not verified"},
+            ),
+        )
+        lines = swap_live(fake_root, "--status").splitlines()
+        assert lines[0] == f"Deploy root: {fake_root.path}"
+        assert lines[1].split() == ["blue", "live", "revision", "rev-blue"]
+        assert lines[2].split() == ["green", "stage", "revision", "rev-green"]
+        assert lines[3].startswith("Last swap: swap ok at 2026-01-01T00:00:00+00:00 by ")
+        assert "green -> blue (3.5 s; deploy_log " in lines[3]
+        assert lines[4:] == ["Deploy lock: free", "Interrupted swap: no"]
+        for line in lines:
+            assert not any(mark in line for mark in ("{'", "['", "None", "True", "False")), line
 
 
 class BadInputTests:
@@ -142,6 +167,30 @@ class RollbackHelperCommandTests:
         ):
             call_command("swap_live_migrations", "plan", "--to", leaves, stdout=StringIO())
 
+    @pytest.mark.parametrize(
+        ("args", "message"),
+        [
+            (("--timeout", "0"), "--timeout must be a positive number of seconds."),
+            ((), "did not pass the gate"),
+        ],
+        ids=["bad input", "refused by the gate"],
+    )
+    def test_an_error_with_json_is_one_json_object(
+        self, fake_root: DeployRoot, args: tuple[str, ...], message: str
+    ) -> None:
+        out = StringIO()
+        with (
+            override_settings(DEPLOYKIT_ROOT=str(fake_root.path), DEPLOYKIT_PROJECT_SUBDIR="example_project"),
+            pytest.raises(CommandError, match=message) as excinfo,
+        ):
+            call_command("swap_live", *args, "--format", "json", stdout=out, stderr=StringIO())
+        data = json.loads(out.getvalue())
+        assert (data["error"], data["exit_code"]) == (str(excinfo.value), 1)
+        if args == ():
+            # The gate ran: the outcome so far comes with the error.
+            assert_documented(data, "swap_live.md", "`swap_live`, `--rollback` and `--dry-run`", failed=True)
+            assert data["result"] == "refused"
+
     def test_unknown_format_is_a_usage_error(self, fake_root: DeployRoot) -> None:
         with pytest.raises(CommandError, match="invalid choice: 'yaml'"):
             swap_live(fake_root, "--status", "--format", "yaml")
@@ -169,7 +218,9 @@ class RepairCommandTests:
     def test_interrupted_journal(self, fake_root: DeployRoot) -> None:
         (fake_root.path / links.JOURNAL_NAME).write_text('{"live": "green", "stage": "blue"}')
         data = json.loads(swap_live(fake_root, "--repair", "--format", "json"))
+        assert_documented(data, "swap_live.md", "`swap_live --repair`")
         assert (data["live"], data["stage"]) == ("green", "blue")
+        assert data["repair"] == "finished the interrupted swap: live -> green, stage -> blue"
 
 
 class ReloadChecksTests:

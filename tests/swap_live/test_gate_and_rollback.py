@@ -9,6 +9,9 @@ import pytest
 
 from django_deploykit.swap_live import links
 from tests.deployment import Site, build_site, commit_change, commit_drop_body, commit_summary_column
+from tests.json_fields import assert_documented
+
+SWAP_JSON = "`swap_live`, `--rollback` and `--dry-run`"
 
 
 @pytest.fixture
@@ -37,8 +40,15 @@ class GateTests:
         assert links.read_links(site.root) == links.LinkState("blue", "green")
         # Once the additive phase has run in the stage slot, the same swap goes through.
         site.manage("stage", "migrate_safe", "--phase=additive")
-        completed = swap(site)
+        completed = swap(site, "--format", "json")
         assert completed.returncode == 0, completed.stderr  # type: ignore[attr-defined]
+        outcome = json.loads(completed.stdout)  # type: ignore[attr-defined]
+        assert_documented(outcome, "swap_live.md", SWAP_JSON)
+        assert (outcome["action"], outcome["result"], outcome["after"]) == (
+            "swap",
+            "ok",
+            {"live": "green", "stage": "blue"},
+        )
         assert links.read_links(site.root) == links.LinkState("green", "blue")
 
     def test_debug_on_in_the_stage_slot(self, site: Site) -> None:
@@ -64,6 +74,7 @@ class GateTests:
         site.update_slot("green")
         completed = swap(site, "--dry-run", "--format", "json")
         outcome = json.loads(completed.stdout)  # type: ignore[attr-defined]
+        assert_documented(outcome, "swap_live.md", SWAP_JSON)
         assert outcome["result"] == "dry-run"
         assert [check["passed"] for check in outcome["gate"]] == [True, True]
         assert links.read_links(site.root) == links.LinkState("blue", "green")
@@ -104,6 +115,11 @@ class RollbackMigrationTests:
         assert "Refusing to roll back to blue" in completed.stderr
         assert "notes.0004_remove_note_body" in completed.stderr
         assert links.read_links(site.root) == links.LinkState("green", "blue")
+        completed = site.manage("live", "swap_live", "--rollback", "--format", "json", check=False)
+        outcome = json.loads(completed.stdout)
+        assert_documented(outcome, "swap_live.md", SWAP_JSON, failed=True)
+        assert (completed.returncode, outcome["action"], outcome["exit_code"]) == (1, "rollback", 1)
+        assert outcome["error"].startswith("Refusing to roll back to blue")
 
     def test_reverse_migrations_needs_rollback(self, site: Site) -> None:
         completed = swap(site, "--reverse-migrations")

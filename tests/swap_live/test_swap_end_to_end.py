@@ -71,6 +71,7 @@ class SwapEndToEndTests:
         completed = site.manage("live", "swap_live", "--format", "json", "--timeout", "30")
         outcome = json.loads(completed.stdout)
         assert outcome["result"] == "ok", completed.stderr
+        assert outcome["verified"] is True
         assert outcome["after"] == {"live": "green", "stage": "blue"}
         assert [check["passed"] for check in outcome["gate"]] == [True, True]
 
@@ -113,6 +114,8 @@ class SwapEndToEndTests:
         assert completed.returncode == 3, completed.stdout + completed.stderr
         assert "did not go live" in completed.stderr
         assert "Swapped back: blue is live again" in completed.stderr
+        # What the live server reported is said once, by the error, not by a progress line too.
+        assert (completed.stdout + completed.stderr).count("still reports revision") == 1
         assert links.read_links(site.root) == links.LinkState("blue", "green")
         assert site.revision("live")["slot"] == "blue"
         record = history.last(site.root, kinds=("swap",))

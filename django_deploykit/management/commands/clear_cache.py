@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from django_deploykit.cache_clearing.plan import (
     AliasPlan,
@@ -20,6 +19,7 @@ from django_deploykit.cache_clearing.plan import (
     setup_from_settings,
 )
 from django_deploykit.cache_clearing.run import AliasResult, ClearFailed, clear_all, preflight
+from django_deploykit.management.base import DeploykitCommand
 
 EXIT_REFUSED = 1
 EXIT_FAILED_PARTWAY = 3
@@ -27,7 +27,7 @@ MAX_BATCH = 100_000
 PROGRESS_INTERVAL_SECONDS = 1.0
 
 
-class Command(BaseCommand):
+class Command(DeploykitCommand):
     help = (
         "Delete this instance's cache keys (its KEY_PREFIX, on Redis with SCAN and batched UNLINK), leaving "
         "the other slot's keys, other prefixes and sessions alone. Exit codes: 0 done, 1 refused or failed "
@@ -107,8 +107,9 @@ class Command(BaseCommand):
         warnings = [sessions_warning(plan, setup) for plan in plans if plan.sessions_at_risk]
         if not dry_run:
             self._confirm(plans, warnings, yes)
-        for warning in warnings:
-            if format == "text":
+        self.document = {"dry_run": dry_run, "aliases": [], "warnings": warnings}
+        if not self.json_output:
+            for warning in warnings:
                 self.stderr.write(self.style.WARNING(warning))
         try:
             preflight(plans)
@@ -117,10 +118,8 @@ class Command(BaseCommand):
             raise CommandError(
                 str(exc), returncode=EXIT_FAILED_PARTWAY if exc.changed else EXIT_REFUSED
             ) from exc
-        if format == "json":
-            report = {"dry_run": dry_run, "aliases": [r.as_dict() for r in results], "warnings": warnings}
-            self.stdout.write(json.dumps(report, indent=2))
-        else:
+        self.document["aliases"] = [result.as_dict() for result in results]
+        if not self.json_output:
             for result in results:
                 self._write_result(result)
 
@@ -140,7 +139,8 @@ class Command(BaseCommand):
         question = (
             f"--flush empties the whole store of {stores}: every key of every prefix, the other slot's too. "
         )
-        if not sys.stdin.isatty():
+        # A prompt on stdout would break the JSON document.
+        if not sys.stdin.isatty() or self.json_output:
             raise CommandError(
                 question + "Pass --yes to confirm (there is no terminal to ask on). Nothing was cleared.",
                 returncode=EXIT_REFUSED,

@@ -6,19 +6,19 @@ The logic is in django_deploykit.deploy; exit codes in docs/deploy.md.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from django_deploykit import runtime
 from django_deploykit.conf import conf
 from django_deploykit.deploy.pipeline import PipelineError, parse_pipeline
 from django_deploykit.deploy.procedure import DeployFailed, DeployOptions, DeployOutcome, deploy, refused
+from django_deploykit.management.base import DeploykitCommand
 
 
-class Command(BaseCommand):
+class Command(DeploykitCommand):
     help = (
         "Deploy in one step: optional announced maintenance, deploy_pull into the stage slot, swap_live, the "
         "destructive migrations in the new live slot, clear the old slot's cache keys, end maintenance. The stages "
@@ -59,7 +59,6 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         self.verbosity = options["verbosity"]
-        self.json = options["format"] == "json"
         ref = options["ref"] if options["ref"] is not None else conf.PULL_REF
         if not ref.strip() or ref.startswith("-"):
             raise CommandError("--ref must name a branch, tag or commit, e.g. --ref main.")
@@ -101,8 +100,7 @@ class Command(BaseCommand):
         try:
             outcome = deploy(root, deploy_options, self._progress)
         except DeployFailed as exc:
-            if self.json:
-                self.stdout.write(json.dumps(exc.outcome.as_dict(), indent=2))
+            self.document = exc.outcome.as_dict()
             raise CommandError(str(exc), returncode=exc.exit_code) from exc
         self._show(outcome)
 
@@ -121,20 +119,20 @@ class Command(BaseCommand):
         return tuple(part for flag, value in given for part in (flag, value))
 
     def _confirm(self, ref: str, names: list[str]) -> None:
-        if not sys.stdin.isatty():
+        # A prompt on stdout would break the JSON document.
+        if not sys.stdin.isatty() or self.json_output:
             raise CommandError("deploy changes what is live: pass --yes to run it without a prompt.")
         answer = input(f"Deploy {ref} through {', '.join(names)}? [y/N] ")
         if answer.strip().lower() not in ("y", "yes"):
             raise CommandError("Not confirmed; nothing was changed.")
 
     def _progress(self, line: str) -> None:
-        if self.verbosity >= 1 and not self.json:
+        if self.verbosity >= 1 and not self.json_output:
             self.stdout.write(f"  {line}")
 
     def _show(self, outcome: DeployOutcome) -> None:
-        if self.json:
-            self.stdout.write(json.dumps(outcome.as_dict(), indent=2))
-        elif self.verbosity >= 1:
+        self.document = outcome.as_dict()
+        if not self.json_output and self.verbosity >= 1:
             for warning in outcome.warnings:
                 self.stdout.write(self.style.WARNING(f"WARNING: {warning}"))
             self.stdout.write(

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from django_deploykit import runtime
 from django_deploykit.conf import conf
 from django_deploykit.deploy_check.diagnose import CheckOptions, diagnose
+from django_deploykit.management.base import DeploykitCommand
 
 
-class Command(BaseCommand):
+class Command(DeploykitCommand):
     help = (
         "Diagnose the live or stage slot: links, virtualenv, pinned requirements, production settings (DEBUG), "
         "collected static files, pending migrations by phase, and what the running server really serves (from its "
@@ -44,9 +44,13 @@ class Command(BaseCommand):
         )
         findings = diagnose(root, check_options)
         errors = [finding for finding in findings if finding.level == "error"]
-        if format == "json":
-            self.stdout.write(json.dumps([finding.as_dict() for finding in findings], indent=2))
-        else:
+        self.document = {
+            "slot": slot,
+            "errors": len(errors),
+            "warnings": sum(1 for finding in findings if finding.level == "warning"),
+            "findings": [finding.as_dict() for finding in findings],
+        }
+        if not self.json_output:
             styles = {"ok": self.style.SUCCESS, "warning": self.style.WARNING, "error": self.style.ERROR}
             for finding in findings:
                 self.stdout.write(
@@ -56,5 +60,6 @@ class Command(BaseCommand):
                     self.stdout.write(f"    fix: {finding.fix}")
         if errors:
             raise CommandError(
-                f"deploy_check found {len(errors)} error(s) in the {slot} slot; see the fixes above."
+                f"deploy_check found {len(errors)} error{'' if len(errors) == 1 else 's'} in the {slot} slot; "
+                "each comes with its fix."
             )

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from django_deploykit import runtime
 from django_deploykit.deploy_pull import history_view
+from django_deploykit.management.base import DeploykitCommand
 
 
-class Command(BaseCommand):
+class Command(DeploykitCommand):
     help = (
         "List the deploy history (pulls, swaps, rollbacks, deploys), newest first, or show one record (by its id "
         "or the start of it) with each stage's result and log. Exit codes: 0 shown, 1 no such record or bad input."
@@ -35,8 +35,8 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         if id is None:
             records = history_view.latest(root, last)
-            if format == "json":
-                self.stdout.write(json.dumps([history_view.as_dict(r) for r in records], indent=2))
+            self.document = {"records": [history_view.as_dict(record) for record in records]}
+            if self.json_output:
                 return
             if not records:
                 self.stdout.write("The deploy history is empty.")
@@ -47,13 +47,12 @@ class Command(BaseCommand):
             record = history_view.find(root, id)
         except history_view.RecordNotFound as exc:
             raise CommandError(str(exc)) from exc
-        if format == "json":
-            self.stdout.write(json.dumps(history_view.as_dict(record, with_logs=True), indent=2))
+        self.document = history_view.as_dict(record, with_logs=True)
+        if self.json_output:
             return
-        self.stdout.write(self.style.MIGRATE_HEADING(history_view.summary_line(record)))
-        for key in ("ref", "tag", "commits", "log_dir", "next_steps"):
-            if record.details.get(key):
-                self.stdout.write(f"{key}: {record.details[key]}")
+        self.stdout.write(self.style.MIGRATE_HEADING(history_view.summary_line(record, whole=True)))
+        for line in history_view.detail_lines(record):
+            self.stdout.write(line)
         for stage in history_view.stage_logs(record):
             self.stdout.write(
                 self.style.MIGRATE_HEADING(

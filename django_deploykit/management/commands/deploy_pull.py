@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from django_deploykit import runtime
 from django_deploykit.conf import conf
 from django_deploykit.deploy_pull.pull import PullError, PullOptions, PullOutcome, pull
+from django_deploykit.management.base import DeploykitCommand
 
 
-class Command(BaseCommand):
+class Command(DeploykitCommand):
     help = (
         "Bring the stage slot to a ref: take the deploy lock, fetch and fast-forward, install the requirements "
         "into the slot's virtualenv, collectstatic, apply the additive migrations, run check --deploy (and the "
@@ -63,7 +63,6 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         self.verbosity = options["verbosity"]
-        self.json = options["format"] == "json"
         if options["wait_lock"] < 0:
             raise CommandError("--wait-lock must be zero or a positive number of seconds.")
         ref = options["ref"] if options["ref"] is not None else conf.PULL_REF
@@ -99,8 +98,7 @@ class Command(BaseCommand):
         try:
             outcome = pull(root, pull_options, self._progress)
         except PullError as exc:
-            if self.json:
-                self.stdout.write(json.dumps(exc.outcome.as_dict(), indent=2))
+            self.document = exc.outcome.as_dict()
             raise CommandError(str(exc)) from exc
         self._show(outcome)
 
@@ -111,17 +109,14 @@ class Command(BaseCommand):
         return str(slot)
 
     def _progress(self, line: str) -> None:
-        if self.verbosity >= 1 and not self.json:
+        if self.verbosity >= 1 and not self.json_output:
             self.stdout.write(f"  {line}")
 
     def _show(self, outcome: PullOutcome) -> None:
-        if self.json:
-            self.stdout.write(json.dumps(outcome.as_dict(), indent=2))
+        self.document = outcome.as_dict()
+        # The warnings were reported as they happened.
+        if self.json_output or self.verbosity < 1:
             return
-        if self.verbosity < 1:
-            return
-        for warning in outcome.warnings:
-            self.stdout.write(self.style.WARNING(warning))
         if outcome.result == "dry-run":
             plan = outcome.plan
             self.stdout.write(self.style.MIGRATE_HEADING(f"Dry run for {outcome.slot}: nothing changed."))

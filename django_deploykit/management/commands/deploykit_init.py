@@ -5,13 +5,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from django_deploykit import deploykit_init, runtime
+from django_deploykit.management.base import DeploykitCommand
 from django_deploykit.redact import redact_url
 
 
-class Command(BaseCommand):
+class Command(DeploykitCommand):
     help = (
         "Create a deploy root: two slots (git clones of this checkout, each with its own virtualenv and "
         "REVISION file), the live and stage links, and a shared/ folder. Refuses to overwrite anything."

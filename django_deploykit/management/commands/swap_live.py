@@ -1,17 +1,17 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from django_deploykit import runtime
 from django_deploykit.conf import conf
+from django_deploykit.management.base import DeploykitCommand
 from django_deploykit.swap_live import service
 
 
-class Command(BaseCommand):
+class Command(DeploykitCommand):
     help = (
         "Make the stage slot live: take the deploy lock, gate the stage slot (check --deploy, additive "
         "migrations, health URL), exchange the live and stage links atomically, reload both servers and verify "
@@ -63,20 +63,25 @@ class Command(BaseCommand):
         if reverse_migrations and not rollback:
             raise CommandError("--reverse-migrations goes with --rollback.")
         self.verbosity = options["verbosity"]
-        self.json = format == "json"
         try:
             root = runtime.deploy_root()
         except runtime.DeployRootNotFound as exc:
             raise CommandError(str(exc)) from exc
         if status:
-            self._emit(service.status(root))
+            self._status(service.status(root))
             return
         if repair:
             try:
-                state, what = service.repair(root, self._progress)
+                state, what = service.repair(root)
             except service.SwapError as exc:
                 raise CommandError(str(exc)) from exc
-            self._emit({"repair": what, "live": state.live, "stage": state.stage})
+            self.document = {"action": "repair", "repair": what, "live": state.live, "stage": state.stage}
+            if not self.json_output and self.verbosity >= 1:
+                # 'what' names the links itself whenever it changed them.
+                if what == "nothing to repair":
+                    self.stdout.write(f"Nothing to repair: live -> {state.live}, stage -> {state.stage}.")
+                else:
+                    self.stdout.write(self.style.SUCCESS(f"Repaired: {what}."))
             return
         try:
             subdir = runtime.project_subdir(root)
@@ -94,34 +99,56 @@ class Command(BaseCommand):
         try:
             outcome = (service.rollback if rollback else service.swap)(root, swap_options, self._progress)
         except service.SwapError as exc:
-            if exc.outcome is not None and self.json:
-                self.stdout.write(json.dumps(exc.outcome.as_dict(), indent=2))
+            if exc.outcome is not None:
+                self.document = exc.outcome.as_dict()
             raise CommandError(str(exc), returncode=exc.exit_code) from exc
-        if self.json:
-            self.stdout.write(json.dumps(outcome.as_dict(), indent=2))
-        elif self.verbosity >= 1:
-            for message in outcome.messages:
-                self.stdout.write(message)
-            if outcome.result == "ok":
-                self.stdout.write(
-                    self.style.SUCCESS(
-                        f"{outcome.after['live']} is live (revision {outcome.revisions.get(outcome.after['live'])}), "
-                        f"{outcome.after['stage']} is the stage; {outcome.verification or 'verified'}."
-                    )
+        self.document = outcome.as_dict()
+        if self.json_output or self.verbosity < 1:
+            return
+        for message in outcome.messages:
+            self.stdout.write(message)
+        if outcome.result == "ok":
+            verification = "verified by the live server" if outcome.verified else outcome.verification
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"{outcome.after['live']} is live (revision {outcome.revisions.get(outcome.after['live'])}), "
+                    f"{outcome.after['stage']} is the stage; {verification}."
                 )
+            )
 
     def _progress(self, line: str) -> None:
-        if self.verbosity >= 1 and not self.json:
+        if self.verbosity >= 1 and not self.json_output:
             self.stdout.write(f"  {line}")
 
-    def _emit(self, data: dict[str, Any]) -> None:
-        if self.json:
-            self.stdout.write(json.dumps(data, indent=2, default=str))
+    def _status(self, data: dict[str, Any]) -> None:
+        self.document = {"action": "status", **data}
+        if self.json_output:
             return
-        for key, value in data.items():
-            if isinstance(value, dict):
-                self.stdout.write(f"{key}:")
-                for inner_key, inner_value in value.items():
-                    self.stdout.write(f"  {inner_key}: {inner_value}")
-            else:
-                self.stdout.write(f"{key}: {value}")
+        self.stdout.write(f"Deploy root: {data['deploy_root']}")
+        roles = {data["live"]: "live", data["stage"]: "stage"}
+        for slot, about in data["slots"].items():
+            self.stdout.write(
+                f"  {slot:<10} {roles.get(slot, '?'):<6} revision {about['revision'] or 'unknown'}"
+            )
+        if not data["links_ok"]:
+            self.stdout.write(
+                self.style.ERROR(f"Links: {data['links_problem']} 'manage.py swap_live --repair' fixes them.")
+            )
+        last = data["last_swap"]
+        if last is None:
+            self.stdout.write("Last swap: none")
+        else:
+            self.stdout.write(
+                f"Last swap: {last['kind']} {last['result']} at {last['started_at']} by {last['user']}, "
+                f"{last['from_slot'] or '-'} -> {last['to_slot'] or '-'} ({last['duration']:.1f} s; "
+                f"deploy_log {last['id']})"
+            )
+        self.stdout.write(
+            f"Deploy lock: {'held by ' + data['lock_holder'] if data['lock_holder'] else 'free'}"
+        )
+        if data["interrupted_swap"]:
+            self.stdout.write(
+                self.style.WARNING("Interrupted swap: yes; 'manage.py swap_live --repair' finishes it.")
+            )
+        else:
+            self.stdout.write("Interrupted swap: no")

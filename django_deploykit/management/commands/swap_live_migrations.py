@@ -6,15 +6,16 @@ import argparse
 import json
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import DEFAULT_DB_ALIAS, connections
 
+from django_deploykit.management.base import DeploykitCommand
 from django_deploykit.migrate_safe.planning import PlanError
 from django_deploykit.migrate_safe.runner import PhaseRefused
 from django_deploykit.swap_live import rollback_migrations
 
 
-class Command(BaseCommand):
+class Command(DeploykitCommand):
     help = (
         "Used by 'swap_live --rollback' in each slot: 'known' lists this code's migrations; 'plan --to LEAVES' "
         "classifies what this code applied beyond LEAVES; 'reverse --to LEAVES' unapplies it. Output is JSON."
