@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from io import StringIO
 from pathlib import Path
 
@@ -96,9 +97,45 @@ class DeploykitInitTests:
     def test_missing_requirements_file_leaves_nothing(self, tmp_path: Path) -> None:
         source = make_source_repo(tmp_path)
         root = tmp_path / "site"
-        with pytest.raises(CommandError, match="requirements.txt is not in the checkout"):
-            init(str(root), "--source", str(source), "--requirements", "requirements.txt")
+        with pytest.raises(CommandError, match="missing.txt is not in the checkout"):
+            init(str(root), "--source", str(source), "--requirements", "missing.txt")
         assert not root.exists()
+
+    def test_a_virtualenv_interpreter_with_system_site_packages_is_refused(self, tmp_path: Path) -> None:
+        # The slots would see the base Python's packages, not that virtualenv's: they could not import them.
+        venv = tmp_path / "tools"
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+        source = make_source_repo(tmp_path)
+        root = tmp_path / "site"
+        with pytest.raises(CommandError, match="belongs to the virtualenv .* not that virtualenv's"):
+            init(
+                str(root),
+                "--source",
+                str(source),
+                "--python",
+                str(venv / "bin" / "python"),
+                "--system-site-packages",
+            )
+        assert not root.exists()
+
+    def test_run_folder_and_the_origin_of_the_checkout(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # deploykit_init run in a developer's checkout: the slots clone the checkout's origin, not the checkout.
+        source = make_source_repo(tmp_path)
+        origin = tmp_path / "origin.git"
+        subprocess.run(["git", "clone", "--quiet", "--bare", str(source), str(origin)], check=True)
+        subprocess.run(["git", "-C", str(source), "remote", "add", "origin", str(origin)], check=True)
+        monkeypatch.chdir(source)
+        root = tmp_path / "site"
+        output = init(str(root), "--no-venv")
+        assert f"the slots pull from {origin}" in output
+        assert (root / "run").is_dir()
+        for slot in ("blue", "green"):
+            url = subprocess.run(
+                ["git", "-C", str(root / slot), "remote", "get-url", "origin"], capture_output=True, text=True
+            ).stdout.strip()
+            assert url == str(origin)
 
     def test_source_defaults_to_the_checkout_of_the_project(
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
