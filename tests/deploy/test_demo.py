@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from django_deploykit import history
@@ -29,4 +30,5 @@ class DemoTests:
         assert "is the stage; verified by the live server" in output
         assert "applied 1 destructive migration: notes.0004_remove_note_body in " in output
         assert "0 failed" in output
+        assert re.search(r"^The demo took \d+ s\.$", output, re.MULTILINE)
         assert not list((result.root.path / "run").glob("*.pid"))
