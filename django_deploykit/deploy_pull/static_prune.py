@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from django_deploykit.deploy_pull.storage import manifest_name
@@ -33,14 +33,7 @@ class PruneResult:
     dry_run: bool = False
 
     def as_dict(self) -> dict[str, object]:
-        return {
-            "static_root": self.static_root,
-            "manifests": self.manifests,
-            "kept": self.kept,
-            "removed": self.removed,
-            "freed_bytes": self.freed_bytes,
-            "dry_run": self.dry_run,
-        }
+        return asdict(self)
 
 
 def referenced(manifest: Path) -> set[str]:
