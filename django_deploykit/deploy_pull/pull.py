@@ -453,6 +453,7 @@ class _Pull:
                 f"so a server serving {link} still runs the code it started with"
             )
             self.outcome.warnings.append(warning + ".")
+            self.report(f"WARNING: {warning}.")
             log.write(f"WARNING: {warning}.")
             parts.append(f"NOT reloaded (no reload adapter for {link})")
         try:

@@ -44,7 +44,8 @@ class DeployTests:
         summaries = {stage["name"]: stage["summary"] for stage in outcome["stages"]}
         assert summaries["pull"].startswith(f"green is at {v2[:12]} (1 new commit); pull ")
         assert summaries["swap"] == (
-            f"green is live at {v2[:12]}, blue is the stage; not verified: DEPLOYKIT_LIVE_URL is not set"
+            f"green is live at {v2[:12]}, blue is the stage; "
+            "not verified: DEPLOYKIT_LIVE_URL is not set in the settings of green's code"
         )
         assert summaries["migrate-destructive"] == (
             "applied 1 destructive migration: notes.0004_remove_note_body in green"
@@ -258,6 +259,8 @@ class ClearOldCacheTests:
     ) -> None:
         import redis
 
+        # A project on Redis lists its client in its requirements; the slots install it with pip.
+        site.pip_install("blue", "redis>=5.0")
         base = f"deploykit_test_{secrets.token_hex(4)}"
         client = redis.Redis.from_url(redis_url)
         # Without a swap in the pipeline, the old slot is the stage slot: green.
