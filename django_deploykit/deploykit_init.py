@@ -58,7 +58,6 @@ class InitOptions:
     requirements: str | None = None
     system_site_packages: bool = False
     create_venvs: bool = True
-    with_pip: bool = True
 
 
 def source_checkout(start: Path) -> Path:
@@ -183,8 +182,6 @@ def _make_venv(slot_dir: Path, options: InitOptions, label: str, progress: Calla
     venv_args = ["-m", "venv", str(slot_dir / VENV_DIR)]
     if options.system_site_packages:
         venv_args.insert(2, "--system-site-packages")
-    if not options.with_pip:
-        venv_args.insert(2, "--without-pip")
     try:
         sh.Command(options.python)(*venv_args)
     except (sh.ErrorReturnCode, sh.CommandNotFound) as exc:

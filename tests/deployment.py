@@ -13,7 +13,6 @@ import signal
 import socket
 import subprocess
 import sys
-import sysconfig
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -260,20 +259,6 @@ class Site:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 process.kill()
-
-
-def borrow_test_packages(venv: Path) -> None:
-    """A SHORTCUT for narrow tests only: let ``venv`` import this test environment's packages.
-
-    A .pth file adds this interpreter's site-packages after the virtualenv's own; nothing is
-    installed. No user's slot works like this, so a test that claims to show a deploy must not
-    use it (build_site installs with real pip by default).
-    """
-    site_packages = next((venv / "lib").glob("python*/site-packages"))
-    paths = sorted({sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]})
-    # addsitedir() also runs those folders' own .pth files (an editable install's finder).
-    lines = [f"import site; site.addsitedir({path!r})" for path in paths]
-    (site_packages / "zz_shared_packages.pth").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def build_site(base: Path, *, venvs: bool = True) -> Site:
