@@ -76,7 +76,14 @@ def run(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> subpro
     completed = subprocess.run(
         argv,
         cwd=cwd,
-        env={**BARE_ENVIRONMENT, **slot_packages.pip_environment(), **GIT_ENV, **(env or {})},
+        env={
+            **BARE_ENVIRONMENT,
+            # The doc's "python3" is the Python the site runs on: this test environment's.
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{BARE_ENVIRONMENT['PATH']}",
+            **slot_packages.pip_environment(),
+            **GIT_ENV,
+            **(env or {}),
+        },
         capture_output=True,
         text=True,
         timeout=600,
