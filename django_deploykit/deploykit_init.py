@@ -20,7 +20,6 @@ import json
 import os
 import shutil
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -30,7 +29,9 @@ import sh
 from django_deploykit import history, revision
 from django_deploykit.deploy_pull import dependencies
 from django_deploykit.redact import redact_text, redact_url
+from django_deploykit.slot_commands import run_programs_side_by_side
 from django_deploykit.slots import ROOT_MARKER, VENV_DIR, DeployRoot, slot_python, validate_slot_names
+from django_deploykit.text import tail
 
 # Files deploykit writes into a slot's checkout; excluded so the worktree stays clean.
 SLOT_EXCLUDES: Final = (f"/{VENV_DIR}/", f"/{revision.REVISION_NAME}", f"/.{revision.REVISION_NAME}.tmp")
@@ -131,14 +132,7 @@ def _build(root: DeployRoot, options: InitOptions, progress: Callable[[str], Non
     for number, slot in enumerate(root.slot_names, start=1):
         _clone(root.path / slot, options, f"[{number}/2] {slot}", progress)
     if options.create_venvs:
-        # The two virtualenvs are independent: building them side by side halves the wait.
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            futures = [
-                pool.submit(_make_venv, root.path / slot, options, f"[{number}/2] {slot}", progress)
-                for number, slot in enumerate(root.slot_names, start=1)
-            ]
-            for future in futures:
-                future.result()
+        _make_venvs(root, options, progress)
     _lay_out(root, options)
 
 
@@ -177,29 +171,40 @@ def _refuse_borrowed_environment(options: InitOptions) -> None:
         )
 
 
-def _make_venv(slot_dir: Path, options: InitOptions, label: str, progress: Callable[[str], None]) -> None:
-    progress(f"{label}: creating its virtualenv with {options.python}")
-    venv_args = ["-m", "venv", str(slot_dir / VENV_DIR)]
-    if options.system_site_packages:
-        venv_args.insert(2, "--system-site-packages")
-    try:
-        sh.Command(options.python)(*venv_args)
-    except (sh.ErrorReturnCode, sh.CommandNotFound) as exc:
-        raise InitError(f"Could not create a virtualenv with {options.python}: {exc}") from exc
-    requirements = dependencies.requirements_file(slot_dir, options.requirements)
-    if requirements is None:
-        return
-    progress(f"{label}: installing {options.requirements} with pip")
-    # The same pip call as deploy_pull's dependencies stage, and the same record of what was
-    # installed, so the first pull into this slot does not install everything again.
-    result = dependencies.install(
-        slot_python(slot_dir), slot_dir, requirements, offline=False, wheelhouse=slot_dir, timeout=3600.0
+def _make_venvs(root: DeployRoot, options: InitOptions, progress: Callable[[str], None]) -> None:
+    """Both slots' virtualenvs side by side (two processes at a time, no threads), then their requirements."""
+    slot_dirs = [root.path / slot for slot in root.slot_names]
+    for number, slot_dir in enumerate(slot_dirs, start=1):
+        progress(f"[{number}/2] {slot_dir.name}: creating its virtualenv with {options.python}")
+    venv_flags = ["--system-site-packages"] if options.system_site_packages else []
+    created = run_programs_side_by_side(
+        [
+            ([options.python, "-m", "venv", *venv_flags, str(slot_dir / VENV_DIR)], root.path)
+            for slot_dir in slot_dirs
+        ],
+        timeout=600.0,
     )
-    if result.exit_code != 0:
-        raise InitError(
-            f"pip could not install {options.requirements} into {slot_dir.name} (exit {result.exit_code}): "
-            + " | ".join(redact_text(result.stderr or result.stdout).strip().splitlines()[-5:])
-        )
+    for result in created:
+        if result.exit_code != 0:
+            raise InitError(
+                f"Could not create a virtualenv with {options.python}: {tail(result.stderr or result.stdout)}"
+            )
+    installs = []
+    for number, slot_dir in enumerate(slot_dirs, start=1):
+        requirements = dependencies.requirements_file(slot_dir, options.requirements)
+        if requirements is not None:
+            progress(f"[{number}/2] {slot_dir.name}: installing {options.requirements} with pip")
+            installs.append((slot_python(slot_dir), slot_dir, requirements))
+    # The same pip call as deploy_pull's dependencies stage, and the same record of what was
+    # installed, so the first pull into a slot does not install everything again.
+    for (_, slot_dir, _), result in zip(
+        installs, dependencies.install_side_by_side(installs, timeout=3600.0), strict=True
+    ):
+        if result.exit_code != 0:
+            raise InitError(
+                f"pip could not install {options.requirements} into {slot_dir.name} (exit {result.exit_code}): "
+                + tail(result.stderr or result.stdout)
+            )
 
 
 def _lay_out(root: DeployRoot, options: InitOptions) -> None:

@@ -139,6 +139,58 @@ def run_program(
     return result
 
 
+def run_programs_side_by_side(
+    commands: Sequence[tuple[Sequence[str], Path]],
+    *,
+    env: Mapping[str, str] | None = None,
+    timeout: float | None = None,
+) -> list[CommandResult]:
+    """Run each ``(argv, cwd)`` at the same time and return what happened to each, in order.
+
+    Every child is started from the calling thread, then waited for: forking from several
+    threads at once is what filelock 4 (the deploy lock's) refuses, and what CPython warns about.
+    """
+    started = time.monotonic()
+    running: list[tuple[tuple[str, ...], Any]] = []
+    results: dict[int, CommandResult] = {}
+    for index, (argv, cwd) in enumerate(commands):
+        argv = tuple(argv)
+        try:
+            process = sh.Command(argv[0])(
+                *argv[1:],
+                _cwd=str(cwd),
+                _env=child_environment(env),
+                _ok_code=list(range(256)),
+                _bg=True,
+                _bg_exc=False,
+                _tty_out=False,
+            )
+        except sh.CommandNotFound:
+            results[index] = CommandResult(argv, 127, "", f"{argv[0]} does not exist", 0.0)
+            continue
+        running.append((argv, process))
+        results[index] = CommandResult(argv, -1, "", "", 0.0)
+    for index, (argv, process) in zip(
+        [i for i in range(len(commands)) if results[i].exit_code == -1], running, strict=True
+    ):
+        remaining = None if timeout is None else max(timeout - (time.monotonic() - started), 1.0)
+        try:
+            process.wait(timeout=remaining)
+            results[index] = CommandResult(
+                argv,
+                process.exit_code,
+                process.stdout.decode(errors="replace"),
+                process.stderr.decode(errors="replace"),
+                round(time.monotonic() - started, 3),
+            )
+        except sh.TimeoutException:
+            process.kill()
+            results[index] = CommandResult(
+                argv, 124, "", f"timed out after {timeout:g} s", time.monotonic() - started
+            )
+    return [results[index] for index in range(len(commands))]
+
+
 def run_manage(
     project: SlotProject,
     args: Sequence[str],

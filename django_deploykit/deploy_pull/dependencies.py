@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from django_deploykit.slot_commands import CommandLog, CommandResult, run_program
+from django_deploykit.slot_commands import CommandLog, CommandResult, run_program, run_programs_side_by_side
 from django_deploykit.slots import VENV_DIR
 
 INSTALLED_MARKER: Final = ".deploykit-requirements.sha256"
@@ -101,3 +101,22 @@ def pinned(requirements: Requirements) -> dict[str, str]:
         if match:
             pins[re.sub(r"[-_.]+", "-", match["name"]).lower()] = match["version"]
     return pins
+
+
+def install_side_by_side(
+    installs: list[tuple[Path, Path, Requirements]], *, timeout: float
+) -> list[CommandResult]:
+    """``install`` into several slots at once (deploykit_init's two), each recorded on success."""
+    for _, slot_dir, _ in installs:
+        marker_path(slot_dir).unlink(missing_ok=True)
+    results = run_programs_side_by_side(
+        [
+            (pip_argv(python, requirements, offline=False, wheelhouse=slot_dir), slot_dir)
+            for python, slot_dir, requirements in installs
+        ],
+        timeout=timeout,
+    )
+    for (_, slot_dir, requirements), result in zip(installs, results, strict=True):
+        if result.exit_code == 0:
+            marker_path(slot_dir).write_text(requirements.digest + "\n", encoding="utf-8")
+    return results
