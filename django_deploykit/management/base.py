@@ -10,6 +10,10 @@ JSON. With ``--format json`` a command writes exactly one JSON object to stdout,
 ``document`` it built, with ``"exit_code"``; on a ``CommandError``, the document so far (or nothing) with
 ``"error"`` (the message, which still goes to stderr too) and ``"exit_code"`` (the error's return code).
 Argument errors found by argparse (exit 2) happen before the command runs and print no JSON.
+
+Arguments. Python hands a command-line argument that is not valid UTF-8 to the command with its bad bytes
+as lone surrogates; such a string cannot be written to a file, a database or a page later. Every command
+refuses it up front, naming the option, before anything is changed.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ class DeploykitCommand(BaseCommand):
         self.json_output = options.get("format") == "json"
         self.document = None
         try:
+            refuse_undecodable(args, options)
             returned = super().execute(*args, **options)
         except CommandError as exc:
             if self.json_output:
@@ -64,3 +69,25 @@ class DeploykitCommand(BaseCommand):
 
     def _write_json(self, data: dict[str, Any]) -> None:
         self.stdout.write(json.dumps(data, indent=2, default=str))
+
+
+def refuse_undecodable(args: tuple[Any, ...], options: dict[str, Any]) -> None:
+    """Raise ``CommandError`` for an argument holding bytes that are not UTF-8 (see the module's docstring)."""
+    named = [(None, value) for value in args] + list(options.items())
+    for name, value in named:
+        for text in value if isinstance(value, (list, tuple)) else [value]:
+            if isinstance(text, str) and not _encodes(text):
+                where = name.replace("_", "-") if name else "an argument"
+                readable = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+                raise CommandError(
+                    f"The value given for {where} ({readable!r}) is not valid UTF-8; write it in UTF-8 and run the "
+                    "command again. Nothing was changed."
+                )
+
+
+def _encodes(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
