@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Final
 
 from filelock import FileLock, Timeout
@@ -82,12 +83,40 @@ def _read_side_file(root: DeployRoot) -> LockHolder | None:
 
 
 def held_by_parent(root: DeployRoot) -> bool:
-    """Whether this process runs under a lock that its parent holds and passed on."""
+    """Whether this process runs under a lock that one of its ancestors holds and passed on.
+
+    The token alone is not enough: a child left running after its parent died must not go on
+    "under" a lock that is free, or was since taken by another deploy.
+    """
     token = os.environ.get(TOKEN_VARIABLE)
     if not token:
         return False
     holder = read_holder(root)
-    return holder is not None and secrets.compare_digest(holder.token, token)
+    return holder is not None and secrets.compare_digest(holder.token, token) and _is_ancestor(holder.pid)
+
+
+def _is_ancestor(pid: int) -> bool:
+    """Whether ``pid`` is this process's parent, grandparent, … (Linux's /proc; elsewhere the parent only)."""
+    current = os.getpid()
+    for _ in range(64):
+        parent = _parent_of(current)
+        if parent is None:
+            return os.getppid() == pid
+        if parent == pid:
+            return True
+        if parent <= 1:
+            return False
+        current = parent
+    return False
+
+
+def _parent_of(pid: int) -> int | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    # The command name in parentheses may hold spaces and parentheses: the fields follow the last ")".
+    return int(stat.rsplit(")", 1)[1].split()[1])
 
 
 @contextmanager

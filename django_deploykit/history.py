@@ -24,7 +24,9 @@ HISTORY_NAME: Final = "history.jsonl"
 SCHEMA_VERSION: Final = 1
 
 Kind = Literal["init", "pull", "swap", "rollback", "repair", "deploy"]
-Result = Literal["ok", "failed", "swapped-back", "refused"]
+# "started" is written when a deploy begins and replaced by its outcome when it ends: a deploy that was
+# killed stays "started" until the next one marks it "interrupted" and says what was left where.
+Result = Literal["ok", "failed", "swapped-back", "refused", "started", "interrupted"]
 
 
 @dataclass
@@ -81,16 +83,23 @@ def append(root: DeployRoot, record: HistoryRecord) -> None:
 
 
 def read(root: DeployRoot) -> Iterator[HistoryRecord]:
-    """Yield the records oldest first, skipping a torn last line."""
+    """Yield the records oldest first, skipping a torn last line.
+
+    A record appended again under the same id (a deploy's outcome after its "started" record)
+    replaces the earlier one and takes its own place: a finished run is listed by when it ended."""
     path = history_path(root)
     if not path.exists():
         return
+    records: dict[str, HistoryRecord] = {}
     with open(path, encoding="utf-8") as handle:
         for line in handle:
             try:
-                yield HistoryRecord.from_dict(json.loads(line))
+                record = HistoryRecord.from_dict(json.loads(line))
             except (ValueError, TypeError):
                 continue
+            records.pop(record.id, None)
+            records[record.id] = record
+    yield from records.values()
 
 
 def last(root: DeployRoot, kinds: tuple[Kind, ...] = ("swap", "rollback")) -> HistoryRecord | None:

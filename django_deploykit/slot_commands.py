@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import json
 import os
 import shlex
+import signal
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 import sh
 
+from django_deploykit.interrupts import Interrupted, deferred
 from django_deploykit.redact import redact_text
 from django_deploykit.slots import DeployRoot, slot_python
 from django_deploykit.text import tail
@@ -107,33 +111,17 @@ def run_program(
     log: CommandLog | None = None,
     unset: Sequence[str] = (),
 ) -> CommandResult:
-    """Run ``argv`` (no shell) in ``cwd`` and return what happened; never raises on exit codes."""
+    """Run ``argv`` (no shell) in ``cwd`` and return what happened; never raises on exit codes.
+
+    If this process is interrupted while it waits (``interrupts.Interrupted``), the child and
+    everything it started are stopped before the exception goes on: no child outlives its caller.
+    """
     argv = tuple(argv)
     if log is not None:
         log.starting(argv, cwd)
     started = time.monotonic()
-    try:
-        completed = sh.Command(argv[0])(
-            *argv[1:],
-            _cwd=str(cwd),
-            _env=child_environment(env, unset),
-            _ok_code=list(range(256)),
-            _timeout=timeout,
-            _return_cmd=True,
-            # A pipe, not a terminal: no pager, no colour codes in the logs.
-            _tty_out=False,
-        )
-        result = CommandResult(
-            argv,
-            completed.exit_code,
-            completed.stdout.decode(errors="replace"),
-            completed.stderr.decode(errors="replace"),
-            round(time.monotonic() - started, 3),
-        )
-    except sh.TimeoutException:
-        result = CommandResult(argv, 124, "", f"timed out after {timeout:g} s", time.monotonic() - started)
-    except sh.CommandNotFound:
-        result = CommandResult(argv, 127, "", f"{argv[0]} does not exist", time.monotonic() - started)
+    process = _start(argv, cwd, child_environment(env, unset), timeout)
+    result = _wait(argv, process, started, timeout)
     if log is not None:
         log.finished(result.exit_code, result.duration, result.stdout, result.stderr)
     return result
@@ -151,44 +139,122 @@ def run_programs_side_by_side(
     threads at once is what filelock 4 (the deploy lock's) refuses, and what CPython warns about.
     """
     started = time.monotonic()
-    running: list[tuple[tuple[str, ...], Any]] = []
-    results: dict[int, CommandResult] = {}
-    for index, (argv, cwd) in enumerate(commands):
-        argv = tuple(argv)
-        try:
+    processes = [
+        (tuple(argv), _start(tuple(argv), cwd, child_environment(env), timeout)) for argv, cwd in commands
+    ]
+    results = []
+    try:
+        for argv, process in processes:
+            results.append(_wait(argv, process, started, timeout))
+    except BaseException:
+        for _, process in processes:
+            _stop(process)
+        raise
+    return results
+
+
+# How long a stopped child gets to end on SIGTERM before it is killed.
+STOP_GRACE: Final = 10.0
+_PR_SET_PDEATHSIG: Final = 1
+
+
+def _start(argv: tuple[str, ...], cwd: Path, env: dict[str, str], timeout: float | None) -> Any:
+    """Start ``argv`` in a process group of its own (so it can be stopped with all it started) that
+    the kernel sends SIGTERM when this process dies, even by SIGKILL; the process, or ``None`` if
+    the program does not exist."""
+    process = None
+    try:
+        with deferred():
             process = sh.Command(argv[0])(
                 *argv[1:],
                 _cwd=str(cwd),
-                _env=child_environment(env),
+                _env=env,
                 _ok_code=list(range(256)),
+                _timeout=timeout,
                 _bg=True,
                 _bg_exc=False,
+                _new_group=True,
+                _preexec_fn=_die_with_parent(os.getpid()),
+                # A pipe, not a terminal: no pager, no colour codes in the logs.
                 _tty_out=False,
             )
-        except sh.CommandNotFound:
-            results[index] = CommandResult(argv, 127, "", f"{argv[0]} does not exist", 0.0)
-            continue
-        running.append((argv, process))
-        results[index] = CommandResult(argv, -1, "", "", 0.0)
-    for index, (argv, process) in zip(
-        [i for i in range(len(commands)) if results[i].exit_code == -1], running, strict=True
-    ):
-        remaining = None if timeout is None else max(timeout - (time.monotonic() - started), 1.0)
+    except sh.CommandNotFound:
+        return None
+    except Interrupted:
+        # The signal came while the child was being started: it is stopped before the signal goes on.
+        _stop(process)
+        raise
+    return process
+
+
+def _wait(argv: tuple[str, ...], process: Any, started: float, timeout: float | None) -> CommandResult:
+    if process is None:
+        return CommandResult(argv, 127, "", f"{argv[0]} does not exist", 0.0)
+    try:
+        # No timeout here: sh's wait with one polls and may return before the output is all read;
+        # the timeout was given at the start, where sh enforces it by killing the child.
+        process.wait()
+    except sh.TimeoutException:
+        _stop(process)  # what the child started, in its group
+        return CommandResult(
+            argv, 124, "", f"timed out after {timeout:g} s", round(time.monotonic() - started, 3)
+        )
+    except BaseException:
+        # Interrupted (or any other way out): the child must not outlive this wait.
+        _stop(process)
+        raise
+    return CommandResult(
+        argv,
+        process.exit_code,
+        process.stdout.decode(errors="replace"),
+        process.stderr.decode(errors="replace"),
+        round(time.monotonic() - started, 3),
+    )
+
+
+def _stop(process: Any) -> None:
+    """Stop a child's process group: SIGTERM, then SIGKILL after ``STOP_GRACE``; reap the child."""
+    if process is None:
+        return
+    for signum in (signal.SIGTERM, signal.SIGKILL):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signum)
         try:
-            process.wait(timeout=remaining)
-            results[index] = CommandResult(
-                argv,
-                process.exit_code,
-                process.stdout.decode(errors="replace"),
-                process.stderr.decode(errors="replace"),
-                round(time.monotonic() - started, 3),
-            )
+            process.wait(timeout=STOP_GRACE)
+            return
         except sh.TimeoutException:
-            process.kill()
-            results[index] = CommandResult(
-                argv, 124, "", f"timed out after {timeout:g} s", time.monotonic() - started
-            )
-    return [results[index] for index in range(len(commands))]
+            continue
+        except BaseException:  # noqa: S112 (a second signal while stopping: go on to SIGKILL)
+            continue
+
+
+def _die_with_parent(parent: int) -> Callable[[], None]:
+    """A ``preexec_fn`` asking the kernel for SIGTERM when the parent dies (Linux); elsewhere a no-op.
+
+    The deploy lock is the parent's: a stage child left running after its parent's SIGKILL would
+    go on beside the next deploy. The race where the parent died before the call is closed by
+    checking the parent afterwards."""
+    prctl = _LIBC.prctl if _LIBC is not None and hasattr(_LIBC, "prctl") else None
+
+    def preexec() -> None:
+        if prctl is None:
+            return
+        prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent:
+            os._exit(143)
+
+    return preexec
+
+
+def _load_libc() -> Any:
+    try:
+        return ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
+
+
+# Loaded once, before any fork: a forked child should not load libraries.
+_LIBC: Final = _load_libc()
 
 
 def run_manage(

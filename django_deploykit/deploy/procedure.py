@@ -7,6 +7,8 @@ token matches the holder and run under the parent's lock instead of waiting for 
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,6 +36,7 @@ from django_deploykit.deploy_pull.stages import (
     StageSkipped,
     applied_migrations_summary,
 )
+from django_deploykit.interrupts import Interrupted
 from django_deploykit.maintenance.schedule import describe_moment
 from django_deploykit.revision import read_revision
 from django_deploykit.slot_commands import CommandResult, SlotProject, failure_text, run_manage, run_program
@@ -132,10 +135,17 @@ def deploy(root: DeployRoot, options: DeployOptions, report: Report) -> DeployOu
     record.from_slot, record.to_slot = _deploy_slots(root, options)
     try:
         with deploy_lock(root, wait=options.wait_lock, command=f"deploy --ref {options.ref}") as holder:
+            outcome.warnings.extend(_mark_unfinished(root, report))
             state = links.read_links(root)
             outcome.live_before = state.live
             record.from_slot, record.to_slot = _deploy_slots(root, options)
-            _Procedure(root, options, outcome, runner, holder).run()
+            _record_start(root, record, options, outcome)
+            procedure = _Procedure(root, options, outcome, runner, holder)
+            try:
+                procedure.run()
+            except Interrupted as exc:
+                # Still under the lock: what the interruption leaves is tidied before another deploy can start.
+                exit_code = _explain_interruption(exc, options, outcome, runner, procedure)
     except DeployLockBusy as exc:
         outcome.message = f"{exc} Nothing was changed; wait for it to finish, or use --wait-lock SECONDS."
         exit_code = EXIT_BEFORE_SWAP
@@ -144,13 +154,17 @@ def deploy(root: DeployRoot, options: DeployOptions, report: Report) -> DeployOu
         exit_code = EXIT_BEFORE_SWAP
     except StageFailed as exc:
         exit_code = _explain_failure(exc, options, outcome, runner)
+    except Interrupted as exc:
+        outcome.message = f"deploy was {exc} before its first stage; nothing was changed."
+        exit_code = EXIT_BEFORE_SWAP
     outcome.stages = runner.results
-    outcome.result = "ok" if exit_code == EXIT_OK else "failed"
+    interrupted = bool(runner.results) and runner.results[-1].status == "interrupted"
+    outcome.result = "ok" if exit_code == EXIT_OK else "interrupted" if interrupted else "failed"
     try:
         outcome.live_after = links.read_links(root).live
     except links.LinkError:
         outcome.live_after = None
-    record.result = "ok" if exit_code == EXIT_OK else "failed"
+    record.result = "ok" if exit_code == EXIT_OK else "interrupted" if interrupted else "failed"
     record.duration = stopwatch.elapsed
     record.from_revision = read_revision(root.path / record.from_slot) if record.from_slot else None
     record.to_revision = read_revision(root.path / record.to_slot) if record.to_slot else None
@@ -169,6 +183,86 @@ def deploy(root: DeployRoot, options: DeployOptions, report: Report) -> DeployOu
     if exit_code != EXIT_OK:
         raise DeployFailed(outcome.message, exit_code, outcome)
     return outcome
+
+
+def _record_start(
+    root: DeployRoot, record: history.HistoryRecord, options: DeployOptions, outcome: DeployOutcome
+) -> None:
+    """Write the deploy's record as "started" now: if the process is killed, the next deploy finds it."""
+    started = dataclasses.replace(
+        record,
+        result="started",
+        details={"ref": options.ref, "log_dir": outcome.log_dir, "pid": os.getpid()},
+    )
+    history.append(root, started)
+
+
+def _mark_unfinished(root: DeployRoot, report: Report) -> list[str]:
+    """Find deploys recorded "started" that never ended (killed: nothing else frees the lock without an
+    outcome), record them "interrupted" and say what each left; called under the lock."""
+    said = []
+    for record in list(history.read(root)):
+        if record.kind != "deploy" or record.result != "started":
+            continue
+        log_dir = Path(str(record.details.get("log_dir") or ""))
+        logs = sorted(log_dir.glob("[0-9][0-9]-*.log")) if log_dir.name else []
+        where = f"during its {logs[-1].stem.split('-', 1)[1]} stage" if logs else "before its first stage"
+        message = (
+            f"The deploy {record.id} (started {record.started_at} by {record.user}) did not finish: its process "
+            f"ended {where} without recording an outcome (killed, or the machine stopped). Check what it left "
+            "with 'manage.py swap_live --status' and 'manage.py maintenance status'; its logs: "
+            f"{log_dir if log_dir.name else 'none'}."
+        )
+        history.append(root, dataclasses.replace(record, result="interrupted", message=message))
+        report(f"WARNING: {message}")
+        said.append(message)
+    return said
+
+
+def _explain_interruption(
+    exc: Interrupted,
+    options: DeployOptions,
+    outcome: DeployOutcome,
+    runner: StageRunner,
+    procedure: _Procedure,
+) -> int:
+    """Say what a stop signal left, and tidy what can be tidied: a maintenance window this deploy started
+    before the swap is ended, since the old code keeps serving."""
+    stage = runner.results[-1].name if runner.results and runner.results[-1].status == "interrupted" else None
+    during = f"during its {stage} stage" if stage else "between stages"
+    said = f"deploy was {exc} {during}; the stage's command was stopped too."
+    if (
+        stage is not None
+        and procedure.swap_index is not None
+        and stage == procedure.stage_names[procedure.swap_index]
+    ):
+        outcome.swap_uncertain = True
+        outcome.next_steps = ["manage.py swap_live --status", "manage.py swap_live --repair"]
+        outcome.message = (
+            f"{said} The swap may or may not have happened: check with '{outcome.next_steps[0]}', and if it reports "
+            f"an unfinished swap, run '{outcome.next_steps[1]}'. Logs: {outcome.log_dir}"
+        )
+        return EXIT_UNCERTAIN
+    if outcome.swapped:
+        resume_from = stage or "?"
+        outcome.next_steps = [
+            f"manage.py deploy --ref {options.ref} --resume-from {resume_from} --yes",
+            "manage.py swap_live --rollback",
+        ]
+        outcome.message = (
+            f"{said} The new code IS LIVE. Resume with: {outcome.next_steps[0]} ; or roll back with: "
+            f"{outcome.next_steps[1]} . Logs: {outcome.log_dir}"
+        )
+        return EXIT_AFTER_SWAP
+    outcome.next_steps = [f"manage.py deploy --ref {options.ref} --yes"]
+    # Interrupted while 'maintenance on' ran, the window may be on without the stage having said so.
+    window = procedure.maintenance_started or stage == "maintenance-on"
+    ended = procedure.end_maintenance_after_interruption() if window else ""
+    outcome.message = (
+        f"{said} Live was not touched ({outcome.live_before} still serves the old code). {ended}"
+        f"Run the deploy again when ready: {outcome.next_steps[0]} . Logs: {outcome.log_dir}"
+    )
+    return EXIT_BEFORE_SWAP
 
 
 def refused(root: DeployRoot, ref: str, message: str) -> None:
@@ -251,6 +345,7 @@ class _Procedure:
         self.runner = runner
         self.lock_env = child_environment(holder)
         self.swap_index = swap_position(options.stages)
+        self.stages = list(options.stages)
         self.maintenance_started = False
 
     @property
@@ -260,8 +355,24 @@ class _Procedure:
     def project(self, slot: str) -> SlotProject:
         return SlotProject(self.root, slot, self.options.project_subdir)
 
+    @property
+    def stage_names(self) -> list[str]:
+        return [stage.name for stage in self.stages]
+
+    def end_maintenance_after_interruption(self) -> str:
+        """End the window this deploy started; the words that say how it went."""
+        live = links.read_links(self.root).live
+        result = run_manage(self.project(live), ["maintenance", "off"], env=self.env, timeout=60)
+        if result.exit_code == 0:
+            return "The maintenance window it started is ended. "
+        self.outcome.next_steps.insert(0, "manage.py maintenance off")
+        return (
+            f"MAINTENANCE IS STILL ON: ending it failed ({failure_text(result)}); end it with "
+            "'manage.py maintenance off'. "
+        )
+
     def run(self) -> None:
-        stages = list(self.options.stages)
+        self.stages = stages = list(self.options.stages)
         start = 0
         if self.options.resume_from is not None:
             start = [stage.name for stage in stages].index(self.options.resume_from)
@@ -277,7 +388,7 @@ class _Procedure:
                 if index == self.swap_index:
                     self.outcome.swapped = True
                 if stage.kind == "builtin" and stage.name == PULL_STAGE:
-                    stages = self._continue_with_new_pipeline(stages, index)
+                    self.stages = stages = self._continue_with_new_pipeline(stages, index)
             index += 1
 
     def _continue_with_new_pipeline(self, stages: list[StageSpec], pull_index: int) -> list[StageSpec]:

@@ -8,10 +8,11 @@ from typing import Any, Literal
 
 from django_deploykit.deploy_pull.logs import RunLogs, StageLog
 from django_deploykit.history import Stopwatch
+from django_deploykit.interrupts import Interrupted
 from django_deploykit.redact import redact_text
 from django_deploykit.text import shorten
 
-Status = Literal["ok", "skipped", "failed", "planned"]
+Status = Literal["ok", "skipped", "failed", "planned", "interrupted"]
 Report = Callable[[str], None]
 
 
@@ -63,6 +64,14 @@ class StageRunner:
         except Exception as exc:
             # An unexpected error is still a failed stage, with its log kept.
             status, summary = "failed", f"{type(exc).__name__}: {exc}"
+        except Interrupted as exc:
+            # The stage's child is already stopped (slot_commands); the run records where it stopped.
+            log.write(f"=== {name}: interrupted — {exc}")
+            self.results.append(
+                StageResult(number, name, "interrupted", stopwatch.elapsed, str(exc), str(log.path))
+            )
+            self.report(f"[{number}/{self.total}] {name}: {exc} ({stopwatch.elapsed:.1f} s)")
+            raise
         # Summaries reach the terminal, the history and CommandError messages: redact them once, here.
         summary = redact_text(summary)
         log.write(f"=== {name}: {status} — {summary}")

@@ -24,6 +24,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from django_deploykit.interrupts import Interrupted, stop_signals_raise
+
 
 class CommandOutput(str):
     """What ``call_command`` returns for a deploykit command: the text ``handle()`` returned (usually
@@ -52,6 +54,16 @@ class DeploykitCommand(BaseCommand):
         try:
             refuse_undecodable(args, options)
             returned = super().execute(*args, **options)
+        except Interrupted as exc:
+            error = CommandError(
+                f"{self.name_for_messages} was {exc} before it finished; what it had done so far stays done.",
+                returncode=exc.exit_code,
+            )
+            if self.json_output:
+                self._write_json(
+                    {**(self.document or {}), "error": str(error), "exit_code": error.returncode}
+                )
+            raise error from exc
         except CommandError as exc:
             if self.json_output:
                 self._write_json({**(self.document or {}), "error": str(exc), "exit_code": exc.returncode})
@@ -61,11 +73,17 @@ class DeploykitCommand(BaseCommand):
         return CommandOutput(returned or "", self.exit_code)
 
     def run_from_argv(self, argv: list[str]) -> None:
-        # A CommandError has already exited here with its return code.
-        super().run_from_argv(argv)
+        # A CommandError has already exited here with its return code. From the command line a stop
+        # signal unwinds the command (see interrupts) instead of ending the process where it stands.
+        with stop_signals_raise():
+            super().run_from_argv(argv)
         if self.exit_code:
             self.stdout.flush()
             sys.exit(self.exit_code)
+
+    @property
+    def name_for_messages(self) -> str:
+        return type(self).__module__.rsplit(".", 1)[-1]
 
     def _write_json(self, data: dict[str, Any]) -> None:
         self.stdout.write(json.dumps(data, indent=2, default=str))

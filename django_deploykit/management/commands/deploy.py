@@ -24,7 +24,8 @@ class Command(DeploykitCommand):
         "destructive migrations in the new live slot, clear the old slot's cache keys, end maintenance. The stages "
         "come from DEPLOYKIT_DEPLOY_PIPELINE. Exit codes: 0 deployed; 1 bad input or a failure before the swap "
         "(live untouched); 3 a failure after the swap (the new code is live; the message says how to resume or "
-        "roll back); 4 the swap's outcome is uncertain."
+        "roll back); 4 the swap's outcome is uncertain. Stopped by SIGTERM, SIGHUP or SIGINT, it stops the stage's command, "
+        "records the run and exits with the code of where it stood."
     )
     requires_system_checks: list[str] = []
 
