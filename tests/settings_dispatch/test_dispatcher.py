@@ -282,3 +282,34 @@ class ValueTests:
         (project / ".env").write_text(f"PRODUCTION=\nSECRET_KEY='{key}'\nALLOWED_HOSTS=a.example\n")
         dispatch(name, environ={})
         assert key == package(name).SECRET_KEY
+
+
+class EnvFileGrammarTests:
+    """Issue 11: a PRODUCTION line the reader could not read chose development, DEBUG on."""
+
+    @pytest.mark.parametrize(
+        "line", ["PRODUCTION = 1", " PRODUCTION=1", "\ufeffPRODUCTION=1", "export PRODUCTION=1 # live"]
+    )
+    def test_production_lines_written_by_hand_select_production(
+        self, make_package: MakePackage, line: str
+    ) -> None:
+        name, project = make_package()
+        (project / ".env").write_text(f"{line}\r\nSECRET_KEY = {STRONG_KEY}\r\nALLOWED_HOSTS=a.example\r\n")
+        choice = dispatch(name, environ={})
+        assert choice.mode == "production"
+        assert package(name).DEBUG is False
+
+    @pytest.mark.parametrize("environ", [{}, {"PRODUCTION": "1"}], ids=["development", "production"])
+    def test_a_line_it_cannot_read_refuses_in_both_modes(
+        self, make_package: MakePackage, environ: dict[str, str]
+    ) -> None:
+        name, project = make_package()
+        (project / ".env").write_text(f"SECRET_KEY={STRONG_KEY}\nALLOWED_HOSTS=a.example\nPRODUCTION\n")
+        with pytest.raises(ImproperlyConfigured, match=f"Line 3 of the .env file {project / '.env'}"):
+            dispatch(name, environ=dict(environ, SECRET_KEY=STRONG_KEY, ALLOWED_HOSTS="a.example"))
+
+    def test_a_dangling_link_refuses_instead_of_counting_as_no_file(self, make_package: MakePackage) -> None:
+        name, project = make_package()
+        (project / ".env").symlink_to(project / "site.env")
+        with pytest.raises(ImproperlyConfigured, match="is a symbolic link to .*which does not exist"):
+            dispatch(name, environ={})
