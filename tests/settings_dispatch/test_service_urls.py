@@ -48,6 +48,23 @@ class DatabaseUrlTests:
         assert reason in message
         assert "hunter2secret" not in message
 
+    @pytest.mark.parametrize("separator", ["/", "?", "#"])
+    def test_a_password_holding_a_url_delimiter_is_never_shown(self, separator: str) -> None:
+        # Issue 11: "...as 'Zx9' (in 'postgres://app:Zx9/Qw8+Lk7@db:5432/app')"; base64 passwords hold '/'.
+        password = f"Zx9{separator}Qw8+Lk7"
+        for url in (
+            f"postgres://app:{password}@db:5432/app?conn_health_checks=sometimes",
+            f"postgres://app:{password}@db:notaport/app",
+            f"postgress://app:{password}@db:5432/app",
+        ):
+            env = DeployEnv(environ={"DATABASE_URL": url, "CACHE_URL": url})
+            for read in (env.database_url, env.cache_url):
+                with pytest.raises(ImproperlyConfigured) as excinfo:
+                    read()
+                message = str(excinfo.value)
+                for piece in ("Zx9", "Qw8", "Lk7"):
+                    assert piece not in message
+
 
 class CacheUrlTests:
     @pytest.mark.parametrize(
