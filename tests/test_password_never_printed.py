@@ -158,7 +158,8 @@ def fixed_text(root: DeployRoot) -> str:
     """Everything the flows print around a password, found with a password that is in none of it."""
     parts = [*settings_errors(BENIGN), *redacted(BENIGN)]
     said, log, document = pull_that_prints(root, DATABASE_URLS[0].format(BENIGN))
-    return "\n".join([*parts, said, log, *strings_of(document)]).replace(BENIGN, "")
+    history_file = (root.path / history.HISTORY_NAME).read_text()
+    return "\n".join([*parts, said, log, *strings_of(document), history_file]).replace(BENIGN, "")
 
 
 class PasswordNeverPrintedTests:

@@ -18,7 +18,7 @@ from typing import Any, Final
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-from django_deploykit.redact import redact_error, redact_url
+from django_deploykit.redact import redact_error, redact_url, url_password
 
 DJANGO_REDIS_CACHE: Final = "django.core.cache.backends.redis.RedisCache"
 
@@ -29,6 +29,9 @@ DATABASE_BOOLEAN_KEYS: Final = frozenset(
 # Keys at the top of a CACHES entry; django-environ puts any other query key in OPTIONS.
 CACHE_BASE_KEYS: Final = frozenset({"TIMEOUT", "KEY_PREFIX", "VERSION", "KEY_FUNCTION"})
 _BOOLEAN_WORDS: Final = {"true": True, "false": False}
+# Characters of a password that urlsplit takes for the end of the host part (django-environ copes with '#'
+# and '@' itself).
+_CUT_BY_URL_PARSING: Final = "/?[]"
 _SCHEME: Final = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*(?=:)")
 
 
@@ -87,7 +90,14 @@ def _scheme(url: str) -> str:
 
 
 def _safe_reason(exc: Exception, url: str) -> str:
-    return redact_error(str(exc), url) + f" (in {redact_url(url)!r})"
+    reason = redact_error(str(exc), url) + f" (in {redact_url(url)!r})"
+    if set(url_password(url)) & set(_CUT_BY_URL_PARSING):
+        # The likely cause, said without showing which of the characters the password holds.
+        reason += (
+            "; if the password holds '/', '?', '[' or ']', write them percent-encoded "
+            "(%2F, %3F, %5B, %5D) so that the URL is not cut inside the password"
+        )
+    return reason
 
 
 def _as_boolean(value: Any, key: str) -> bool:

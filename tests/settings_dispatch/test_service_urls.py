@@ -65,6 +65,16 @@ class DatabaseUrlTests:
                 for piece in ("Zx9", "Qw8", "Lk7"):
                     assert piece not in message
 
+    def test_the_error_says_how_to_write_such_a_password(self) -> None:
+        env = DeployEnv(environ={"DATABASE_URL": "postgres://app:Zx9/Qw8+Lk7@db:5432/app"})
+        with pytest.raises(ImproperlyConfigured) as excinfo:
+            env.database_url()
+        assert str(excinfo.value).endswith(
+            "is invalid: Port could not be cast to integer value as '***' (in 'postgres://app:***@db:5432/app'); "
+            "if the password holds '/', '?', '[' or ']', write them percent-encoded (%2F, %3F, %5B, %5D) so that "
+            "the URL is not cut inside the password."
+        )
+
 
 class CacheUrlTests:
     @pytest.mark.parametrize(
