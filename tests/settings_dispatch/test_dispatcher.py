@@ -313,3 +313,24 @@ class EnvFileGrammarTests:
         (project / ".env").symlink_to(project / "site.env")
         with pytest.raises(ImproperlyConfigured, match="is a symbolic link to .*which does not exist"):
             dispatch(name, environ={})
+
+
+class PasswordInRefusalTests:
+    def test_a_database_password_holding_a_slash_is_not_in_the_refusal(
+        self, make_package: MakePackage
+    ) -> None:
+        # Issue 11: "...as 'Zx9' (in 'postgres://app:Zx9/Qw8+Lk7@db:5432/app')".
+        production = PRODUCTION_MODULE + 'DATABASES = {"default": env.database_url("DATABASE_URL")}\n'
+        name, project = make_package(production=production)
+        (project / ".env").write_text("DATABASE_URL='postgres://app:Zx9/Qw8+Lk7@db:5432/app'\n")
+        environ = {"PRODUCTION": "", "SECRET_KEY": STRONG_KEY, "ALLOWED_HOSTS": "a.example"}
+        with pytest.raises(ImproperlyConfigured) as excinfo:
+            dispatch(name, environ=environ)
+        message = str(excinfo.value)
+        assert (
+            f"DATABASE_URL, from the environment variable DATABASE_URL (set in the .env file {project / '.env'})"
+            in message
+        )
+        assert "postgres://app:***@db:5432/app" in message
+        for piece in ("Zx9", "Qw8", "Lk7"):
+            assert piece not in message
