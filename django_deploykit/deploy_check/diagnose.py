@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from django_deploykit import slot_settings
 from django_deploykit.deploy_pull import dependencies, static
-from django_deploykit.redact import redact_url
+from django_deploykit.redact import redact_error, redact_url
 from django_deploykit.revision import read_revision
 from django_deploykit.slot_commands import SlotProject, run_manage, run_program
 from django_deploykit.slots import DeployRoot
@@ -289,7 +289,7 @@ def _server(root: DeployRoot, slot: str, project: SlotProject, options: CheckOpt
         return Finding(
             "server",
             "error",
-            f"{redact_url(options.url)} did not answer: {exc}",
+            f"{redact_url(options.url)} did not answer: {redact_error(str(exc), options.url)}",
             f"Start or reload the {options.link} server.",
         )
     expected_prefix = os.path.realpath(project.python.parent.parent)

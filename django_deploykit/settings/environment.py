@@ -2,14 +2,14 @@
 
 Values are read raw: unlike django-environ's getters, a value that starts with ``$`` is
 never taken for a reference to another variable, so a generated SECRET_KEY such as
-``$x9…`` works. django-environ is used for what it does well: parsing ``.env`` files and
-database and cache URLs (see ``service_urls``).
+``$x9…`` works. The ``.env`` file has a reader of its own (``env_file``): django-environ's
+drops a line it cannot read with a warning, and that line may be ``PRODUCTION=``.
+django-environ is used for what it does well: database and cache URLs (see ``service_urls``).
 """
 
 from __future__ import annotations
 
 import builtins
-import io
 import json
 import os
 from collections.abc import Callable, MutableMapping
@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Literal, TypeVar
 
-import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from django_deploykit.settings.env_file import parse_env_file
 from django_deploykit.settings.service_urls import parse_cache_url, parse_database_url
 
 Mode = Literal["production", "development"]
@@ -54,29 +54,6 @@ class ValueSource:
         if self.origin == "env_file":
             return f"the environment variable {self.variable} (set in the .env file {self.env_file})"
         return f"the default given for {self.variable} in the settings ({self.variable} is not set)"
-
-
-class _EnvFileParser(environ.Env):  # type: ignore[misc]
-    # read_env() writes into the class attribute ENVIRON; this subclass points it at a
-    # private dict so the parsed pairs can be merged into the real environment by us.
-    ENVIRON: dict[str, str] = {}
-
-
-def parse_env_file(path: Path) -> dict[str, str]:
-    """Return the ``NAME=value`` pairs of a ``.env`` file, in django-environ's syntax.
-
-    A missing file gives ``{}``; a file that exists but cannot be read raises
-    ``ImproperlyConfigured``: silently skipping it could silently choose development.
-    """
-    try:
-        content = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return {}
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ImproperlyConfigured(f"The .env file {path} exists but cannot be read: {exc}.") from exc
-    _EnvFileParser.ENVIRON = {}
-    _EnvFileParser.read_env(io.StringIO(content), overwrite=True)
-    return dict(_EnvFileParser.ENVIRON)
 
 
 class DeployEnv:

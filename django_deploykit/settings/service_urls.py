@@ -5,19 +5,20 @@
   into keys Django ignores, so both slots silently share one namespace. Here they always
   reach ``KEY_PREFIX`` and ``VERSION``, whichever Redis backend is used.
 * An unknown scheme is an error, not a warning followed by a broken ``ENGINE``.
-* Error messages never contain the URL's password.
+* Error messages never contain the URL's password, nor a piece of it: django-environ parses with
+  ``urlsplit``, which cuts a password holding ``/``, ``?``, ``#`` or ``@`` and quotes a piece of it as
+  the port; ``redact.redact_error`` finds the password without parsing the URL.
 """
 
 from __future__ import annotations
 
-import contextlib
+import re
 from typing import Any, Final
-from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-from django_deploykit.redact import redact_text, redact_url
+from django_deploykit.redact import redact_error, redact_url, url_password
 
 DJANGO_REDIS_CACHE: Final = "django.core.cache.backends.redis.RedisCache"
 
@@ -28,6 +29,10 @@ DATABASE_BOOLEAN_KEYS: Final = frozenset(
 # Keys at the top of a CACHES entry; django-environ puts any other query key in OPTIONS.
 CACHE_BASE_KEYS: Final = frozenset({"TIMEOUT", "KEY_PREFIX", "VERSION", "KEY_FUNCTION"})
 _BOOLEAN_WORDS: Final = {"true": True, "false": False}
+# Characters of a password that urlsplit takes for the end of the host part (django-environ copes with '#'
+# and '@' itself).
+_CUT_BY_URL_PARSING: Final = "/?[]"
+_SCHEME: Final = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*(?=:)")
 
 
 def parse_database_url(url: str, *, engine: str | None = None) -> dict[str, Any]:
@@ -78,19 +83,21 @@ def parse_cache_url(url: str, *, backend: str | None = None) -> dict[str, Any]:
 
 
 def _scheme(url: str) -> str:
-    if "://" not in url and not url.startswith("sqlite:"):
+    scheme = _SCHEME.match(url)
+    if scheme is None or ("://" not in url and not url.startswith("sqlite:")):
         raise ValueError("it is not a URL (expected scheme://…)")
-    try:
-        return urlsplit(url).scheme
-    except ValueError:
-        raise ValueError("it is not a valid URL") from None
+    return scheme[0].lower()
 
 
 def _safe_reason(exc: Exception, url: str) -> str:
-    password = ""
-    with contextlib.suppress(ValueError):
-        password = urlsplit(url).password or ""
-    return redact_text(str(exc), (password,)) + f" (in {redact_url(url)!r})"
+    reason = redact_error(str(exc), url) + f" (in {redact_url(url)!r})"
+    if set(url_password(url)) & set(_CUT_BY_URL_PARSING):
+        # The likely cause, said without showing which of the characters the password holds.
+        reason += (
+            "; if the password holds '/', '?', '[' or ']', write them percent-encoded "
+            "(%2F, %3F, %5B, %5D) so that the URL is not cut inside the password"
+        )
+    return reason
 
 
 def _as_boolean(value: Any, key: str) -> bool:

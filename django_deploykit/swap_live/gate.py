@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import urllib.error
 import urllib.request
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from django_deploykit.redact import redact_url
+from django_deploykit.redact import redact_error, redact_url
 from django_deploykit.slot_commands import SlotProject, run_manage
 from django_deploykit.text import tail
 
@@ -69,7 +70,12 @@ def open_http(url: str, timeout: float, headers: dict[str, str] | None = None) -
     if urlsplit(url).scheme not in ("http", "https"):
         raise ValueError(f"{redact_url(url)} is not an http(s) URL")
     request = urllib.request.Request(url, headers=headers or {})  # noqa: S310 (scheme checked above)
-    return urllib.request.urlopen(request, timeout=timeout)  # noqa: S310 (scheme checked above)
+    try:
+        return urllib.request.urlopen(request, timeout=timeout)  # noqa: S310 (scheme checked above)
+    except http.client.InvalidURL as exc:
+        # Not a ValueError, so callers would let it through as a traceback quoting a piece of the URL,
+        # which is a piece of the password when that holds '/', '?' or '#' ("nonnumeric port: 'Zx9'").
+        raise ValueError(redact_error(str(exc), url)) from None
 
 
 def health_probe(url: str, timeout: float) -> GateCheck:
@@ -79,7 +85,9 @@ def health_probe(url: str, timeout: float) -> GateCheck:
     except urllib.error.HTTPError as exc:
         status = exc.code
     except (OSError, ValueError) as exc:
-        return GateCheck("health URL", False, f"{redact_url(url)} did not answer: {exc}")
+        return GateCheck(
+            "health URL", False, f"{redact_url(url)} did not answer: {redact_error(str(exc), url)}"
+        )
     if status == 200:
         return GateCheck("health URL", True, f"{redact_url(url)} answered 200")
     return GateCheck("health URL", False, f"{redact_url(url)} answered {status}, not 200")

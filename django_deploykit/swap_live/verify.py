@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from django_deploykit.redact import redact_url
+from django_deploykit.redact import redact_error, redact_url
 from django_deploykit.swap_live.gate import revision_endpoint
 
 
@@ -52,7 +52,7 @@ def wait_for_revision(
         try:
             seen = revision_endpoint(url, timeout=min(5.0, max(0.5, timeout)), token=token)
         except (OSError, ValueError) as exc:
-            result.error = f"{redact_url(url)}: {exc}"
+            result.error = f"{redact_url(url)}: {redact_error(str(exc), url)}"
             in_a_row = 0
         else:
             result.last_seen = seen

@@ -282,3 +282,55 @@ class ValueTests:
         (project / ".env").write_text(f"PRODUCTION=\nSECRET_KEY='{key}'\nALLOWED_HOSTS=a.example\n")
         dispatch(name, environ={})
         assert key == package(name).SECRET_KEY
+
+
+class EnvFileGrammarTests:
+    """Issue 11: a PRODUCTION line the reader could not read chose development, DEBUG on."""
+
+    @pytest.mark.parametrize(
+        "line", ["PRODUCTION = 1", " PRODUCTION=1", "\ufeffPRODUCTION=1", "export PRODUCTION=1 # live"]
+    )
+    def test_production_lines_written_by_hand_select_production(
+        self, make_package: MakePackage, line: str
+    ) -> None:
+        name, project = make_package()
+        (project / ".env").write_text(f"{line}\r\nSECRET_KEY = {STRONG_KEY}\r\nALLOWED_HOSTS=a.example\r\n")
+        choice = dispatch(name, environ={})
+        assert choice.mode == "production"
+        assert package(name).DEBUG is False
+
+    @pytest.mark.parametrize("environ", [{}, {"PRODUCTION": "1"}], ids=["development", "production"])
+    def test_a_line_it_cannot_read_refuses_in_both_modes(
+        self, make_package: MakePackage, environ: dict[str, str]
+    ) -> None:
+        name, project = make_package()
+        (project / ".env").write_text(f"SECRET_KEY={STRONG_KEY}\nALLOWED_HOSTS=a.example\nPRODUCTION\n")
+        with pytest.raises(ImproperlyConfigured, match=f"Line 3 of the .env file {project / '.env'}"):
+            dispatch(name, environ=dict(environ, SECRET_KEY=STRONG_KEY, ALLOWED_HOSTS="a.example"))
+
+    def test_a_dangling_link_refuses_instead_of_counting_as_no_file(self, make_package: MakePackage) -> None:
+        name, project = make_package()
+        (project / ".env").symlink_to(project / "site.env")
+        with pytest.raises(ImproperlyConfigured, match="is a symbolic link to .*which does not exist"):
+            dispatch(name, environ={})
+
+
+class PasswordInRefusalTests:
+    def test_a_database_password_holding_a_slash_is_not_in_the_refusal(
+        self, make_package: MakePackage
+    ) -> None:
+        # Issue 11: "...as 'Zx9' (in 'postgres://app:Zx9/Qw8+Lk7@db:5432/app')".
+        production = PRODUCTION_MODULE + 'DATABASES = {"default": env.database_url("DATABASE_URL")}\n'
+        name, project = make_package(production=production)
+        (project / ".env").write_text("DATABASE_URL='postgres://app:Zx9/Qw8+Lk7@db:5432/app'\n")
+        environ = {"PRODUCTION": "", "SECRET_KEY": STRONG_KEY, "ALLOWED_HOSTS": "a.example"}
+        with pytest.raises(ImproperlyConfigured) as excinfo:
+            dispatch(name, environ=environ)
+        message = str(excinfo.value)
+        assert (
+            f"DATABASE_URL, from the environment variable DATABASE_URL (set in the .env file {project / '.env'})"
+            in message
+        )
+        assert "postgres://app:***@db:5432/app" in message
+        for piece in ("Zx9", "Qw8", "Lk7"):
+            assert piece not in message

@@ -48,6 +48,33 @@ class DatabaseUrlTests:
         assert reason in message
         assert "hunter2secret" not in message
 
+    @pytest.mark.parametrize("separator", ["/", "?", "#"])
+    def test_a_password_holding_a_url_delimiter_is_never_shown(self, separator: str) -> None:
+        # Issue 11: "...as 'Zx9' (in 'postgres://app:Zx9/Qw8+Lk7@db:5432/app')"; base64 passwords hold '/'.
+        password = f"Zx9{separator}Qw8+Lk7"
+        for url in (
+            f"postgres://app:{password}@db:5432/app?conn_health_checks=sometimes",
+            f"postgres://app:{password}@db:notaport/app",
+            f"postgress://app:{password}@db:5432/app",
+        ):
+            env = DeployEnv(environ={"DATABASE_URL": url, "CACHE_URL": url})
+            for read in (env.database_url, env.cache_url):
+                with pytest.raises(ImproperlyConfigured) as excinfo:
+                    read()
+                message = str(excinfo.value)
+                for piece in ("Zx9", "Qw8", "Lk7"):
+                    assert piece not in message
+
+    def test_the_error_says_how_to_write_such_a_password(self) -> None:
+        env = DeployEnv(environ={"DATABASE_URL": "postgres://app:Zx9/Qw8+Lk7@db:5432/app"})
+        with pytest.raises(ImproperlyConfigured) as excinfo:
+            env.database_url()
+        assert str(excinfo.value).endswith(
+            "is invalid: Port could not be cast to integer value as '***' (in 'postgres://app:***@db:5432/app'); "
+            "if the password holds '/', '?', '[' or ']', write them percent-encoded (%2F, %3F, %5B, %5D) so that "
+            "the URL is not cut inside the password."
+        )
+
 
 class CacheUrlTests:
     @pytest.mark.parametrize(
