@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 import re
 from datetime import datetime, timedelta
@@ -28,7 +29,10 @@ BANNER_TEMPLATE = "django_deploykit/maintenance/banner.html"
 PROBLEM_JSON = "application/problem+json"
 LOCALE_MIDDLEWARE = "django.middleware.locale.LocaleMiddleware"
 
+logger = logging.getLogger("django_deploykit.maintenance")
+
 _BODY_TAG_RE = re.compile(rb"<body\b[^>]*>", re.IGNORECASE)
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 _TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 _fallback_engine: Engine | None = None
 
@@ -120,6 +124,18 @@ def wants_json(request: HttpRequest) -> bool:
 
 
 def unavailable(request: HttpRequest, state: MaintenanceState, now: datetime) -> HttpResponse:
+    """The 503 of an active window; never raises, so the window never turns into a 500."""
+    try:
+        return _rendered_unavailable(request, state, now)
+    except Exception as exc:  # a project template, a translation or the stored state itself
+        _log_once(
+            f"The maintenance page could not be rendered ({type(exc).__name__}: {exc}); a plain-text 503 was "
+            "sent instead."
+        )
+        return plain_unavailable(request, state, now)
+
+
+def _rendered_unavailable(request: HttpRequest, state: MaintenanceState, now: datetime) -> HttpResponse:
     language, negotiated = visitor_language(request)
     # Only around our own rendering: the rest of the request keeps the language it had.
     with translation.override(language):
@@ -138,6 +154,36 @@ def unavailable(request: HttpRequest, state: MaintenanceState, now: datetime) ->
     if request.method == "HEAD":
         response.content = b""
     return response
+
+
+def plain_unavailable(request: HttpRequest, state: MaintenanceState, now: datetime) -> HttpResponse:
+    """The 503 when the page cannot be rendered: English text, built from nothing that can fail.
+
+    The operator's message is kept, with any character UTF-8 cannot hold (a lone surrogate
+    from a state written before arguments were checked) replaced.
+    """
+    message = _SURROGATE_RE.sub("\N{REPLACEMENT CHARACTER}", state.message)
+    text = "Service unavailable: the site is down for maintenance.\n" + (f"{message}\n" if message else "")
+    response = HttpResponse(text, status=503, content_type="text/plain; charset=utf-8")
+    try:
+        response["Retry-After"] = retry_after(state, now)
+    except Exception:  # a corrupt end or setting: the header is advice, the 503 is what matters
+        response["Retry-After"] = "300"
+    response["Cache-Control"] = "no-store"
+    if request.method == "HEAD":
+        response.content = b""
+    return response
+
+
+_last_logged: str | None = None
+
+
+def _log_once(message: str) -> None:
+    # The same failure repeats on every request of the window; one line per change is enough.
+    global _last_logged
+    if message != _last_logged:
+        _last_logged = message
+        logger.error(message)
 
 
 def _problem_json(state: MaintenanceState) -> HttpResponse:

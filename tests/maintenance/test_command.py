@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
@@ -459,3 +460,33 @@ class SharedScopeTests:
         with pytest.raises(CommandError, match="LocMemCache, which is not shared between servers"):
             run_command("on", "--scope", "shared")
         assert not state_file.exists()
+
+
+class UndecodableMessageTests:
+    @pytest.mark.parametrize("before", [None, "a window"])
+    def test_non_utf8_message_from_the_command_line_is_refused_and_nothing_changes(
+        self, state_file: Path, before: str | None
+    ) -> None:
+        if before is not None:
+            FileStore(state_file).write(
+                make_state(start=NOW + timedelta(hours=1), end=NOW + timedelta(hours=2))
+            )
+        snapshot = state_file.read_bytes() if state_file.exists() else None
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "PYTHONPATH": str(REPO_ROOT)}
+        env.pop("DEPLOYKIT_ROOT", None)
+        env["LANG"] = env["LC_ALL"] = "C.UTF-8"
+        # tests.settings has no BASE_DIR, so the state file is beside the working folder.
+        completed = subprocess.run(
+            [sys.executable, "-m", "django", "maintenance", "on", "--no-wait", "--message", b"caf\xe9"],
+            cwd=state_file.parent,
+            env=env,
+            capture_output=True,
+            check=False,
+        )
+        assert completed.returncode == 1, completed
+        assert b"The value given for message ('caf\xef\xbf\xbd') is not valid UTF-8" in completed.stderr
+        assert b"Traceback" not in completed.stderr
+        assert (state_file.read_bytes() if state_file.exists() else None) == snapshot
+        assert sorted(p.name for p in state_file.parent.iterdir()) == (
+            [] if snapshot is None else [state_file.name]
+        )

@@ -435,3 +435,54 @@ class TemplateOverrideTests:
         assert b'<body class="app"><aside>Down at 12:00: Upgrading the database.</aside>' in announced.content
         active, _ = run(factory.get("/"))
         assert active.content == b"<p>Custom page, back today at 12:30.</p>"
+
+
+class UnencodableMessageTests:
+    """A state holding a lone surrogate (written by an older version, or by hand) still gives the 503."""
+
+    message = "caf\udce9"
+
+    def test_the_state_can_hold_one(self, state_file: Path) -> None:
+        # json.dumps escapes the surrogate, so the file is valid and reads back with it.
+        write(state_file, make_state(message=self.message))
+        assert FileStore(state_file).read().message == self.message  # type: ignore[union-attr]
+
+    def test_html_still_gets_a_503(self, state_file: Path, caplog: pytest.LogCaptureFixture) -> None:
+        write(state_file, make_state(message=self.message))
+        with caplog.at_level(logging.ERROR, logger="django_deploykit.maintenance"):
+            response, view = run(factory.get("/", HTTP_ACCEPT="text/html"))
+        assert (response.status_code, view.calls) == (503, 0)
+        assert response["Retry-After"] == "1800"
+        assert response["Cache-Control"] == "no-store"
+        assert response["Content-Type"] == "text/plain; charset=utf-8"
+        # The message is kept as well as it can be: its bad byte as the replacement character.
+        assert "caf\N{REPLACEMENT CHARACTER}" in response.content.decode()
+        assert "could not be rendered" in caplog.text
+
+    def test_json_still_gets_a_503(self, state_file: Path) -> None:
+        write(state_file, make_state(message=self.message))
+        response, _ = run(factory.get("/", HTTP_ACCEPT="application/json"))
+        assert response.status_code == 503
+        assert json.loads(response.content)["status"] == 503
+
+    def test_head_gets_no_body(self, state_file: Path) -> None:
+        write(state_file, make_state(message=self.message))
+        response, _ = run(factory.head("/"))
+        assert (response.status_code, response.content) == (503, b"")
+
+    def test_a_failing_template_gives_the_plain_503_too(
+        self, state_file: Path, settings: Any, tmp_path: Path
+    ) -> None:
+        folder = tmp_path / "templates" / "django_deploykit" / "maintenance"
+        folder.mkdir(parents=True)
+        (folder / "503.html").write_text("{% load no_such_library %}")
+        settings.TEMPLATES = [
+            {
+                "BACKEND": "django.template.backends.django.DjangoTemplates",
+                "DIRS": [str(tmp_path / "templates")],
+            }
+        ]
+        write(state_file, make_state())
+        response, _ = run(factory.get("/"))
+        assert response.status_code == 503
+        assert "Upgrading the database." in response.content.decode()
