@@ -211,21 +211,47 @@ def can_carry_banner(response: HttpResponseBase) -> bool:
 def add_banner(
     request: HttpRequest, response: HttpResponseBase, state: MaintenanceState, now: datetime
 ) -> None:
-    """Insert the banner right after ``<body>``; pages without one (fragments) are left alone."""
+    """Insert the banner right after ``<body>``; pages without one (fragments) are left alone.
+
+    Never raises: the banner is a courtesy, so on any failure the page goes out as the view made it.
+    """
     if not isinstance(response, HttpResponse) or not can_carry_banner(response):
         return
-    content = response.content
-    match = _BODY_TAG_RE.search(content)
-    if match is None:
+    try:
+        content = _content_with_banner(request, response, state, now)
+    except Exception as exc:  # an unknown charset, a project template, the stored state itself
+        _log_once(
+            f"The maintenance banner could not be added ({type(exc).__name__}: {exc}); the page was sent "
+            "without it."
+        )
         return
-    language, _ = visitor_language(request)
-    with translation.override(language):
-        context = _window_context(state, now)
-        context["csp_nonce"] = csp_nonce(request)
-        banner = render(BANNER_TEMPLATE, context).encode(response.charset)
-    response.content = content[: match.end()] + banner + content[match.end() :]
+    if content is None:
+        return
+    response.content = content
     if response.has_header("Content-Length"):
         response["Content-Length"] = str(len(response.content))
     # The validator described the page without the banner; keeping it would let a cache
     # serve the bannered page after the window, or the plain one during it.
     del response["ETag"]
+
+
+def _content_with_banner(
+    request: HttpRequest, response: HttpResponse, state: MaintenanceState, now: datetime
+) -> bytes | None:
+    charset = response.charset
+    # The banner is spliced into the page's bytes, which only works in a charset that writes
+    # ASCII as ASCII (UTF-8, ISO-8859-*, windows-125x); in UTF-16 it would garble the page.
+    if "<body>".encode(charset) != b"<body>":
+        return None
+    content = response.content
+    match = _BODY_TAG_RE.search(content)
+    if match is None:
+        return None
+    language, _ = visitor_language(request)
+    with translation.override(language):
+        context = _window_context(state, now)
+        context["csp_nonce"] = csp_nonce(request)
+        # What the page's charset cannot hold (an em dash in ISO-8859-1, a lone surrogate
+        # anywhere) becomes an HTML character reference, which every browser reads.
+        banner = render(BANNER_TEMPLATE, context).encode(charset, "xmlcharrefreplace")
+    return content[: match.end()] + banner + content[match.end() :]

@@ -486,3 +486,60 @@ class UnencodableMessageTests:
         response, _ = run(factory.get("/"))
         assert response.status_code == 503
         assert "Upgrading the database." in response.content.decode()
+
+
+class BannerEncodingTests:
+    now = NOW - timedelta(minutes=25)
+
+    def test_latin1_page_gets_characters_it_cannot_hold_as_references(self, state_file: Path) -> None:
+        write(state_file, make_state(message="Upgrade \N{EM DASH} back soon, café."))
+        original = HttpResponse(
+            PAGE.format("<p>déjà</p>").encode("iso-8859-1"), content_type="text/html; charset=iso-8859-1"
+        )
+        response, _ = run(factory.get("/"), now=self.now, response=original)
+        html = response.content.decode("iso-8859-1")
+        assert "Upgrade &#8212; back soon, café.</div>" in html
+        assert "<p>déjà</p>" in html
+
+    def test_unencodable_message_in_a_utf8_page(self, state_file: Path) -> None:
+        write(state_file, make_state(message="caf\udce9"))
+        response, _ = run(factory.get("/"), now=self.now)
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert "deploykit-maintenance-banner" in html
+        assert "<h1>Notes</h1>" in html
+
+    @pytest.mark.parametrize("charset", ["no-such-codec", "utf-16"])
+    def test_a_charset_we_cannot_write_leaves_the_page_alone(self, state_file: Path, charset: str) -> None:
+        write(state_file, make_state())
+        original = HttpResponse(
+            b"<html><body><p>x</p></body></html>", content_type=f"text/html; charset={charset}"
+        )
+        before = original.content
+        response, _ = run(factory.get("/"), now=self.now, response=original)
+        assert response.content == before
+
+    def test_a_failing_banner_template_leaves_the_page_alone(
+        self, state_file: Path, settings: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        folder = tmp_path / "templates" / "django_deploykit" / "maintenance"
+        folder.mkdir(parents=True)
+        (folder / "banner.html").write_text("{% load no_such_library %}")
+        settings.TEMPLATES = [
+            {
+                "BACKEND": "django.template.backends.django.DjangoTemplates",
+                "DIRS": [str(tmp_path / "templates")],
+            }
+        ]
+        write(state_file, make_state())
+        original = HttpResponse(PAGE.format("<p>hi</p>"))
+        original["Content-Length"] = str(len(original.content))
+        original["ETag"] = '"abc"'
+        before = (original.content, original["Content-Length"], original["ETag"])
+        with caplog.at_level(logging.ERROR, logger="django_deploykit.maintenance"):
+            response, _ = run(factory.get("/"), now=self.now, response=original)
+        assert (response.status_code, response.content, response["Content-Length"], response["ETag"]) == (
+            200,
+            *before,
+        )
+        assert "The maintenance banner could not be added" in caplog.text
