@@ -15,8 +15,8 @@ from django.conf.urls.i18n import is_language_prefix_patterns_used
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.template import Context, Engine, TemplateDoesNotExist, loader
 from django.utils import timezone, translation
-from django.utils.cache import patch_vary_headers
-from django.utils.http import http_date
+from django.utils.cache import get_max_age, patch_vary_headers
+from django.utils.http import http_date, parse_http_date_safe
 from django.utils.translation import gettext
 
 from django_deploykit.conf import conf
@@ -233,6 +233,37 @@ def add_banner(
     # The validator described the page without the banner; keeping it would let a cache
     # serve the bannered page after the window, or the plain one during it.
     del response["ETag"]
+    keep_private_until(response, state.start, now)
+
+
+# Directives that let a shared cache store the page, or set a lifetime we recompute.
+_DROPPED_DIRECTIVES = frozenset({"public", "private", "s-maxage", "max-age"})
+
+
+def keep_private_until(response: HttpResponseBase, deadline: datetime, now: datetime) -> None:
+    """Keep a page we changed out of shared caches, and out of any cache past ``deadline``.
+
+    ``private`` rather than a shorter shared lifetime: the banner is in the visitor's language
+    and says "in 25 minutes", so a copy served to someone else, or later, is wrong. A lifetime
+    the view gave (max-age, or Expires) is cut to the time left until ``deadline``; a page
+    without one gets none, since adding one would let browsers keep what the view did not let
+    them keep. Other directives (no-store, must-revalidate, ...) stay as the view set them.
+    """
+    directives = [d.strip() for d in str(response.get("Cache-Control", "")).split(",") if d.strip()]
+    max_age = get_max_age(response)
+    expires = response.get("Expires")
+    kept = [d for d in directives if d.partition("=")[0].strip().lower() not in _DROPPED_DIRECTIVES]
+    kept.append("private")
+    if max_age is not None or expires is not None:
+        left = max(0, math.floor((deadline - now).total_seconds()))
+        if max_age is None:
+            # An Expires Django cannot read counts as already past, as RFC 9111 says.
+            expires_at = parse_http_date_safe(str(expires))
+            max_age = 0 if expires_at is None else max(0, math.floor(expires_at - now.timestamp()))
+        kept.append(f"max-age={min(max_age, left)}")
+        # Cache-Control wins over Expires in HTTP/1.1; removed so no cache reads a later end from it.
+        del response["Expires"]
+    response["Cache-Control"] = ", ".join(kept)
 
 
 def _content_with_banner(

@@ -543,3 +543,64 @@ class BannerEncodingTests:
             *before,
         )
         assert "The maintenance banner could not be added" in caplog.text
+
+
+class BannerCachingTests:
+    """A bannered page must not outlive the announcement in a cache (25 minutes before the start here)."""
+
+    now = NOW - timedelta(minutes=25)
+
+    def bannered(self, state_file: Path, **headers: str) -> HttpResponseBase:
+        write(state_file, make_state())
+        response, _ = run(
+            factory.get("/"), now=self.now, response=HttpResponse(PAGE.format(""), headers=headers)
+        )
+        assert b"deploykit-maintenance-banner" in response.content
+        return response
+
+    def directives(self, response: HttpResponseBase) -> list[str]:
+        return sorted(d.strip() for d in response["Cache-Control"].split(","))
+
+    def test_public_page_becomes_private_until_the_start(self, state_file: Path) -> None:
+        response = self.bannered(state_file, **{"Cache-Control": "public, max-age=86400"})
+        assert self.directives(response) == ["max-age=1500", "private"]
+
+    def test_a_shorter_lifetime_is_kept(self, state_file: Path) -> None:
+        response = self.bannered(state_file, **{"Cache-Control": "public, max-age=60, must-revalidate"})
+        assert self.directives(response) == ["max-age=60", "must-revalidate", "private"]
+
+    def test_shared_cache_directives_and_expires_go(self, state_file: Path) -> None:
+        response = self.bannered(
+            state_file,
+            **{
+                "Cache-Control": "s-maxage=86400, stale-while-revalidate=60",
+                "Expires": "Thu, 01 Jan 2037 00:00:00 GMT",
+            },
+        )
+        assert self.directives(response) == ["max-age=1500", "private", "stale-while-revalidate=60"]
+        assert not response.has_header("Expires")
+
+    def test_an_expires_already_past_stays_expired(self, state_file: Path) -> None:
+        response = self.bannered(state_file, Expires="0")
+        assert self.directives(response) == ["max-age=0", "private"]
+
+    def test_a_page_without_a_lifetime_gets_none(self, state_file: Path) -> None:
+        # A max-age here would let browsers keep a page its view never let them keep.
+        assert self.directives(self.bannered(state_file)) == ["private"]
+
+    def test_no_store_stays(self, state_file: Path) -> None:
+        response = self.bannered(state_file, **{"Cache-Control": "no-store"})
+        assert self.directives(response) == ["no-store", "private"]
+
+    def test_a_page_without_the_banner_keeps_its_headers(self, state_file: Path) -> None:
+        write(state_file, make_state())
+        fragment = HttpResponse("<li>x</li>", headers={"Cache-Control": "public, max-age=86400"})
+        response, _ = run(factory.get("/"), now=self.now, response=fragment)
+        assert response["Cache-Control"] == "public, max-age=86400"
+
+    @pytest.mark.parametrize("accept", ["text/html", "application/json"])
+    def test_the_503_is_never_stored_and_says_when_to_retry(self, state_file: Path, accept: str) -> None:
+        write(state_file, make_state())
+        response, _ = run(factory.get("/", HTTP_ACCEPT=accept), now=NOW + timedelta(minutes=10))
+        assert response.status_code == 503
+        assert (response["Cache-Control"], response["Retry-After"]) == ("no-store", "1200")
