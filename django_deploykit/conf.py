@@ -134,8 +134,8 @@ class DeployKitSettings:
     )
     ENDPOINTS_PREFIX: Setting[str] = Setting(
         "/-/deploykit/",
-        "URL path prefix of the package's own endpoints (bypass URL, revision check); always served "
-        "during maintenance.",
+        "URL path prefix of the package's own endpoints (bypass URL, revision check); during maintenance "
+        "only those endpoints are served under it, not every path.",
     )
 
     # deploy_pull, deploy, deploy_log and deploy_check.

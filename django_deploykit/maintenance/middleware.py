@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase, HttpResponseRedirect
-from django.urls import get_script_prefix
+from django.urls import Resolver404, URLPattern, get_script_prefix, resolve
 
 from django_deploykit.conf import conf
 from django_deploykit.maintenance import bypass, responses
@@ -107,8 +107,10 @@ class MaintenanceMiddleware:
         # A wrong secret is not an exempt endpoint: it gets the 503 like any other page.
         if path.startswith(bypass.bypass_path(conf.ENDPOINTS_PREFIX, "")):
             return False
-        if path.startswith((conf.ENDPOINTS_PREFIX, *conf.MAINTENANCE_EXEMPT_PATHS)):
+        if path.startswith(tuple(conf.MAINTENANCE_EXEMPT_PATHS)):
             return True
+        if path.startswith(conf.ENDPOINTS_PREFIX):
+            return is_package_endpoint(request)
         # STATIC_URL and MEDIA_URL already hold the script prefix, so they are compared
         # with the full path.
         return request.path.startswith(asset_prefixes())
@@ -193,6 +195,25 @@ def decisive(states: tuple[MaintenanceState, ...], now: datetime) -> tuple[Maint
     """The state whose phase matters most now (either scope active means active)."""
     best = max(states, key=lambda s: PHASE_WEIGHT[s.phase(now)])
     return best, best.phase(now)
+
+
+def is_package_endpoint(request: HttpRequest) -> bool:
+    """Whether the request resolves to one of the package's own views (django_deploykit.urls).
+
+    Not every path under the prefix: a project with a catch-all pattern (a CMS) would serve its
+    own pages there during the window.
+    """
+    from django_deploykit import urls
+
+    try:
+        match = resolve(request.path_info, getattr(request, "urlconf", None))
+    except Resolver404:
+        return False
+    except Exception:  # a URLconf that fails to load: the view would fail too, so the 503 is kinder
+        return False
+    return any(
+        match.func is pattern.callback for pattern in urls.urlpatterns if isinstance(pattern, URLPattern)
+    )
 
 
 def asset_prefixes() -> tuple[str, ...]:

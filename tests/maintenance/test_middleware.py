@@ -208,8 +208,9 @@ class ActiveTests:
 
 
 class ExemptPathTests:
-    @pytest.mark.parametrize("path", ["/static/app.css", "/-/deploykit/revision", "/healthz"])
+    @pytest.mark.parametrize("path", ["/static/app.css", "/-/deploykit/revision/", "/healthz"])
     def test_exempt_paths_are_served(self, state_file: Path, settings: Any, path: str) -> None:
+        settings.ROOT_URLCONF = "tests.maintenance.urls"
         settings.STATIC_URL = "/static/"
         settings.DEPLOYKIT_MAINTENANCE_EXEMPT_PATHS = ("/healthz",)
         write(state_file, make_state())
@@ -225,6 +226,43 @@ class ExemptPathTests:
         settings.STATIC_URL = "https://cdn.example.org/static/"
         write(state_file, make_state())
         assert run(factory.get("/static/app.css"))[0].status_code == 503
+
+    @pytest.mark.parametrize(
+        "path", ["/-/deploykit/anything", "/-/deploykit/revision/x", "/-/deploykit/", "/-/deploykit/revision"]
+    )
+    def test_only_the_package_endpoints_under_the_prefix_are_exempt(
+        self, state_file: Path, settings: Any, path: str
+    ) -> None:
+        # With a catch-all pattern these paths reach the project's own views: not ours to exempt.
+        settings.ROOT_URLCONF = "tests.maintenance.catch_all_urls"
+        write(state_file, make_state())
+        response, view = run(factory.get(path))
+        assert (response.status_code, view.calls) == (503, 0)
+
+    def test_the_package_endpoint_is_served_beside_a_catch_all(self, state_file: Path, settings: Any) -> None:
+        settings.ROOT_URLCONF = "tests.maintenance.catch_all_urls"
+        write(state_file, make_state())
+        response, view = run(factory.get("/-/deploykit/revision/"))
+        assert (response.status_code, view.calls) == (200, 1)
+
+    def test_through_django_the_catch_all_gets_the_503_and_the_revision_answers(
+        self, state_file: Path, settings: Any
+    ) -> None:
+        from django.utils import timezone
+
+        settings.ROOT_URLCONF = "tests.maintenance.catch_all_urls"
+        settings.MIDDLEWARE = [MIDDLEWARE]
+        now = timezone.now()
+        write(state_file, make_state(start=now - timedelta(minutes=1), end=now + timedelta(minutes=30)))
+        assert Client().get("/-/deploykit/anything").status_code == 503
+        revision = Client().get("/-/deploykit/revision/", REMOTE_ADDR="127.0.0.1")
+        assert revision.status_code == 200
+        assert "revision" in revision.json()
+
+    def test_a_project_urlconf_that_fails_to_load_gets_the_503(self, state_file: Path, settings: Any) -> None:
+        settings.ROOT_URLCONF = "tests.maintenance.no_such_urls"
+        write(state_file, make_state())
+        assert run(factory.get("/-/deploykit/revision/"))[0].status_code == 503
 
     def test_other_paths_are_not(self, state_file: Path, settings: Any) -> None:
         settings.DEPLOYKIT_MAINTENANCE_EXEMPT_PATHS = ("/healthz",)
