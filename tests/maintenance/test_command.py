@@ -156,7 +156,7 @@ class WaitTests:
 
     def test_future_start_does_not_wait(self, sleeps: list[float]) -> None:
         # Workers already hold the state; the clock starts the window in each of them.
-        run_command("on", "--at", "2099-01-01T00:00+00:00")
+        run_command("on", "--at", (datetime.now(UTC) + timedelta(days=2)).isoformat())
         assert sleeps == []
 
 
@@ -334,6 +334,37 @@ BAD_INPUT = [
     (["status", "--scope", "host"], "'maintenance status' shows every scope; leave out --scope."),
     (["status", "--format", "xml"], "--format 'xml' is not a format; use text or json."),
     (["bogus"], "Unknown action 'bogus'; use one of: on, off, status."),
+    # Numbers too big for a timedelta, for int() (over 4300 digits) or for a datetime.
+    (["on", "--for", "99999999999d"], "--for 99999999999d is too long; the longest is 366 days."),
+    (["on", "--for", "4" * 40], "is not a duration; write it with units"),
+    (["on", "--for", "4" * 40 + "s"], f"--for {'4' * 40}s is too long; the longest is 366 days."),
+    (["on", "--for", "9" * 5000 + "m"], "--for 999999999999999999999999…999m is too long"),
+    (["on", "--for", "1d99999999999h"], "--for 1d99999999999h is too long"),
+    (["on", "--warn", "99999999999d"], "--warn 99999999999d is too long; the longest is 366 days."),
+    (
+        ["on", "--at", "0001-01-01T00:30+01:00"],
+        "--at 0001-01-01T00:30+01:00 is more than 366 days from now; give a time within a year of now.",
+    ),
+    (["on", "--at", "0001-01-01T00:00+00:00"], "--at 0001-01-01T00:00+00:00 is more than 366 days from now"),
+    (
+        ["on", "--at", "9999-12-31T23:59", "--for", "2d"],
+        "--at 9999-12-31T23:59 is more than 366 days from now",
+    ),
+    (["on", "--at", "2028-01-01T00:00"], "--at 2028-01-01T00:00 is more than 366 days from now"),
+    (["on", "--until", "9999-12-31T23:59"], "--until 9999-12-31T23:59 is more than 366 days from now"),
+    # str.isdigit() and the regex \d take superscripts and other scripts' digits.
+    (
+        ["on", "--retry-after", "\N{SUPERSCRIPT TWO}"],
+        "--retry-after '²' is neither 'auto' nor a whole number",
+    ),
+    (["on", "--retry-after", "\u0663\u0660\u0660"], "is neither 'auto' nor a whole number"),
+    (["on", "--retry-after", "9" * 5000], "--retry-after 999999999999999999999999…9999 is too long"),
+    (
+        ["on", "--retry-after", "31622401"],
+        "--retry-after 31622401 is too long; the longest is 31622400 seconds",
+    ),
+    (["on", "--for", "\u0663\u0660m"], "--for '\u0663\u0660m' is not a duration"),
+    (["on", "--at", "\u0661\u0664:\u0660\u0660"], "--at '\u0661\u0664:\u0660\u0660' is not a time"),
 ]
 
 
@@ -354,7 +385,7 @@ class BadInputTests:
             [] if before is None else [state_file.name]
         )
 
-    @pytest.mark.parametrize(("args", "message"), BAD_INPUT, ids=[" ".join(a) for a, _ in BAD_INPUT])
+    @pytest.mark.parametrize(("args", "message"), BAD_INPUT, ids=[" ".join(a)[:60] for a, _ in BAD_INPUT])
     def test_refused_with_a_sentence_and_nothing_changed(
         self, before: bytes | None, args: list[str], message: str, settings: Any
     ) -> None:
@@ -362,6 +393,59 @@ class BadInputTests:
         with pytest.raises(CommandError) as excinfo:
             run_command(*args)
         assert message in str(excinfo.value)
+
+    @pytest.mark.parametrize("value", [10**12, -5, "15m", 1.5])
+    def test_a_bad_default_warning_setting_is_named(
+        self, state_file: Path, frozen_now: datetime, settings: Any, value: object
+    ) -> None:
+        # Only read when no window is stored: a stored one keeps its own warning.
+        settings.DEPLOYKIT_MAINTENANCE_DEFAULT_WARN = value
+        with pytest.raises(CommandError) as excinfo:
+            run_command("on", "--at", "14:00", "--for", "30m")
+        assert not state_file.exists()
+        assert (
+            f"DEPLOYKIT_MAINTENANCE_DEFAULT_WARN is {value!r}; give a whole number of seconds from 0 to "
+            in str(excinfo.value)
+        )
+
+    def test_a_stored_window_whose_arithmetic_overflows_is_refused(self, state_file: Path) -> None:
+        # Past the horizon check because it was stored before it (or by hand): --for counts from its start.
+        FileStore(state_file).write(
+            make_state(start=datetime(9999, 12, 31, 23, 0, tzinfo=UTC), end=None, warn_seconds=0)
+        )
+        before = state_file.read_bytes()
+        with pytest.raises(CommandError, match="out of range"):
+            run_command("on", "--for", "2d")
+        assert state_file.read_bytes() == before
+
+    @pytest.mark.parametrize(
+        "args",
+        [
+            ["--for", "99999999999d"],
+            ["--for", "4" * 40 + "s"],
+            ["--at", "0001-01-01T00:30+01:00"],
+            ["--at", "9999-12-31T23:59", "--for", "2d"],
+            ["--retry-after", "\N{SUPERSCRIPT TWO}"],
+        ],
+        ids=lambda args: " ".join(args),
+    )
+    def test_the_issue_examples_from_the_command_line(self, state_file: Path, args: list[str]) -> None:
+        FileStore(state_file).write(make_state(start=NOW + timedelta(days=1), end=None))
+        before = state_file.read_bytes()
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "PYTHONPATH": str(REPO_ROOT)}
+        env.pop("DEPLOYKIT_ROOT", None)
+        completed = subprocess.run(
+            [sys.executable, "-m", "django", "maintenance", "on", "--no-wait", *args],
+            cwd=state_file.parent,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert completed.returncode == 1, completed
+        assert completed.stderr.startswith("CommandError: --"), completed.stderr
+        assert "Traceback" not in completed.stderr
+        assert state_file.read_bytes() == before
 
     def test_unwritable_state_folder(self, state_file: Path, read_only_folder: Any) -> None:
         FileStore(state_file).write(make_state())

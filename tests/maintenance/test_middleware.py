@@ -366,6 +366,13 @@ class ReadErrorTests:
         assert len(errors) == 1
         assert "is corrupt" in errors[0].getMessage()
 
+    def test_state_whose_times_overflow_is_corrupt_not_a_500(self, state_file: Path) -> None:
+        state_file.write_text(
+            '{"format": 1, "start": "0001-01-01T00:00+00:00", "warn_seconds": 3600, '
+            '"set_at": "2026-12-01T12:00+00:00"}'
+        )
+        assert run(factory.get("/"))[0].status_code == 200
+
     def test_corrupt_state_without_a_last_good_one_serves(self, state_file: Path) -> None:
         state_file.write_text("garbage")
         assert run(factory.get("/"))[0].status_code == 200
