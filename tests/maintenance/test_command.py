@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import subprocess
@@ -129,6 +130,16 @@ class OnTests:
         status_out, _, _ = run_command("status")
         assert secret not in status_out
         assert "secret bypass: yes" in status_out
+
+    @pytest.mark.parametrize(
+        "network",
+        ["10.0.0.0/8", "fc00::/7", "2600::/16", "::ffff:10.0.0.0/104", "2001:db8::/32", "fe80::/10"],
+    )
+    def test_wide_but_deliberate_networks_are_accepted(self, state_file: Path, network: str) -> None:
+        run_command("on", "--no-wait", "--allow-ip", network)
+        state = stored(state_file)
+        assert state is not None
+        assert [ipaddress.ip_network(n) for n in state.allow_ips] == [ipaddress.ip_network(network)]
 
     def test_retry_after_and_allow_ip_are_stored(self, state_file: Path) -> None:
         run_command("on", "--retry-after", "600", "--allow-ip", "10.0.0.1", "2001:db8::/32")
@@ -324,6 +335,15 @@ BAD_INPUT = [
     (["on", "--for", "30m", "--until", "15:00"], "Give either --for or --until, not both."),
     (["on", "--allow-ip", "10.0.0.0/33"], "--allow-ip '10.0.0.0/33' is not an IP address or CIDR network"),
     (["on", "--allow-ip", "10.0.0.1", "example.org"], "--allow-ip 'example.org' is not an IP address"),
+    # Allowlists so wide they let (nearly) everyone in.
+    (["on", "--allow-ip", "0.0.0.0/0"], "--allow-ip '0.0.0.0/0' is too wide"),
+    (["on", "--allow-ip", "::/0"], "--allow-ip '::/0' is too wide"),
+    (["on", "--allow-ip", "10.0.0.1", "128.0.0.0/1"], "--allow-ip '128.0.0.0/1' is too wide"),
+    (["on", "--allow-ip", "8.0.0.0/7"], "--allow-ip '8.0.0.0/7' is too wide"),
+    (["on", "--allow-ip", "2000::/3"], "--allow-ip '2000::/3' is too wide"),
+    (["on", "--allow-ip", "::ffff:0:0/96"], "--allow-ip '::ffff:0:0/96' is too wide"),
+    (["on", "--allow-ip", "64:ff9b::/96"], "--allow-ip '64:ff9b::/96' is too wide"),
+    (["on", "--allow-ip", "::/64"], "--allow-ip '::/64' is too wide"),
     (["on", "--retry-after", "soon"], "--retry-after 'soon' is neither 'auto' nor a whole number"),
     (["on", "--retry-after", "-5"], "--retry-after '-5' is neither"),
     (["on", "--scope", "cluster"], "--scope 'cluster' is not a scope; use host or shared."),

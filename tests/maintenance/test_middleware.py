@@ -293,6 +293,22 @@ class AllowIpTests:
         assert run(proxied)[0].status_code == 200
 
 
+class TooWideAllowlistTests:
+    """Written before the command refused them (or by hand): such lists let nobody in by address."""
+
+    def test_a_stored_allowlist_of_everyone_lets_nobody_in(self, state_file: Path) -> None:
+        write(state_file, make_state(allow_ips=("0.0.0.0/0", "::/0")))
+        assert run(factory.get("/", REMOTE_ADDR="203.0.113.9"))[0].status_code == 503
+        assert run(factory.get("/", REMOTE_ADDR="2001:db8::1"))[0].status_code == 503
+
+    def test_trusting_every_proxy_lets_nobody_in_by_address(self, state_file: Path, settings: Any) -> None:
+        settings.DEPLOYKIT_MAINTENANCE_TRUSTED_PROXIES = ("0.0.0.0/0",)
+        write(state_file, make_state(allow_ips=("203.0.113.0/24",)))
+        # Any client could claim an allowed address in X-Forwarded-For.
+        spoofed = factory.get("/", REMOTE_ADDR="198.51.100.7", HTTP_X_FORWARDED_FOR="203.0.113.9")
+        assert run(spoofed)[0].status_code == 503
+
+
 class SecretBypassTests:
     secret = "s3cret-token-for-tests"
 
