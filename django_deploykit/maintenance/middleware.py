@@ -52,7 +52,7 @@ class MaintenanceMiddleware:
         states = reader.states if reader.monotonic() < reader.fresh_until else reader.refresh()
         if not states:
             return self.get_response(request)
-        answer, banner = self._decide(request, states)
+        answer, banner = self._decide_safely(request, states)
         if answer is not None:
             return answer
         response: HttpResponseBase = self.get_response(request)
@@ -67,13 +67,34 @@ class MaintenanceMiddleware:
         states = reader.states if reader.monotonic() < reader.fresh_until else reader.refresh()
         if not states:
             return cast(HttpResponseBase, await self.get_response(request))
-        answer, banner = self._decide(request, states)
+        answer, banner = self._decide_safely(request, states)
         if answer is not None:
             return answer
         response: HttpResponseBase = await self.get_response(request)
         if banner is not None:
             responses.add_banner(request, response, *banner)
         return response
+
+    def _decide_safely(
+        self, request: HttpRequest, states: tuple[MaintenanceState, ...]
+    ) -> tuple[HttpResponseBase | None, Banner | None]:
+        """``_decide``, but a failure of ours (a broken setting, say) is never a 500.
+
+        During an active window the answer is then the plain 503, as if no bypass applied;
+        otherwise the page is served without a banner.
+        """
+        try:
+            return self._decide(request, states)
+        except Exception as exc:
+            responses.log_once(
+                f"The maintenance middleware could not decide on a request ({type(exc).__name__}: {exc}); "
+                "during an active window it answers 503, otherwise it serves the page."
+            )
+        now = self.clock()
+        for state in states:
+            if state.phase(now) is Phase.ACTIVE:
+                return responses.plain_unavailable(request, state, now), None
+        return None, None
 
     def _decide(
         self, request: HttpRequest, states: tuple[MaintenanceState, ...]

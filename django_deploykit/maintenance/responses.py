@@ -128,7 +128,7 @@ def unavailable(request: HttpRequest, state: MaintenanceState, now: datetime) ->
     try:
         return _rendered_unavailable(request, state, now)
     except Exception as exc:  # a project template, a translation or the stored state itself
-        _log_once(
+        log_once(
             f"The maintenance page could not be rendered ({type(exc).__name__}: {exc}); a plain-text 503 was "
             "sent instead."
         )
@@ -178,7 +178,7 @@ def plain_unavailable(request: HttpRequest, state: MaintenanceState, now: dateti
 _last_logged: str | None = None
 
 
-def _log_once(message: str) -> None:
+def log_once(message: str) -> None:
     # The same failure repeats on every request of the window; one line per change is enough.
     global _last_logged
     if message != _last_logged:
@@ -220,7 +220,7 @@ def add_banner(
     try:
         content = _content_with_banner(request, response, state, now)
     except Exception as exc:  # an unknown charset, a project template, the stored state itself
-        _log_once(
+        log_once(
             f"The maintenance banner could not be added ({type(exc).__name__}: {exc}); the page was sent "
             "without it."
         )

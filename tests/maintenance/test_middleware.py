@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
 import logging
@@ -665,3 +666,40 @@ class BannerCachingTests:
         response, _ = run(factory.get("/", HTTP_ACCEPT=accept), now=NOW + timedelta(minutes=10))
         assert response.status_code == 503
         assert (response["Cache-Control"], response["Retry-After"]) == ("no-store", "1200")
+
+
+class NeverA500Tests:
+    """Whatever goes wrong in the middleware's own decision, an active window still answers 503."""
+
+    def request_with_cookie(self) -> HttpRequest:
+        request = factory.get("/")
+        request.COOKIES["deploykit_maintenance_bypass"] = "anything"
+        return request
+
+    def test_a_broken_setting_during_an_active_window_gives_the_503(
+        self, state_file: Path, settings: Any, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        settings.DEPLOYKIT_MAINTENANCE_COOKIE_MAX_AGE = "twelve hours"
+        write(state_file, make_state(secret_hash=bypass.hash_secret("s")))
+        with caplog.at_level(logging.ERROR, logger="django_deploykit.maintenance"):
+            response, view = run(self.request_with_cookie())
+        assert (response.status_code, view.calls) == (503, 0)
+        assert response["Cache-Control"] == "no-store"
+        assert "The maintenance middleware could not decide" in caplog.text
+
+    def test_outside_an_active_window_the_page_is_served(self, state_file: Path, settings: Any) -> None:
+        settings.DEPLOYKIT_MAINTENANCE_COOKIE_MAX_AGE = "twelve hours"
+        write(state_file, make_state(secret_hash=bypass.hash_secret("s")))
+        response, view = run(self.request_with_cookie(), now=NOW + timedelta(hours=1))
+        assert (response.status_code, view.calls) == (200, 1)
+
+    def test_async_too(self, state_file: Path, settings: Any) -> None:
+        settings.DEPLOYKIT_MAINTENANCE_COOKIE_MAX_AGE = "twelve hours"
+        write(state_file, make_state(secret_hash=bypass.hash_secret("s")))
+
+        async def view(request: HttpRequest) -> HttpResponse:
+            return HttpResponse("view")
+
+        middleware = MaintenanceMiddleware(view, clock=lambda: NOW)
+        response = asyncio.run(middleware(self.request_with_cookie()))
+        assert response.status_code == 503
