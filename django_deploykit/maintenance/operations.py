@@ -132,8 +132,8 @@ def _build_state(
             warn_seconds = existing.warn_seconds
         else:
             warn_seconds = default_warn_seconds()
-        # A stored start far from now (before the horizon check existed, or by hand) can
-        # still overflow here.
+        # Computed only to fail here rather than in every phase() later: a stored start far
+        # from now (kept from before the horizon check, or written by hand) can still overflow.
         start - timedelta(seconds=warn_seconds)
     except ScheduleError as exc:
         raise MaintenanceError(str(exc)) from exc
