@@ -6,7 +6,7 @@ at most ``DEPLOYKIT_MAINTENANCE_STALENESS`` seconds. Nothing is written on the r
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, cast
 from urllib.parse import urlsplit
@@ -128,7 +128,7 @@ class MaintenanceMiddleware:
         # A wrong secret is not an exempt endpoint: it gets the 503 like any other page.
         if path.startswith(bypass.bypass_path(conf.ENDPOINTS_PREFIX, "")):
             return False
-        if path.startswith(tuple(conf.MAINTENANCE_EXEMPT_PATHS)):
+        if path.startswith(exempt_paths()):
             return True
         if path.startswith(conf.ENDPOINTS_PREFIX):
             return is_package_endpoint(request)
@@ -216,6 +216,22 @@ def decisive(states: tuple[MaintenanceState, ...], now: datetime) -> tuple[Maint
     """The state whose phase matters most now (either scope active means active)."""
     best = max(states, key=lambda s: PHASE_WEIGHT[s.phase(now)])
     return best, best.phase(now)
+
+
+def exempt_paths() -> tuple[str, ...]:
+    """The entries of DEPLOYKIT_MAINTENANCE_EXEMPT_PATHS that are prefixes narrower than the site.
+
+    "" or "/" (or a string given for the tuple, whose first letter is "/") would exempt every
+    path and turn the window off; such entries are ignored, and check E019 reports them.
+    """
+    configured: object = conf.MAINTENANCE_EXEMPT_PATHS  # a setting may hold anything
+    if isinstance(configured, str) or not isinstance(configured, Iterable):
+        return ()
+    return tuple(path for path in configured if is_narrow_exempt_path(path))
+
+
+def is_narrow_exempt_path(path: object) -> bool:
+    return isinstance(path, str) and path.startswith("/") and path != "/"
 
 
 def is_package_endpoint(request: HttpRequest) -> bool:

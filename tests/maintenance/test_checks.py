@@ -81,6 +81,12 @@ class SettingsValueTests:
             ("DEPLOYKIT_MAINTENANCE_RETRY_AFTER_FORMAT", "minutes", "django_deploykit.E016"),
             ("DEPLOYKIT_ENDPOINTS_PREFIX", "deploykit", "django_deploykit.E017"),
             ("DEPLOYKIT_ENDPOINTS_PREFIX", "/", "django_deploykit.E017"),
+            # Exempt paths that exempt the whole site, the path allowlist's 0.0.0.0/0.
+            ("DEPLOYKIT_MAINTENANCE_EXEMPT_PATHS", ("/healthz", "/"), "django_deploykit.E019"),
+            ("DEPLOYKIT_MAINTENANCE_EXEMPT_PATHS", ("",), "django_deploykit.E019"),
+            ("DEPLOYKIT_MAINTENANCE_EXEMPT_PATHS", ("healthz",), "django_deploykit.E019"),
+            ("DEPLOYKIT_MAINTENANCE_EXEMPT_PATHS", "/healthz", "django_deploykit.E019"),
+            ("DEPLOYKIT_MAINTENANCE_EXEMPT_PATHS", None, "django_deploykit.E019"),
         ],
     )
     def test_wrong_values(self, settings: Any, name: str, value: object, check_id: str) -> None:

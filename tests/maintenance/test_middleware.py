@@ -265,6 +265,16 @@ class ExemptPathTests:
         write(state_file, make_state())
         assert run(factory.get("/-/deploykit/revision/"))[0].status_code == 503
 
+    @pytest.mark.parametrize("exempt", [("/",), ("",), "/healthz", ("healthz",), None])
+    def test_exempt_paths_that_would_exempt_everything_exempt_nothing(
+        self, state_file: Path, settings: Any, exempt: object
+    ) -> None:
+        # Check E019 reports them; until fixed, the window keeps everyone out rather than nobody.
+        settings.DEPLOYKIT_MAINTENANCE_EXEMPT_PATHS = exempt
+        write(state_file, make_state())
+        assert run(factory.get("/admin/"))[0].status_code == 503
+        assert run(factory.get("/healthz"))[0].status_code == 503
+
     def test_other_paths_are_not(self, state_file: Path, settings: Any) -> None:
         settings.DEPLOYKIT_MAINTENANCE_EXEMPT_PATHS = ("/healthz",)
         write(state_file, make_state())
