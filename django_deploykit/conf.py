@@ -112,7 +112,7 @@ class DeployKitSettings:
     MAINTENANCE_TRUSTED_PROXIES: Setting[tuple[str, ...]] = Setting(
         (),
         "CIDRs of the reverse proxies whose X-Forwarded-For is believed; empty means REMOTE_ADDR is the "
-        "client.",
+        "client. None may be wider than a /8 (IPv4) or a /16 (IPv6).",
     )
     MAINTENANCE_DEFAULT_WARN: Setting[int] = Setting(
         900, "Seconds the banner is shown before a scheduled start when 'maintenance on --at' has no --warn."
@@ -134,8 +134,8 @@ class DeployKitSettings:
     )
     ENDPOINTS_PREFIX: Setting[str] = Setting(
         "/-/deploykit/",
-        "URL path prefix of the package's own endpoints (bypass URL, revision check); always served "
-        "during maintenance.",
+        "URL path prefix of the package's own endpoints (bypass URL, revision check); during maintenance "
+        "only those endpoints are served under it, not every path.",
     )
 
     # deploy_pull, deploy, deploy_log and deploy_check.

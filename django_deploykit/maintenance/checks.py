@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.apps import AppConfig
@@ -12,6 +12,7 @@ from django.core.checks import CheckMessage, Error, Warning, register
 from django_deploykit.conf import conf
 from django_deploykit.maintenance import stores
 from django_deploykit.maintenance.client_ip import parse_networks
+from django_deploykit.maintenance.middleware import is_narrow_exempt_path
 from django_deploykit.maintenance.reader import POLICIES
 from django_deploykit.maintenance.state import StateError
 
@@ -96,6 +97,7 @@ def check_settings_values(
                 id="django_deploykit.E016",
             )
         )
+    errors.extend(check_exempt_paths())
     for name in ("ENDPOINTS_PREFIX",):
         value = getattr(conf, name)
         if not (isinstance(value, str) and value.startswith("/") and value.endswith("/") and value != "/"):
@@ -107,6 +109,30 @@ def check_settings_values(
                 )
             )
     return errors
+
+
+def check_exempt_paths() -> list[CheckMessage]:
+    configured: object = conf.MAINTENANCE_EXEMPT_PATHS  # a setting may hold anything
+    hint = (
+        "Give a tuple of path prefixes such as ('/healthz',); none may be '' or '/', which exempt every path."
+    )
+    if isinstance(configured, str) or not isinstance(configured, Iterable):
+        return [
+            Error(
+                f"DEPLOYKIT_MAINTENANCE_EXEMPT_PATHS is {configured!r}.",
+                hint=hint,
+                id="django_deploykit.E019",
+            )
+        ]
+    return [
+        Error(
+            f"DEPLOYKIT_MAINTENANCE_EXEMPT_PATHS holds {path!r}, which the middleware ignores.",
+            hint=hint,
+            id="django_deploykit.E019",
+        )
+        for path in configured
+        if not is_narrow_exempt_path(path)
+    ]
 
 
 def check_staff_bypass(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[CheckMessage]:

@@ -14,18 +14,48 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
+# The widest network an allowlist or the trusted proxies may hold. Wider is surely a slip that
+# lets (nearly) everyone in: no organisation, office or proxy fleet spans more than a /8 of
+# IPv4 (16.7 million addresses) or a /16 of IPv6. The private ranges are all narrower, but for
+# IPv6's fc00::/7 and fe80::/10, which are accepted.
+MIN_PREFIX_LENGTH = {4: 8, 6: 16}
+# IPv6 networks whose last 32 bits are IPv4 addresses (IPv4-mapped, as a dual-stack socket
+# reports IPv4 clients, and NAT64): their width is judged as IPv4's, and a network holding
+# one of them whole holds every IPv4 client.
+EMBEDDED_IPV4 = (ipaddress.IPv6Network("::ffff:0:0/96"), ipaddress.IPv6Network("64:ff9b::/96"))
+
+
 def parse_networks(values: Iterable[str], what: str) -> tuple[IPNetwork, ...]:
-    """Parse CIDRs (a bare address is a /32 or /128); ``ValueError`` names the bad one."""
+    """Parse CIDRs (a bare address is a /32 or /128); ``ValueError`` names the bad or too wide one."""
     networks = []
     for value in values:
         try:
-            networks.append(ipaddress.ip_network(str(value).strip(), strict=False))
+            network = ipaddress.ip_network(str(value).strip(), strict=False)
         except ValueError:
             raise ValueError(
                 f"{what} {value!r} is not an IP address or CIDR network; write it like 203.0.113.0/24, "
                 "10.1.2.3 or 2001:db8::/32."
             ) from None
+        if too_wide(network):
+            raise ValueError(
+                f"{what} {value!r} is too wide: it would take in (nearly) every client. Networks wider than "
+                f"a /{MIN_PREFIX_LENGTH[4]} (IPv4) or a /{MIN_PREFIX_LENGTH[6]} (IPv6) are refused; list the "
+                "networks you mean, such as 203.0.113.0/24 or 2001:db8:1::/48."
+            )
+        networks.append(network)
     return tuple(networks)
+
+
+def too_wide(network: IPNetwork) -> bool:
+    """Whether ``network`` is wider than any allowlist or proxy fleet (see MIN_PREFIX_LENGTH)."""
+    if isinstance(network, ipaddress.IPv4Network):
+        return network.prefixlen < MIN_PREFIX_LENGTH[4]
+    for embedded in EMBEDDED_IPV4:
+        if network.subnet_of(embedded):
+            return network.prefixlen - embedded.prefixlen < MIN_PREFIX_LENGTH[4]
+        if embedded.subnet_of(network):
+            return True
+    return network.prefixlen < MIN_PREFIX_LENGTH[6] and not network.is_private
 
 
 @lru_cache(maxsize=32)

@@ -6,7 +6,7 @@ at most ``DEPLOYKIT_MAINTENANCE_STALENESS`` seconds. Nothing is written on the r
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, cast
 from urllib.parse import urlsplit
@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase, HttpResponseRedirect
-from django.urls import get_script_prefix
+from django.urls import Resolver404, URLPattern, get_script_prefix, resolve
 
 from django_deploykit.conf import conf
 from django_deploykit.maintenance import bypass, responses
@@ -52,7 +52,7 @@ class MaintenanceMiddleware:
         states = reader.states if reader.monotonic() < reader.fresh_until else reader.refresh()
         if not states:
             return self.get_response(request)
-        answer, banner = self._decide(request, states)
+        answer, banner = self._decide_safely(request, states)
         if answer is not None:
             return answer
         response: HttpResponseBase = self.get_response(request)
@@ -67,13 +67,34 @@ class MaintenanceMiddleware:
         states = reader.states if reader.monotonic() < reader.fresh_until else reader.refresh()
         if not states:
             return cast(HttpResponseBase, await self.get_response(request))
-        answer, banner = self._decide(request, states)
+        answer, banner = self._decide_safely(request, states)
         if answer is not None:
             return answer
         response: HttpResponseBase = await self.get_response(request)
         if banner is not None:
             responses.add_banner(request, response, *banner)
         return response
+
+    def _decide_safely(
+        self, request: HttpRequest, states: tuple[MaintenanceState, ...]
+    ) -> tuple[HttpResponseBase | None, Banner | None]:
+        """``_decide``, but a failure of ours (a broken setting, say) is never a 500.
+
+        During an active window the answer is then the plain 503, as if no bypass applied;
+        otherwise the page is served without a banner.
+        """
+        try:
+            return self._decide(request, states)
+        except Exception as exc:
+            responses.log_once(
+                f"The maintenance middleware could not decide on a request ({type(exc).__name__}: {exc}); "
+                "during an active window it answers 503, otherwise it serves the page."
+            )
+        now = self.clock()
+        for state in states:
+            if state.phase(now) is Phase.ACTIVE:
+                return responses.plain_unavailable(request, state, now), None
+        return None, None
 
     def _decide(
         self, request: HttpRequest, states: tuple[MaintenanceState, ...]
@@ -107,8 +128,10 @@ class MaintenanceMiddleware:
         # A wrong secret is not an exempt endpoint: it gets the 503 like any other page.
         if path.startswith(bypass.bypass_path(conf.ENDPOINTS_PREFIX, "")):
             return False
-        if path.startswith((conf.ENDPOINTS_PREFIX, *conf.MAINTENANCE_EXEMPT_PATHS)):
+        if path.startswith(exempt_paths()):
             return True
+        if path.startswith(conf.ENDPOINTS_PREFIX):
+            return is_package_endpoint(request)
         # STATIC_URL and MEDIA_URL already hold the script prefix, so they are compared
         # with the full path.
         return request.path.startswith(asset_prefixes())
@@ -193,6 +216,41 @@ def decisive(states: tuple[MaintenanceState, ...], now: datetime) -> tuple[Maint
     """The state whose phase matters most now (either scope active means active)."""
     best = max(states, key=lambda s: PHASE_WEIGHT[s.phase(now)])
     return best, best.phase(now)
+
+
+def exempt_paths() -> tuple[str, ...]:
+    """The entries of DEPLOYKIT_MAINTENANCE_EXEMPT_PATHS that are prefixes narrower than the site.
+
+    "" or "/" (or a string given for the tuple, whose first letter is "/") would exempt every
+    path and turn the window off; such entries are ignored, and check E019 reports them.
+    """
+    configured: object = conf.MAINTENANCE_EXEMPT_PATHS  # a setting may hold anything
+    if isinstance(configured, str) or not isinstance(configured, Iterable):
+        return ()
+    return tuple(path for path in configured if is_narrow_exempt_path(path))
+
+
+def is_narrow_exempt_path(path: object) -> bool:
+    return isinstance(path, str) and path.startswith("/") and path != "/"
+
+
+def is_package_endpoint(request: HttpRequest) -> bool:
+    """Whether the request resolves to one of the package's own views (django_deploykit.urls).
+
+    Not every path under the prefix: a project with a catch-all pattern (a CMS) would serve its
+    own pages there during the window.
+    """
+    from django_deploykit import urls
+
+    try:
+        match = resolve(request.path_info, getattr(request, "urlconf", None))
+    except Resolver404:
+        return False
+    except Exception:  # a URLconf that fails to load: the view would fail too, so the 503 is kinder
+        return False
+    return any(
+        match.func is pattern.callback for pattern in urls.urlpatterns if isinstance(pattern, URLPattern)
+    )
 
 
 def asset_prefixes() -> tuple[str, ...]:

@@ -15,16 +15,19 @@ from django_deploykit.conf import conf
 from django_deploykit.maintenance import bypass, stores
 from django_deploykit.maintenance.client_ip import parse_networks
 from django_deploykit.maintenance.schedule import (
+    MAX_DURATION,
     ScheduleError,
     describe_duration,
     describe_moment,
     parse_duration,
     parse_when,
+    shown,
 )
 from django_deploykit.maintenance.state import PHASE_WEIGHT, MaintenanceState, Phase, StateError
 
 # Exit codes of 'maintenance status'; 1 and 2 stay for errors (CommandError, bad usage).
 PHASE_EXIT_CODES = {Phase.IDLE: 0, Phase.ANNOUNCED: 3, Phase.ACTIVE: 4, Phase.ENDED: 5}
+MAX_RETRY_AFTER = int(MAX_DURATION.total_seconds())
 
 
 class MaintenanceError(Exception):
@@ -128,9 +131,17 @@ def _build_state(
         elif existing is not None:
             warn_seconds = existing.warn_seconds
         else:
-            warn_seconds = int(conf.MAINTENANCE_DEFAULT_WARN)
+            warn_seconds = default_warn_seconds()
+        # Computed only to fail here rather than in every phase() later: a stored start far
+        # from now (kept from before the horizon check, or written by hand) can still overflow.
+        start - timedelta(seconds=warn_seconds)
     except ScheduleError as exc:
         raise MaintenanceError(str(exc)) from exc
+    except OverflowError as exc:
+        raise MaintenanceError(
+            "The window's start, end or warning would be out of range of the calendar; run 'maintenance off' "
+            "and set the window again."
+        ) from exc
     if end is not None and end <= start:
         raise MaintenanceError(
             f"The window would end ({describe_moment(end, now=now, zone=zone)}) before it starts "
@@ -169,15 +180,36 @@ def _build_state(
     return state, secret, notes
 
 
+def default_warn_seconds() -> int:
+    value = conf.MAINTENANCE_DEFAULT_WARN
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or not 0 <= value <= MAX_DURATION.total_seconds()
+    ):
+        raise MaintenanceError(
+            f"DEPLOYKIT_MAINTENANCE_DEFAULT_WARN is {value!r}; give a whole number of seconds from 0 to "
+            f"{int(MAX_DURATION.total_seconds())}, or pass --warn."
+        )
+    return value
+
+
 def parse_retry_after(value: str) -> str | int:
     text = value.strip().lower()
     if text == "auto":
         return "auto"
-    if text.isdigit():
-        return int(text)
+    # isdigit() alone takes "²" (and int() then fails) and other scripts' digits.
+    if text.isascii() and text.isdecimal():
+        digits = text.lstrip("0") or "0"
+        if len(digits) > len(str(MAX_RETRY_AFTER)) or int(digits) > MAX_RETRY_AFTER:
+            raise MaintenanceError(
+                f"--retry-after {shown(value)} is too long; the longest is {MAX_RETRY_AFTER} seconds "
+                f"({MAX_DURATION.days} days)."
+            )
+        return int(digits)
     raise MaintenanceError(
-        f"--retry-after {value!r} is neither 'auto' nor a whole number of seconds; use auto (from the end) "
-        "or a number such as 600."
+        f"--retry-after {shown(value)!r} is neither 'auto' nor a whole number of seconds; use auto (from the "
+        "end) or a number such as 600."
     )
 
 

@@ -22,8 +22,16 @@ class ScheduleError(ValueError):
 
 
 MAX_DURATION = timedelta(days=366)
-_CLOCK_RE = re.compile(r"^(?P<hour>\d{1,2}):(?P<minute>\d{2})$")
-_DURATION_RE = re.compile(r"^(?:(?P<d>\d+)d)?(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?$")
+# How far from now --at and --until may be: a window is planned within a year, and the
+# arithmetic on a date near year 1 or 9999 (the warning before it, a --for after it) overflows.
+MAX_DISTANCE = timedelta(days=366)
+# [0-9], not \d: \d and int() also take other scripts' digits (Arabic-Indic "30m").
+_CLOCK_RE = re.compile(r"^(?P<hour>[0-9]{1,2}):(?P<minute>[0-9]{2})$")
+_DURATION_RE = re.compile(r"^(?:(?P<d>[0-9]+)d)?(?:(?P<h>[0-9]+)h)?(?:(?P<m>[0-9]+)m)?(?:(?P<s>[0-9]+)s)?$")
+_UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+# More significant digits than this is beyond any limit here in any unit (10**9 s is 31 years),
+# so such a number is refused before int() or timedelta() see it.
+_MAX_DIGITS = 9
 
 
 @dataclass(frozen=True)
@@ -34,23 +42,35 @@ class When:
     words: str
 
 
+def shown(text: str) -> str:
+    """``text`` for an error message, its middle cut when it is too long to read."""
+    return text if len(text) <= 48 else f"{text[:24]}…{text[-4:]}"
+
+
 def parse_duration(text: str, option: str) -> timedelta:
-    """Parse ``30m``, ``1h30m``, ``90s`` or ``2d`` into a positive duration."""
+    """Parse ``30m``, ``1h30m``, ``90s`` or ``2d`` into a positive duration, at most MAX_DURATION."""
     value = text.strip().lower()
     if value.startswith("-"):
-        raise ScheduleError(f"{option} {text} is negative; give a positive duration such as 30m or 1h30m.")
+        raise ScheduleError(
+            f"{option} {shown(text)} is negative; give a positive duration such as 30m or 1h30m."
+        )
     match = _DURATION_RE.match(value)
     if not value or match is None:
         raise ScheduleError(
-            f"{option} {text!r} is not a duration; write it with units, such as 90s, 30m, 1h30m or 2d."
+            f"{option} {shown(text)!r} is not a duration; write it with units, such as 90s, 30m, 1h30m or 2d."
         )
-    parts = {unit: int(match[unit] or 0) for unit in "dhms"}
-    duration = timedelta(days=parts["d"], hours=parts["h"], minutes=parts["m"], seconds=parts["s"])
-    if duration > MAX_DURATION:
-        raise ScheduleError(f"{option} {text} is too long; the longest is {MAX_DURATION.days} days.")
-    if duration <= timedelta(0):
-        raise ScheduleError(f"{option} {text} is zero; give a positive duration such as 30m.")
-    return duration
+    too_long = ScheduleError(f"{option} {shown(text)} is too long; the longest is {MAX_DURATION.days} days.")
+    seconds = 0
+    for unit, factor in _UNIT_SECONDS.items():
+        digits = (match[unit] or "0").lstrip("0")
+        if len(digits) > _MAX_DIGITS:
+            raise too_long
+        seconds += int(digits or "0") * factor
+    if seconds > MAX_DURATION.total_seconds():
+        raise too_long
+    if seconds <= 0:
+        raise ScheduleError(f"{option} {shown(text)} is zero; give a positive duration such as 30m.")
+    return timedelta(seconds=seconds)
 
 
 def parse_when(text: str, option: str, *, now: datetime, zone: tzinfo, after: datetime | None = None) -> When:
@@ -67,16 +87,29 @@ def parse_when(text: str, option: str, *, now: datetime, zone: tzinfo, after: da
         if minute > 59:
             raise ScheduleError(f"{option} {text}: the minutes must be between 00 and 59.")
         return _next_clock_time(time(hour, minute), now=now, zone=zone, after=after or now)
+    not_a_time = ScheduleError(
+        f"{option} {shown(text)!r} is not a time; use HH:MM (the next such time in the project's time zone) "
+        "or an ISO date-time such as 2026-12-01T14:00+01:00."
+    )
+    if not value.isascii():
+        raise not_a_time
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise ScheduleError(
-            f"{option} {text!r} is not a time; use HH:MM (the next such time in the project's time zone) "
-            "or an ISO date-time such as 2026-12-01T14:00+01:00."
-        ) from None
+        raise not_a_time from None
+    too_far = ScheduleError(
+        f"{option} {shown(text)} is more than {MAX_DISTANCE.days} days from now; give a time within a year "
+        "of now."
+    )
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
-    moment = moment.astimezone(UTC)
+    try:
+        moment = moment.astimezone(UTC)
+    except (OverflowError, ValueError):
+        # 0001-01-01T00:30+01:00 is in year 0 in UTC, which datetime cannot hold.
+        raise too_far from None
+    if abs(moment - now) > MAX_DISTANCE:
+        raise too_far
     return When(moment, describe_moment(moment, now=now, zone=zone))
 
 

@@ -73,7 +73,7 @@ class MaintenanceState:
             retry_after = data.get("retry_after", "auto")
             if retry_after != "auto" and not (isinstance(retry_after, int) and retry_after >= 0):
                 raise ValueError(f"retry_after {retry_after!r} is neither 'auto' nor a number of seconds")
-            return cls(
+            state = cls(
                 start=_moment(data["start"]),
                 end=None if data.get("end") is None else _moment(data["end"]),
                 warn_seconds=int(data.get("warn_seconds", 0)),
@@ -85,8 +85,14 @@ class MaintenanceState:
                 set_at=_moment(data["set_at"]),
                 version=int(data.get("version", 1)),
             )
+            # Every phase() subtracts the warning from the start: a document where that
+            # overflows (written by hand) must fail here, once, not on every request.
+            state.announce_from  # noqa: B018
         except (KeyError, TypeError) as exc:
             raise ValueError(f"a field is missing or has the wrong type ({exc})") from exc
+        except OverflowError as exc:
+            raise ValueError(f"a time or the warning is out of range ({exc})") from exc
+        return state
 
     def updated(self, **changes: Any) -> MaintenanceState:
         return replace(self, **changes)

@@ -27,6 +27,14 @@ def make_state(**changes: Any) -> MaintenanceState:
     return MaintenanceState(**values)
 
 
+@pytest.fixture(autouse=True)
+def _forget_logged_failures(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test sees the middleware's once-per-change failure lines afresh, whatever ran before it."""
+    from django_deploykit.maintenance import responses
+
+    monkeypatch.setattr(responses, "_last_logged", None)
+
+
 @pytest.fixture
 def state_file(tmp_path: Path, settings: Any) -> Path:
     """The host-scope state file, in a private folder, with the reader's memo switched off."""

@@ -71,12 +71,22 @@ class SettingsValueTests:
         ("name", "value", "check_id"),
         [
             ("DEPLOYKIT_MAINTENANCE_TRUSTED_PROXIES", ("10.0.0.0/8", "proxy.local"), "django_deploykit.E013"),
+            # Trusting every address lets any client write its own X-Forwarded-For.
+            ("DEPLOYKIT_MAINTENANCE_TRUSTED_PROXIES", ("0.0.0.0/0",), "django_deploykit.E013"),
+            ("DEPLOYKIT_MAINTENANCE_TRUSTED_PROXIES", ("10.0.0.0/8", "::/0"), "django_deploykit.E013"),
+            ("DEPLOYKIT_MAINTENANCE_TRUSTED_PROXIES", ("::ffff:0:0/96",), "django_deploykit.E013"),
             ("DEPLOYKIT_MAINTENANCE_READ_ERROR_POLICY", "panic", "django_deploykit.E014"),
             ("DEPLOYKIT_MAINTENANCE_STALENESS", 5, "django_deploykit.E015"),
             ("DEPLOYKIT_MAINTENANCE_STALENESS", "1", "django_deploykit.E015"),
             ("DEPLOYKIT_MAINTENANCE_RETRY_AFTER_FORMAT", "minutes", "django_deploykit.E016"),
             ("DEPLOYKIT_ENDPOINTS_PREFIX", "deploykit", "django_deploykit.E017"),
             ("DEPLOYKIT_ENDPOINTS_PREFIX", "/", "django_deploykit.E017"),
+            # Exempt paths that exempt the whole site, the path allowlist's 0.0.0.0/0.
+            ("DEPLOYKIT_MAINTENANCE_EXEMPT_PATHS", ("/healthz", "/"), "django_deploykit.E019"),
+            ("DEPLOYKIT_MAINTENANCE_EXEMPT_PATHS", ("",), "django_deploykit.E019"),
+            ("DEPLOYKIT_MAINTENANCE_EXEMPT_PATHS", ("healthz",), "django_deploykit.E019"),
+            ("DEPLOYKIT_MAINTENANCE_EXEMPT_PATHS", "/healthz", "django_deploykit.E019"),
+            ("DEPLOYKIT_MAINTENANCE_EXEMPT_PATHS", None, "django_deploykit.E019"),
         ],
     )
     def test_wrong_values(self, settings: Any, name: str, value: object, check_id: str) -> None:
@@ -112,3 +122,19 @@ class RegisteredTests:
 
         settings.MIDDLEWARE = [SESSIONS, MW]
         assert "django_deploykit.E010" in ids(run_checks())
+
+
+class TrustedProxiesWidthTests:
+    def test_the_error_says_why(self, settings: Any) -> None:
+        settings.DEPLOYKIT_MAINTENANCE_TRUSTED_PROXIES = ("0.0.0.0/0",)
+        [error] = checks.check_settings_values()
+        assert error.msg.startswith("DEPLOYKIT_MAINTENANCE_TRUSTED_PROXIES entry '0.0.0.0/0' is too wide")
+
+    def test_private_ranges_are_fine(self, settings: Any) -> None:
+        settings.DEPLOYKIT_MAINTENANCE_TRUSTED_PROXIES = (
+            "10.0.0.0/8",
+            "172.16.0.0/12",
+            "fc00::/7",
+            "127.0.0.1",
+        )
+        assert checks.check_settings_values() == []

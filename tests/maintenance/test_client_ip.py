@@ -4,7 +4,7 @@ import ipaddress
 
 import pytest
 
-from django_deploykit.maintenance.client_ip import client_ip, parse_address, parse_networks
+from django_deploykit.maintenance.client_ip import client_ip, parse_address, parse_networks, too_wide
 
 PROXIES = parse_networks(["10.0.0.0/8", "::1"], "proxy")
 
@@ -67,3 +67,25 @@ class ParseTests:
             ValueError, match=r"--allow-ip '10.0.0.0/33' is not an IP address or CIDR network"
         ):
             parse_networks(["10.0.0.0/33"], "--allow-ip")
+
+
+class TooWideTests:
+    @pytest.mark.parametrize(
+        ("network", "wide"),
+        [
+            ("10.0.0.0/8", False),
+            ("8.0.0.0/7", True),
+            ("0.0.0.0/0", True),
+            ("2001::/16", False),
+            ("2000::/15", True),
+            ("::/0", True),
+            ("fc00::/7", False),
+            ("::ffff:10.0.0.0/104", False),
+            ("::ffff:0.0.0.0/103", True),
+            ("64:ff9b::/96", True),
+            ("::/80", True),
+            ("203.0.113.7/32", False),
+        ],
+    )
+    def test_the_rule(self, network: str, wide: bool) -> None:
+        assert too_wide(ipaddress.ip_network(network)) is wide

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
+import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
@@ -129,6 +131,16 @@ class OnTests:
         assert secret not in status_out
         assert "secret bypass: yes" in status_out
 
+    @pytest.mark.parametrize(
+        "network",
+        ["10.0.0.0/8", "fc00::/7", "2600::/16", "::ffff:10.0.0.0/104", "2001:db8::/32", "fe80::/10"],
+    )
+    def test_wide_but_deliberate_networks_are_accepted(self, state_file: Path, network: str) -> None:
+        run_command("on", "--no-wait", "--allow-ip", network)
+        state = stored(state_file)
+        assert state is not None
+        assert [ipaddress.ip_network(n) for n in state.allow_ips] == [ipaddress.ip_network(network)]
+
     def test_retry_after_and_allow_ip_are_stored(self, state_file: Path) -> None:
         run_command("on", "--retry-after", "600", "--allow-ip", "10.0.0.1", "2001:db8::/32")
         state = stored(state_file)
@@ -155,7 +167,7 @@ class WaitTests:
 
     def test_future_start_does_not_wait(self, sleeps: list[float]) -> None:
         # Workers already hold the state; the clock starts the window in each of them.
-        run_command("on", "--at", "2099-01-01T00:00+00:00")
+        run_command("on", "--at", (datetime.now(UTC) + timedelta(days=2)).isoformat())
         assert sleeps == []
 
 
@@ -323,6 +335,15 @@ BAD_INPUT = [
     (["on", "--for", "30m", "--until", "15:00"], "Give either --for or --until, not both."),
     (["on", "--allow-ip", "10.0.0.0/33"], "--allow-ip '10.0.0.0/33' is not an IP address or CIDR network"),
     (["on", "--allow-ip", "10.0.0.1", "example.org"], "--allow-ip 'example.org' is not an IP address"),
+    # Allowlists so wide they let (nearly) everyone in.
+    (["on", "--allow-ip", "0.0.0.0/0"], "--allow-ip '0.0.0.0/0' is too wide"),
+    (["on", "--allow-ip", "::/0"], "--allow-ip '::/0' is too wide"),
+    (["on", "--allow-ip", "10.0.0.1", "128.0.0.0/1"], "--allow-ip '128.0.0.0/1' is too wide"),
+    (["on", "--allow-ip", "8.0.0.0/7"], "--allow-ip '8.0.0.0/7' is too wide"),
+    (["on", "--allow-ip", "2000::/3"], "--allow-ip '2000::/3' is too wide"),
+    (["on", "--allow-ip", "::ffff:0:0/96"], "--allow-ip '::ffff:0:0/96' is too wide"),
+    (["on", "--allow-ip", "64:ff9b::/96"], "--allow-ip '64:ff9b::/96' is too wide"),
+    (["on", "--allow-ip", "::/64"], "--allow-ip '::/64' is too wide"),
     (["on", "--retry-after", "soon"], "--retry-after 'soon' is neither 'auto' nor a whole number"),
     (["on", "--retry-after", "-5"], "--retry-after '-5' is neither"),
     (["on", "--scope", "cluster"], "--scope 'cluster' is not a scope; use host or shared."),
@@ -333,6 +354,37 @@ BAD_INPUT = [
     (["status", "--scope", "host"], "'maintenance status' shows every scope; leave out --scope."),
     (["status", "--format", "xml"], "--format 'xml' is not a format; use text or json."),
     (["bogus"], "Unknown action 'bogus'; use one of: on, off, status."),
+    # Numbers too big for a timedelta, for int() (over 4300 digits) or for a datetime.
+    (["on", "--for", "99999999999d"], "--for 99999999999d is too long; the longest is 366 days."),
+    (["on", "--for", "4" * 40], "is not a duration; write it with units"),
+    (["on", "--for", "4" * 40 + "s"], f"--for {'4' * 40}s is too long; the longest is 366 days."),
+    (["on", "--for", "9" * 5000 + "m"], "--for 999999999999999999999999…999m is too long"),
+    (["on", "--for", "1d99999999999h"], "--for 1d99999999999h is too long"),
+    (["on", "--warn", "99999999999d"], "--warn 99999999999d is too long; the longest is 366 days."),
+    (
+        ["on", "--at", "0001-01-01T00:30+01:00"],
+        "--at 0001-01-01T00:30+01:00 is more than 366 days from now; give a time within a year of now.",
+    ),
+    (["on", "--at", "0001-01-01T00:00+00:00"], "--at 0001-01-01T00:00+00:00 is more than 366 days from now"),
+    (
+        ["on", "--at", "9999-12-31T23:59", "--for", "2d"],
+        "--at 9999-12-31T23:59 is more than 366 days from now",
+    ),
+    (["on", "--at", "2028-01-01T00:00"], "--at 2028-01-01T00:00 is more than 366 days from now"),
+    (["on", "--until", "9999-12-31T23:59"], "--until 9999-12-31T23:59 is more than 366 days from now"),
+    # str.isdigit() and the regex \d take superscripts and other scripts' digits.
+    (
+        ["on", "--retry-after", "\N{SUPERSCRIPT TWO}"],
+        "--retry-after '²' is neither 'auto' nor a whole number",
+    ),
+    (["on", "--retry-after", "\u0663\u0660\u0660"], "is neither 'auto' nor a whole number"),
+    (["on", "--retry-after", "9" * 5000], "--retry-after 999999999999999999999999…9999 is too long"),
+    (
+        ["on", "--retry-after", "31622401"],
+        "--retry-after 31622401 is too long; the longest is 31622400 seconds",
+    ),
+    (["on", "--for", "\u0663\u0660m"], "--for '\u0663\u0660m' is not a duration"),
+    (["on", "--at", "\u0661\u0664:\u0660\u0660"], "--at '\u0661\u0664:\u0660\u0660' is not a time"),
 ]
 
 
@@ -353,7 +405,7 @@ class BadInputTests:
             [] if before is None else [state_file.name]
         )
 
-    @pytest.mark.parametrize(("args", "message"), BAD_INPUT, ids=[" ".join(a) for a, _ in BAD_INPUT])
+    @pytest.mark.parametrize(("args", "message"), BAD_INPUT, ids=[" ".join(a)[:60] for a, _ in BAD_INPUT])
     def test_refused_with_a_sentence_and_nothing_changed(
         self, before: bytes | None, args: list[str], message: str, settings: Any
     ) -> None:
@@ -361,6 +413,59 @@ class BadInputTests:
         with pytest.raises(CommandError) as excinfo:
             run_command(*args)
         assert message in str(excinfo.value)
+
+    @pytest.mark.parametrize("value", [10**12, -5, "15m", 1.5])
+    def test_a_bad_default_warning_setting_is_named(
+        self, state_file: Path, frozen_now: datetime, settings: Any, value: object
+    ) -> None:
+        # Only read when no window is stored: a stored one keeps its own warning.
+        settings.DEPLOYKIT_MAINTENANCE_DEFAULT_WARN = value
+        with pytest.raises(CommandError) as excinfo:
+            run_command("on", "--at", "14:00", "--for", "30m")
+        assert not state_file.exists()
+        assert (
+            f"DEPLOYKIT_MAINTENANCE_DEFAULT_WARN is {value!r}; give a whole number of seconds from 0 to "
+            in str(excinfo.value)
+        )
+
+    def test_a_stored_window_whose_arithmetic_overflows_is_refused(self, state_file: Path) -> None:
+        # Past the horizon check because it was stored before it (or by hand): --for counts from its start.
+        FileStore(state_file).write(
+            make_state(start=datetime(9999, 12, 31, 23, 0, tzinfo=UTC), end=None, warn_seconds=0)
+        )
+        before = state_file.read_bytes()
+        with pytest.raises(CommandError, match="out of range"):
+            run_command("on", "--for", "2d")
+        assert state_file.read_bytes() == before
+
+    @pytest.mark.parametrize(
+        "args",
+        [
+            ["--for", "99999999999d"],
+            ["--for", "4" * 40 + "s"],
+            ["--at", "0001-01-01T00:30+01:00"],
+            ["--at", "9999-12-31T23:59", "--for", "2d"],
+            ["--retry-after", "\N{SUPERSCRIPT TWO}"],
+        ],
+        ids=lambda args: " ".join(args),
+    )
+    def test_the_issue_examples_from_the_command_line(self, state_file: Path, args: list[str]) -> None:
+        FileStore(state_file).write(make_state(start=NOW + timedelta(days=1), end=None))
+        before = state_file.read_bytes()
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "PYTHONPATH": str(REPO_ROOT)}
+        env.pop("DEPLOYKIT_ROOT", None)
+        completed = subprocess.run(
+            [sys.executable, "-m", "django", "maintenance", "on", "--no-wait", *args],
+            cwd=state_file.parent,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert completed.returncode == 1, completed
+        assert completed.stderr.startswith("CommandError: --"), completed.stderr
+        assert "Traceback" not in completed.stderr
+        assert state_file.read_bytes() == before
 
     def test_unwritable_state_folder(self, state_file: Path, read_only_folder: Any) -> None:
         FileStore(state_file).write(make_state())
@@ -459,3 +564,33 @@ class SharedScopeTests:
         with pytest.raises(CommandError, match="LocMemCache, which is not shared between servers"):
             run_command("on", "--scope", "shared")
         assert not state_file.exists()
+
+
+class UndecodableMessageTests:
+    @pytest.mark.parametrize("before", [None, "a window"])
+    def test_non_utf8_message_from_the_command_line_is_refused_and_nothing_changes(
+        self, state_file: Path, before: str | None
+    ) -> None:
+        if before is not None:
+            FileStore(state_file).write(
+                make_state(start=NOW + timedelta(hours=1), end=NOW + timedelta(hours=2))
+            )
+        snapshot = state_file.read_bytes() if state_file.exists() else None
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "PYTHONPATH": str(REPO_ROOT)}
+        env.pop("DEPLOYKIT_ROOT", None)
+        env["LANG"] = env["LC_ALL"] = "C.UTF-8"
+        # tests.settings has no BASE_DIR, so the state file is beside the working folder.
+        completed = subprocess.run(
+            [sys.executable, "-m", "django", "maintenance", "on", "--no-wait", "--message", b"caf\xe9"],
+            cwd=state_file.parent,
+            env=env,
+            capture_output=True,
+            check=False,
+        )
+        assert completed.returncode == 1, completed
+        assert b"The value given for message ('caf\xef\xbf\xbd') is not valid UTF-8" in completed.stderr
+        assert b"Traceback" not in completed.stderr
+        assert (state_file.read_bytes() if state_file.exists() else None) == snapshot
+        assert sorted(p.name for p in state_file.parent.iterdir()) == (
+            [] if snapshot is None else [state_file.name]
+        )

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
 import logging
@@ -208,8 +209,9 @@ class ActiveTests:
 
 
 class ExemptPathTests:
-    @pytest.mark.parametrize("path", ["/static/app.css", "/-/deploykit/revision", "/healthz"])
+    @pytest.mark.parametrize("path", ["/static/app.css", "/-/deploykit/revision/", "/healthz"])
     def test_exempt_paths_are_served(self, state_file: Path, settings: Any, path: str) -> None:
+        settings.ROOT_URLCONF = "tests.maintenance.urls"
         settings.STATIC_URL = "/static/"
         settings.DEPLOYKIT_MAINTENANCE_EXEMPT_PATHS = ("/healthz",)
         write(state_file, make_state())
@@ -225,6 +227,53 @@ class ExemptPathTests:
         settings.STATIC_URL = "https://cdn.example.org/static/"
         write(state_file, make_state())
         assert run(factory.get("/static/app.css"))[0].status_code == 503
+
+    @pytest.mark.parametrize(
+        "path", ["/-/deploykit/anything", "/-/deploykit/revision/x", "/-/deploykit/", "/-/deploykit/revision"]
+    )
+    def test_only_the_package_endpoints_under_the_prefix_are_exempt(
+        self, state_file: Path, settings: Any, path: str
+    ) -> None:
+        # With a catch-all pattern these paths reach the project's own views: not ours to exempt.
+        settings.ROOT_URLCONF = "tests.maintenance.catch_all_urls"
+        write(state_file, make_state())
+        response, view = run(factory.get(path))
+        assert (response.status_code, view.calls) == (503, 0)
+
+    def test_the_package_endpoint_is_served_beside_a_catch_all(self, state_file: Path, settings: Any) -> None:
+        settings.ROOT_URLCONF = "tests.maintenance.catch_all_urls"
+        write(state_file, make_state())
+        response, view = run(factory.get("/-/deploykit/revision/"))
+        assert (response.status_code, view.calls) == (200, 1)
+
+    def test_through_django_the_catch_all_gets_the_503_and_the_revision_answers(
+        self, state_file: Path, settings: Any
+    ) -> None:
+        from django.utils import timezone
+
+        settings.ROOT_URLCONF = "tests.maintenance.catch_all_urls"
+        settings.MIDDLEWARE = [MIDDLEWARE]
+        now = timezone.now()
+        write(state_file, make_state(start=now - timedelta(minutes=1), end=now + timedelta(minutes=30)))
+        assert Client().get("/-/deploykit/anything").status_code == 503
+        revision = Client().get("/-/deploykit/revision/", REMOTE_ADDR="127.0.0.1")
+        assert revision.status_code == 200
+        assert "revision" in revision.json()
+
+    def test_a_project_urlconf_that_fails_to_load_gets_the_503(self, state_file: Path, settings: Any) -> None:
+        settings.ROOT_URLCONF = "tests.maintenance.no_such_urls"
+        write(state_file, make_state())
+        assert run(factory.get("/-/deploykit/revision/"))[0].status_code == 503
+
+    @pytest.mark.parametrize("exempt", [("/",), ("",), "/healthz", ("healthz",), None])
+    def test_exempt_paths_that_would_exempt_everything_exempt_nothing(
+        self, state_file: Path, settings: Any, exempt: object
+    ) -> None:
+        # Check E019 reports them; until fixed, the window keeps everyone out rather than nobody.
+        settings.DEPLOYKIT_MAINTENANCE_EXEMPT_PATHS = exempt
+        write(state_file, make_state())
+        assert run(factory.get("/admin/"))[0].status_code == 503
+        assert run(factory.get("/healthz"))[0].status_code == 503
 
     def test_other_paths_are_not(self, state_file: Path, settings: Any) -> None:
         settings.DEPLOYKIT_MAINTENANCE_EXEMPT_PATHS = ("/healthz",)
@@ -253,6 +302,22 @@ class AllowIpTests:
         write(state_file, make_state(allow_ips=("198.51.100.0/24",)))
         proxied = factory.get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="198.51.100.1, 10.0.0.3")
         assert run(proxied)[0].status_code == 200
+
+
+class TooWideAllowlistTests:
+    """Written before the command refused them (or by hand): such lists let nobody in by address."""
+
+    def test_a_stored_allowlist_of_everyone_lets_nobody_in(self, state_file: Path) -> None:
+        write(state_file, make_state(allow_ips=("0.0.0.0/0", "::/0")))
+        assert run(factory.get("/", REMOTE_ADDR="203.0.113.9"))[0].status_code == 503
+        assert run(factory.get("/", REMOTE_ADDR="2001:db8::1"))[0].status_code == 503
+
+    def test_trusting_every_proxy_lets_nobody_in_by_address(self, state_file: Path, settings: Any) -> None:
+        settings.DEPLOYKIT_MAINTENANCE_TRUSTED_PROXIES = ("0.0.0.0/0",)
+        write(state_file, make_state(allow_ips=("203.0.113.0/24",)))
+        # Any client could claim an allowed address in X-Forwarded-For.
+        spoofed = factory.get("/", REMOTE_ADDR="198.51.100.7", HTTP_X_FORWARDED_FOR="203.0.113.9")
+        assert run(spoofed)[0].status_code == 503
 
 
 class SecretBypassTests:
@@ -327,6 +392,13 @@ class ReadErrorTests:
         errors = [r for r in caplog.records if r.levelno == logging.ERROR]
         assert len(errors) == 1
         assert "is corrupt" in errors[0].getMessage()
+
+    def test_state_whose_times_overflow_is_corrupt_not_a_500(self, state_file: Path) -> None:
+        state_file.write_text(
+            '{"format": 1, "start": "0001-01-01T00:00+00:00", "warn_seconds": 3600, '
+            '"set_at": "2026-12-01T12:00+00:00"}'
+        )
+        assert run(factory.get("/"))[0].status_code == 200
 
     def test_corrupt_state_without_a_last_good_one_serves(self, state_file: Path) -> None:
         state_file.write_text("garbage")
@@ -435,3 +507,209 @@ class TemplateOverrideTests:
         assert b'<body class="app"><aside>Down at 12:00: Upgrading the database.</aside>' in announced.content
         active, _ = run(factory.get("/"))
         assert active.content == b"<p>Custom page, back today at 12:30.</p>"
+
+
+class UnencodableMessageTests:
+    """A state holding a lone surrogate (written by an older version, or by hand) still gives the 503."""
+
+    message = "caf\udce9"
+
+    def test_the_state_can_hold_one(self, state_file: Path) -> None:
+        # json.dumps escapes the surrogate, so the file is valid and reads back with it.
+        write(state_file, make_state(message=self.message))
+        assert FileStore(state_file).read().message == self.message  # type: ignore[union-attr]
+
+    def test_html_still_gets_a_503(self, state_file: Path, caplog: pytest.LogCaptureFixture) -> None:
+        write(state_file, make_state(message=self.message))
+        with caplog.at_level(logging.ERROR, logger="django_deploykit.maintenance"):
+            response, view = run(factory.get("/", HTTP_ACCEPT="text/html"))
+        assert (response.status_code, view.calls) == (503, 0)
+        assert response["Retry-After"] == "1800"
+        assert response["Cache-Control"] == "no-store"
+        assert response["Content-Type"] == "text/plain; charset=utf-8"
+        # The message is kept as well as it can be: its bad byte as the replacement character.
+        assert "caf\N{REPLACEMENT CHARACTER}" in response.content.decode()
+        assert "could not be rendered" in caplog.text
+
+    def test_json_still_gets_a_503(self, state_file: Path) -> None:
+        write(state_file, make_state(message=self.message))
+        response, _ = run(factory.get("/", HTTP_ACCEPT="application/json"))
+        assert response.status_code == 503
+        assert json.loads(response.content)["status"] == 503
+
+    def test_head_gets_no_body(self, state_file: Path) -> None:
+        write(state_file, make_state(message=self.message))
+        response, _ = run(factory.head("/"))
+        assert (response.status_code, response.content) == (503, b"")
+
+    def test_a_failing_template_gives_the_plain_503_too(
+        self, state_file: Path, settings: Any, tmp_path: Path
+    ) -> None:
+        folder = tmp_path / "templates" / "django_deploykit" / "maintenance"
+        folder.mkdir(parents=True)
+        (folder / "503.html").write_text("{% load no_such_library %}")
+        settings.TEMPLATES = [
+            {
+                "BACKEND": "django.template.backends.django.DjangoTemplates",
+                "DIRS": [str(tmp_path / "templates")],
+            }
+        ]
+        write(state_file, make_state())
+        response, _ = run(factory.get("/"))
+        assert response.status_code == 503
+        assert "Upgrading the database." in response.content.decode()
+
+
+class BannerEncodingTests:
+    now = NOW - timedelta(minutes=25)
+
+    def test_latin1_page_gets_characters_it_cannot_hold_as_references(self, state_file: Path) -> None:
+        write(state_file, make_state(message="Upgrade \N{EM DASH} back soon, café."))
+        original = HttpResponse(
+            PAGE.format("<p>déjà</p>").encode("iso-8859-1"), content_type="text/html; charset=iso-8859-1"
+        )
+        response, _ = run(factory.get("/"), now=self.now, response=original)
+        html = response.content.decode("iso-8859-1")
+        assert "Upgrade &#8212; back soon, café.</div>" in html
+        assert "<p>déjà</p>" in html
+
+    def test_unencodable_message_in_a_utf8_page(self, state_file: Path) -> None:
+        write(state_file, make_state(message="caf\udce9"))
+        response, _ = run(factory.get("/"), now=self.now)
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert "deploykit-maintenance-banner" in html
+        assert "<h1>Notes</h1>" in html
+
+    @pytest.mark.parametrize("charset", ["no-such-codec", "utf-16"])
+    def test_a_charset_we_cannot_write_leaves_the_page_alone(self, state_file: Path, charset: str) -> None:
+        write(state_file, make_state())
+        original = HttpResponse(
+            b"<html><body><p>x</p></body></html>", content_type=f"text/html; charset={charset}"
+        )
+        before = original.content
+        response, _ = run(factory.get("/"), now=self.now, response=original)
+        assert response.content == before
+
+    def test_a_failing_banner_template_leaves_the_page_alone(
+        self, state_file: Path, settings: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        folder = tmp_path / "templates" / "django_deploykit" / "maintenance"
+        folder.mkdir(parents=True)
+        (folder / "banner.html").write_text("{% load no_such_library %}")
+        settings.TEMPLATES = [
+            {
+                "BACKEND": "django.template.backends.django.DjangoTemplates",
+                "DIRS": [str(tmp_path / "templates")],
+            }
+        ]
+        write(state_file, make_state())
+        original = HttpResponse(PAGE.format("<p>hi</p>"))
+        original["Content-Length"] = str(len(original.content))
+        original["ETag"] = '"abc"'
+        before = (original.content, original["Content-Length"], original["ETag"])
+        with caplog.at_level(logging.ERROR, logger="django_deploykit.maintenance"):
+            response, _ = run(factory.get("/"), now=self.now, response=original)
+        assert (response.status_code, response.content, response["Content-Length"], response["ETag"]) == (
+            200,
+            *before,
+        )
+        assert "The maintenance banner could not be added" in caplog.text
+
+
+class BannerCachingTests:
+    """A bannered page must not outlive the announcement in a cache (25 minutes before the start here)."""
+
+    now = NOW - timedelta(minutes=25)
+
+    def bannered(self, state_file: Path, **headers: str) -> HttpResponseBase:
+        write(state_file, make_state())
+        response, _ = run(
+            factory.get("/"), now=self.now, response=HttpResponse(PAGE.format(""), headers=headers)
+        )
+        assert b"deploykit-maintenance-banner" in response.content
+        return response
+
+    def directives(self, response: HttpResponseBase) -> list[str]:
+        return sorted(d.strip() for d in response["Cache-Control"].split(","))
+
+    def test_public_page_becomes_private_until_the_start(self, state_file: Path) -> None:
+        response = self.bannered(state_file, **{"Cache-Control": "public, max-age=86400"})
+        assert self.directives(response) == ["max-age=1500", "private"]
+
+    def test_a_shorter_lifetime_is_kept(self, state_file: Path) -> None:
+        response = self.bannered(state_file, **{"Cache-Control": "public, max-age=60, must-revalidate"})
+        assert self.directives(response) == ["max-age=60", "must-revalidate", "private"]
+
+    def test_shared_cache_directives_and_expires_go(self, state_file: Path) -> None:
+        response = self.bannered(
+            state_file,
+            **{
+                "Cache-Control": "s-maxage=86400, stale-while-revalidate=60",
+                "Expires": "Thu, 01 Jan 2037 00:00:00 GMT",
+            },
+        )
+        assert self.directives(response) == ["max-age=1500", "private", "stale-while-revalidate=60"]
+        assert not response.has_header("Expires")
+
+    def test_an_expires_already_past_stays_expired(self, state_file: Path) -> None:
+        response = self.bannered(state_file, Expires="0")
+        assert self.directives(response) == ["max-age=0", "private"]
+
+    def test_a_page_without_a_lifetime_gets_none(self, state_file: Path) -> None:
+        # A max-age here would let browsers keep a page its view never let them keep.
+        assert self.directives(self.bannered(state_file)) == ["private"]
+
+    def test_no_store_stays(self, state_file: Path) -> None:
+        response = self.bannered(state_file, **{"Cache-Control": "no-store"})
+        assert self.directives(response) == ["no-store", "private"]
+
+    def test_a_page_without_the_banner_keeps_its_headers(self, state_file: Path) -> None:
+        write(state_file, make_state())
+        fragment = HttpResponse("<li>x</li>", headers={"Cache-Control": "public, max-age=86400"})
+        response, _ = run(factory.get("/"), now=self.now, response=fragment)
+        assert response["Cache-Control"] == "public, max-age=86400"
+
+    @pytest.mark.parametrize("accept", ["text/html", "application/json"])
+    def test_the_503_is_never_stored_and_says_when_to_retry(self, state_file: Path, accept: str) -> None:
+        write(state_file, make_state())
+        response, _ = run(factory.get("/", HTTP_ACCEPT=accept), now=NOW + timedelta(minutes=10))
+        assert response.status_code == 503
+        assert (response["Cache-Control"], response["Retry-After"]) == ("no-store", "1200")
+
+
+class NeverA500Tests:
+    """Whatever goes wrong in the middleware's own decision, an active window still answers 503."""
+
+    def request_with_cookie(self) -> HttpRequest:
+        request = factory.get("/")
+        request.COOKIES["deploykit_maintenance_bypass"] = "anything"
+        return request
+
+    def test_a_broken_setting_during_an_active_window_gives_the_503(
+        self, state_file: Path, settings: Any, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        settings.DEPLOYKIT_MAINTENANCE_COOKIE_MAX_AGE = "twelve hours"
+        write(state_file, make_state(secret_hash=bypass.hash_secret("s")))
+        with caplog.at_level(logging.ERROR, logger="django_deploykit.maintenance"):
+            response, view = run(self.request_with_cookie())
+        assert (response.status_code, view.calls) == (503, 0)
+        assert response["Cache-Control"] == "no-store"
+        assert "The maintenance middleware could not decide" in caplog.text
+
+    def test_outside_an_active_window_the_page_is_served(self, state_file: Path, settings: Any) -> None:
+        settings.DEPLOYKIT_MAINTENANCE_COOKIE_MAX_AGE = "twelve hours"
+        write(state_file, make_state(secret_hash=bypass.hash_secret("s")))
+        response, view = run(self.request_with_cookie(), now=NOW + timedelta(hours=1))
+        assert (response.status_code, view.calls) == (200, 1)
+
+    def test_async_too(self, state_file: Path, settings: Any) -> None:
+        settings.DEPLOYKIT_MAINTENANCE_COOKIE_MAX_AGE = "twelve hours"
+        write(state_file, make_state(secret_hash=bypass.hash_secret("s")))
+
+        async def view(request: HttpRequest) -> HttpResponse:
+            return HttpResponse("view")
+
+        middleware = MaintenanceMiddleware(view, clock=lambda: NOW)
+        response = asyncio.run(middleware(self.request_with_cookie()))
+        assert response.status_code == 503

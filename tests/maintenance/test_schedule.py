@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -66,6 +67,20 @@ class ParseWhenTests:
         assert message in str(excinfo.value)
 
 
+class HorizonTests:
+    @pytest.mark.parametrize(
+        "text",
+        ["0001-01-01T00:30+01:00", "0001-01-01T00:00+00:00", "9999-12-31T23:59", "2025-11-29T12:00+00:00"],
+    )
+    def test_a_time_more_than_366_days_from_now_is_refused(self, text: str) -> None:
+        with pytest.raises(ScheduleError, match=re.escape(f"--until {text} is more than 366 days from now")):
+            parse_when(text, "--until", now=NOW, zone=PARIS)
+
+    def test_366_days_ahead_is_accepted(self) -> None:
+        moment = NOW + timedelta(days=366)
+        assert parse_when(moment.isoformat(), "--at", now=NOW, zone=PARIS).moment == moment
+
+
 class ParseDurationTests:
     @pytest.mark.parametrize(
         ("text", "expected"),
@@ -84,10 +99,25 @@ class ParseDurationTests:
         with pytest.raises(ScheduleError, match=r"--for -5m is negative; give a positive duration"):
             parse_duration("-5m", "--for")
 
-    @pytest.mark.parametrize("text", ["", "30", "5 minutes", "m", "1m1h"])
+    @pytest.mark.parametrize(
+        "text", ["", "30", "5 minutes", "m", "1m1h", "\u0663\u0660m", "\N{SUPERSCRIPT TWO}h"]
+    )
     def test_without_units_or_garbage_is_refused(self, text: str) -> None:
         with pytest.raises(ScheduleError, match="is not a duration; write it with units"):
             parse_duration(text, "--for")
+
+    @pytest.mark.parametrize(
+        "text", ["99999999999d", "4" * 40 + "s", "9" * 5000 + "m", "366d1s", "1d99999999999h"]
+    )
+    def test_too_long_is_refused_before_any_overflow(self, text: str) -> None:
+        with pytest.raises(ScheduleError, match=r"is too long; the longest is 366 days\."):
+            parse_duration(text, "--for")
+
+    def test_leading_zeros_are_only_zeros(self) -> None:
+        assert parse_duration("0" * 50 + "30m", "--for") == timedelta(minutes=30)
+
+    def test_the_longest(self) -> None:
+        assert parse_duration("366d", "--for") == timedelta(days=366)
 
     def test_too_long_is_refused(self) -> None:
         with pytest.raises(ScheduleError, match=r"--warn 1000d is too long; the longest is 366 days\."):

@@ -51,6 +51,22 @@ class DocumentTests:
                 '{"format": 1, "start": "2026-12-01T12:00", "set_at": "2026-12-01T12:00+00:00"}',
                 "no UTC offset",
             ),
+            # Written by hand: the banner would start before year 1, and every phase() would overflow.
+            (
+                '{"format": 1, "start": "0001-01-01T00:00+00:00", "warn_seconds": 3600, '
+                '"set_at": "2026-12-01T12:00+00:00"}',
+                "out of range",
+            ),
+            (
+                '{"format": 1, "start": "2026-12-01T12:00+00:00", "warn_seconds": 1e400, '
+                '"set_at": "2026-12-01T12:00+00:00"}',
+                "out of range",
+            ),
+            (
+                '{"format": 1, "start": "2026-12-01T12:00+00:00", "warn_seconds": 100000000000000, '
+                '"set_at": "2026-12-01T12:00+00:00"}',
+                "out of range",
+            ),
         ],
     )
     def test_bad_documents_are_refused(self, text: str, reason: str) -> None:

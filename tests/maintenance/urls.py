@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
-from django.urls import path
+from django.urls import include, path
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import condition
 
@@ -60,5 +60,5 @@ urlpatterns = [
     path("csp", csp_page),
     path("healthz", ok),
     path("static/app.css", ok),
-    path("-/deploykit/revision", ok),
+    path("-/deploykit/", include("django_deploykit.urls")),
 ]
