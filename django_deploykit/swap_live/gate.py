@@ -94,10 +94,10 @@ def open_http(url: str, timeout: float, headers: dict[str, str] | None = None) -
     request = urllib.request.Request(url, headers=headers or {})  # noqa: S310 (scheme checked above)
     try:
         return _OPENER.open(request, timeout=timeout)
-    except http.client.InvalidURL as exc:
+    except http.client.HTTPException as exc:
         # Not a ValueError, so callers would let it through as a traceback quoting a piece of the URL,
         # which is a piece of the password when that holds '/', '?' or '#' ("nonnumeric port: 'Zx9'").
-        raise ValueError(redact_error(str(exc), url)) from None
+        raise ValueError(f"{type(exc).__name__}: {redact_error(str(exc).strip(), url)}") from None
 
 
 def health_probe(url: str, timeout: float) -> GateCheck:
@@ -116,6 +116,14 @@ def health_probe(url: str, timeout: float) -> GateCheck:
 
 
 def revision_endpoint(url: str, timeout: float, token: str | None = None) -> dict[str, object]:
+    """What the revision endpoint at ``url`` answered; ``ValueError`` or ``OSError`` when it answered
+    nothing usable (a server that speaks garbage, a body that is not a JSON object)."""
     with open_http(url, timeout, {"X-Deploykit-Token": token} if token else None) as response:
-        data: dict[str, object] = json.loads(response.read())
+        try:
+            body = response.read()
+        except http.client.HTTPException as exc:
+            raise ValueError(f"the answer broke off ({type(exc).__name__})") from None
+    data = json.loads(body)
+    if not isinstance(data, dict):
+        raise ValueError("the answer is not a JSON object")
     return data

@@ -1,4 +1,5 @@
-"""The revision token goes only where the settings point: a redirect elsewhere does not carry it."""
+"""The revision endpoint as a client: the token goes only where the settings point, and a server that answers
+nonsense is an error the callers report, never a traceback."""
 
 from __future__ import annotations
 
@@ -25,6 +26,16 @@ class _Recorder(http.server.BaseHTTPRequestHandler):
             self.send_response(302)
             self.send_header("Location", f"http://localhost:{self.server.server_port}/revision/")
             self.end_headers()
+            return
+        if self.path.startswith("/garbage"):
+            self.wfile.write(b"NOT HTTP AT ALL\r\n\r\n")
+            return
+        if self.path.startswith("/list"):
+            body = b"[1, 2]"
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
             return
         if self.path.startswith("/same"):
             self.send_response(302)
@@ -70,3 +81,14 @@ class RedirectTests:
         port = server.server_port
         assert revision_endpoint(f"http://127.0.0.1:{port}/same/", 5, TOKEN) == {"revision": "abc"}
         assert [token for _, _, token in _Recorder.seen] == [TOKEN, TOKEN]
+
+
+class NonsenseTests:
+    @pytest.mark.parametrize(
+        ("path", "message"), [("/garbage/", "BadStatusLine"), ("/list/", "not a JSON object")]
+    )
+    def test_an_answer_that_is_not_a_revision_is_a_value_error(
+        self, server: http.server.HTTPServer, path: str, message: str
+    ) -> None:
+        with pytest.raises(ValueError, match=message):
+            revision_endpoint(f"http://127.0.0.1:{server.server_port}{path}", 5, TOKEN)
