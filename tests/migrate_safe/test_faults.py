@@ -1,0 +1,180 @@
+"""Faults injected into real migrate_safe runs: the process killed between a statement and its
+journal entry, the database connection killed between and inside operations. After each: the
+report, then ``--resume`` and, separately, ``--undo``, and the schema compared with plain ``migrate``."""
+
+from __future__ import annotations
+
+import signal
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.db import connections
+
+from tests.migrate_safe.conftest import run_command, url_for, use_graph
+from tests.migrate_safe.faults import KILL_VARIABLE
+from tests.migrate_safe.processes import finish, start_migrate_safe
+from tests.migrate_safe.test_schema_equivalence import schema
+
+RUN_TIMEOUT = 90
+
+
+def plain_migrate(alias: str, graph: str, *target: str) -> dict[str, Any]:
+    """The schema plain ``migrate`` leaves on the other database: everything, then back to ``target``."""
+    with use_graph(graph):
+        call_command("migrate", database=alias, verbosity=0)
+        if target:
+            call_command("migrate", *target, database=alias, verbosity=0)
+    return schema(alias)
+
+
+def finish_phase(alias: str, graph: str) -> None:
+    """What follows --resume in a deploy: the rest of the phase."""
+    with use_graph(graph):
+        out, err, code = run_command(phase="all", database=alias)
+    assert (code, err) == (0, ""), out
+
+
+def journal_rows(alias: str) -> list[tuple[Any, ...]]:
+    with connections[alias].cursor() as cursor:
+        cursor.execute(
+            "SELECT app, name, backwards, operation, status FROM deploykit_migration_journal ORDER BY id"
+        )
+        return list(cursor.fetchall())
+
+
+def killed_run(alias: str, key: str, *args: str) -> None:
+    """migrate_safe in its own process, SIGKILLed by the operation ``key`` once its SQL ran."""
+    code, out, err = finish(
+        start_migrate_safe(url_for(alias), "killed", *args, env={KILL_VARIABLE: key}), RUN_TIMEOUT
+    )
+    assert code == -signal.SIGKILL, (code, out, err)
+
+
+@pytest.mark.mysql
+class KilledBeforeTheJournalEntryTests:
+    """Defect 11: MariaDB DDL is not transactional; a kill after a statement and before its journal
+    entry leaves the operation "started" though it took effect."""
+
+    def test_resume_finds_the_index_made_and_goes_on(self, mysql_db: str, mysql_db_b: str) -> None:
+        killed_run(mysql_db, "index", "--phase=all")
+        assert journal_rows(mysql_db)[-1] == ("ms_shop", "0002_four_steps", 0, 2, "started")
+        with use_graph("killed"):
+            _, err, code = run_command(phase="all", database=mysql_db)
+            assert code == 6
+            assert (
+                "ms_shop.0002_four_steps: operations 1 applied, 2 failed (the run stopped during it)" in err
+            )
+            out, err, code = run_command(resume=True, database=mysql_db)
+        assert (code, err) == (0, "")
+        assert (
+            "ms_shop.0002_four_steps operation 2 (Create index product_name_idx on field(s) name of model "
+            "product) was left started by a run that stopped; the schema shows it took effect." in out
+        )
+        assert journal_rows(mysql_db) == []
+        finish_phase(mysql_db, "killed")
+        assert schema(mysql_db) == plain_migrate(mysql_db_b, "killed")
+
+    def test_undo_reverts_the_index_made(self, mysql_db: str, mysql_db_b: str) -> None:
+        killed_run(mysql_db, "index", "--phase=all")
+        with use_graph("killed"):
+            out, err, code = run_command(undo=True, database=mysql_db)
+        assert (code, err) == (0, "")
+        assert "the schema shows it took effect" in out
+        assert "Undid ms_shop.0002_four_steps: operations 1\u20132 applied" in out
+        assert schema(mysql_db) == plain_migrate(mysql_db_b, "killed", "ms_shop", "0001")
+        assert journal_rows(mysql_db) == []
+
+    def test_resume_finds_the_table_created_and_goes_on(self, mysql_db: str, mysql_db_b: str) -> None:
+        # As auth.0001 and auth_user: before, "Table 'ms_stock_stock' already exists".
+        killed_run(mysql_db, "create", "--phase=all")
+        with use_graph("killed"):
+            out, err, code = run_command(resume=True, database=mysql_db)
+        assert (code, err) == (0, "")
+        assert "ms_stock.0001_initial operation 1 (Create model Stock) was left started" in out
+        finish_phase(mysql_db, "killed")
+        assert schema(mysql_db) == plain_migrate(mysql_db_b, "killed")
+
+    def test_undo_drops_the_table_created(self, mysql_db: str, mysql_db_b: str) -> None:
+        killed_run(mysql_db, "create", "--phase=all")
+        with use_graph("killed"):
+            _, err, code = run_command(undo=True, database=mysql_db)
+        assert (code, err) == (0, "")
+        assert "ms_stock_stock" not in schema(mysql_db)
+        assert schema(mysql_db) == plain_migrate(mysql_db_b, "killed", "ms_stock", "zero")
+        assert journal_rows(mysql_db) == []
+
+    def test_an_operation_killed_before_it_took_effect_runs_again(
+        self, mysql_db: str, mysql_db_b: str
+    ) -> None:
+        killed_run(mysql_db, "index", "--phase=all")
+        # As a kill while the statement was still waiting for its lock: the index never came.
+        with connections[mysql_db].cursor() as cursor:
+            cursor.execute("DROP INDEX product_name_idx ON ms_shop_product")
+        with use_graph("killed"):
+            out, err, code = run_command(resume=True, database=mysql_db)
+        assert (code, err) == (0, "")
+        assert "operation 2 (Create index product_name_idx on field(s) name of model product)" in out
+        assert "the schema shows it did not take effect" in out
+        finish_phase(mysql_db, "killed")
+        assert schema(mysql_db) == plain_migrate(mysql_db_b, "killed")
+
+    def test_raw_sql_that_cannot_be_decided_is_refused_with_what_to_check(
+        self, mysql_db: str, mysql_db_b: str
+    ) -> None:
+        killed_run(mysql_db, "sql", "--phase=all")
+        before = journal_rows(mysql_db)
+        with use_graph("killed"):
+            for action in ("resume", "undo"):
+                _, err, code = run_command(**{action: True}, database=mysql_db)
+                assert code == 6, err
+                assert "ms_shop.0002_four_steps operation 4 (Raw SQL operation) was left started" in err
+                assert "CREATE TABLE ms_shop_note (id integer PRIMARY KEY)" in err
+                assert "migrate_safe --resume --started=applied" in err
+                assert "--started=not-applied" in err
+                assert journal_rows(mysql_db) == before
+            _, err, code = run_command(resume=True, started="applied", database=mysql_db)
+        assert (code, err) == (0, "")
+        finish_phase(mysql_db, "killed")
+        assert schema(mysql_db) == plain_migrate(mysql_db_b, "killed")
+
+    def test_undo_with_the_operators_verdict(self, mysql_db: str, mysql_db_b: str) -> None:
+        killed_run(mysql_db, "sql", "--phase=all")
+        with use_graph("killed"):
+            _, err, code = run_command(undo=True, started="applied", database=mysql_db)
+        assert (code, err) == (0, "")
+        assert schema(mysql_db) == plain_migrate(mysql_db_b, "killed", "ms_shop", "0001")
+
+    def test_a_kill_during_a_backwards_run(self, mysql_db: str, mysql_db_b: str) -> None:
+        with use_graph("killed"):
+            assert run_command(phase="all", database=mysql_db)[2] == 0
+        killed_run(mysql_db, "index:backwards", "ms_shop", "0001", "--phase=all")
+        with use_graph("killed"):
+            out, err, code = run_command(undo=True, database=mysql_db)
+            assert (code, err) == (0, ""), out
+        assert (
+            "operation 2 (Create index product_name_idx on field(s) name of model product), being undone,"
+            in out
+        )
+        # The run had unapplied ms_stock.0001 before it was killed in ms_shop.0002.
+        assert schema(mysql_db) == plain_migrate(mysql_db_b, "killed", "ms_stock", "zero")
+        killed_run(mysql_db, "index:backwards", "ms_shop", "0001", "--phase=all")
+        with use_graph("killed"):
+            out, err, code = run_command(resume=True, database=mysql_db)
+            assert (code, err) == (0, ""), out
+            call_command("migrate", "ms_shop", "0001", database=mysql_db_b, verbosity=0)
+        assert schema(mysql_db) == schema(mysql_db_b)
+
+
+class StartedOptionTests:
+    def test_started_needs_resume_or_undo(self, sqlite_db: str) -> None:
+        with use_graph("killed"):
+            _, err, code = run_command(phase="all", started="applied", database=sqlite_db)
+        assert code == 1
+        assert "--started goes with --resume or --undo" in err
+
+    def test_started_takes_applied_or_not_applied(self, sqlite_db: str) -> None:
+        with use_graph("killed"):
+            _, err, code = run_command(resume=True, started="maybe", database=sqlite_db)
+        assert code == 1
+        assert "--started must be 'applied' or 'not-applied', not 'maybe'" in err
