@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from django_deploykit.migrate_safe import started
 from django_deploykit.migrate_safe.safe_text import printable
+from django_deploykit.migrate_safe.timeouts import connection_lost
 from django_deploykit.text import shorten
 
 TABLE = "deploykit_migration_journal"
@@ -222,10 +223,6 @@ def _error(exc: BaseException, connection: BaseDatabaseWrapper) -> str:
     return shorten(printable(str(exc), connection), 500)
 
 
-def _connection_lost(connection: BaseDatabaseWrapper) -> bool:
-    return connection.connection is None or not connection.is_usable()
-
-
 def _failure(
     connection: BaseDatabaseWrapper, entry: Any, so_far: str, index: int, what: str, exc: BaseException
 ) -> PartialMigration:
@@ -233,7 +230,7 @@ def _failure(
     (the statement failed, so it did not take effect); left started when the connection was lost,
     since the server may have finished the statement before the client heard of it."""
     error = _error(exc, connection)
-    if not _connection_lost(connection):
+    if not connection_lost(connection, exc):
         try:
             # The journal keeps the start of the error; all of it is the cause of the error raised.
             _record(entry, FAILED, error)

@@ -6,7 +6,8 @@ MIGRATE_SAFE_TEST_KILL is ``key`` (forwards) or ``key:backwards``: the statement
 effect and the journal never hears of it.
 
 ``stall``: a RunPython function that, when MIGRATE_SAFE_TEST_STALL names a file, creates the file
-and sleeps, so a test can kill the connection while the run is between its DDL operations.
+and waits (at most STALL_SECONDS) until the test removes it, so a test can kill the connection
+while the run is between its DDL operations.
 """
 
 from __future__ import annotations
@@ -64,5 +65,8 @@ def stall(apps: Any, schema_editor: Any) -> None:
     marker = os.environ.get(STALL_VARIABLE)
     if not marker:
         return
-    Path(marker).write_text(str(os.getpid()), encoding="utf-8")
-    time.sleep(STALL_SECONDS)
+    path = Path(marker)
+    path.write_text(str(os.getpid()), encoding="utf-8")
+    deadline = time.monotonic() + STALL_SECONDS
+    while path.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)

@@ -5,14 +5,20 @@ report, then ``--resume`` and, separately, ``--undo``, and the schema compared w
 from __future__ import annotations
 
 import signal
+import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core.management import call_command
 from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 
+from django_deploykit.migrate_safe.locks import ADVISORY_KEY
+from django_deploykit.migrate_safe.locks import _mysql_name as mysql_lock_name
 from tests.migrate_safe.conftest import run_command, url_for, use_graph
-from tests.migrate_safe.faults import KILL_VARIABLE
+from tests.migrate_safe.faults import KILL_VARIABLE, STALL_VARIABLE
 from tests.migrate_safe.processes import finish, start_migrate_safe
 from tests.migrate_safe.test_schema_equivalence import schema
 
@@ -178,3 +184,192 @@ class StartedOptionTests:
             _, err, code = run_command(resume=True, started="maybe", database=sqlite_db)
         assert code == 1
         assert "--started must be 'applied' or 'not-applied', not 'maybe'" in err
+
+
+def migrating_session(alias: str) -> int | None:
+    """The server session of the migrate_safe run that holds the migration lock of ``alias``."""
+    connection = connections[alias]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid::bigint = %s "
+                "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+                [ADVISORY_KEY],
+            )
+        else:
+            cursor.execute("SELECT IS_USED_LOCK(%s)", [mysql_lock_name(connection)])
+        row = cursor.fetchone()
+    return int(row[0]) if row and row[0] is not None else None
+
+
+def waits_for_a_lock(alias: str, session: int) -> bool:
+    connection = connections[alias]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT 1 FROM pg_stat_activity WHERE pid = %s AND wait_event_type = 'Lock'", [session]
+            )
+        else:
+            cursor.execute(
+                "SELECT 1 FROM information_schema.PROCESSLIST WHERE ID = %s AND STATE LIKE %s",
+                [session, "%metadata lock%"],
+            )
+        return cursor.fetchone() is not None
+
+
+def kill_session(alias: str, session: int) -> None:
+    """What a DBA, a failover or a proxy does to the migrating connection."""
+    connection = connections[alias]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT pg_terminate_backend(%s)", [session])
+        else:
+            cursor.execute(f"KILL {int(session)}")
+
+
+def wait_for(predicate: Callable[[], Any], what: str, timeout: float = 30) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = predicate()
+        if found:
+            return found
+        time.sleep(0.05)
+    raise AssertionError(f"{what} did not happen within {timeout}s")
+
+
+def hold_table(alias: str) -> BaseDatabaseWrapper:
+    """A second session that read ms_shop_product in a transaction it leaves open: DDL on the table waits."""
+    blocker = connections.create_connection(alias)
+    with blocker.cursor() as cursor:
+        cursor.execute("BEGIN")
+        cursor.execute("SELECT count(*) FROM ms_shop_product")
+    return blocker
+
+
+def kill_connection_between(alias: str, tmp_path: Path) -> tuple[int, str, str]:
+    """The connection killed while ms_shop.0002's RunPython (operation 2) runs, after the AddField."""
+    marker = tmp_path / "stalled"
+    process = start_migrate_safe(url_for(alias), "stalls", "--phase=all", env={STALL_VARIABLE: str(marker)})
+    try:
+        wait_for(marker.exists, "the stall")
+        kill_session(alias, wait_for(lambda: migrating_session(alias), "the migration lock"))
+    finally:
+        marker.unlink(missing_ok=True)
+    return finish(process, RUN_TIMEOUT)
+
+
+def kill_connection_inside(alias: str) -> tuple[int, str, str]:
+    """The connection killed while ms_shop.0002's AddField (operation 1) waits for its lock."""
+    with use_graph("stalls"):
+        assert run_command("ms_shop", "0001", phase="all", database=alias)[2] == 0
+    blocker = hold_table(alias)
+    process = start_migrate_safe(url_for(alias), "stalls", "--phase=all", "--lock-timeout=60s")
+    try:
+        session = wait_for(lambda: migrating_session(alias), "the migration lock")
+        wait_for(lambda: waits_for_a_lock(alias, session), "the wait for the table lock")
+        kill_session(alias, session)
+    finally:
+        with blocker.cursor() as cursor:
+            cursor.execute("ROLLBACK")
+        blocker.close()
+    return finish(process, RUN_TIMEOUT)
+
+
+def assert_reported(result: tuple[int, str, str], *sentences: str) -> None:
+    code, out, err = result
+    assert code == 1, (code, out, err)
+    assert "Traceback" not in err, err
+    for sentence in sentences:
+        assert sentence in err, err
+
+
+@pytest.mark.mysql
+class MariaDBConnectionKilledTests:
+    """Defect 12 and the fault tests: KILL of migrate_safe's connection, between and inside operations."""
+
+    between = (
+        "ms_shop.0002_three_steps: operations 1 applied; operation 2 (Raw Python operation) was running when "
+        "the connection to the database was lost"
+    )
+    inside = (
+        "ms_shop.0002_three_steps: operations none applied; operation 1 (Add field colour to product) was "
+        "running when the connection to the database was lost"
+    )
+    what_next = "Run migrate_safe --resume to finish it, or --undo to revert the operations that ran."
+
+    def test_between_operations_then_resume(self, mysql_db: str, mysql_db_b: str, tmp_path: Path) -> None:
+        assert_reported(kill_connection_between(mysql_db, tmp_path), self.between, self.what_next)
+        with use_graph("stalls"):
+            out, err, code = run_command(resume=True, database=mysql_db)
+        assert (code, err) == (0, ""), out
+        assert (
+            "operation 2 (Raw Python operation) was left started by a run that stopped; it changes data"
+            in out
+        )
+        finish_phase(mysql_db, "stalls")
+        assert schema(mysql_db) == plain_migrate(mysql_db_b, "stalls")
+
+    def test_between_operations_then_undo(self, mysql_db: str, mysql_db_b: str, tmp_path: Path) -> None:
+        assert_reported(kill_connection_between(mysql_db, tmp_path), self.between)
+        with use_graph("stalls"):
+            out, err, code = run_command(undo=True, database=mysql_db)
+        assert (code, err) == (0, ""), out
+        assert schema(mysql_db) == plain_migrate(mysql_db_b, "stalls", "ms_shop", "0001")
+
+    def test_inside_a_ddl_operation_then_resume(self, mysql_db: str, mysql_db_b: str) -> None:
+        assert_reported(kill_connection_inside(mysql_db), self.inside, self.what_next)
+        with use_graph("stalls"):
+            out, err, code = run_command(resume=True, database=mysql_db)
+        assert (code, err) == (0, ""), out
+        assert "operation 1 (Add field colour to product) was left started" in out
+        assert "the schema shows it did not take effect" in out
+        finish_phase(mysql_db, "stalls")
+        assert schema(mysql_db) == plain_migrate(mysql_db_b, "stalls")
+
+    def test_inside_a_ddl_operation_then_undo(self, mysql_db: str, mysql_db_b: str) -> None:
+        assert_reported(kill_connection_inside(mysql_db), self.inside)
+        with use_graph("stalls"):
+            out, err, code = run_command(undo=True, database=mysql_db)
+        assert (code, err) == (0, ""), out
+        assert schema(mysql_db) == plain_migrate(mysql_db_b, "stalls", "ms_shop", "0001")
+
+
+@pytest.mark.postgresql
+class PostgreSQLConnectionKilledTests:
+    """pg_terminate_backend of migrate_safe's connection: the migration rolls back whole."""
+
+    rolled_back = (
+        "ms_shop.0002_three_steps was rolled back: nothing of it was applied. Run migrate_safe again"
+    )
+
+    def test_between_operations_then_run_again(
+        self, postgres_db: str, postgres_db_b: str, tmp_path: Path
+    ) -> None:
+        assert_reported(
+            kill_connection_between(postgres_db, tmp_path),
+            "ms_shop.0002_three_steps failed:",
+            self.rolled_back,
+        )
+        finish_phase(postgres_db, "stalls")
+        assert schema(postgres_db) == plain_migrate(postgres_db_b, "stalls")
+
+    def test_between_operations_then_undo(self, postgres_db: str, postgres_db_b: str, tmp_path: Path) -> None:
+        assert_reported(kill_connection_between(postgres_db, tmp_path), self.rolled_back)
+        with use_graph("stalls"):
+            _, err, code = run_command(undo=True, database=postgres_db)
+        assert code == 1
+        assert "The journal shows no half-applied migration; there is nothing to resume or undo." in err
+        assert schema(postgres_db) == plain_migrate(postgres_db_b, "stalls", "ms_shop", "0001")
+
+    def test_inside_a_ddl_operation_then_run_again(self, postgres_db: str, postgres_db_b: str) -> None:
+        assert_reported(
+            kill_connection_inside(postgres_db), "ms_shop.0002_three_steps failed:", self.rolled_back
+        )
+        finish_phase(postgres_db, "stalls")
+        assert schema(postgres_db) == plain_migrate(postgres_db_b, "stalls")
+
+    def test_inside_a_ddl_operation_then_undo(self, postgres_db: str, postgres_db_b: str) -> None:
+        assert_reported(kill_connection_inside(postgres_db), self.rolled_back)
+        with use_graph("stalls"):
+            assert run_command(undo=True, database=postgres_db)[2] == 1
+        assert schema(postgres_db) == plain_migrate(postgres_db_b, "stalls", "ms_shop", "0001")
