@@ -5,6 +5,7 @@ report, then ``--resume`` and, separately, ``--undo``, and the schema compared w
 from __future__ import annotations
 
 import signal
+import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -16,7 +17,7 @@ from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from django_deploykit.migrate_safe.locks import ADVISORY_KEY
-from django_deploykit.migrate_safe.locks import _mysql_name as mysql_lock_name
+from django_deploykit.migrate_safe.locks import mysql_name as mysql_lock_name
 from tests.migrate_safe.conftest import run_command, url_for, use_graph
 from tests.migrate_safe.faults import KILL_VARIABLE, STALL_VARIABLE
 from tests.migrate_safe.processes import finish, start_migrate_safe
@@ -373,3 +374,40 @@ class PostgreSQLConnectionKilledTests:
         with use_graph("stalls"):
             assert run_command(undo=True, database=postgres_db)[2] == 1
         assert schema(postgres_db) == plain_migrate(postgres_db_b, "stalls", "ms_shop", "0001")
+
+
+def two_runs_meet(alias: str) -> tuple[int, tuple[int, str, str], tuple[int, str, str]]:
+    """A run that holds the migration lock a while; meanwhile one with --no-wait and one that waits.
+    Returns the holder's pid and what the two others said."""
+    url = url_for(alias)
+    first = start_migrate_safe(url, "slow", "--phase=all", sleep=6)
+    try:
+        wait_for(lambda: "ms_shop_product" in connections[alias].introspection.table_names(), "the first run")
+        refused = finish(start_migrate_safe(url, "slow", "--phase=all", "--no-wait"), RUN_TIMEOUT)
+        waited = finish(start_migrate_safe(url, "slow", "--phase=all"), RUN_TIMEOUT)
+    finally:
+        first_code, out, err = finish(first, RUN_TIMEOUT)
+    assert first_code == 0, (out, err)
+    return first.pid, refused, waited
+
+
+class LockHolderTests:
+    """Defect 14: the run that gives up or waits names the holder (pid, host, command), as the deploy lock does."""
+
+    def check(self, alias: str, session: str) -> None:
+        pid, (code, _, err), (waited_code, waited_out, _) = two_runs_meet(alias)
+        holder = f"migrate_safe pid {pid} on {socket.gethostname()}: --phase=all"
+        assert code == 5
+        assert "Another migrate_safe run holds the migration lock of this database: " + holder in err
+        assert session in err
+        assert waited_code == 0
+        assert "Another migrate_safe run holds the migration lock of this database: " + holder in waited_out
+        assert "waiting for it to finish" in waited_out
+
+    @pytest.mark.postgresql
+    def test_postgresql(self, postgres_db: str) -> None:
+        self.check(postgres_db, "(PostgreSQL backend ")
+
+    @pytest.mark.mysql
+    def test_mariadb(self, mysql_db: str) -> None:
+        self.check(mysql_db, "(MariaDB connection ")
