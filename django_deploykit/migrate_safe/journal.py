@@ -337,7 +337,14 @@ def settle_started(
             f"effect: {finding.reason}. To settle it, {check}. Then run "
             f"'migrate_safe --resume --started=applied{database_option}' if it took effect, or "
             f"'migrate_safe --resume --started=not-applied{database_option}' if it did not (with --undo instead of --resume "
-            "to revert the migration). The journal was left as it was."
+            "to revert the migration). "
+            + (
+                "When the reverse of the operation works on the part that exists (dropping a table or a "
+                f"column does), 'migrate_safe --undo --started=applied{database_option}' reverts it. "
+                if finding.in_part
+                else ""
+            )
+            + "The journal was left as it was."
         )
     entry = _entries(connection).filter(
         app=partial.app_label, name=partial.name, backwards=partial.backwards, operation=index, status=STARTED

@@ -34,6 +34,7 @@ _DATA_ONLY = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|REPLACE|WITH)\b", re.
 class Finding:
     verdict: str | None  # APPLIED, NOT_APPLIED, or None when the schema cannot tell
     reason: str
+    in_part: bool = False
 
 
 def runs_in_transaction(migration: Migration, op: Operation) -> bool:
@@ -74,7 +75,7 @@ def decide(
         parts.append("still has " + _describe(left))
     if removed - left:
         parts.append("no longer has " + _describe(removed - left))
-    return Finding(None, "it took effect only in part: the schema " + "; ".join(parts))
+    return Finding(None, "it took effect only in part: the schema " + "; ".join(parts), in_part=True)
 
 
 def _commits_with_its_entry(migration: Migration, op: Operation) -> bool:
@@ -178,4 +179,4 @@ def sql_to_check(
                 op.database_forwards(app_label, editor, start, end)
     except Exception as exc:  # some operations introspect; the refusal still stands
         return f"its SQL could not be collected ({' '.join(str(exc).split())}); compare with sqlmigrate"
-    return "check whether this SQL took effect: " + " ".join(editor.collected_sql)
+    return "check whether this SQL took effect: " + " ".join(editor.collected_sql).rstrip(";")

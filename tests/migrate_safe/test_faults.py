@@ -145,6 +145,49 @@ class KilledBeforeTheJournalEntryTests:
         finish_phase(mysql_db, "killed")
         assert schema(mysql_db) == plain_migrate(mysql_db_b, "killed")
 
+    def test_an_operation_that_took_effect_in_part_is_refused(self, mysql_db: str, mysql_db_b: str) -> None:
+        killed_run(mysql_db, "create", "--phase=all")
+        # As a kill between CREATE TABLE and its deferred foreign key.
+        with connections[mysql_db].cursor() as cursor:
+            constraint = next(
+                name
+                for name, c in connections[mysql_db]
+                .introspection.get_constraints(cursor, "ms_stock_stock")
+                .items()
+                if c["foreign_key"]
+            )
+            cursor.execute(f"ALTER TABLE ms_stock_stock DROP FOREIGN KEY {constraint}")
+        before = journal_rows(mysql_db)
+        with use_graph("killed"):
+            _, err, code = run_command(resume=True, database=mysql_db)
+            assert code == 6
+            assert (
+                "ms_stock.0001_initial operation 1 (Create model Stock) was left started by a run that stopped, "
+                "and the schema cannot tell whether it took effect: it took effect only in part: the schema has "
+                in err
+            )
+            assert "lacks foreign key ms_stock_stock.product_id -> ms_shop_product" in err
+            assert "CREATE TABLE `ms_stock_stock`" in err
+            assert "'migrate_safe --undo --started=applied --database migrate_safe_mysql' reverts it" in err
+            assert journal_rows(mysql_db) == before
+            # Undoing what took effect is the way out: dropping the table drops the part that exists.
+            _, err, code = run_command(undo=True, started="applied", database=mysql_db)
+        assert (code, err) == (0, "")
+        assert schema(mysql_db) == plain_migrate(mysql_db_b, "killed", "ms_stock", "zero")
+
+    def test_started_without_an_operation_left_started_changes_nothing(self, mysql_db: str) -> None:
+        killed_run(mysql_db, "index", "--phase=all")
+        with connections[mysql_db].cursor() as cursor:
+            cursor.execute(
+                "UPDATE deploykit_migration_journal SET status = 'failed' WHERE status = 'started'"
+            )
+        before = (journal_rows(mysql_db), schema(mysql_db))
+        with use_graph("killed"):
+            _, err, code = run_command(undo=True, started="applied", database=mysql_db)
+        assert code == 1
+        assert "--started answers for an operation left started, and the journal shows none." in err
+        assert (journal_rows(mysql_db), schema(mysql_db)) == before
+
     def test_undo_with_the_operators_verdict(self, mysql_db: str, mysql_db_b: str) -> None:
         killed_run(mysql_db, "sql", "--phase=all")
         with use_graph("killed"):
