@@ -168,9 +168,14 @@ def run_journalled(
                 status=STARTED,
             )
         except DatabaseError as exc:
+            why = (
+                "the connection to the database was lost"
+                if connection_lost(connection, exc)
+                else "the journal failed"
+            )
             raise PartialMigration(
-                f"{so_far}; the connection to the database was lost before {what} started "
-                f"({_error(exc, connection)}). {RESUME_OR_UNDO}"
+                f"{so_far}; {why} before {what} started ({_error(exc, connection)}), so nothing of it ran. "
+                f"{RESUME_OR_UNDO}"
             ) from exc
         in_transaction = started.runs_in_transaction(migration, op)
         try:
@@ -188,10 +193,15 @@ def run_journalled(
             try:
                 _record(entry, DONE)
             except DatabaseError as exc:
+                why = (
+                    "the connection to the database was lost"
+                    if connection_lost(connection, exc)
+                    else "the journal failed"
+                )
                 raise PartialMigration(
-                    f"{so_far}; {what} ran, but the connection to the database was lost before the journal "
-                    f"recorded it ({_error(exc, connection)}), so the journal shows it as started: "
-                    f"--resume and --undo check the schema for it first. {RESUME_OR_UNDO}"
+                    f"{so_far}; {what} ran, but {why} before the journal recorded it ({_error(exc, connection)}), "
+                    f"so the journal shows it as started: --resume and --undo check the schema for it first. "
+                    f"{RESUME_OR_UNDO}"
                 ) from exc
         done.add(index)
     try:
@@ -230,18 +240,21 @@ def _failure(
     (the statement failed, so it did not take effect); left started when the connection was lost,
     since the server may have finished the statement before the client heard of it."""
     error = _error(exc, connection)
-    if not connection_lost(connection, exc):
+    if connection_lost(connection, exc):
+        why = f"was running when the connection to the database was lost ({error})"
+    else:
         try:
             # The journal keeps the start of the error; all of it is the cause of the error raised.
             _record(entry, FAILED, error)
-        except DatabaseError:
-            pass
+        except DatabaseError as journal_error:
+            why = (
+                f"failed ({error}) and the journal could not record it ({_error(journal_error, connection)})"
+            )
         else:
             return PartialMigration(f"{so_far}, {index} failed ({error}). {RESUME_OR_UNDO}")
     return PartialMigration(
-        f"{so_far}; {what} was running when the connection to the database was lost ({error}). "
-        "The journal shows it as started: --resume and --undo check the schema first to tell whether it "
-        f"took effect. {RESUME_OR_UNDO}"
+        f"{so_far}; {what} {why}. The journal shows it as started: --resume and --undo check the schema "
+        f"first to tell whether it took effect. {RESUME_OR_UNDO}"
     )
 
 
