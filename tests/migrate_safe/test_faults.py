@@ -290,10 +290,10 @@ def hold_table(alias: str) -> BaseDatabaseWrapper:
     return blocker
 
 
-def kill_connection_between(alias: str, tmp_path: Path) -> tuple[int, str, str]:
+def kill_connection_between(alias: str, tmp_path: Path, graph: str = "stalls") -> tuple[int, str, str]:
     """The connection killed while ms_shop.0002's RunPython (operation 2) runs, after the AddField."""
     marker = tmp_path / "stalled"
-    process = start_migrate_safe(url_for(alias), "stalls", "--phase=all", env={STALL_VARIABLE: str(marker)})
+    process = start_migrate_safe(url_for(alias), graph, "--phase=all", env={STALL_VARIABLE: str(marker)})
     try:
         wait_for(marker.exists, "the stall")
         kill_session(alias, wait_for(lambda: migrating_session(alias), "the migration lock"))
@@ -359,6 +359,25 @@ class MariaDBConnectionKilledTests:
             out, err, code = run_command(undo=True, database=mysql_db)
         assert (code, err) == (0, ""), out
         assert schema(mysql_db) == plain_migrate(mysql_db_b, "stalls", "ms_shop", "0001")
+
+    def test_python_code_outside_a_transaction_is_left_to_the_operator(
+        self, mysql_db: str, mysql_db_b: str, tmp_path: Path
+    ) -> None:
+        assert_reported(
+            kill_connection_between(mysql_db, tmp_path, "stalls_outside"),
+            "ms_shop.0002_three_steps: operations 1 applied; operation 2 (Raw Python operation) ran, but the "
+            "connection to the database was lost before the journal recorded it",
+            self.what_next,
+        )
+        with use_graph("stalls_outside"):
+            _, err, code = run_command(resume=True, database=mysql_db)
+            assert code == 6
+            assert "To settle it, it runs Python code (stall) that cannot be shown as SQL" in err
+            out, err, code = run_command(resume=True, started="applied", database=mysql_db)
+        assert (code, err) == (0, ""), out
+        assert "as --started=applied says, it took effect" in out
+        finish_phase(mysql_db, "stalls_outside")
+        assert schema(mysql_db) == plain_migrate(mysql_db_b, "stalls_outside")
 
     def test_inside_a_ddl_operation_then_resume(self, mysql_db: str, mysql_db_b: str) -> None:
         assert_reported(kill_connection_inside(mysql_db), self.inside, self.what_next)
