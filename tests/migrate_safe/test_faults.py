@@ -216,20 +216,6 @@ class KilledBeforeTheJournalEntryTests:
         assert schema(mysql_db) == schema(mysql_db_b)
 
 
-class StartedOptionTests:
-    def test_started_needs_resume_or_undo(self, sqlite_db: str) -> None:
-        with use_graph("killed"):
-            _, err, code = run_command(phase="all", started="applied", database=sqlite_db)
-        assert code == 1
-        assert "--started goes with --resume or --undo" in err
-
-    def test_started_takes_applied_or_not_applied(self, sqlite_db: str) -> None:
-        with use_graph("killed"):
-            _, err, code = run_command(resume=True, started="maybe", database=sqlite_db)
-        assert code == 1
-        assert "--started must be 'applied' or 'not-applied', not 'maybe'" in err
-
-
 def migrating_session(alias: str) -> int | None:
     """The server session of the migrate_safe run that holds the migration lock of ``alias``."""
     connection = connections[alias]
