@@ -134,8 +134,11 @@ def present(connection: BaseDatabaseWrapper, tables: set[str]) -> set[Atom]:
                     atoms.add(("primary key", table, columns))
                 elif c["unique"]:
                     atoms.add(("unique", table, columns))
-                if c["index"] or c["unique"]:
-                    atoms.add(("index", table, columns))
+                if c["index"] or c["unique"] or c["primary_key"]:
+                    # An index serves its leading columns too: InnoDB makes no index of its own for a
+                    # foreign key that leads another index (auth_permission.content_type_id).
+                    for length in range(1, len(columns) + 1):
+                        atoms.add(("index", table, columns[:length]))
                 if c["foreign_key"] and columns:
                     atoms.add(("foreign key", table, columns[0], c["foreign_key"][0]))
     return atoms

@@ -15,7 +15,9 @@ import pytest
 from django.core.management import call_command
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.migrations.executor import MigrationExecutor
 
+from django_deploykit.migrate_safe import started
 from django_deploykit.migrate_safe.locks import ADVISORY_KEY
 from django_deploykit.migrate_safe.locks import mysql_name as mysql_lock_name
 from tests.migrate_safe.conftest import run_command, url_for, use_graph
@@ -459,3 +461,24 @@ class LockHolderTests:
     @pytest.mark.mysql
     def test_mariadb(self, mysql_db: str) -> None:
         self.check(mysql_db, "(MariaDB connection ")
+
+
+@pytest.mark.mysql
+class DecideTests:
+    def test_each_operation_of_a_real_auth_0001_is_seen_applied_or_not(self, mysql_db: str) -> None:
+        """What --resume decides for auth.0001 (auth_user, its many-to-many tables) at either end."""
+        connection = connections[mysql_db]
+        with use_graph("killed"):
+            call_command("migrate", "auth", "0001", database=mysql_db, verbosity=0)
+            executor = MigrationExecutor(connection)
+            migration = executor.loader.get_migration("auth", "0001_initial")
+            state = executor.loader.project_state(("auth", "0001_initial"), at_end=False)
+            steps = []
+            for op in migration.operations:
+                before = state.clone()
+                op.state_forwards("auth", state)
+                steps.append((op, before, state.clone()))
+            applied = [started.decide(connection, migration, op, a, b).verdict for op, a, b in steps]
+            undone = [started.decide(connection, migration, op, b, a).verdict for op, a, b in steps]
+        assert applied == [started.APPLIED] * len(steps)
+        assert undone == [started.NOT_APPLIED] * len(steps)
