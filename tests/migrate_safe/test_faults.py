@@ -4,6 +4,7 @@ report, then ``--resume`` and, separately, ``--undo``, and the schema compared w
 
 from __future__ import annotations
 
+import json
 import signal
 import socket
 import time
@@ -20,6 +21,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django_deploykit.migrate_safe import started
 from django_deploykit.migrate_safe.locks import ADVISORY_KEY
 from django_deploykit.migrate_safe.locks import mysql_name as mysql_lock_name
+from tests.json_fields import assert_documented
 from tests.migrate_safe.conftest import run_command, url_for, use_graph
 from tests.migrate_safe.faults import KILL_VARIABLE, STALL_VARIABLE
 from tests.migrate_safe.processes import finish, start_migrate_safe
@@ -87,10 +89,16 @@ class KilledBeforeTheJournalEntryTests:
     def test_undo_reverts_the_index_made(self, mysql_db: str, mysql_db_b: str) -> None:
         killed_run(mysql_db, "index", "--phase=all")
         with use_graph("killed"):
-            out, err, code = run_command(undo=True, database=mysql_db)
+            out, err, code = run_command(undo=True, database=mysql_db, format="json")
         assert (code, err) == (0, "")
-        assert "the schema shows it took effect" in out
-        assert "Undid ms_shop.0002_four_steps: operations 1\u20132 applied" in out
+        document = json.loads(out)
+        assert_documented(document, "migrate_safe.md", "`migrate_safe --resume` and `--undo`")
+        assert document["settled"] == [
+            "ms_shop.0002_four_steps operation 2 (Create index product_name_idx on field(s) name of model "
+            "product) was left started by a run that stopped; the schema shows it took effect."
+        ]
+        with use_graph("killed"):
+            assert run_command(check=True, database=mysql_db)[2] == 3
         assert schema(mysql_db) == plain_migrate(mysql_db_b, "killed", "ms_shop", "0001")
         assert journal_rows(mysql_db) == []
 
