@@ -68,8 +68,11 @@ def apply_steps(
             except MigrationFailed:
                 raise
             except Exception as exc:
+                rolled_back = ""
+                if connection.features.can_rollback_ddl and migration.atomic and not options.fake:
+                    rolled_back = f"{label} was rolled back: nothing of it was applied. Run migrate_safe again to apply it. "
                 raise MigrationFailed(
-                    f"{label} failed: {printable(str(exc), connection)}. "
+                    f"{label} failed: {printable(str(exc), connection).rstrip('. ')}. {rolled_back}"
                     f"Applied before it in this run: {', '.join(done) or 'nothing'}."
                 ) from exc
             mark_in_loader(executor.loader, migration, backwards)

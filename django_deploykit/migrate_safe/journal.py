@@ -15,7 +15,7 @@ from functools import cache
 from typing import Any
 
 from django.apps.registry import Apps
-from django.db import models, transaction
+from django.db import DatabaseError, models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations import Migration
 from django.db.migrations.executor import MigrationExecutor
@@ -23,7 +23,9 @@ from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.state import ProjectState
 from django.utils import timezone
 
+from django_deploykit.migrate_safe import started
 from django_deploykit.migrate_safe.safe_text import printable
+from django_deploykit.migrate_safe.timeouts import connection_lost
 from django_deploykit.text import shorten
 
 TABLE = "deploykit_migration_journal"
@@ -32,8 +34,16 @@ FAILED = "failed"
 STARTED = "started"
 
 
+RESUME_OR_UNDO = "Run migrate_safe --resume to finish it, or --undo to revert the operations that ran."
+
+
 class PartialMigration(RuntimeError):
     """A migration stopped between operations; the message says which ran and which failed."""
+
+
+class StartedUndecided(RuntimeError):
+    """An operation left "started" may or may not have taken effect, and the schema cannot tell;
+    the message says what to check and which command records the answer. The journal is untouched."""
 
 
 @cache
@@ -78,6 +88,8 @@ class Partial:
     done: list[int]
     failed: int | None
     error: str
+    # The operation a run stopped during (a kill, a lost connection): its effect is not known yet.
+    started: int | None = None
 
     @property
     def label(self) -> str:
@@ -116,6 +128,7 @@ def partial_migrations(connection: BaseDatabaseWrapper) -> list[Partial]:
         else:
             # Started and never finished: the process died during it, so its effect is unknown.
             partial.failed, partial.error = entry.operation, "the run stopped during it"
+            partial.started = entry.operation
     return list(found.values())
 
 
@@ -129,59 +142,120 @@ def run_journalled(
     label = f"{migration.app_label}.{migration.name}"
     callback = executor.progress_callback or (lambda *a, **k: None)
     callback("unapply_start" if backwards else "apply_start", migration, False)
-    done = set(
-        _entries(connection)
-        .filter(app=migration.app_label, name=migration.name, backwards=backwards, status=DONE)
-        .values_list("operation", flat=True)
-    )
-    _entries(connection).filter(app=migration.app_label, name=migration.name, backwards=backwards).exclude(
-        status=DONE
-    ).delete()
+    entries = _entries(connection).filter(app=migration.app_label, name=migration.name, backwards=backwards)
+    if entries.filter(status=STARTED).exists():
+        # Running it again blindly may repeat what took effect; settle_started decides first.
+        raise StartedUndecided(f"{label} has an operation left started; run migrate_safe --resume or --undo.")
+    done = set(entries.filter(status=DONE).values_list("operation", flat=True))
+    entries.exclude(status=DONE).delete()
     if backwards:
         before = executor.loader.project_state((migration.app_label, migration.name), at_end=False)
         steps = _undo_steps(migration, before, list(range(1, len(migration.operations) + 1)))
     else:
         steps = _forward_steps(migration, state.clone())
+    verb = "undone" if backwards else "applied"
     for index, op, from_state, to_state in steps:
         if index in done:
             continue
-        entry = _entries(connection).create(
-            app=migration.app_label, name=migration.name, backwards=backwards, operation=index, status=STARTED
-        )
+        so_far = f"{label}: operations {_ranges(sorted(done)) if done else 'none'} {verb}"
+        what = f"operation {index} ({op.describe()})"
         try:
-            # As Migration.apply does: data operations of an atomic migration keep their transaction.
-            in_transaction = op.atomic or (migration.atomic and op.atomic is not False)
+            entry = _entries(connection).create(
+                app=migration.app_label,
+                name=migration.name,
+                backwards=backwards,
+                operation=index,
+                status=STARTED,
+            )
+        except DatabaseError as exc:
+            why = (
+                "the connection to the database was lost"
+                if connection_lost(connection, exc)
+                else "the journal failed"
+            )
+            raise PartialMigration(
+                f"{so_far}; {why} before {what} started ({_error(exc, connection)}), so nothing of it ran. "
+                f"{RESUME_OR_UNDO}"
+            ) from exc
+        in_transaction = started.runs_in_transaction(migration, op)
+        try:
             with connection.schema_editor(atomic=False) as editor, _maybe_atomic(connection, in_transaction):
                 if backwards:
                     op.database_backwards(migration.app_label, editor, from_state, to_state)
                 else:
                     op.database_forwards(migration.app_label, editor, from_state, to_state)
+                if in_transaction:
+                    # Committed with the operation's own changes, or not at all.
+                    _record(entry, DONE)
         except Exception as exc:
-            # Whatever the cause, the operations before this one stay applied: record it.
-            # The journal keeps the start of the error; all of it is the cause of the error raised below.
-            entry.status, entry.error = FAILED, shorten(printable(str(exc), connection), 500)
-            entry.save()
-            partial = next(
-                p for p in partial_migrations(connection) if p.label == label and p.backwards == backwards
-            )
-            raise PartialMigration(
-                f"{partial.describe()}. Run migrate_safe --resume to finish it, or --undo to revert "
-                "the operations that ran."
-            ) from exc
-        entry.status = DONE
-        entry.save()
-    if backwards:
-        for app_label, name in migration.replaces:
-            executor.recorder.record_unapplied(app_label, name)
-        executor.recorder.record_unapplied(migration.app_label, migration.name)
-    else:
-        for app_label, name in migration.replaces or [(migration.app_label, migration.name)]:
-            executor.recorder.record_applied(app_label, name)
-    _entries(connection).filter(app=migration.app_label, name=migration.name).delete()
+            raise _failure(connection, entry, so_far, index, what, exc) from exc
+        if not in_transaction:
+            try:
+                _record(entry, DONE)
+            except DatabaseError as exc:
+                why = (
+                    "the connection to the database was lost"
+                    if connection_lost(connection, exc)
+                    else "the journal failed"
+                )
+                raise PartialMigration(
+                    f"{so_far}; {what} ran, but {why} before the journal recorded it ({_error(exc, connection)}), "
+                    f"so the journal shows it as started: --resume and --undo check the schema for it first. "
+                    f"{RESUME_OR_UNDO}"
+                ) from exc
+        done.add(index)
+    try:
+        if backwards:
+            for app_label, name in migration.replaces:
+                executor.recorder.record_unapplied(app_label, name)
+            executor.recorder.record_unapplied(migration.app_label, migration.name)
+        else:
+            for app_label, name in migration.replaces or [(migration.app_label, migration.name)]:
+                executor.recorder.record_applied(app_label, name)
+        _entries(connection).filter(app=migration.app_label, name=migration.name).delete()
+    except DatabaseError as exc:
+        raise PartialMigration(
+            f"{label}: all its operations were {verb}, but the connection to the database was lost before "
+            f"django_migrations recorded it ({_error(exc, connection)}). Run migrate_safe --resume to record it."
+        ) from exc
     callback("unapply_success" if backwards else "apply_success", migration, False)
     if backwards or not steps:
         return state
     return steps[-1][3]
+
+
+def _record(entry: Any, status: str, error: str = "") -> None:
+    entry.status, entry.error = status, error
+    entry.save()
+
+
+def _error(exc: BaseException, connection: BaseDatabaseWrapper) -> str:
+    return shorten(printable(str(exc), connection), 500)
+
+
+def _failure(
+    connection: BaseDatabaseWrapper, entry: Any, so_far: str, index: int, what: str, exc: BaseException
+) -> PartialMigration:
+    """The report of an operation that raised: recorded as failed when the connection survived
+    (the statement failed, so it did not take effect); left started when the connection was lost,
+    since the server may have finished the statement before the client heard of it."""
+    error = _error(exc, connection)
+    if connection_lost(connection, exc):
+        why = f"was running when the connection to the database was lost ({error})"
+    else:
+        try:
+            # The journal keeps the start of the error; all of it is the cause of the error raised.
+            _record(entry, FAILED, error)
+        except DatabaseError as journal_error:
+            why = (
+                f"failed ({error}) and the journal could not record it ({_error(journal_error, connection)})"
+            )
+        else:
+            return PartialMigration(f"{so_far}, {index} failed ({error}). {RESUME_OR_UNDO}")
+    return PartialMigration(
+        f"{so_far}; {what} {why}. The journal shows it as started: --resume and --undo check the schema "
+        f"first to tell whether it took effect. {RESUME_OR_UNDO}"
+    )
 
 
 def _maybe_atomic(connection: BaseDatabaseWrapper, wanted: bool) -> AbstractContextManager[object]:
@@ -215,6 +289,9 @@ def undo_partial(executor: MigrationExecutor, partial: Partial) -> None:
     """
     connection = executor.connection
     loader: MigrationLoader = executor.loader
+    if partial.started is not None:
+        # Never clear a journal whose started operation nobody has decided.
+        raise StartedUndecided(f"{partial.label} has an operation left started; settle it before undoing.")
     migration = loader.get_migration(partial.app_label, partial.name)
     before = loader.project_state((partial.app_label, partial.name), at_end=False)
     if partial.backwards:
@@ -236,3 +313,57 @@ def _forget(connection: BaseDatabaseWrapper, partial: Partial, index: int) -> No
     _entries(connection).filter(
         app=partial.app_label, name=partial.name, backwards=partial.backwards, operation=index
     ).delete()
+
+
+def settle_started(
+    executor: MigrationExecutor, partial: Partial, verdict: str | None, database_option: str = ""
+) -> str:
+    """Decide the operation ``partial`` shows as started, from the schema (or from ``verdict``,
+    what the operator found by hand): record it done when it took effect, failed when it did not.
+
+    Returns a sentence saying what was found. Raises StartedUndecided, leaving the journal as it
+    was, when the schema cannot tell; its message names what to check and the command to run
+    (``database_option`` is added to it, such as ' --database replica').
+    """
+    connection = executor.connection
+    loader: MigrationLoader = executor.loader
+    index = partial.started
+    assert index is not None
+    migration = loader.get_migration(partial.app_label, partial.name)
+    before = loader.project_state((partial.app_label, partial.name), at_end=False)
+    if partial.backwards:
+        _, op, start, end = _undo_steps(migration, before, [index])[0]
+    else:
+        _, op, start, end = _forward_steps(migration, before)[index - 1]
+    what = f"{partial.label} operation {index} ({op.describe()})"
+    if partial.backwards:
+        what += ", being undone,"
+    if verdict is None:
+        finding = started.decide(connection, migration, op, start, end)
+    else:
+        took = "took" if verdict == started.APPLIED else "did not take"
+        finding = started.Finding(verdict, f"as --started={verdict} says, it {took} effect")
+    if finding.verdict is None:
+        check = started.sql_to_check(connection, migration.app_label, op, start, end, partial.backwards)
+        raise StartedUndecided(
+            f"{what} was left started by a run that stopped, and the schema cannot tell whether it took "
+            f"effect: {finding.reason}. To settle it, {check}. Then run "
+            f"'migrate_safe --resume --started=applied{database_option}' if it took effect, or "
+            f"'migrate_safe --resume --started=not-applied{database_option}' if it did not (with --undo instead of --resume "
+            "to revert the migration). "
+            + (
+                "When the reverse of the operation works on the part that exists (dropping a table or a "
+                f"column does), 'migrate_safe --undo --started=applied{database_option}' reverts it. "
+                if finding.in_part
+                else ""
+            )
+            + "The journal was left as it was."
+        )
+    entry = _entries(connection).filter(
+        app=partial.app_label, name=partial.name, backwards=partial.backwards, operation=index, status=STARTED
+    )
+    if finding.verdict == started.APPLIED:
+        entry.update(status=DONE, error="")
+    else:
+        entry.update(status=FAILED, error="the run stopped before it took effect")
+    return f"{what} was left started by a run that stopped; {finding.reason}."

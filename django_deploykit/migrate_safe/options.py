@@ -10,6 +10,7 @@ from django.db import connections
 from django_deploykit.conf import conf
 from django_deploykit.migrate_safe.durations import parse_duration
 from django_deploykit.migrate_safe.phases import PHASE_CHOICES
+from django_deploykit.migrate_safe.started import VERDICTS
 
 FORMATS = ("text", "json")
 
@@ -37,6 +38,7 @@ class Options:
     fake: bool
     resume: bool
     undo: bool
+    started: str | None = None
 
 
 def read_options(raw: dict[str, Any]) -> Options:
@@ -61,6 +63,9 @@ def read_options(raw: dict[str, Any]) -> Options:
     retries = conf.MIGRATE_RETRIES if retries is None else retries
     if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
         raise OptionError(f"--retries {retries!r} is not a whole number of 0 or more.")
+    started = raw.get("started")
+    if started is not None and started not in VERDICTS:
+        raise OptionError(f"--started must be 'applied' or 'not-applied', not {started!r}.")
     options = Options(
         phase=phase,
         app_label=raw.get("app_label"),
@@ -79,6 +84,7 @@ def read_options(raw: dict[str, Any]) -> Options:
         fake=bool(raw.get("fake")),
         resume=bool(raw.get("resume")),
         undo=bool(raw.get("undo")),
+        started=started,
     )
     _check_combinations(options)
     return options
@@ -102,5 +108,10 @@ def _check_combinations(o: Options) -> None:
     ]
     if len(exclusive) > 1:
         raise OptionError(f"{' and '.join(exclusive)} do different things; use one at a time.")
+    if o.started and not (o.resume or o.undo):
+        raise OptionError(
+            "--started goes with --resume or --undo: it says whether the operation a stopped run left "
+            "started took effect."
+        )
     if o.migration_name and not o.app_label:
         raise OptionError("A migration name needs its app label first.")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 
 from django.db import DatabaseError, connections
@@ -16,6 +16,10 @@ from django_deploykit.migrate_safe.durations import as_postgres
 from django_deploykit.migrate_safe.safe_text import printable
 
 LOCK_NOT_AVAILABLE = "55P03"
+# Terminated by an administrator, a crash or a shutdown.
+POSTGRES_TERMINATED = frozenset({"57P01", "57P02", "57P03"})
+# Server gone away, lost during a query, killed, lost while reading the packet.
+MYSQL_CONNECTION_LOST = frozenset({2006, 2013, 1927, 2055})
 QUERY_CANCELED = "57014"
 WATCH_INTERVAL = 0.1
 
@@ -39,29 +43,63 @@ def is_lock_timeout(exc: BaseException) -> bool:
 def session_timeouts(
     connection: BaseDatabaseWrapper, lock_timeout: float | None, statement_timeout: float | None
 ) -> Iterator[None]:
-    """Set the session's timeouts for the migrations run inside, and reset them afterwards."""
+    """Set the session's timeouts for the migrations run inside, and reset them afterwards.
+
+    When the migrations raise, resetting is only tidying up: a connection that died takes its
+    session settings with it, and the error that ended the run is the one to report.
+    """
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            if lock_timeout is not None:
-                cursor.execute(f"SET lock_timeout = '{as_postgres(lock_timeout)}'")
-            if statement_timeout is not None:
-                cursor.execute(f"SET statement_timeout = '{as_postgres(statement_timeout)}'")
-        try:
-            yield
-        finally:
-            with connection.cursor() as cursor:
-                cursor.execute("RESET lock_timeout")
-                cursor.execute("RESET statement_timeout")
+        setting = []
+        if lock_timeout is not None:
+            setting.append(f"SET lock_timeout = '{as_postgres(lock_timeout)}'")
+        if statement_timeout is not None:
+            setting.append(f"SET statement_timeout = '{as_postgres(statement_timeout)}'")
+        resetting = ["RESET lock_timeout", "RESET statement_timeout"]
     elif connection.vendor == "mysql" and lock_timeout:
-        with connection.cursor() as cursor:
-            cursor.execute("SET SESSION lock_wait_timeout = %s", [max(1, math.ceil(lock_timeout))])
-        try:
-            yield
-        finally:
-            with connection.cursor() as cursor:
-                cursor.execute("SET SESSION lock_wait_timeout = DEFAULT")
+        setting = [f"SET SESSION lock_wait_timeout = {max(1, math.ceil(lock_timeout))}"]
+        resetting = ["SET SESSION lock_wait_timeout = DEFAULT"]
     else:
         yield
+        return
+    _execute(connection, setting)
+    try:
+        yield
+    except BaseException:
+        with suppress(DatabaseError):
+            _execute(connection, resetting)
+        raise
+    _execute(connection, resetting)
+
+
+def _execute(connection: BaseDatabaseWrapper, statements: list[str]) -> None:
+    with connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)
+
+
+def connection_lost(connection: BaseDatabaseWrapper, exc: BaseException | None = None) -> bool:
+    """Whether ``exc`` (or the state of ``connection``) says the session to the server is gone:
+    killed, terminated, or the network lost. What the session was doing may have finished on the
+    server before the client heard of it."""
+    seen: set[int] = set()
+    candidate: BaseException | None = exc
+    while candidate is not None and id(candidate) not in seen:
+        seen.add(id(candidate))
+        args = getattr(candidate, "args", ())
+        if args and isinstance(args[0], int) and args[0] in MYSQL_CONNECTION_LOST:
+            return True
+        code = sqlstate(candidate)
+        if code and (code.startswith("08") or code in POSTGRES_TERMINATED):
+            return True
+        if type(candidate).__name__ == "InterfaceError":
+            return True
+        candidate = candidate.__cause__ or candidate.__context__
+    if connection.connection is None:
+        return True
+    try:
+        return not connection.is_usable()
+    except Exception:  # a connection that cannot even be asked is gone
+        return True
 
 
 @dataclass(frozen=True)

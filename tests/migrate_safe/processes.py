@@ -10,20 +10,24 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-def start_migrate_safe(url: str, graph: str, *args: str, sleep: float = 3) -> subprocess.Popen[str]:
-    """migrate_safe in its own process; the 'slow' graph's second migration sleeps ``sleep`` seconds."""
-    env = {
+def start_migrate_safe(
+    url: str, graph: str, *args: str, sleep: float = 3, env: dict[str, str] | None = None
+) -> subprocess.Popen[str]:
+    """migrate_safe in its own process; the 'slow' graph's second migration sleeps ``sleep`` seconds.
+    ``env`` adds variables, such as the faults of tests/migrate_safe/faults.py."""
+    environment = {
         "MIGRATE_SAFE_TEST_SLEEP": str(sleep),
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.migrate_safe.subprocess_settings",
         "MIGRATE_SAFE_TEST_DB": url,
         "MIGRATE_SAFE_TEST_GRAPH": graph,
         "PYTHONPATH": str(REPO_ROOT),
+        **(env or {}),
     }
     return subprocess.Popen(
         [sys.executable, "-m", "django", "migrate_safe", *args],
         cwd=REPO_ROOT,
-        env=env,
+        env=environment,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -296,6 +296,14 @@ class BadInputTests:
             ((), {"roundtrip": True, "plan": True}, "--plan and --roundtrip do different things"),
             ((), {"undo": True, "check": True}, "--check and --undo do different things"),
             ((), {"phase": "all", "resume": True}, "nothing to resume or undo"),
+            (
+                (),
+                {"resume": True, "started": "maybe"},
+                "--started must be 'applied' or 'not-applied', not 'maybe'",
+            ),
+            ((), {"undo": True, "started": ""}, "--started must be 'applied' or 'not-applied', not ''"),
+            ((), {"phase": "all", "started": "applied"}, "--started goes with --resume or --undo"),
+            ((), {"resume": True, "started": "applied"}, "nothing to resume or undo"),
         ],
     )
     def test_bad_input_is_a_clear_error_and_changes_nothing(

@@ -128,7 +128,8 @@ class LockTimeoutTests:
             pending = run_command("ms_shop", "0002", check=True, database=postgres_db)[2]
         assert code == 1
         assert (
-            "ms_shop.0002_sleep failed: canceling statement due to statement timeout. Applied before it"
+            "ms_shop.0002_sleep failed: canceling statement due to statement timeout. ms_shop.0002_sleep was "
+            "rolled back: nothing of it was applied. Run migrate_safe again to apply it. Applied before it"
             in err
         )
         assert err.rstrip().endswith("ms_shop.0001_initial.")

@@ -8,10 +8,10 @@ import pytest
 from django.core.management import call_command
 from django.db import connections
 
-from django_deploykit.migrate_safe.journal import TABLE as JOURNAL_TABLE
+from django_deploykit.migrate_safe.schema import BOOKKEEPING_TABLES
 from tests.migrate_safe.conftest import run_command, use_graph
 
-IGNORED_TABLES = {"django_migrations", JOURNAL_TABLE}
+IGNORED_TABLES = BOOKKEEPING_TABLES
 
 
 def schema(alias: str) -> dict[str, Any]:

@@ -86,6 +86,11 @@ class Command(DeploykitCommand):
         parser.add_argument(
             "--undo", action="store_true", help="Revert a half-applied migration (MySQL/MariaDB)."
         )
+        parser.add_argument(
+            "--started",
+            help="With --resume or --undo: 'applied' or 'not-applied', what you found by checking the "
+            "operation a stopped run left started, when the schema cannot tell.",
+        )
 
     def handle(self, *args: Any, **raw: Any) -> None:
         self.verbosity = int(raw.get("verbosity", 1))
@@ -231,6 +236,8 @@ class Command(DeploykitCommand):
                     "action": "undo" if options.undo else "resume",
                     "partials": [partial.describe() for partial in partials],
                 }
+                self._settle_started(options, executor, partials)
+                partials = journal.partial_migrations(connection)
                 for partial in partials:
                     if options.undo:
                         journal.undo_partial(executor, partial)
@@ -247,10 +254,26 @@ class Command(DeploykitCommand):
                     )
         except LockBusy as exc:
             raise CommandError(str(exc), returncode=exitcodes.LOCK_BUSY) from exc
-        except MigrationFailed as exc:
+        except (MigrationFailed, journal.StartedUndecided) as exc:
             self._close_line()
             raise CommandError(str(exc), returncode=exitcodes.PARTIAL) from exc
         return exitcodes.OK
+
+    def _settle_started(
+        self, options: Options, executor: MigrationExecutor, partials: list[journal.Partial]
+    ) -> None:
+        """An operation a stopped run left started is decided from the schema before anything runs."""
+        undecided = [p for p in partials if p.started is not None]
+        if options.started and not undecided:
+            raise CommandError("--started answers for an operation left started, and the journal shows none.")
+        database_option = "" if options.database == "default" else f" --database {options.database}"
+        settled: list[str] = []
+        if self.document is not None:
+            self.document["settled"] = settled
+        for partial in undecided:
+            found = journal.settle_started(executor, partial, options.started, database_option)
+            settled.append(found)
+            self._say(found)
 
     def _roundtrip(self, options: Options) -> int:
         problems = run_roundtrip(options.database, options.app_label, say=self._say)
