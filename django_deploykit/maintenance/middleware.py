@@ -28,6 +28,9 @@ GetResponse = Callable[[HttpRequest], Any]
 Banner = tuple[MaintenanceState, datetime]
 # Set on a request held for MaintenanceStaffMiddleware's decision.
 PENDING_ATTRIBUTE = "_deploykit_maintenance_pending"
+# Set on a request let through an active window by a bypass (cookie, address, staff): its page is the
+# view's, but it must not reach a shared cache that would serve it to everyone during the window.
+BYPASSED_ATTRIBUTE = "_deploykit_maintenance_bypassed"
 STAFF_MIDDLEWARE = "django_deploykit.maintenance.middleware.MaintenanceStaffMiddleware"
 
 
@@ -58,6 +61,7 @@ class MaintenanceMiddleware:
         response: HttpResponseBase = self.get_response(request)
         if banner is not None:
             responses.add_banner(request, response, *banner)
+        keep_bypassed_private(request, response)
         return response
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
@@ -73,6 +77,7 @@ class MaintenanceMiddleware:
         response: HttpResponseBase = await self.get_response(request)
         if banner is not None:
             responses.add_banner(request, response, *banner)
+        keep_bypassed_private(request, response)
         return response
 
     def _decide_safely(
@@ -108,6 +113,8 @@ class MaintenanceMiddleware:
         if phase is Phase.ANNOUNCED:
             return None, (state, now)
         if phase is not Phase.ACTIVE or self._may_pass(request, states, now):
+            if phase is Phase.ACTIVE and not self._exempt(request):
+                setattr(request, BYPASSED_ATTRIBUTE, (state, now))
             return None, None
         # Without the staff middleware further down, deferring would let everyone through.
         if conf.MAINTENANCE_STAFF_BYPASS and STAFF_MIDDLEWARE in settings.MIDDLEWARE:
@@ -196,16 +203,37 @@ class MaintenanceStaffMiddleware:
         if self.is_async:
             return self.__acall__(request)
         pending: Banner | None = getattr(request, PENDING_ATTRIBUTE, None)
-        if pending is None or is_staff(getattr(request, "user", None)):
+        if pending is None:
+            return self.get_response(request)
+        if is_staff(getattr(request, "user", None)):
+            setattr(request, BYPASSED_ATTRIBUTE, pending)
             return self.get_response(request)
         return responses.unavailable(request, *pending)
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
         pending: Banner | None = getattr(request, PENDING_ATTRIBUTE, None)
         auser = getattr(request, "auser", None)
-        if pending is None or (auser is not None and is_staff(await auser())):
+        if pending is None:
+            return cast(HttpResponseBase, await self.get_response(request))
+        if auser is not None and is_staff(await auser()):
+            setattr(request, BYPASSED_ATTRIBUTE, pending)
             return cast(HttpResponseBase, await self.get_response(request))
         return responses.unavailable(request, *pending)
+
+
+def keep_bypassed_private(request: HttpRequest, response: HttpResponseBase) -> None:
+    """A page let through an active window by a bypass stays out of shared caches (``private``), and out
+    of the visitor's own past the window's end; never raises (a page is better than a 500)."""
+    bypassed: Banner | None = getattr(request, BYPASSED_ATTRIBUTE, None)
+    if bypassed is None:
+        return
+    state, now = bypassed
+    try:
+        responses.keep_private_until(response, state.end or now, now)
+    except Exception as exc:
+        responses.log_once(
+            f"A bypassed page's caching headers could not be set ({type(exc).__name__}: {exc})."
+        )
 
 
 def is_staff(user: Any) -> bool:

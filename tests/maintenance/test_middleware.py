@@ -713,3 +713,25 @@ class NeverA500Tests:
         middleware = MaintenanceMiddleware(view, clock=lambda: NOW)
         response = asyncio.run(middleware(self.request_with_cookie()))
         assert response.status_code == 503
+
+
+class BypassedPageCachingTests:
+    """A page let through an active window by a bypass must not reach a shared cache: it would be served
+    to everyone during the window."""
+
+    def test_an_allowed_address_gets_a_private_page_that_lives_no_longer_than_the_window(
+        self, state_file: Path
+    ) -> None:
+        write(state_file, make_state(allow_ips=("203.0.113.0/24",)))
+        page = HttpResponse(PAGE.format(""), headers={"Cache-Control": "public, max-age=86400"})
+        response, _ = run(factory.get("/", REMOTE_ADDR="203.0.113.9"), response=page)
+        assert response.status_code == 200
+        # The window (make_state) ends 30 minutes after NOW.
+        assert sorted(d.strip() for d in response["Cache-Control"].split(",")) == ["max-age=1800", "private"]
+
+    def test_outside_a_window_the_page_is_left_as_the_view_made_it(self, state_file: Path) -> None:
+        write(state_file, make_state(allow_ips=("203.0.113.0/24",)))
+        page = HttpResponse(PAGE.format(""), headers={"Cache-Control": "public, max-age=86400"})
+        later = NOW + timedelta(hours=1)
+        response, _ = run(factory.get("/", REMOTE_ADDR="203.0.113.9"), now=later, response=page)
+        assert response["Cache-Control"] == "public, max-age=86400"

@@ -49,3 +49,10 @@ class StaffBypassTests:
         client = Client()
         client.force_login(User.objects.create(username="admin", is_staff=True))
         assert client.get("/").status_code == 503
+
+    def test_the_page_staff_see_stays_out_of_shared_caches(self, staff_stack: None) -> None:
+        client = Client()
+        client.force_login(User.objects.create(username="admin", is_staff=True))
+        response = client.get("/")
+        assert response.status_code == 200
+        assert "private" in response["Cache-Control"]
