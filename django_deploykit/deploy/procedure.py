@@ -201,22 +201,31 @@ def _mark_unfinished(root: DeployRoot, report: Report) -> list[str]:
     """Find deploys recorded "started" that never ended (killed: nothing else frees the lock without an
     outcome), record them "interrupted" and say what each left; called under the lock."""
     said = []
-    for record in list(history.read(root)):
-        if record.kind != "deploy" or record.result != "started":
-            continue
-        log_dir = Path(str(record.details.get("log_dir") or ""))
-        logs = sorted(log_dir.glob("[0-9][0-9]-*.log")) if log_dir.name else []
-        where = f"during its {logs[-1].stem.split('-', 1)[1]} stage" if logs else "before its first stage"
-        message = (
-            f"The deploy {record.id} (started {record.started_at} by {record.user}) did not finish: its process "
-            f"ended {where} without recording an outcome (killed, or the machine stopped). Check what it left "
-            "with 'manage.py swap_live --status' and 'manage.py maintenance status'; its logs: "
-            f"{log_dir if log_dir.name else 'none'}."
-        )
+    for record in unfinished_deploys(root):
+        message = unfinished_message(record)
         history.append(root, dataclasses.replace(record, result="interrupted", message=message))
         report(f"WARNING: {message}")
         said.append(message)
     return said
+
+
+def unfinished_deploys(root: DeployRoot) -> list[history.HistoryRecord]:
+    """Deploys recorded "started" and not yet ended. Whoever does not hold the deploy lock must check that
+    no deploy holds it (a running deploy is "started" too)."""
+    return [record for record in history.read(root) if record.kind == "deploy" and record.result == "started"]
+
+
+def unfinished_message(record: history.HistoryRecord) -> str:
+    """What a deploy that ended without an outcome reached, and what to check."""
+    log_dir = Path(str(record.details.get("log_dir") or ""))
+    logs = sorted(log_dir.glob("[0-9][0-9]-*.log")) if log_dir.name else []
+    where = f"during its {logs[-1].stem.split('-', 1)[1]} stage" if logs else "before its first stage"
+    return (
+        f"The deploy {record.id} (started {record.started_at} by {record.user}) did not finish: its process "
+        f"ended {where} without recording an outcome (killed, or the machine stopped). Check what it left "
+        "with 'manage.py swap_live --status' and 'manage.py maintenance status'; its logs: "
+        f"{log_dir if log_dir.name else 'none'}."
+    )
 
 
 def _explain_interruption(

@@ -13,7 +13,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from django_deploykit import slot_settings
+from django_deploykit import deploy_lock, slot_settings
+from django_deploykit.deploy.procedure import unfinished_deploys, unfinished_message
 from django_deploykit.deploy_pull import dependencies, static
 from django_deploykit.redact import redact_error, redact_url
 from django_deploykit.revision import read_revision
@@ -68,6 +69,7 @@ def diagnose(root: DeployRoot, options: CheckOptions) -> list[Finding]:
     state = links.read_links(root)
     slot = state.live if options.link == "live" else state.stage
     findings = [Finding("links", "ok", f"live -> {state.live}, stage -> {state.stage}")]
+    findings += _unfinished(root)
     project = SlotProject(root, slot, options.project_subdir)
     if not project.python.exists():
         findings.append(
@@ -86,6 +88,16 @@ def diagnose(root: DeployRoot, options: CheckOptions) -> list[Finding]:
     findings.append(_reload(project, env, options))
     findings.append(_server(root, slot, project, options))
     return findings
+
+
+def _unfinished(root: DeployRoot) -> list[Finding]:
+    """A deploy killed before it could record its outcome (the next deploy records it, too)."""
+    if deploy_lock.read_holder(root) is not None:
+        return []  # a deploy that runs now is "started" too
+    return [
+        Finding("history", "warning", unfinished_message(record), "Check, then run the deploy again.")
+        for record in unfinished_deploys(root)
+    ]
 
 
 def _reload(project: SlotProject, env: dict[str, str], options: CheckOptions) -> Finding:

@@ -185,6 +185,10 @@ class SigkillTests:
         killed = last_deploy(site)
         assert killed.result == "started"
         assert deploy_lock.read_holder(site.root) is None
+        checked = site.manage("live", "deploy_check", "--format", "json", check=False)
+        history_findings = [f for f in json.loads(checked.stdout)["findings"] if f["check"] == "history"]
+        assert [f["level"] for f in history_findings] == ["warning"], checked.stdout
+        assert killed.id in history_findings[0]["detail"]
 
         code, outcome = deploy_json(site)
 
