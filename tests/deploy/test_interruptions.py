@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from django_deploykit import deploy_lock, history
 from django_deploykit.swap_live import links
 from tests.deploy.deploying import commit_v2, deploy, deploy_json, last_deploy, note_columns
@@ -236,3 +238,57 @@ class LockInheritanceTests:
             while time.monotonic() < deadline and not output.read_text().strip():
                 time.sleep(0.05)
             assert output.read_text().strip() == "False"
+
+
+class EveryStageTests:
+    """SIGTERM at the stages the tests above do not reach, with the deploy run as the message says after."""
+
+    @pytest.mark.parametrize(
+        ("child", "stage", "code"),
+        [
+            ("maintenance on", "maintenance-on", 1),
+            # The stage's first command asks the cache's kind (the pull runs 'shell' too, for other things).
+            ("shell --no-color -v 0 -c from django.core.cache", "clear-old-cache", 3),
+            ("maintenance off", "maintenance-off", 3),
+        ],
+    )
+    def test_sigterm_stops_the_stage_and_the_printed_command_finishes_the_job(
+        self, site: Site, child: str, stage: str, code: int
+    ) -> None:
+        commit_v2(site)
+        process = start_deploy(site, "--maintenance", "--for", "10m")
+        children = signal_when_running(process, child, signal.SIGTERM)
+        exit_code, document, stderr = finish(process)
+
+        assert exit_code == code, (document, stderr)
+        assert_all_gone(children)
+        assert f"during its {stage} stage" in str(document["error"])
+        assert deploy_lock.read_holder(site.root) is None
+        steps = document["next_steps"]
+        assert isinstance(steps, list)
+        if code == 1:
+            # Before the swap the window this deploy started is ended: the old code serves.
+            assert site.manage("live", "maintenance", "status", check=False).returncode == 0
+            completed = deploy(site)
+        else:
+            assert steps[0] == f"manage.py deploy --ref main --resume-from {stage} --yes"
+            completed = deploy(site, *steps[0].split()[2:], "--maintenance", "--for", "10m")
+        assert completed.returncode == 0, completed.stdout + completed.stderr
+        assert "body" not in note_columns(site)
+        assert site.manage("live", "maintenance", "status", check=False).returncode == 0
+
+    def test_sigkill_after_the_swap_is_explained_by_the_next_deploy(self, site: Site) -> None:
+        commit_v2(site)
+        process = start_deploy(site)
+        children = signal_when_running(process, "migrate_safe --phase=destructive", signal.SIGKILL)
+        process.communicate(timeout=DEPLOY_ENDS)
+        assert_all_gone(children)
+        killed = last_deploy(site)
+
+        code, outcome = deploy_json(site)
+
+        assert code == 0, outcome.get("error")
+        said = [warning for warning in outcome["warnings"] if killed.id in warning]
+        assert said, outcome["warnings"]
+        assert "during its migrate-destructive stage" in said[0]
+        assert "body" not in note_columns(site)
