@@ -119,7 +119,12 @@ def status(root: DeployRoot) -> dict[str, Any]:
     data["last_swap"] = asdict(last) if last else None
     holder = read_holder(root)
     data["lock_holder"] = holder.describe() if holder else None
-    data["interrupted_swap"] = links.pending_journal(root) is not None
+    try:
+        data["interrupted_swap"] = links.pending_journal(root) is not None
+    except links.LinkError as exc:
+        data["interrupted_swap"] = True
+        data["links_ok"] = False
+        data["links_problem"] = str(exc)
     return data
 
 
@@ -247,7 +252,7 @@ def repair(root: DeployRoot) -> tuple[links.LinkState, str]:
                     ),
                 )
             return state, what
-    except DeployLockBusy as exc:
+    except (DeployLockBusy, links.LinkError) as exc:
         raise SwapError(str(exc)) from exc
 
 

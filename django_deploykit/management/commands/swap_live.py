@@ -131,9 +131,10 @@ class Command(DeploykitCommand):
                 f"  {slot:<10} {roles.get(slot, '?'):<6} revision {about['revision'] or 'unknown'}"
             )
         if not data["links_ok"]:
-            self.stdout.write(
-                self.style.ERROR(f"Links: {data['links_problem']} 'manage.py swap_live --repair' fixes them.")
-            )
+            problem = data["links_problem"]
+            # What --repair refuses says itself what to do by hand first.
+            hint = "" if "by hand" in problem else " 'manage.py swap_live --repair' fixes them."
+            self.stdout.write(self.style.ERROR(f"Links: {problem}{hint}"))
         last = data["last_swap"]
         if last is None:
             self.stdout.write("Last swap: none")
@@ -146,7 +147,11 @@ class Command(DeploykitCommand):
         self.stdout.write(
             f"Deploy lock: {'held by ' + data['lock_holder'] if data['lock_holder'] else 'free'}"
         )
-        if data["interrupted_swap"]:
+        if data["interrupted_swap"] and not data["links_ok"] and "swap journal" in data["links_problem"]:
+            self.stdout.write(
+                self.style.WARNING("Interrupted swap: a journal --repair will not follow (above).")
+            )
+        elif data["interrupted_swap"]:
             self.stdout.write(
                 self.style.WARNING("Interrupted swap: yes; 'manage.py swap_live --repair' finishes it.")
             )
