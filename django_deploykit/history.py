@@ -23,7 +23,7 @@ from django_deploykit.slots import DeployRoot
 HISTORY_NAME: Final = "history.jsonl"
 SCHEMA_VERSION: Final = 1
 
-Kind = Literal["init", "pull", "swap", "rollback", "repair", "deploy"]
+Kind = Literal["init", "pull", "swap", "rollback", "repair", "reload", "deploy"]
 Result = Literal["ok", "failed", "swapped-back", "refused"]
 
 

@@ -17,7 +17,8 @@ class Command(DeploykitCommand):
         "migrations, health URL), exchange the live and stage links atomically, reload both servers and verify "
         "the live server reports the new revision, swapping back if it does not. Exit codes: 0 swapped (or "
         "status/dry run), 1 refused or error with nothing changed, 3 verification failed and swapped back, "
-        "4 verification failed and the state after swapping back is uncertain."
+        "4 verification failed and the state after swapping back is uncertain (or, with --reload-servers, the "
+        "live server does not report the live slot)."
     )
     # Checks run in the stage slot's own interpreter as part of the gate.
     requires_system_checks: list[str] = []
@@ -29,6 +30,11 @@ class Command(DeploykitCommand):
         )
         action.add_argument("--rollback", action="store_true", help="Swap back to the previously live slot.")
         action.add_argument("--repair", action="store_true", help="Finish or undo a half-done swap.")
+        action.add_argument(
+            "--reload-servers",
+            action="store_true",
+            help="Reload both servers onto the slots the links name and verify them; exchange nothing.",
+        )
         parser.add_argument(
             "--reverse-migrations",
             action="store_true",
@@ -51,6 +57,7 @@ class Command(DeploykitCommand):
         status: bool,
         rollback: bool,
         repair: bool,
+        reload_servers: bool,
         reverse_migrations: bool,
         dry_run: bool,
         reload: bool,
@@ -60,6 +67,10 @@ class Command(DeploykitCommand):
     ) -> None:
         if timeout <= 0:
             raise CommandError("--timeout must be a positive number of seconds.")
+        if reload_servers and (dry_run or not reload):
+            raise CommandError(
+                "--reload-servers reloads the servers; it goes with neither --dry-run nor --no-reload."
+            )
         if reverse_migrations and not rollback:
             raise CommandError("--reverse-migrations goes with --rollback.")
         self.verbosity = options["verbosity"]
@@ -97,7 +108,8 @@ class Command(DeploykitCommand):
             reverse_migrations=reverse_migrations,
         )
         try:
-            outcome = (service.rollback if rollback else service.swap)(root, swap_options, self._progress)
+            run = service.rollback if rollback else service.reload_servers if reload_servers else service.swap
+            outcome = run(root, swap_options, self._progress)
         except service.SwapError as exc:
             if exc.outcome is not None:
                 self.document = exc.outcome.as_dict()
@@ -107,7 +119,14 @@ class Command(DeploykitCommand):
             return
         for message in outcome.messages:
             self.stdout.write(message)
-        if outcome.result == "ok":
+        if outcome.result == "ok" and outcome.action == "reload":
+            verification = "verified by the live server" if outcome.verified else outcome.verification
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Reloaded: live -> {outcome.after['live']}, stage -> {outcome.after['stage']}; {verification}."
+                )
+            )
+        elif outcome.result == "ok":
             verification = "verified by the live server" if outcome.verified else outcome.verification
             self.stdout.write(
                 self.style.SUCCESS(
