@@ -13,6 +13,8 @@ from django_deploykit.slot_commands import CommandLog, CommandResult, failure_te
 
 GIT_TIMEOUT = 300.0
 UNFINISHED_CHECKOUT = "deploykit-unfinished-checkout"
+# How git quotes a write that found no room (ENOSPC, EFBIG, EDQUOT).
+_NO_ROOM = ("No space left on device", "File too large", "Disk quota exceeded")
 MIGRATION_FILE = re.compile(r"^(?P<app>.+)/migrations/(?P<name>\d{4}_[^/]+)\.py$")
 
 
@@ -57,10 +59,12 @@ def fetch(checkout: Path, remote: str, log: CommandLog | None = None) -> None:
             if url
             else f"the remote '{remote}', which the repository of {checkout} does not define"
         )
-        raise GitError(
-            f"git could not fetch from {named}; check that it is reachable and that the slot can read it: "
-            + failure_text(result, log)
-        )
+        output = result.stdout + result.stderr
+        if any(error in output for error in _NO_ROOM):
+            hint = f"there is no room for what it fetched{_free_space(checkout)}"
+        else:
+            hint = "check that it is reachable and that the slot can read it"
+        raise GitError(f"git could not fetch from {named}; {hint}: " + failure_text(result, log))
 
 
 def remote_url(checkout: Path, remote: str, log: CommandLog | None = None) -> str | None:

@@ -104,7 +104,7 @@ def pull(root: DeployRoot, options: PullOptions, report: Report) -> PullOutcome:
     except StageFailed as exc:
         outcome.result = "failed"
         outcome.message = (
-            f"{exc} Live was not touched; the stage logs are in {outcome.log_dir}. Once that is fixed, run "
+            f"{str(exc).rstrip('.')}. Live was not touched; the stage logs are in {outcome.log_dir}. Once that is fixed, run "
             f"'manage.py {_command_line(options)}' again."
         )
     else:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
 import socket
 import subprocess
@@ -16,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from tests import slot_packages
 from tests.deploy_pull.pulling import INDEX, deploy_pull, last_pull, live_snapshot, slot_head, stage_statuses
-from tests.deployment import Site, commit_change, git
+from tests.deployment import BARE_ENVIRONMENT, Site, commit_change, git
 
 
 def closed_port() -> int:
@@ -180,6 +182,8 @@ class DiskFullTests:
         assert completed.returncode == 1, completed.stdout + completed.stderr
         assert "Traceback" not in completed.stderr
         assert f"git could not fetch from the remote 'origin' ({site.source})" in completed.stderr
+        assert "there is no room for what it fetched; " in completed.stderr
+        assert "MB free on the filesystem of" in completed.stderr
         assert "No space left on device" in completed.stderr
         assert_failed_cleanly(site, completed, before)
         assert slot_head(site, "green") == stage_before
@@ -242,3 +246,42 @@ def assert_next_pull_with_room_succeeds(
     assert (site.slot_dir("green") / "REVISION").read_text().strip() == v2
     assert last_pull(site).result == "ok"
     assert live_snapshot(site) == before
+
+
+class FileSizeLimitTests:
+    """Where no filesystem can be mounted: a file-size limit on the pull (RLIMIT_FSIZE), inherited by git."""
+
+    def test_a_write_over_the_limit_fails_the_pull_and_the_next_pull_without_it_succeeds(
+        self, site: Site
+    ) -> None:
+        v2 = commit_big_file(site)
+        before = live_snapshot(site)
+        stage_before = slot_head(site, "green")
+        limit = BIG_SIZE // 2
+
+        def limited() -> None:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+        base = site.root.path / "live"
+        completed = subprocess.run(
+            [str(base / ".venv" / "bin" / "python"), "manage.py", "deploy_pull"],
+            cwd=base / "example_project",
+            env={**BARE_ENVIRONMENT, **slot_packages.pip_environment_in_use()},
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+            preexec_fn=limited,
+        )
+
+        assert completed.returncode == 1, completed.stdout + completed.stderr
+        assert "Traceback" not in completed.stderr
+        assert f"git could not fetch from the remote 'origin' ({site.source})" in completed.stderr
+        assert "there is no room for what it fetched" in completed.stderr
+        assert "File too large" in completed.stderr
+        assert_failed_cleanly(site, completed, before)
+        assert slot_head(site, "green") == stage_before
+        assert deploy_pull(site).returncode == 0
+        assert slot_head(site, "green") == v2
+        assert (site.slot_dir("green") / BIG_FILE).read_bytes() == (site.source / BIG_FILE).read_bytes()
+        assert live_snapshot(site) == before
