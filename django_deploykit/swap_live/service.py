@@ -408,7 +408,7 @@ def _exchange_reload_verify(
             if warning:
                 outcome.messages.append(
                     f"{warning} The {outcome.action} itself is done: {new_live} is live; "
-                    "'manage.py swap_live --rollback' undoes the swap."
+                    f"'manage.py swap_live --rollback' undoes the {outcome.action}."
                 )
         outcome.result = "ok"
         record.duration = stopwatch.elapsed
