@@ -23,7 +23,7 @@ from django_deploykit.slots import DeployRoot
 HISTORY_NAME: Final = "history.jsonl"
 SCHEMA_VERSION: Final = 1
 
-Kind = Literal["init", "pull", "swap", "rollback", "repair", "deploy"]
+Kind = Literal["init", "pull", "swap", "rollback", "repair", "reload", "deploy"]
 # "started" is written when a deploy begins and replaced by its outcome when it ends: a deploy that was
 # killed stays "started" until the next one marks it "interrupted" and says what was left where.
 Result = Literal["ok", "failed", "swapped-back", "refused", "started", "interrupted"]

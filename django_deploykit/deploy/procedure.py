@@ -334,7 +334,7 @@ def _explain_failure(
     outcome.message = (
         f"{exc} Live was not touched ({outcome.live_before} still serves the old code). "
         + ("Maintenance is still on: end it with 'manage.py maintenance off'. " if maintenance else "")
-        + f"Fix the cause and run the deploy again. Logs: {outcome.log_dir}"
+        + f"Fix the cause and run the deploy again ({outcome.next_steps[-1]}). Logs: {outcome.log_dir}"
     )
     return EXIT_BEFORE_SWAP
 

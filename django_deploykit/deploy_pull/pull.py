@@ -103,7 +103,10 @@ def pull(root: DeployRoot, options: PullOptions, report: Report) -> PullOutcome:
         work.run()
     except StageFailed as exc:
         outcome.result = "failed"
-        outcome.message = f"{exc} Live was not touched; the stage logs are in {outcome.log_dir}."
+        outcome.message = (
+            f"{str(exc).rstrip('.')}. Live was not touched; the stage logs are in {outcome.log_dir}. Once that is fixed, run "
+            f"'manage.py {_command_line(options)}' again."
+        )
     else:
         outcome.result = "dry-run" if options.dry_run else "ok"
     outcome.stages = work.runner.results if work.runner else []
@@ -117,6 +120,16 @@ def pull(root: DeployRoot, options: PullOptions, report: Report) -> PullOutcome:
     if outcome.result == "failed":
         raise PullError(outcome.message, outcome)
     return outcome
+
+
+def _command_line(options: PullOptions) -> str:
+    """The deploy_pull command that runs this pull again."""
+    words = ["deploy_pull", "--ref", options.ref]
+    if options.offline:
+        words.append("--offline")
+    if options.in_place_slot:
+        words.append("--in-place")
+    return " ".join(words)
 
 
 def _record(
@@ -221,7 +234,11 @@ class _Pull:
             old = git.head(checkout, log)
             self.outcome.from_revision, self.new = old, new
             dirty = git.dirty_files(checkout, log)
-            if dirty and not self.options.discard_local_changes:
+            # Files an earlier pull's checkout left unwritten (a full disk) are not local changes.
+            unfinished = git.unfinished_checkout(checkout, log)
+            if unfinished:
+                log.write(f"an earlier pull left its checkout of {unfinished[:12]} unfinished; it is redone")
+            if dirty and not self.options.discard_local_changes and not unfinished:
                 listing = shorten(", ".join(dirty), 300, full=f"'git status' in {checkout}")
                 raise StageFailed(
                     f"The {self.project.slot} checkout has local changes ({listing}); commit them upstream, or "
@@ -240,7 +257,7 @@ class _Pull:
             self.changed = git.changed_files(checkout, old, new, log) if not commits.unchanged else []
             if self.options.dry_run:
                 return f"would move {self.project.slot} {commits.describe()}"
-            if not commits.unchanged or dirty:
+            if not commits.unchanged or dirty or unfinished:
                 if dirty:
                     git.git(checkout, "reset", "--hard", "--quiet", log=log)
                 git.checkout(checkout, new, log)

@@ -45,7 +45,7 @@ def read_link_slot(root: DeployRoot, link: Path) -> str:
     """Return the slot ``link`` points at, or raise ``LinkError`` saying what is wrong."""
     if not link.is_symlink():
         if link.exists():
-            raise LinkError(f"{link.name} in {root.path} is not a symbolic link.")
+            raise LinkError(_not_a_link(link))
         raise LinkError(f"The {link.name} link is missing from {root.path}; run 'swap_live --repair'.")
     target = Path(os.readlink(link))
     resolved = (link.parent / target).resolve()
@@ -98,22 +98,74 @@ def point_links(root: DeployRoot, wanted: LinkState, step_hook: Callable[[str], 
 
 
 def pending_journal(root: DeployRoot) -> LinkState | None:
-    """Return the link state a half-done journalled swap was heading for, if there is one."""
+    """Return the link state a half-done journalled swap was heading for, if there is one.
+
+    A journal that is not what ``_journalled_swap`` writes (two different slots of the root)
+    raises ``LinkError``: following it could point both links at one slot.
+    """
+    journal = root.path / JOURNAL_NAME
     try:
-        data = json.loads((root.path / JOURNAL_NAME).read_text(encoding="utf-8"))
+        text = journal.read_text(encoding="utf-8")
     except FileNotFoundError:
         return None
-    except (OSError, ValueError):
-        # A journal torn while it was being written: the swap had not started.
-        return None
-    if data.get("live") in root.slot_names and data.get("stage") in root.slot_names:
-        return LinkState(data["live"], data["stage"])
-    return None
+    except (OSError, ValueError) as exc:
+        raise LinkError(_bad_journal(journal, f"cannot be read ({exc})")) from exc
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise LinkError(_bad_journal(journal, "is not JSON")) from exc
+    if (
+        not isinstance(data, dict)
+        or not isinstance(data.get("live"), str)
+        or not isinstance(data.get("stage"), str)
+    ):
+        raise LinkError(_bad_journal(journal, "does not name a live and a stage slot"))
+    for link in ("live", "stage"):
+        if data[link] not in root.slot_names:
+            raise LinkError(
+                _bad_journal(
+                    journal,
+                    f"names {data[link]} for {link}, which is not one of the slots {', '.join(root.slot_names)}",
+                )
+            )
+    if data["live"] == data["stage"]:
+        raise LinkError(_bad_journal(journal, f"names {data['live']} for both live and stage"))
+    return LinkState(data["live"], data["stage"])
+
+
+def _bad_journal(journal: Path, problem: str) -> str:
+    # The journal is written whole (renamed into place), so a bad one is not swap_live's.
+    return (
+        f"The swap journal {journal} {problem}; swap_live writes two different slots there, so it will not follow "
+        "it, and nothing was changed. Check which slot the live server serves ('manage.py swap_live --status' "
+        f"shows each slot's revision; the live server's revision endpoint shows which it runs), remove the "
+        f"journal by hand (rm {journal}), then run 'manage.py swap_live --repair'."
+    )
+
+
+def _not_a_link(link: Path) -> str:
+    kind = "folder" if link.is_dir() else "file"
+    return (
+        f"{link} is a {kind}, not a symbolic link, so swap_live will not replace it (it may hold something "
+        f"that would be lost); nothing was changed. Look at what it holds, move it aside by hand "
+        f"(mv {link} {link}.moved-aside), then run 'manage.py swap_live --repair'."
+    )
+
+
+def refuse_what_is_not_a_link(root: DeployRoot) -> None:
+    """Raise ``LinkError`` when ``live`` or ``stage`` is a real file or folder: replacing it could lose data."""
+    for link in (root.live_link, root.stage_link):
+        if os.path.lexists(link) and not link.is_symlink():
+            raise LinkError(_not_a_link(link))
 
 
 def needs_repair(root: DeployRoot) -> str | None:
     """Say why the links need ``repair``, or return ``None`` when they are consistent."""
     if (root.path / JOURNAL_NAME).exists():
+        try:
+            pending_journal(root)
+        except LinkError as exc:
+            return str(exc)
         return "a swap was interrupted (its journal is still there)"
     try:
         read_links(root)
@@ -128,11 +180,13 @@ def repair(root: DeployRoot) -> tuple[LinkState, str]:
     An interrupted journalled swap is finished. Otherwise ``live`` is trusted, because it is
     what the public site serves, and ``stage`` is pointed at the other slot. With ``live``
     itself missing or broken, it is pointed at the slot ``stage`` does not use (the first
-    slot when neither link is usable).
+    slot when neither link is usable). A real file or folder in place of a link, or a journal
+    that is not a valid pair, raises ``LinkError`` before anything is changed.
     """
+    refuse_what_is_not_a_link(root)
+    wanted = pending_journal(root)
     for leftover in root.path.glob(TEMP_LINK_PREFIX + "*"):
         leftover.unlink(missing_ok=True)
-    wanted = pending_journal(root)
     if wanted is not None:
         _journalled_swap(root, wanted, lambda step: None)
         return wanted, f"finished the interrupted swap: live -> {wanted.live}, stage -> {wanted.stage}"

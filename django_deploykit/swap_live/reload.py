@@ -90,15 +90,32 @@ class GunicornReloader:
     def reload(self) -> None:
         old_pid = _read_pid(self.pidfile)
         new_pidfile = self.pidfile.with_name(self.pidfile.name + ".2")
-        _signal(old_pid, signal.SIGUSR2, self.pidfile)
         deadline = time.monotonic() + self.timeout
+        # A master re-executed by the previous reload ignores USR2 ("Parent exists") until it
+        # has noticed that its old master is gone; until then its pid is in the ".2" file.
+        _wait_until_promoted(old_pid, new_pidfile, deadline)
+        _signal(old_pid, signal.SIGUSR2, self.pidfile)
         new_pid = None
+        resend_at = time.monotonic() + _USR2_RESEND_INTERVAL
         while time.monotonic() < deadline:
             new_pid = _try_read_pid(new_pidfile)
+            if new_pid == old_pid:
+                new_pid = None  # the old master's own, from before its promotion
             if new_pid and _has_children(new_pid):
                 break
+            if new_pid is None and time.monotonic() >= resend_at:
+                # No new master yet: a USR2 that arrived while gunicorn could not act on it is
+                # lost, and one more is ignored while a new master is starting.
+                _signal(old_pid, signal.SIGUSR2, self.pidfile)
+                resend_at = time.monotonic() + _USR2_RESEND_INTERVAL
             time.sleep(0.05)
         else:
+            if not _alive(old_pid):
+                raise ReloadError(
+                    f"gunicorn did not start a new master within {self.timeout:g} s after USR2 (no workers "
+                    f"behind {new_pidfile}), and the old master {old_pid} is not running either: nothing "
+                    "serves from this pid file."
+                )
             raise ReloadError(
                 f"gunicorn did not start a new master within {self.timeout:g} s after USR2 "
                 f"(no workers behind {new_pidfile}); the old master {old_pid} keeps serving."
@@ -112,12 +129,20 @@ class GunicornReloader:
             time.sleep(0.05)
         else:
             raise ReloadError(f"The old gunicorn master {old_pid} did not stop within {self.timeout:g} s.")
-        # The new master renames its pidfile only once the old master has been reaped, which
-        # its parent may not have done yet; the next reload must find the new pid at once.
+        # The new master renames its pidfile only once it has noticed that the old master is
+        # gone; the next reload must find the new pid at once.
         if _try_read_pid(self.pidfile) != new_pid:
             temporary = self.pidfile.with_name(self.pidfile.name + ".deploykit")
             temporary.write_text(f"{new_pid}\n")
             os.replace(temporary, self.pidfile)
+
+
+_USR2_RESEND_INTERVAL = 2.0
+
+
+def _wait_until_promoted(pid: int, new_pidfile: Path, deadline: float) -> None:
+    while _try_read_pid(new_pidfile) == pid and _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 @dataclass(frozen=True)

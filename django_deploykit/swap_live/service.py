@@ -11,11 +11,12 @@ from typing import Any, Literal
 from django_deploykit import history, slot_settings
 from django_deploykit.conf import conf
 from django_deploykit.deploy_lock import DeployLockBusy, deploy_lock, read_holder
+from django_deploykit.redact import redact_url
 from django_deploykit.revision import read_revision
 from django_deploykit.slot_commands import SlotProject, run_manage
 from django_deploykit.slots import DeployRoot
 from django_deploykit.swap_live import gate, links
-from django_deploykit.swap_live.gate import production_env
+from django_deploykit.swap_live.gate import production_env, revision_endpoint
 from django_deploykit.swap_live.reload import ReloadError, build_reloader
 from django_deploykit.swap_live.verify import Verification, wait_for_revision
 from django_deploykit.text import tail
@@ -85,7 +86,7 @@ class Servers:
 
 @dataclass
 class SwapOutcome:
-    action: Literal["swap", "rollback"]
+    action: Literal["swap", "rollback", "reload"]
     result: str = "pending"
     method: str | None = None
     before: dict[str, str] = field(default_factory=dict)
@@ -119,7 +120,12 @@ def status(root: DeployRoot) -> dict[str, Any]:
     data["last_swap"] = asdict(last) if last else None
     holder = read_holder(root)
     data["lock_holder"] = holder.describe() if holder else None
-    data["interrupted_swap"] = links.pending_journal(root) is not None
+    try:
+        data["interrupted_swap"] = links.pending_journal(root) is not None
+    except links.LinkError as exc:
+        data["interrupted_swap"] = True
+        data["links_ok"] = False
+        data["links_problem"] = str(exc)
     return data
 
 
@@ -211,6 +217,57 @@ def rollback(root: DeployRoot, options: SwapOptions, report: Report) -> SwapOutc
         return outcome
 
 
+def reload_servers(root: DeployRoot, options: SwapOptions, report: Report) -> SwapOutcome:
+    """Reload both servers onto the slots the links name, with the live code's adapters, and verify them.
+
+    Nothing is exchanged: this brings servers that disagree with the links back in line.
+    """
+    with _locked(root, SwapOutcome("reload"), "swap_live --reload-servers", report) as (
+        outcome,
+        state,
+        stopwatch,
+    ):
+        servers = Servers.of_slot(SlotProject(root, state.live, options.project_subdir), options)
+        outcome.after = {"live": state.live, "stage": state.stage}
+        problem = _reload(root, servers, "live", outcome, report)
+        stage_problem = _reload(root, servers, "stage", outcome, report)
+        if servers.live_url:
+            failure = _verify(
+                root, servers, state.live, outcome.revisions.get(state.live), options, outcome, report
+            )
+            # A live server that reports the live slot is right, whatever its reload said.
+            problem = (problem or failure) if failure else ""
+        elif not problem:
+            outcome.verification = f"not verified: DEPLOYKIT_LIVE_URL is not set in {servers.source}"
+        warning = _check_stage(root, servers, state.stage, outcome, options, stage_problem)
+        if warning:
+            outcome.messages.append(warning)
+        record = history.HistoryRecord(
+            kind="reload",
+            result="failed" if problem else "ok",
+            started_at=stopwatch.started_at,
+            duration=stopwatch.elapsed,
+            from_slot=state.live,
+            to_slot=state.live,
+            from_revision=outcome.revisions.get(state.live),
+            to_revision=outcome.revisions.get(state.live),
+            message=problem,
+            details={"verification": outcome.verification},
+        )
+        if problem:
+            outcome.result = "uncertain"
+            message = (
+                f"The servers were reloaded onto the links ({_links_now(state, outcome)}), but "
+                f"{_clause(problem)}. " + _what_servers_serve(root, servers, state, outcome)
+            )
+            record.message = message
+            history.append(root, record)
+            raise SwapError(message, EXIT_UNCERTAIN, outcome)
+        history.append(root, record)
+        outcome.result = "ok"
+        return outcome
+
+
 @contextmanager
 def _locked(
     root: DeployRoot, outcome: SwapOutcome, command: str, report: Report
@@ -247,7 +304,7 @@ def repair(root: DeployRoot) -> tuple[links.LinkState, str]:
                     ),
                 )
             return state, what
-    except DeployLockBusy as exc:
+    except (DeployLockBusy, links.LinkError) as exc:
         raise SwapError(str(exc)) from exc
 
 
@@ -314,7 +371,13 @@ def _exchange_reload_verify(
     incoming: Servers,
     outgoing: Servers,
 ) -> None:
-    """Exchange, then reload and verify as the incoming code says; swapping back, as the outgoing code says."""
+    """Exchange, then reload and verify as the incoming code says; swapping back, as the outgoing code says.
+
+    The stage server is not public: a stage server that does not reload or answer is reported with
+    what to do, and does not undo the swap. After a swap back the live server is verified again
+    whatever the reloads said; if it does not report the slot the ``live`` link names, the error
+    says what each server serves and what to run.
+    """
     new_live, new_stage = state.stage, state.live
     report(f"exchange: live -> {new_live}, stage -> {new_stage}")
     outcome.method = links.exchange(root, force_journal=incoming.force_journal)
@@ -329,10 +392,11 @@ def _exchange_reload_verify(
         from_revision=outcome.revisions.get(state.live),
         to_revision=outcome.revisions.get(new_live),
     )
-    problem = ""
+    problem = stage_problem = ""
     if options.reload:
-        problem = _reload_all(root, incoming, outcome, report)
+        problem = _reload(root, incoming, "live", outcome, report)
         if not problem:
+            stage_problem = _reload(root, incoming, "stage", outcome, report)
             problem = _verify(
                 root, incoming, new_live, outcome.revisions.get(new_live), options, outcome, report
             )
@@ -340,9 +404,12 @@ def _exchange_reload_verify(
         outcome.verification = "not reloaded (--no-reload), so not verified"
     if not problem:
         if options.reload:
-            _verify_stage(
-                root, incoming, new_stage, outcome.revisions.get(new_stage), options, outcome, report
-            )
+            warning = _check_stage(root, incoming, new_stage, outcome, options, stage_problem)
+            if warning:
+                outcome.messages.append(
+                    f"{warning} The {outcome.action} itself is done: {new_live} is live; "
+                    f"'manage.py swap_live --rollback' undoes the {outcome.action}."
+                )
         outcome.result = "ok"
         record.duration = stopwatch.elapsed
         record.details = {"method": outcome.method, "verification": outcome.verification}
@@ -352,67 +419,155 @@ def _exchange_reload_verify(
     report(f"swapping back: {state.live} live again")
     links.exchange(root, force_journal=outgoing.force_journal)
     outcome.after = {"live": state.live, "stage": state.stage}
-    back_problem = _reload_all(root, outgoing, outcome, report) if options.reload else ""
-    if not back_problem and options.reload and outgoing.live_url:
-        back_problem = _verify(
-            root, outgoing, state.live, outcome.revisions.get(state.live), options, outcome, report
-        )
+    back_problem = stage_warning = ""
+    if options.reload:
+        back_problem = _reload(root, outgoing, "live", outcome, report)
+        back_stage_problem = _reload(root, outgoing, "stage", outcome, report)
+        if outgoing.live_url:
+            # The live server is asked whatever the reload said: what it serves is what counts.
+            back = _wait_for_slot(
+                outgoing.live_url, outgoing, root, state.live, outcome.revisions.get(state.live), options
+            )
+            outcome.verification, outcome.verified = back.describe(), back.verified
+            back_problem = "" if back.verified else (back_problem or f"the live server {back.describe()}")
+        stage_warning = _check_stage(root, outgoing, state.stage, outcome, options, back_stage_problem)
     outcome.result = "swapped-back" if not back_problem else "uncertain"
     record.result = "swapped-back" if not back_problem else "failed"
     record.duration = stopwatch.elapsed
-    record.message = problem + (f"; after swapping back: {back_problem}" if back_problem else "")
-    history.append(root, record)
     if back_problem:
-        raise SwapError(
-            f"The new slot {new_live} did not go live ({problem}), and after swapping back {back_problem}. "
-            "Check the servers now.",
-            EXIT_UNCERTAIN,
-            outcome,
+        message = (
+            f"The new slot {new_live} did not go live ({_clause(problem)}). The links were swapped back: "
+            f"{_links_now(state, outcome)}; but after swapping back {_clause(back_problem)}. "
+            + _what_servers_serve(root, outgoing, state, outcome)
         )
+        record.message = message
+        history.append(root, record)
+        raise SwapError(message, EXIT_UNCERTAIN, outcome)
+    record.message = problem + (f"; {stage_warning}" if stage_warning else "")
+    history.append(root, record)
     raise SwapError(
-        f"The new slot {new_live} did not go live: {problem}. Swapped back: {state.live} is live again.",
+        f"The new slot {new_live} did not go live: {_clause(problem)}. Swapped back: {state.live} is live again."
+        + (f"\n{stage_warning}" if stage_warning else ""),
         EXIT_SWAPPED_BACK,
         outcome,
     )
 
 
-def _reload_all(root: DeployRoot, servers: Servers, outcome: SwapOutcome, report: Report) -> str:
-    for link in ("live", "stage"):
-        config = servers.reload.get(link)
-        if not config:
-            warning = f"Warning: {link} was not reloaded: {servers.source} have no DEPLOYKIT_RELOAD adapter for {link}."
-            report(warning)
-            if warning not in outcome.messages:
-                outcome.messages.append(warning)
-            continue
-        try:
-            reloader = build_reloader(config, root.path)
-            report(f"reload {link}: {reloader.describe()}")
-            reloader.reload()
-            outcome.reloads.append(f"{link}: {reloader.describe()}")
-        except ReloadError as exc:
-            return f"the {link} reload failed: {exc}"
-    return ""
+def _clause(text: str) -> str:
+    """A sentence of another message, to be continued: without its full stop."""
+    return text.rstrip(". ")
 
 
-def _verify_stage(
+def _links_now(state: links.LinkState, outcome: SwapOutcome) -> str:
+    return (
+        f"live -> {state.live} (revision {outcome.revisions.get(state.live)}), "
+        f"stage -> {state.stage} (revision {outcome.revisions.get(state.stage)})"
+    )
+
+
+def _serving(link: str, url: str, root: DeployRoot) -> tuple[str, bool | None]:
+    """What the server of ``link`` reports right now, and whether it answered at all."""
+    try:
+        seen = revision_endpoint(url, timeout=5.0, token=conf.REVISION_TOKEN)
+    except (OSError, ValueError) as exc:
+        return f"the {link} server ({redact_url(url)}) does not answer ({exc})", False
+    prefix = str(seen.get("sys_prefix") or "")
+    slot = seen.get("slot")
+    venv = (
+        ""
+        if slot and prefix.startswith(str((root.path / str(slot)).resolve()))
+        else f" with the virtualenv {prefix}"
+    )
+    return (
+        f"the {link} server ({redact_url(url)}) serves slot {slot} at revision {seen.get('revision')}{venv}",
+        True,
+    )
+
+
+def _what_servers_serve(
+    root: DeployRoot, servers: Servers, state: links.LinkState, outcome: SwapOutcome
+) -> str:
+    """Each server's state as its revision endpoint reports it now, and the command that repairs it."""
+    if not servers.live_url:
+        return (
+            f"What the live server serves is unknown (DEPLOYKIT_LIVE_URL is not set in {servers.source}). "
+            f"Check it; 'manage.py swap_live --reload-servers' reloads both servers onto the slots the links name."
+        )
+    said, answered = _serving("live", servers.live_url, root)
+    sentences = [f"Now {said}."]
+    if servers.stage_url:
+        sentences.append(f"And {_serving('stage', servers.stage_url, root)[0]}.")
+    if answered:
+        sentences.append(
+            f"'manage.py swap_live --reload-servers' reloads both servers onto the slots the links name "
+            f"(live {state.live}) and verifies them."
+        )
+    else:
+        sentences.append(
+            f"Start the live server again: through the live link it serves {state.live}. Then "
+            f"'manage.py swap_live --reload-servers' verifies both servers ('manage.py swap_live --status' shows the links)."
+        )
+    return " ".join(sentences)
+
+
+def _check_stage(
     root: DeployRoot,
     servers: Servers,
     slot: str,
-    revision: str | None,
-    options: SwapOptions,
     outcome: SwapOutcome,
-    report: Report,
-) -> None:
-    # The stage server is not public: a stage that has not reloaded is reported, not undone.
+    options: SwapOptions,
+    reload_problem: str,
+) -> str:
+    """A warning about the stage server with what to do, or "" when it is fine or cannot be asked."""
+    if reload_problem:
+        said, answered = _serving("stage", servers.stage_url, root) if servers.stage_url else ("", None)
+        return (
+            f"Warning: the stage server was not reloaded ({_clause(reload_problem)})"
+            + (f"; {said}" if said else "")
+            + f". {_stage_advice(slot, answered)}"
+        )
     if not servers.stage_url:
-        return
+        return ""
+    revision = outcome.revisions.get(slot)
     result = _wait_for_slot(servers.stage_url, servers, root, slot, revision, options)
     if result.verified:
-        report(f"stage server: {result.describe()}")
-    else:
-        # Said once, with the rest of the outcome's messages.
-        outcome.messages.append(f"Warning: the stage server {result.describe()}; reload it by hand.")
+        return ""
+    said, answered = _serving("stage", servers.stage_url, root)
+    if answered:
+        said = f"the stage server did not report {slot} at {revision} within {options.timeout:g} s: {said}"
+    return f"Warning: {said}. {_stage_advice(slot, answered)}"
+
+
+def _stage_advice(slot: str, answered: bool | None) -> str:
+    if answered is False:
+        return f"Start the stage server again (through the stage link it serves {slot})."
+    if answered:
+        return f"'manage.py swap_live --reload-servers' reloads it onto {slot}."
+    return (
+        f"Start the stage server again if it is down (through the stage link it serves {slot}), "
+        "or run 'manage.py swap_live --reload-servers'."
+    )
+
+
+def _reload(root: DeployRoot, servers: Servers, link: str, outcome: SwapOutcome, report: Report) -> str:
+    """Reload the server of ``link``; return why it failed, or "" (also when it has no adapter: warned)."""
+    config = servers.reload.get(link)
+    if not config:
+        warning = (
+            f"Warning: {link} was not reloaded: {servers.source} have no DEPLOYKIT_RELOAD adapter for {link}."
+        )
+        report(warning)
+        if warning not in outcome.messages:
+            outcome.messages.append(warning)
+        return ""
+    try:
+        reloader = build_reloader(config, root.path)
+        report(f"reload {link}: {reloader.describe()}")
+        reloader.reload()
+        outcome.reloads.append(f"{link}: {reloader.describe()}")
+    except ReloadError as exc:
+        return f"the {link} reload failed: {exc}"
+    return ""
 
 
 def _verify(

@@ -25,7 +25,7 @@ class Verification:
                 f"still reports revision {seen.get('revision')} from slot {seen.get('slot')} with the virtualenv "
                 f"{seen.get('sys_prefix')} after {self.attempts} checks"
             )
-        return f"the revision endpoint did not answer ({self.error})"
+        return f"did not answer at its revision endpoint ({self.error})"
 
 
 def wait_for_revision(

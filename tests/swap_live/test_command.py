@@ -188,7 +188,12 @@ class RollbackHelperCommandTests:
         assert (data["error"], data["exit_code"]) == (str(excinfo.value), 1)
         if args == ():
             # The gate ran: the outcome so far comes with the error.
-            assert_documented(data, "swap_live.md", "`swap_live`, `--rollback` and `--dry-run`", failed=True)
+            assert_documented(
+                data,
+                "swap_live.md",
+                "`swap_live`, `--rollback`, `--dry-run` and `--reload-servers`",
+                failed=True,
+            )
             assert data["result"] == "refused"
 
     def test_unknown_format_is_a_usage_error(self, fake_root: DeployRoot) -> None:

@@ -11,7 +11,7 @@ from django_deploykit.swap_live import links
 from tests.deployment import Site, build_site, commit_change, commit_drop_body, commit_summary_column
 from tests.json_fields import assert_documented
 
-SWAP_JSON = "`swap_live`, `--rollback` and `--dry-run`"
+SWAP_JSON = "`swap_live`, `--rollback`, `--dry-run` and `--reload-servers`"
 
 
 @pytest.fixture

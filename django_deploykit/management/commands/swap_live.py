@@ -17,7 +17,8 @@ class Command(DeploykitCommand):
         "migrations, health URL), exchange the live and stage links atomically, reload both servers and verify "
         "the live server reports the new revision, swapping back if it does not. Exit codes: 0 swapped (or "
         "status/dry run), 1 refused or error with nothing changed, 3 verification failed and swapped back, "
-        "4 verification failed and the state after swapping back is uncertain."
+        "4 verification failed and the state after swapping back is uncertain (or, with --reload-servers, the "
+        "live server does not report the live slot)."
     )
     # Checks run in the stage slot's own interpreter as part of the gate.
     requires_system_checks: list[str] = []
@@ -29,6 +30,11 @@ class Command(DeploykitCommand):
         )
         action.add_argument("--rollback", action="store_true", help="Swap back to the previously live slot.")
         action.add_argument("--repair", action="store_true", help="Finish or undo a half-done swap.")
+        action.add_argument(
+            "--reload-servers",
+            action="store_true",
+            help="Reload both servers onto the slots the links name and verify them; exchange nothing.",
+        )
         parser.add_argument(
             "--reverse-migrations",
             action="store_true",
@@ -51,6 +57,7 @@ class Command(DeploykitCommand):
         status: bool,
         rollback: bool,
         repair: bool,
+        reload_servers: bool,
         reverse_migrations: bool,
         dry_run: bool,
         reload: bool,
@@ -60,6 +67,10 @@ class Command(DeploykitCommand):
     ) -> None:
         if timeout <= 0:
             raise CommandError("--timeout must be a positive number of seconds.")
+        if reload_servers and (dry_run or not reload):
+            raise CommandError(
+                "--reload-servers reloads the servers; it goes with neither --dry-run nor --no-reload."
+            )
         if reverse_migrations and not rollback:
             raise CommandError("--reverse-migrations goes with --rollback.")
         self.verbosity = options["verbosity"]
@@ -97,7 +108,8 @@ class Command(DeploykitCommand):
             reverse_migrations=reverse_migrations,
         )
         try:
-            outcome = (service.rollback if rollback else service.swap)(root, swap_options, self._progress)
+            run = service.rollback if rollback else service.reload_servers if reload_servers else service.swap
+            outcome = run(root, swap_options, self._progress)
         except service.SwapError as exc:
             if exc.outcome is not None:
                 self.document = exc.outcome.as_dict()
@@ -107,7 +119,14 @@ class Command(DeploykitCommand):
             return
         for message in outcome.messages:
             self.stdout.write(message)
-        if outcome.result == "ok":
+        if outcome.result == "ok" and outcome.action == "reload":
+            verification = "verified by the live server" if outcome.verified else outcome.verification
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Reloaded: live -> {outcome.after['live']}, stage -> {outcome.after['stage']}; {verification}."
+                )
+            )
+        elif outcome.result == "ok":
             verification = "verified by the live server" if outcome.verified else outcome.verification
             self.stdout.write(
                 self.style.SUCCESS(
@@ -131,9 +150,10 @@ class Command(DeploykitCommand):
                 f"  {slot:<10} {roles.get(slot, '?'):<6} revision {about['revision'] or 'unknown'}"
             )
         if not data["links_ok"]:
-            self.stdout.write(
-                self.style.ERROR(f"Links: {data['links_problem']} 'manage.py swap_live --repair' fixes them.")
-            )
+            problem = data["links_problem"]
+            # What --repair refuses says itself what to do by hand first.
+            hint = "" if "by hand" in problem else " 'manage.py swap_live --repair' fixes them."
+            self.stdout.write(self.style.ERROR(f"Links: {problem}{hint}"))
         last = data["last_swap"]
         if last is None:
             self.stdout.write("Last swap: none")
@@ -146,7 +166,11 @@ class Command(DeploykitCommand):
         self.stdout.write(
             f"Deploy lock: {'held by ' + data['lock_holder'] if data['lock_holder'] else 'free'}"
         )
-        if data["interrupted_swap"]:
+        if data["interrupted_swap"] and not data["links_ok"] and "swap journal" in data["links_problem"]:
+            self.stdout.write(
+                self.style.WARNING("Interrupted swap: a journal --repair will not follow (above).")
+            )
+        elif data["interrupted_swap"]:
             self.stdout.write(
                 self.style.WARNING("Interrupted swap: yes; 'manage.py swap_live --repair' finishes it.")
             )

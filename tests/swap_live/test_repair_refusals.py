@@ -1,0 +1,159 @@
+"""Defect 8: what ``swap_live --repair`` must refuse, saying what to do by hand and changing nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.test import override_settings
+
+from django_deploykit import history
+from django_deploykit.slots import DeployRoot
+from django_deploykit.swap_live import links
+
+
+def digest(root: DeployRoot) -> dict[str, str]:
+    """Every entry of the deploy root: a link's target, a file's content hash, or 'dir'."""
+    found: dict[str, str] = {}
+    for folder, dirs, files in os.walk(root.path):
+        for name in dirs + files:
+            path = os.path.join(folder, name)
+            relative = os.path.relpath(path, root.path)
+            if relative == ".deploy.lock":
+                continue  # stays after the lock is released; it carries no state
+            if os.path.islink(path):
+                found[relative] = "-> " + os.readlink(path)
+            elif os.path.isdir(path):
+                found[relative] = "dir"
+            else:
+                with open(path, "rb") as handle:
+                    found[relative] = hashlib.sha256(handle.read()).hexdigest()
+    return found
+
+
+def swap_live(root: DeployRoot, *args: str) -> tuple[CommandError, dict[str, object]]:
+    out = StringIO()
+    with (
+        override_settings(DEPLOYKIT_ROOT=str(root.path), DEPLOYKIT_PROJECT_SUBDIR="example_project"),
+        pytest.raises(CommandError) as excinfo,
+    ):
+        call_command("swap_live", *args, "--format", "json", stdout=out, stderr=StringIO())
+    return excinfo.value, json.loads(out.getvalue())
+
+
+def make_real_folder(root: DeployRoot, name: str) -> None:
+    link = root.path / name
+    link.unlink()
+    link.mkdir()
+    (link / "uploads.txt").write_text("something someone kept here\n")
+
+
+class RealFolderTests:
+    @pytest.mark.parametrize("name", ["stage", "live"])
+    def test_repair_refuses_a_real_folder_and_changes_nothing(self, fake_root: DeployRoot, name: str) -> None:
+        make_real_folder(fake_root, name)
+        before = digest(fake_root)
+        error, data = swap_live(fake_root, "--repair")
+        message = str(error)
+        assert error.returncode == 1
+        assert data["exit_code"] == 1
+        assert f"{fake_root.path / name} is a folder, not a symbolic link" in message
+        assert "nothing was changed" in message
+        # What to do by hand: move it aside, then repair again.
+        assert f"mv {fake_root.path / name} {fake_root.path / name}.moved-aside" in message
+        assert "'manage.py swap_live --repair'" in message
+        assert digest(fake_root) == before
+        assert not (fake_root.path / links.JOURNAL_NAME).exists()
+        assert list(history.read(fake_root)) == []
+
+    def test_repair_refuses_a_plain_file_in_place_of_a_link(self, fake_root: DeployRoot) -> None:
+        fake_root.stage_link.unlink()
+        fake_root.stage_link.write_text("notes\n")
+        before = digest(fake_root)
+        error, _ = swap_live(fake_root, "--repair")
+        assert f"{fake_root.stage_link} is a file, not a symbolic link" in str(error)
+        assert digest(fake_root) == before
+
+    def test_following_the_hint_repairs(self, fake_root: DeployRoot) -> None:
+        make_real_folder(fake_root, "stage")
+        os.rename(fake_root.stage_link, fake_root.path / "stage.moved-aside")
+        out = StringIO()
+        with override_settings(
+            DEPLOYKIT_ROOT=str(fake_root.path), DEPLOYKIT_PROJECT_SUBDIR="example_project"
+        ):
+            call_command("swap_live", "--repair", stdout=out, stderr=StringIO())
+        assert "pointed live -> blue and stage -> green" in out.getvalue()
+        assert links.read_links(fake_root) == links.LinkState("blue", "green")
+
+    def test_an_interrupted_swap_with_a_real_folder_is_not_finished_either(
+        self, fake_root: DeployRoot
+    ) -> None:
+        (fake_root.path / links.JOURNAL_NAME).write_text('{"live": "green", "stage": "blue"}')
+        make_real_folder(fake_root, "stage")
+        before = digest(fake_root)
+        error, _ = swap_live(fake_root, "--repair")
+        assert "is a folder, not a symbolic link" in str(error)
+        assert digest(fake_root) == before
+
+
+BAD_JOURNALS = {
+    "same-slot": ('{"live": "blue", "stage": "blue"}', "names blue for both live and stage"),
+    "unknown-slot": ('{"live": "red", "stage": "blue"}', "names red for live, which is not one of the slots"),
+    "not-json": ('{"live": "gre', "is not JSON"),
+    "not-an-object": ('["green", "blue"]', "does not name a live and a stage slot"),
+}
+
+
+class BadJournalTests:
+    @pytest.mark.parametrize("case", list(BAD_JOURNALS))
+    @pytest.mark.parametrize("action", [("--repair",), ()], ids=["repair", "swap"])
+    def test_refused_and_nothing_changed(
+        self, fake_root: DeployRoot, case: str, action: tuple[str, ...]
+    ) -> None:
+        content, problem = BAD_JOURNALS[case]
+        journal = fake_root.path / links.JOURNAL_NAME
+        journal.write_text(content)
+        before = digest(fake_root)
+        error, data = swap_live(fake_root, *action)
+        message = str(error)
+        assert error.returncode == 1
+        assert data["exit_code"] == 1
+        assert f"The swap journal {journal} {problem}" in message
+        assert "nothing was changed" in message
+        assert f"rm {journal}" in message
+        assert "'manage.py swap_live --status'" in message
+        assert digest(fake_root) == before
+        assert links.read_links(fake_root) == links.LinkState("blue", "green")
+        assert list(history.read(fake_root)) == []
+
+    def test_status_reports_the_bad_journal(self, fake_root: DeployRoot) -> None:
+        (fake_root.path / links.JOURNAL_NAME).write_text('{"live": "blue", "stage": "blue"}')
+        out = StringIO()
+        with override_settings(
+            DEPLOYKIT_ROOT=str(fake_root.path), DEPLOYKIT_PROJECT_SUBDIR="example_project"
+        ):
+            call_command("swap_live", "--status", "--format", "json", stdout=out, stderr=StringIO())
+        data = json.loads(out.getvalue())
+        assert data["interrupted_swap"] is True
+        assert data["links_ok"] is False
+        assert "names blue for both live and stage" in data["links_problem"]
+
+    def test_status_text_says_what_to_do_once(self, fake_root: DeployRoot) -> None:
+        journal = fake_root.path / links.JOURNAL_NAME
+        journal.write_text('{"live": "blue", "stage": "blue"}')
+        out = StringIO()
+        with override_settings(
+            DEPLOYKIT_ROOT=str(fake_root.path), DEPLOYKIT_PROJECT_SUBDIR="example_project"
+        ):
+            call_command("swap_live", "--status", stdout=out, stderr=StringIO())
+        text = out.getvalue()
+        assert f"rm {journal}" in text
+        assert "fixes them" not in text
+        assert "finishes it" not in text
+        assert links.needs_repair(fake_root) is not None
+        assert "names blue for both live and stage" in str(links.needs_repair(fake_root))
