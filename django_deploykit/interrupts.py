@@ -30,6 +30,8 @@ class Interrupted(BaseException):
     def __init__(self, signum: int) -> None:
         self.signum = signum
         self.signal_name = signal.Signals(signum).name
+        # What the interrupted command says about where it stood; set by the code that knows.
+        self.explanation: str | None = None
         super().__init__(f"stopped by {self.signal_name}")
 
     @property

@@ -22,6 +22,7 @@ from django_deploykit.deploy_pull.stages import (
     StageSkipped,
     applied_migrations_summary,
 )
+from django_deploykit.interrupts import Interrupted
 from django_deploykit.slot_commands import CommandResult, SlotProject, failure_text, run_manage
 from django_deploykit.slots import DeployRoot
 from django_deploykit.swap_live import links
@@ -107,6 +108,19 @@ def pull(root: DeployRoot, options: PullOptions, report: Report) -> PullOutcome:
             f"{str(exc).rstrip('.')}. Live was not touched; the stage logs are in {outcome.log_dir}. Once that is fixed, run "
             f"'manage.py {_command_line(options)}' again."
         )
+    except Interrupted as exc:
+        # Recorded like a failure, then the signal goes on: the command exits 128 + its number.
+        outcome.result = "interrupted"
+        results = work.runner.results if work.runner else []
+        during = f" during its {results[-1].name} stage" if results else ""
+        outcome.message = exc.explanation = (
+            f"deploy_pull was {exc}{during}; the stage's command was stopped too. Live was not touched; the stage "
+            f"logs are in {outcome.log_dir}. Run 'manage.py {_command_line(options)}' again to finish the pull."
+        )
+        outcome.stages = results
+        if not options.dry_run:
+            _record(root, record, outcome, stopwatch)
+        raise
     else:
         outcome.result = "dry-run" if options.dry_run else "ok"
     outcome.stages = work.runner.results if work.runner else []
@@ -135,7 +149,9 @@ def _command_line(options: PullOptions) -> str:
 def _record(
     root: DeployRoot, record: history.HistoryRecord, outcome: PullOutcome, stopwatch: history.Stopwatch
 ) -> None:
-    record.result = "ok" if outcome.result == "ok" else "failed"
+    record.result = (
+        "ok" if outcome.result == "ok" else "interrupted" if outcome.result == "interrupted" else "failed"
+    )
     record.duration = stopwatch.elapsed
     record.to_slot = outcome.slot
     record.from_revision = outcome.from_revision

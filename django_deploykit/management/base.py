@@ -56,7 +56,8 @@ class DeploykitCommand(BaseCommand):
             returned = super().execute(*args, **options)
         except Interrupted as exc:
             error = CommandError(
-                f"{self.name_for_messages} was {exc} before it finished; what it had done so far stays done.",
+                exc.explanation
+                or f"{self.name_for_messages} was {exc} before it finished; what it had done so far stays done.",
                 returncode=exc.exit_code,
             )
             if self.json_output:

@@ -292,3 +292,31 @@ class EveryStageTests:
         assert said, outcome["warnings"]
         assert "during its migrate-destructive stage" in said[0]
         assert "body" not in note_columns(site)
+
+
+class PullSigtermTests:
+    def test_deploy_pull_records_where_it_stopped_and_exits_143(self, site: Site) -> None:
+        commit_v2(site)
+        base = site.root.path / "live"
+        process = subprocess.Popen(
+            [str(base / ".venv" / "bin" / "python"), "manage.py", "deploy_pull", "--format", "json"],
+            cwd=base / "example_project",
+            env={**BARE_ENVIRONMENT, **pip_environment_in_use()},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        children = signal_when_running(process, "collectstatic", signal.SIGTERM)
+        code, document, stderr = finish(process)
+
+        assert code == 143, (document, stderr)
+        assert_all_gone(children)
+        assert "deploy_pull was stopped by SIGTERM during its collectstatic stage" in str(document["error"])
+        assert "Run 'manage.py deploy_pull --ref main' again to finish the pull." in stderr
+        pulls = [record for record in history.read(site.root) if record.kind == "pull"]
+        assert pulls[-1].result == "interrupted"
+        assert deploy_lock.read_holder(site.root) is None
+        assert links.read_links(site.root) == links.LinkState("blue", "green")
+
+        again = site.manage("live", "deploy_pull", check=False)
+        assert again.returncode == 0, again.stdout + again.stderr
