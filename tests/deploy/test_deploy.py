@@ -159,8 +159,14 @@ class DeployTests:
     def test_bad_options_are_refused_with_nothing_changed(self, site: Site) -> None:
         before = (live_snapshot(site), list(history.read(site.root)))
         cases = [
-            (("--wait-lock", "-1"), "--wait-lock must be zero or a positive number of seconds."),
-            (("--swap-timeout", "0"), "--swap-timeout must be a positive number of seconds."),
+            (
+                ("--wait-lock", "-1"),
+                "--wait-lock must be zero or a positive number of seconds, at most 86,400 (a day), not -1.",
+            ),
+            (
+                ("--swap-timeout", "0"),
+                "--swap-timeout must be a positive number of seconds, at most 86,400 (a day), not 0.",
+            ),
             (("--at", "14:00"), "--at only makes sense with --maintenance"),
             (("--resume-from", "nope"), "--resume-from must be one of the pipeline's stages"),
             (("--ref", ""), "--ref must name a branch, tag or commit"),

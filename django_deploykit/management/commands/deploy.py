@@ -15,7 +15,7 @@ from django_deploykit import runtime
 from django_deploykit.conf import conf
 from django_deploykit.deploy.pipeline import PipelineError, parse_pipeline
 from django_deploykit.deploy.procedure import DeployFailed, DeployOptions, DeployOutcome, deploy, refused
-from django_deploykit.management.base import DeploykitCommand
+from django_deploykit.management.base import DeploykitCommand, seconds_option
 
 
 class Command(DeploykitCommand):
@@ -62,10 +62,8 @@ class Command(DeploykitCommand):
         ref = options["ref"] if options["ref"] is not None else conf.PULL_REF
         if not ref.strip() or ref.startswith("-"):
             raise CommandError("--ref must name a branch, tag or commit, e.g. --ref main.")
-        if options["wait_lock"] < 0:
-            raise CommandError("--wait-lock must be zero or a positive number of seconds.")
-        if options["swap_timeout"] <= 0:
-            raise CommandError("--swap-timeout must be a positive number of seconds.")
+        seconds_option(options["wait_lock"], "--wait-lock", zero_allowed=True)
+        seconds_option(options["swap_timeout"], "--swap-timeout", zero_allowed=False)
         maintenance_args = self._maintenance_args(options)
         try:
             root = runtime.deploy_root()

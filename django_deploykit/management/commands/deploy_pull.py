@@ -10,7 +10,7 @@ from django.core.management.base import CommandError
 from django_deploykit import runtime
 from django_deploykit.conf import conf
 from django_deploykit.deploy_pull.pull import PullError, PullOptions, PullOutcome, pull
-from django_deploykit.management.base import DeploykitCommand
+from django_deploykit.management.base import DeploykitCommand, seconds_option
 
 
 class Command(DeploykitCommand):
@@ -63,8 +63,7 @@ class Command(DeploykitCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         self.verbosity = options["verbosity"]
-        if options["wait_lock"] < 0:
-            raise CommandError("--wait-lock must be zero or a positive number of seconds.")
+        seconds_option(options["wait_lock"], "--wait-lock", zero_allowed=True)
         ref = options["ref"] if options["ref"] is not None else conf.PULL_REF
         if not ref.strip() or ref.startswith("-"):
             raise CommandError("--ref must name a branch, tag or commit, e.g. --ref main.")

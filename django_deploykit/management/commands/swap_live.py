@@ -7,7 +7,7 @@ from django.core.management.base import CommandError
 
 from django_deploykit import runtime
 from django_deploykit.conf import conf
-from django_deploykit.management.base import DeploykitCommand
+from django_deploykit.management.base import DeploykitCommand, seconds_option
 from django_deploykit.swap_live import service
 
 
@@ -58,8 +58,7 @@ class Command(DeploykitCommand):
         format: str,
         **options: Any,
     ) -> None:
-        if timeout <= 0:
-            raise CommandError("--timeout must be a positive number of seconds.")
+        seconds_option(timeout, "--timeout", zero_allowed=False)
         if reverse_migrations and not rollback:
             raise CommandError("--reverse-migrations goes with --rollback.")
         self.verbosity = options["verbosity"]
