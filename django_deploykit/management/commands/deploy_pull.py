@@ -9,6 +9,7 @@ from django.core.management.base import CommandError
 
 from django_deploykit import runtime
 from django_deploykit.conf import conf
+from django_deploykit.deploy_pull import git
 from django_deploykit.deploy_pull.pull import PullError, PullOptions, PullOutcome, pull
 from django_deploykit.management.base import DeploykitCommand, seconds_option
 
@@ -65,8 +66,9 @@ class Command(DeploykitCommand):
         self.verbosity = options["verbosity"]
         seconds_option(options["wait_lock"], "--wait-lock", zero_allowed=True)
         ref = options["ref"] if options["ref"] is not None else conf.PULL_REF
-        if not ref.strip() or ref.startswith("-"):
-            raise CommandError("--ref must name a branch, tag or commit, e.g. --ref main.")
+        problem = git.ref_error(ref)
+        if problem:
+            raise CommandError(problem)
         try:
             root = runtime.deploy_root()
             in_place_slot = self._running_slot(root) if options["in_place"] else None
