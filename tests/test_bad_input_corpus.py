@@ -491,7 +491,30 @@ DEPLOY_CHECK = [
     case("format-unknown", "deploy_check", "--format", "yaml", message=INVALID_CHOICE),
 ]
 
+CACHE_TABLE = "corpus_cache"
 CLEAR_CACHE = [
+    case("prefix-empty", "clear_cache", "--prefix", "", message="its KEY_PREFIX is empty"),
+    case("prefix-glob", "clear_cache", "--prefix", "mysite_*", message="glob character(s) *"),
+    case("prefix-separator", "clear_cache", "--prefix", "mysite_blue:1", message="contains ':'"),
+    case(
+        "prefix-newline",
+        "clear_cache",
+        "--prefix",
+        "mysite\nblue",
+        message="white space or a control character",
+    ),
+    case(
+        "prefix-space", "clear_cache", "--prefix", "mysite blue", message="white space or a control character"
+    ),
+    case(
+        "prefix-base-of-slots",
+        "clear_cache",
+        "--prefix",
+        "mysite",
+        message="beginning of another slot's prefix",
+    ),
+    case("flush-without-yes", "clear_cache", "--flush", message="Pass --yes to confirm"),
+    case("aliases-and-all", "clear_cache", "default", "--all-aliases", message="not both"),
     case("alias-unknown", "clear_cache", "nope", message="Unknown cache alias(es): 'nope'"),
     case("alias-empty", "clear_cache", "", message="Unknown cache alias(es): ''"),
     case("alias-not-utf8", "clear_cache", b"caf\xe9", message=NOT_UTF8),
@@ -836,7 +859,10 @@ class Corpus:
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Corpus]:
     base = tmp_path_factory.mktemp("corpus")
     site = build_site(base)
+    # A cache in the site's database, so clear_cache really plans and clears (and the digest sees it).
+    site.write_env(CACHE_URL=f"dbcache://{CACHE_TABLE}")
     site.manage("live", "migrate", "-v0")
+    site.manage("live", "createcachetable")
     pristine = tmp_path_factory.mktemp("pristine") / "base"
     shutil.copytree(base, pristine, symlinks=True)
     snapshot = Snapshot()
