@@ -226,6 +226,26 @@ MAINTENANCE = [
     case(
         "off-with-on-option", "maintenance", "off", "--warn", "30m", message="only go with 'maintenance on'"
     ),
+    case(
+        "off-with-for",
+        "maintenance",
+        "off",
+        "--for",
+        "30m",
+        message="--for",
+        known_defect="reported, not fixed here (management/commands/maintenance.py): the refusal names "
+        "'--duration', the option's dest, instead of '--for'",
+    ),
+    case(
+        "retry-after-huge",
+        "maintenance",
+        "on",
+        "--retry-after",
+        "9" * 30,
+        message="--retry-after",
+        known_defect="reported, not fixed here (maintenance/operations.py): a 30-digit Retry-After is stored "
+        "and sent",
+    ),
     case("status-with-scope", "maintenance", "status", "--scope", "host", message="leave out --scope"),
     case("verbosity-unknown", "maintenance", "status", "--verbosity", "7", message=INVALID_CHOICE),
 ]
@@ -756,24 +776,29 @@ class Snapshot:
 
     def listing(self, top: Path) -> Listing:
         found: Listing = {}
-        for directory, folders, files in os.walk(top):
-            for name in folders + files:
-                path = Path(directory) / name
-                info = path.lstat()
-                if stat.S_ISLNK(info.st_mode):
-                    what = "-> " + os.readlink(path)
-                elif stat.S_ISREG(info.st_mode):
-                    what = self._hash(path, info)
-                else:
-                    what = ""
-                found[str(path.relative_to(top))] = (info.st_mode, what)
+        self._walk(str(top), len(str(top)) + 1, found)
         return found
 
-    def _hash(self, path: Path, info: os.stat_result) -> str:
+    def _walk(self, directory: str, cut: int, found: Listing) -> None:
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                info = entry.stat(follow_symlinks=False)
+                if stat.S_ISLNK(info.st_mode):
+                    what = "-> " + os.readlink(entry.path)
+                elif stat.S_ISREG(info.st_mode):
+                    what = self._hash(entry.path, info)
+                else:
+                    what = ""
+                found[entry.path[cut:]] = (info.st_mode, what)
+                if stat.S_ISDIR(info.st_mode):
+                    self._walk(entry.path, cut, found)
+
+    def _hash(self, path: str, info: os.stat_result) -> str:
         # ctime changes on every write and cannot be set back, so an unchanged stat means unchanged content.
-        key = (str(path), info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+        key = (path, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
         if key not in self._hashes:
-            self._hashes[key] = hashlib.sha256(path.read_bytes()).hexdigest()
+            with open(path, "rb") as handle:
+                self._hashes[key] = hashlib.file_digest(handle, "sha256").hexdigest()
         return self._hashes[key]
 
 
@@ -849,10 +874,13 @@ class Corpus:
             check=False,
         )
 
-    def reset(self) -> None:
-        changed = differences(self.baseline, self.snapshot.listing(self.base))
+    def reset(self, listing: Listing) -> None:
+        """Put the tree back as the fixture built it, when ``listing`` (its current state) differs."""
+        changed = differences(self.baseline, listing)
         if changed:
             restore(self.base, self.pristine, changed)
+            left = differences(self.baseline, self.snapshot.listing(self.base))
+            assert left == [], f"the deploy root could not be put back: {left[:10]}"
 
 
 @pytest.fixture(scope="module")
@@ -882,15 +910,17 @@ def argv(item: Case, base: Path) -> tuple[bytes, ...]:
 class BadInputCorpusTests:
     @pytest.mark.parametrize("item", _params())
     def test_refused_clearly_and_nothing_changed(self, corpus: Corpus, item: Case) -> None:
-        corpus.reset()
-        if item.arrange is not None:
+        if item.arrange is None:
+            # The tree as the previous case left it: the baseline.
+            before = corpus.baseline, database_digest(corpus.database)
+        else:
             item.arrange(corpus.base)
-        before = corpus.snapshot.listing(corpus.base), database_digest(corpus.database)
+            before = corpus.snapshot.listing(corpus.base), database_digest(corpus.database)
         try:
             completed = corpus.run(argv(item, corpus.base))
-            after = corpus.snapshot.listing(corpus.base), database_digest(corpus.database)
         finally:
-            corpus.reset()
+            after = corpus.snapshot.listing(corpus.base), database_digest(corpus.database)
+            corpus.reset(after[0])
         stderr = completed.stderr.decode("utf-8", "replace")
         stdout = completed.stdout.decode("utf-8", "replace")
         shown = f"exit {completed.returncode}\nstdout: {stdout[-2000:]}\nstderr: {stderr[-3000:]}"
