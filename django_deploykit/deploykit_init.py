@@ -21,13 +21,13 @@ import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Final
 
 import sh
 
 from django_deploykit import history, revision
-from django_deploykit.deploy_pull import dependencies
+from django_deploykit.deploy_pull import dependencies, git
 from django_deploykit.redact import redact_text, redact_url
 from django_deploykit.slot_commands import run_programs_side_by_side
 from django_deploykit.slots import ROOT_MARKER, VENV_DIR, DeployRoot, slot_python, validate_slot_names
@@ -93,6 +93,7 @@ def create_deploy_root(
         names = validate_slot_names(options.slot_names)
     except ValueError as exc:
         raise InitError(str(exc)) from exc
+    _check_options(options)
     if options.create_venvs:
         _refuse_borrowed_environment(options)
     root_path = options.root.absolute()
@@ -111,6 +112,27 @@ def create_deploy_root(
                     child.unlink(missing_ok=True)
         raise
     return root
+
+
+def _check_options(options: InitOptions) -> None:
+    """Refuse what git, venv or pip would only refuse (or misread) after the root was created."""
+    if not options.source.strip() or options.source.startswith("-"):
+        raise InitError(
+            f"--source must be the path or URL of a git repository; {options.source!r} is empty or starts with '-'."
+        )
+    if options.ref is not None:
+        problem = git.ref_error(options.ref)
+        if problem:
+            raise InitError(problem)
+    if not options.python.strip():
+        raise InitError("--python must name a Python interpreter, such as python3 or /usr/bin/python3.12.")
+    if options.requirements is not None:
+        path = PurePosixPath(options.requirements)
+        if not options.requirements.strip() or path.is_absolute() or ".." in path.parts:
+            raise InitError(
+                f"--requirements must be a file inside the checkout, such as requirements.txt; "
+                f"{options.requirements!r} is not."
+            )
 
 
 def _claim_root(root: Path) -> bool:
@@ -139,14 +161,20 @@ def _build(root: DeployRoot, options: InitOptions, progress: Callable[[str], Non
 def _clone(slot_dir: Path, options: InitOptions, label: str, progress: Callable[[str], None]) -> None:
     progress(f"{label}: cloning {redact_url(options.source)}")
     try:
-        sh.git("clone", "--quiet", options.source, str(slot_dir))
-        if options.ref:
-            sh.git("-C", str(slot_dir), "checkout", "--quiet", options.ref)
+        sh.git("clone", "--quiet", "--", options.source, str(slot_dir))
     except sh.ErrorReturnCode as exc:
         raise InitError(
             f"git could not clone {redact_url(options.source)}: "
             + redact_text(exc.stderr.decode(errors="replace").strip())
         ) from exc
+    if options.ref is not None:
+        try:
+            sh.git("-C", str(slot_dir), "checkout", "--quiet", options.ref)
+        except sh.ErrorReturnCode as exc:
+            raise InitError(
+                f"git could not check out --ref {options.ref} in {slot_dir.name}: "
+                + redact_text(exc.stderr.decode(errors="replace").strip())
+            ) from exc
     exclude = slot_dir / ".git" / "info" / "exclude"
     exclude.parent.mkdir(parents=True, exist_ok=True)
     with open(exclude, "a", encoding="utf-8") as handle:

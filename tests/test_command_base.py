@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+from django_deploykit.management.base import seconds_option
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -33,3 +35,18 @@ class UndecodableArgumentTests:
         assert completed.returncode == 1, completed
         assert b"is not valid UTF-8" in completed.stderr
         assert b"Traceback" not in completed.stderr
+
+
+class SecondsOptionTests:
+    @pytest.mark.parametrize("value", [float("nan"), float("inf"), -1.0, 86_400.5, 1e300])
+    def test_not_a_usable_number_of_seconds(self, value: float) -> None:
+        with pytest.raises(
+            CommandError, match=r"--timeout must be a positive number of seconds, at most 86,400"
+        ):
+            seconds_option(value, "--timeout", zero_allowed=False)
+
+    def test_zero_only_where_allowed(self) -> None:
+        assert seconds_option(0.0, "--wait-lock", zero_allowed=True) == 0.0
+        with pytest.raises(CommandError, match="--timeout must be a positive number of seconds"):
+            seconds_option(0.0, "--timeout", zero_allowed=False)
+        assert seconds_option(86_400.0, "--timeout", zero_allowed=False) == 86_400.0

@@ -122,6 +122,11 @@ def namespace_problems(
             f"its KEY_PREFIX {prefix!r} contains ':', Django's key separator, so another prefix can be "
             "made of it plus a version (e.g. 'mysite' + ':1' + ':…')"
         )
+    if any(ord(character) < 33 or ord(character) == 127 for character in prefix):
+        problems.append(
+            f"its KEY_PREFIX {prefix!r} contains white space or a control character, which Django warns no "
+            "cache key should hold (memcached refuses them)"
+        )
     globbed = sorted(GLOB_CHARACTERS & set(prefix))
     if globbed:
         problems.append(

@@ -12,7 +12,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any, Final
 
@@ -37,7 +37,7 @@ from django_deploykit.deploy_pull.stages import (
     applied_migrations_summary,
 )
 from django_deploykit.interrupts import Interrupted
-from django_deploykit.maintenance.schedule import describe_moment
+from django_deploykit.maintenance.schedule import ScheduleError, describe_moment, parse_duration, parse_when
 from django_deploykit.revision import read_revision
 from django_deploykit.slot_commands import CommandResult, SlotProject, failure_text, run_manage, run_program
 from django_deploykit.slots import DeployRoot
@@ -57,6 +57,34 @@ MAINTENANCE_POLL: Final = 2.0
 MAINTENANCE_REPORT_EVERY: Final = 60.0
 # What a deploy's JSON keeps of its pull's: the pull's stages and error are in 'deploy_log <pull id>'.
 PULL_FIELDS: Final = ("id", "slot", "result", "from_revision", "to_revision", "commits", "tag", "log_dir")
+
+
+def maintenance_options_error(
+    at: str | None, duration: str | None, warn: str | None, *, now: datetime, zone: tzinfo
+) -> str | None:
+    """Why ``maintenance on`` would refuse these options, as its own sentence; ``None`` when it would not.
+
+    Asked before the deploy starts, so a typo in ``--for`` fails at once instead of in the
+    maintenance-on stage, after the lock, the logs and a history record.
+    """
+    try:
+        start = (
+            now
+            if at is None or at.strip().lower() == "now"
+            else parse_when(at, "--at", now=now, zone=zone).moment
+        )
+        if duration is not None and start + parse_duration(duration, "--for") <= now:
+            return f"--for {duration} from --at {at} ends before now; give a later start or a longer window."
+        if warn is not None:
+            parse_duration(warn, "--warn")
+    except ScheduleError as exc:
+        return str(exc)
+    except OverflowError:
+        return (
+            f"The window (--at {at or 'now'}, --for {duration or 'no end'}) would fall outside the years 1 to 9999; "
+            "give a start and a length within them."
+        )
+    return None
 
 
 class DeployFailed(Exception):

@@ -16,6 +16,8 @@ UNFINISHED_CHECKOUT = "deploykit-unfinished-checkout"
 # How git quotes a write that found no room (ENOSPC, EFBIG, EDQUOT).
 _NO_ROOM = ("No space left on device", "File too large", "Disk quota exceeded")
 MIGRATION_FILE = re.compile(r"^(?P<app>.+)/migrations/(?P<name>\d{4}_[^/]+)\.py$")
+# What no branch, tag or commit can hold: white space, control characters, a range's "..".
+NOT_IN_A_REF = re.compile(r"[\s\x00-\x1f\x7f]|\.\.")
 
 
 class GitError(Exception):
@@ -36,6 +38,19 @@ class CommitRange:
         if self.unchanged:
             return f"already at {self.new[:12]}"
         return f"{self.old[:12]}..{self.new[:12]} ({len(self.commits)} commit{'s' if len(self.commits) != 1 else ''})"
+
+
+def ref_error(ref: str, option: str = "--ref") -> str | None:
+    """Why ``ref`` cannot name one branch, tag or commit, as a sentence; ``None`` when it can.
+
+    Checked before anything runs: git would only say so after the lock, the fetch and the logs.
+    """
+    if ref.strip() and not ref.startswith("-") and not NOT_IN_A_REF.search(ref):
+        return None
+    return (
+        f"{option} must name a branch, tag or commit, e.g. {option} main; {ref!r} cannot be one (it is empty, "
+        "starts with '-', or holds white space, a control character or '..')."
+    )
 
 
 def git(checkout: Path, *args: str, log: CommandLog | None = None) -> CommandResult:

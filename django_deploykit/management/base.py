@@ -11,6 +11,13 @@ JSON. With ``--format json`` a command writes exactly one JSON object to stdout,
 ``"error"`` (the message, which still goes to stderr too) and ``"exit_code"`` (the error's return code).
 Argument errors found by argparse (exit 2) happen before the command runs and print no JSON.
 
+Negative numbers. An option's value that starts with a minus and a digit (``--lock-timeout -5s``) is taken
+as the value, so the command's own check says what is wrong with it, rather than argparse calling it a
+missing argument.
+
+Seconds. ``seconds_option`` is the one check of an option given in seconds (``--timeout``, ``--wait-lock``):
+a finite number, at most a day.
+
 Arguments. Python hands a command-line argument that is not valid UTF-8 to the command with its bad bytes
 as lone surrogates; such a string cannot be written to a file, a database or a page later. Every command
 refuses it up front, naming the option, before anything is changed.
@@ -19,10 +26,15 @@ refuses it up front, naming the option, before anything is changed.
 from __future__ import annotations
 
 import json
+import math
+import re
 import sys
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+# The longest wait an option in seconds accepts: beyond it a value is a slip (or "inf"), not a plan.
+MAX_SECONDS = 86_400.0
 
 from django_deploykit.interrupts import Interrupted, stop_signals_raise
 
@@ -73,6 +85,11 @@ class DeploykitCommand(BaseCommand):
             self._write_json({**(self.document or {}), "exit_code": self.exit_code})
         return CommandOutput(returned or "", self.exit_code)
 
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        parser._negative_number_matcher = re.compile(r"^-\d")
+        return parser
+
     def run_from_argv(self, argv: list[str]) -> None:
         # A CommandError has already exited here with its return code. From the command line a stop
         # signal unwinds the command (see interrupts) instead of ending the process where it stands.
@@ -88,6 +105,16 @@ class DeploykitCommand(BaseCommand):
 
     def _write_json(self, data: dict[str, Any]) -> None:
         self.stdout.write(json.dumps(data, indent=2, default=str))
+
+
+def seconds_option(value: float, option: str, *, zero_allowed: bool) -> float:
+    """``value`` when it is a usable number of seconds; otherwise ``CommandError`` saying what is allowed."""
+    low = "zero or a positive number" if zero_allowed else "a positive number"
+    if not math.isfinite(value) or value < 0 or (value == 0 and not zero_allowed) or value > MAX_SECONDS:
+        raise CommandError(
+            f"{option} must be {low} of seconds, at most {MAX_SECONDS:,.0f} (a day), not {value:g}."
+        )
+    return value
 
 
 def refuse_undecodable(args: tuple[Any, ...], options: dict[str, Any]) -> None:

@@ -10,6 +10,7 @@ from django.core.checks import CheckMessage, Error, register
 
 from django_deploykit.conf import conf
 from django_deploykit.migrate_safe.durations import parse_duration
+from django_deploykit.migrate_safe.options import MAX_RETRIES
 from django_deploykit.migrate_safe.verdicts import validate_phase_setting
 
 
@@ -42,10 +43,10 @@ def check_timeouts(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
         except ValueError as exc:
             errors.append(Error(str(exc), id="django_deploykit.E031"))
     retries, delay = conf.MIGRATE_RETRIES, conf.MIGRATE_RETRY_DELAY
-    if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
+    if not isinstance(retries, int) or isinstance(retries, bool) or not 0 <= retries <= MAX_RETRIES:
         errors.append(
             Error(
-                f"DEPLOYKIT_MIGRATE_RETRIES is {retries!r}; use a whole number of 0 or more.",
+                f"DEPLOYKIT_MIGRATE_RETRIES is {retries!r}; use a whole number from 0 to {MAX_RETRIES}.",
                 id="django_deploykit.E032",
             )
         )

@@ -6,6 +6,8 @@ import re
 
 _UNITS = {"ms": 0.001, "s": 1.0, "": 1.0, "min": 60.0, "m": 60.0, "h": 3600.0}
 _PATTERN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|min|m|h|)\s*$")
+# The longest limit: a longer one is a slip; 0 is the way to say "no limit".
+MAX_SECONDS = 86_400.0
 
 
 def parse_duration(text: str, option: str) -> float:
@@ -15,7 +17,10 @@ def parse_duration(text: str, option: str) -> float:
         raise ValueError(
             f"{option} {text!r} is not a duration; write it like 5s, 500ms, 2min or 0 for no limit."
         )
-    return float(match.group(1)) * _UNITS[match.group(2)]
+    seconds = float(match.group(1)) * _UNITS[match.group(2)]
+    if seconds > MAX_SECONDS:
+        raise ValueError(f"{option} {text!r} is longer than a day; give at most 24h, or 0 for no limit.")
+    return seconds
 
 
 def as_postgres(seconds: float) -> str:

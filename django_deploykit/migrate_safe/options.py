@@ -13,6 +13,8 @@ from django_deploykit.migrate_safe.phases import PHASE_CHOICES
 from django_deploykit.migrate_safe.started import VERDICTS
 
 FORMATS = ("text", "json")
+# Each retry waits twice as long as the one before: ten already wait about 17 minutes in all.
+MAX_RETRIES = 10
 
 
 class OptionError(ValueError):
@@ -47,7 +49,8 @@ def read_options(raw: dict[str, Any]) -> Options:
         raise OptionError(
             f"Unknown phase {phase!r}; use --phase=additive, --phase=destructive or --phase=all."
         )
-    database = raw.get("database") or "default"
+    database = raw.get("database")
+    database = "default" if database is None else database
     if database not in connections.settings:
         raise OptionError(
             f"There is no database alias {database!r} in DATABASES; use one of: {', '.join(connections.settings)}."
@@ -55,9 +58,9 @@ def read_options(raw: dict[str, Any]) -> Options:
     output = raw.get("format") or "text"
     if output not in FORMATS:
         raise OptionError(f"Unknown format {output!r}; use --format=text or --format=json.")
-    lock_timeout = parse_duration(raw.get("lock_timeout") or conf.MIGRATE_LOCK_TIMEOUT, "--lock-timeout")
+    lock_timeout = parse_duration(_given(raw, "lock_timeout", conf.MIGRATE_LOCK_TIMEOUT), "--lock-timeout")
     statement_timeout = parse_duration(
-        raw.get("statement_timeout") or conf.MIGRATE_STATEMENT_TIMEOUT, "--statement-timeout"
+        _given(raw, "statement_timeout", conf.MIGRATE_STATEMENT_TIMEOUT), "--statement-timeout"
     )
     retries = raw.get("retries")
     retries = conf.MIGRATE_RETRIES if retries is None else retries
@@ -66,6 +69,11 @@ def read_options(raw: dict[str, Any]) -> Options:
     started = raw.get("started")
     if started is not None and started not in VERDICTS:
         raise OptionError(f"--started must be 'applied' or 'not-applied', not {started!r}.")
+    if retries > MAX_RETRIES:
+        raise OptionError(
+            f"--retries {retries} is too many: each retry waits twice as long as the one before; "
+            f"give at most {MAX_RETRIES}."
+        )
     options = Options(
         phase=phase,
         app_label=raw.get("app_label"),
@@ -88,6 +96,12 @@ def read_options(raw: dict[str, Any]) -> Options:
     )
     _check_combinations(options)
     return options
+
+
+def _given(raw: dict[str, Any], name: str, default: str) -> str:
+    # An empty value is checked like any other, not taken as "use the default".
+    value = raw.get(name)
+    return default if value is None else str(value)
 
 
 def _check_combinations(o: Options) -> None:

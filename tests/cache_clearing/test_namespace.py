@@ -72,6 +72,9 @@ class NamespaceTests:
             ("my[ab]", "glob character(s) [ ]"),
             ("my?", "glob character(s) ?"),
             ("my\\", "glob character(s) \\"),
+            ("my site", "white space or a control character"),
+            ("my\nsite", "white space or a control character"),
+            ("my\x7f", "white space or a control character"),
             ("mysite", "is the beginning of another slot's prefix (mysite_blue, mysite_green)"),
         ],
     )

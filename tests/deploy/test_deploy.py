@@ -159,8 +159,14 @@ class DeployTests:
     def test_bad_options_are_refused_with_nothing_changed(self, site: Site) -> None:
         before = (live_snapshot(site), list(history.read(site.root)))
         cases = [
-            (("--wait-lock", "-1"), "--wait-lock must be zero or a positive number of seconds."),
-            (("--swap-timeout", "0"), "--swap-timeout must be a positive number of seconds."),
+            (
+                ("--wait-lock", "-1"),
+                "--wait-lock must be zero or a positive number of seconds, at most 86,400 (a day), not -1.",
+            ),
+            (
+                ("--swap-timeout", "0"),
+                "--swap-timeout must be a positive number of seconds, at most 86,400 (a day), not 0.",
+            ),
             (("--at", "14:00"), "--at only makes sense with --maintenance"),
             (("--resume-from", "nope"), "--resume-from must be one of the pipeline's stages"),
             (("--ref", ""), "--ref must name a branch, tag or commit"),
@@ -242,14 +248,13 @@ class DeployLockAndMaintenanceTests:
         assert "manage.py maintenance status" in Path(swap["log"]).read_text()
         assert links.read_links(site.root).live == "green"
 
-    def test_a_bad_maintenance_value_fails_the_first_stage_with_nothing_changed(self, site: Site) -> None:
-        before = live_snapshot(site)
+    def test_a_bad_maintenance_value_is_refused_before_the_deploy_starts(self, site: Site) -> None:
+        before = (live_snapshot(site), list(history.read(site.root)))
         completed = deploy(site, "--maintenance", "--for", "banana")
         assert completed.returncode == 1
-        assert "The maintenance-on stage failed" in completed.stderr
-        assert "banana" in completed.stderr
-        assert live_snapshot(site) == before
-        assert last_deploy(site).result == "failed"
+        assert "--for 'banana' is not a duration" in completed.stderr
+        assert "Nothing was deployed." in completed.stderr
+        assert (live_snapshot(site), list(history.read(site.root))) == before
         assert site.manage("live", "maintenance", "status", check=False).returncode == 0  # idle
 
 

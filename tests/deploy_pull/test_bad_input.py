@@ -14,7 +14,10 @@ class DeployPullBadInputTests:
     def test_bad_options_change_nothing(self, site: Site) -> None:
         before = (live_snapshot(site), slot_head(site, "green"), list(history.read(site.root)))
         cases = [
-            (("--wait-lock", "-1"), "--wait-lock must be zero or a positive number of seconds."),
+            (
+                ("--wait-lock", "-1"),
+                "--wait-lock must be zero or a positive number of seconds, at most 86,400 (a day), not -1.",
+            ),
             (("--wait-lock", "soon"), "invalid float value"),
             (("--ref", ""), "--ref must name a branch, tag or commit"),
             (("--format", "yaml"), "invalid choice"),

@@ -30,6 +30,11 @@ class DurationTests:
         with pytest.raises(ValueError, match="--lock-timeout .* is not a duration; write it like 5s"):
             parse_duration(text, "--lock-timeout")
 
+    @pytest.mark.parametrize("text", ["86401s", "1441min", "99999999999999999999h"])
+    def test_longer_than_a_day(self, text: str) -> None:
+        with pytest.raises(ValueError, match="is longer than a day; give at most 24h, or 0 for no limit"):
+            parse_duration(text, "--statement-timeout")
+
     def test_postgres_values_are_milliseconds(self) -> None:
         assert as_postgres(0.25) == "250ms"
         assert as_postgres(0) == "0ms"
@@ -55,6 +60,21 @@ class OptionDefaultTests:
         with override_settings(DEPLOYKIT_MIGRATE_LOCK_TIMEOUT="2s", DEPLOYKIT_MIGRATE_RETRIES=7):
             options = read_options({"phase": "additive", "lock_timeout": "250ms", "retries": 0})
         assert (options.lock_timeout, options.retries) == (0.25, 0)
+
+    @pytest.mark.parametrize(
+        ("raw", "message"),
+        [
+            ({"database": ""}, "There is no database alias '' in DATABASES"),
+            ({"lock_timeout": ""}, "--lock-timeout '' is not a duration"),
+            ({"statement_timeout": ""}, "--statement-timeout '' is not a duration"),
+            ({"retries": 11}, "--retries 11 is too many"),
+        ],
+    )
+    def test_an_empty_or_huge_value_is_refused_not_defaulted(
+        self, raw: dict[str, object], message: str
+    ) -> None:
+        with pytest.raises(ValueError, match=message):
+            read_options({"phase": "additive", **raw})
 
     def test_the_shipped_defaults(self) -> None:
         options = read_options({})

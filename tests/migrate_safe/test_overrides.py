@@ -86,3 +86,10 @@ class SettingsCheckTests:
             "django_deploykit.E032",
             "django_deploykit.E033",
         ]
+
+    @override_settings(DEPLOYKIT_MIGRATE_STATEMENT_TIMEOUT="25h", DEPLOYKIT_MIGRATE_RETRIES=11)
+    def test_a_timeout_over_a_day_and_too_many_retries(self) -> None:
+        errors = check_timeouts()
+        assert [e.id for e in errors] == ["django_deploykit.E031", "django_deploykit.E032"]
+        assert "longer than a day" in errors[0].msg
+        assert "from 0 to 10" in errors[1].msg

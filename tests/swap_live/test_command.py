@@ -170,7 +170,7 @@ class RollbackHelperCommandTests:
     @pytest.mark.parametrize(
         ("args", "message"),
         [
-            (("--timeout", "0"), "--timeout must be a positive number of seconds."),
+            (("--timeout", "0"), "--timeout must be a positive number of seconds, at most 86,400"),
             ((), "did not pass the gate"),
         ],
         ids=["bad input", "refused by the gate"],

@@ -79,7 +79,7 @@ class DeploykitInitTests:
 
     def test_unknown_ref_leaves_nothing(self, tmp_path: Path) -> None:
         source = make_source_repo(tmp_path)
-        with pytest.raises(CommandError, match="git could not clone"):
+        with pytest.raises(CommandError, match="git could not check out --ref no-such-ref in blue"):
             init(str(tmp_path / "site"), "--source", str(source), "--ref", "no-such-ref", "--no-venv")
         assert not (tmp_path / "site").exists()
 

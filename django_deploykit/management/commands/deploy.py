@@ -7,15 +7,25 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import UTC, datetime
 from typing import Any
 
 from django.core.management.base import CommandError
+from django.utils import timezone
 
 from django_deploykit import runtime
 from django_deploykit.conf import conf
 from django_deploykit.deploy.pipeline import PipelineError, parse_pipeline
-from django_deploykit.deploy.procedure import DeployFailed, DeployOptions, DeployOutcome, deploy, refused
-from django_deploykit.management.base import DeploykitCommand
+from django_deploykit.deploy.procedure import (
+    DeployFailed,
+    DeployOptions,
+    DeployOutcome,
+    deploy,
+    maintenance_options_error,
+    refused,
+)
+from django_deploykit.deploy_pull import git
+from django_deploykit.management.base import DeploykitCommand, seconds_option
 
 
 class Command(DeploykitCommand):
@@ -61,12 +71,11 @@ class Command(DeploykitCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         self.verbosity = options["verbosity"]
         ref = options["ref"] if options["ref"] is not None else conf.PULL_REF
-        if not ref.strip() or ref.startswith("-"):
-            raise CommandError("--ref must name a branch, tag or commit, e.g. --ref main.")
-        if options["wait_lock"] < 0:
-            raise CommandError("--wait-lock must be zero or a positive number of seconds.")
-        if options["swap_timeout"] <= 0:
-            raise CommandError("--swap-timeout must be a positive number of seconds.")
+        problem = git.ref_error(ref)
+        if problem:
+            raise CommandError(problem)
+        seconds_option(options["wait_lock"], "--wait-lock", zero_allowed=True)
+        seconds_option(options["swap_timeout"], "--swap-timeout", zero_allowed=False)
         maintenance_args = self._maintenance_args(options)
         try:
             root = runtime.deploy_root()
@@ -117,6 +126,15 @@ class Command(DeploykitCommand):
             raise CommandError(
                 f"{given[0][0]} only makes sense with --maintenance; add it or drop {given[0][0]}."
             )
+        problem = maintenance_options_error(
+            options["at"],
+            options["duration"],
+            options["warn"],
+            now=datetime.now(UTC),
+            zone=timezone.get_default_timezone(),
+        )
+        if problem:
+            raise CommandError(f"{problem} Nothing was deployed.")
         return tuple(part for flag, value in given for part in (flag, value))
 
     def _confirm(self, ref: str, names: list[str]) -> None:

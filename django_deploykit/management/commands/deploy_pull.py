@@ -9,8 +9,9 @@ from django.core.management.base import CommandError
 
 from django_deploykit import runtime
 from django_deploykit.conf import conf
+from django_deploykit.deploy_pull import git
 from django_deploykit.deploy_pull.pull import PullError, PullOptions, PullOutcome, pull
-from django_deploykit.management.base import DeploykitCommand
+from django_deploykit.management.base import DeploykitCommand, seconds_option
 
 
 class Command(DeploykitCommand):
@@ -63,11 +64,11 @@ class Command(DeploykitCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         self.verbosity = options["verbosity"]
-        if options["wait_lock"] < 0:
-            raise CommandError("--wait-lock must be zero or a positive number of seconds.")
+        seconds_option(options["wait_lock"], "--wait-lock", zero_allowed=True)
         ref = options["ref"] if options["ref"] is not None else conf.PULL_REF
-        if not ref.strip() or ref.startswith("-"):
-            raise CommandError("--ref must name a branch, tag or commit, e.g. --ref main.")
+        problem = git.ref_error(ref)
+        if problem:
+            raise CommandError(problem)
         try:
             root = runtime.deploy_root()
             in_place_slot = self._running_slot(root) if options["in_place"] else None

@@ -64,8 +64,12 @@ class Command(DeploykitCommand):
         **options: Any,
     ) -> None:
         verbosity = options["verbosity"]
+        if not root.strip():
+            raise CommandError(
+                "deploykit_init needs ROOT: give the path of the deploy root to create, such as /srv/mysite."
+            )
         try:
-            source = source or deploykit_init.default_source(runtime.project_dir())
+            source = source if source is not None else deploykit_init.default_source(runtime.project_dir())
             created = deploykit_init.create_deploy_root(
                 deploykit_init.InitOptions(
                     root=Path(root),

@@ -7,7 +7,7 @@ from django.core.management.base import CommandError
 
 from django_deploykit import runtime
 from django_deploykit.conf import conf
-from django_deploykit.management.base import DeploykitCommand
+from django_deploykit.management.base import DeploykitCommand, seconds_option
 from django_deploykit.swap_live import service
 
 
@@ -65,8 +65,7 @@ class Command(DeploykitCommand):
         format: str,
         **options: Any,
     ) -> None:
-        if timeout <= 0:
-            raise CommandError("--timeout must be a positive number of seconds.")
+        seconds_option(timeout, "--timeout", zero_allowed=False)
         if reload_servers and (dry_run or not reload):
             raise CommandError(
                 "--reload-servers reloads the servers; it goes with neither --dry-run nor --no-reload."
