@@ -33,10 +33,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from django_deploykit.interrupts import Interrupted, stop_signals_raise
+
 # The longest wait an option in seconds accepts: beyond it a value is a slip (or "inf"), not a plan.
 MAX_SECONDS = 86_400.0
-
-from django_deploykit.interrupts import Interrupted, stop_signals_raise
 
 
 class CommandOutput(str):
