@@ -218,7 +218,12 @@ MAINTENANCE = [
         message="is not a format; use text or json",
     ),
     case(
-        "off-with-on-option", "maintenance", "off", "--warn", "30m", message="only go with 'maintenance on'"
+        "off-with-on-option",
+        "maintenance",
+        "off",
+        "--warn",
+        "30m",
+        message="--warn goes only with 'maintenance on'",
     ),
     case(
         "off-with-for",
@@ -226,9 +231,7 @@ MAINTENANCE = [
         "off",
         "--for",
         "30m",
-        message="--for",
-        known_defect="reported, not fixed here (management/commands/maintenance.py): the refusal names "
-        "'--duration', the option's dest, instead of '--for'",
+        message="--for goes only with 'maintenance on'",
     ),
     case(
         "retry-after-huge",
@@ -593,9 +596,7 @@ SWAP_LIVE_MIGRATIONS = [
         "reverse",
         "--to",
         '[["notes", "9999_nope"]]',
-        message="9999_nope",
-        known_defect="reported, not fixed here (swap_live/rollback_migrations.py): an unknown leaf is dropped "
-        "and every app not named is unapplied to zero",
+        message="notes.9999_nope is unknown to this code",
     ),
     case("database-unknown", "swap_live_migrations", "known", "--database", "other", message=INVALID_CHOICE),
 ]

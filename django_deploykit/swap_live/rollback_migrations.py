@@ -13,7 +13,7 @@ from typing import Any
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from django_deploykit.migrate_safe.phases import ADDITIVE, DESTRUCTIVE
-from django_deploykit.migrate_safe.planning import executor_for, plan_to
+from django_deploykit.migrate_safe.planning import PlanError, executor_for, plan_to
 from django_deploykit.migrate_safe.runner import run_phase
 
 Node = tuple[str, str]
@@ -28,8 +28,27 @@ def known_migrations(connection: BaseDatabaseWrapper) -> dict[str, Any]:
 def rollback_targets(
     connection: BaseDatabaseWrapper, previous_leaves: list[Node]
 ) -> list[tuple[str, str | None]]:
-    """The previous code's leaves, plus zero for apps only this (newer) code has migrations for."""
-    graph = executor_for(connection).loader.graph
+    """The previous code's leaves, plus zero for apps only this (newer) code has migrations for.
+
+    A leaf of an app this code knows must be one of its migrations, or one a squashed migration of it
+    replaces (that app is then left as it is). Anything else is refused: dropping it would leave the app
+    out of the targets, and an app left out is taken back to zero.
+    """
+    loader = executor_for(connection).loader
+    graph = loader.graph
+    replaced = {node for squashed in loader.replacements.values() for node in squashed.replaces}
+    known_apps = {app for app, _ in graph.nodes}
+    unknown = sorted(
+        f"{app}.{name}"
+        for app, name in previous_leaves
+        if app in known_apps and (app, name) not in graph.nodes and (app, name) not in replaced
+    )
+    if unknown:
+        raise PlanError(
+            f"The previous code's migration{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} "
+            f"{'are' if len(unknown) > 1 else 'is'} unknown to this code, so what to unapply cannot be worked "
+            "out; nothing was unapplied."
+        )
     previous_apps = {app for app, _ in previous_leaves}
     targets: list[tuple[str, str | None]] = [
         (app, name) for app, name in previous_leaves if (app, name) in graph.nodes

@@ -20,6 +20,8 @@ from django_deploykit.maintenance.state import Phase
 from django_deploykit.management.base import DeploykitCommand
 
 ACTIONS = ("on", "off", "status")
+# Options whose flag is not their dest with dashes: messages name what the user typed.
+_FLAGS = {"duration": "--for", "allow_ips": "--allow-ip"}
 ON_ONLY = ("at", "duration", "until", "warn", "message", "retry_after", "allow_ips", "secret", "no_wait")
 
 
@@ -83,9 +85,16 @@ class Command(DeploykitCommand):
         if options["format"] not in ("text", "json"):
             raise CommandError(f"--format {options['format']!r} is not a format; use text or json.")
         if action != "on":
-            given = [f"--{name.replace('_', '-')}" for name in ON_ONLY if options[name] not in (None, False)]
+            given = [
+                _FLAGS.get(name, f"--{name.replace('_', '-')}")
+                for name in ON_ONLY
+                if options[name] not in (None, False)
+            ]
             if given:
-                raise CommandError(f"{', '.join(given)} only go with 'maintenance on'.")
+                raise CommandError(
+                    f"{', '.join(given)} {'go' if len(given) > 1 else 'goes'} only with 'maintenance on', not "
+                    f"with 'maintenance {action}'; nothing was changed."
+                )
         if action == "status" and options["scope"] is not None:
             raise CommandError("'maintenance status' shows every scope; leave out --scope.")
         if options["scope"] is not None and options["scope"] not in stores.SCOPES:
