@@ -31,6 +31,9 @@ from django_deploykit import deploy_lock
 from tests import slot_packages
 from tests.deployment import BARE_ENVIRONMENT, Site, build_site
 
+# A heavy fault or corpus test: it runs in one tox environment only (tox.ini says which).
+pytestmark = pytest.mark.faults
+
 Listing = dict[str, tuple[int, str]]
 
 # The defects of issue 11 that other branches fix (maintenance, swap_live --repair); these cases

@@ -19,6 +19,9 @@ from tests.deploy.deploying import commit_v2, deploy, deploy_json, last_deploy, 
 from tests.deployment import BARE_ENVIRONMENT, Site, commit_file
 from tests.slot_packages import pip_environment_in_use
 
+# A heavy fault or corpus test: it runs in one tox environment only (tox.ini says which).
+pytestmark = pytest.mark.faults
+
 # Bounds: a stage child shows up within this many seconds, and a stopped deploy ends within this many.
 CHILD_APPEARS = 120.0
 DEPLOY_ENDS = 60.0

@@ -3,11 +3,16 @@ both the pull and the deploy are recorded as failed, and the message names the c
 
 from __future__ import annotations
 
+import pytest
+
 from django_deploykit import history
 from tests.deploy.deploying import deploy, deploy_json, last_deploy
 from tests.deploy_pull.pulling import INDEX, last_pull, live_snapshot, slot_head
 from tests.deploy_pull.test_faults import origin_url_to_a_closed_port
 from tests.deployment import Site, commit_change
+
+# A heavy fault or corpus test: it runs in one tox environment only (tox.ini says which).
+pytestmark = pytest.mark.faults
 
 
 class OriginUnreachableTests:

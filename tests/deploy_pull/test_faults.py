@@ -21,6 +21,9 @@ from tests import slot_packages
 from tests.deploy_pull.pulling import INDEX, deploy_pull, last_pull, live_snapshot, slot_head, stage_statuses
 from tests.deployment import BARE_ENVIRONMENT, Site, commit_change, git
 
+# A heavy fault or corpus test: it runs in one tox environment only (tox.ini says which).
+pytestmark = pytest.mark.faults
+
 
 def closed_port() -> int:
     """A loopback port nothing listens on (bound, then closed)."""

@@ -27,6 +27,9 @@ from tests.migrate_safe.faults import KILL_VARIABLE, STALL_VARIABLE
 from tests.migrate_safe.processes import finish, start_migrate_safe
 from tests.migrate_safe.test_schema_equivalence import schema
 
+# A heavy fault or corpus test: it runs in one tox environment only (tox.ini says which).
+pytestmark = pytest.mark.faults
+
 RUN_TIMEOUT = 90
 
 

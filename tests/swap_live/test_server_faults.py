@@ -42,6 +42,9 @@ from pathlib import Path
 
 from django.core.wsgi import get_wsgi_application
 
+# A heavy fault or corpus test: it runs in one tox environment only (tox.ini says which).
+pytestmark = pytest.mark.faults
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mysite.settings")
 
 _django = get_wsgi_application()
