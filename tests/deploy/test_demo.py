@@ -5,9 +5,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from django_deploykit import history
 from django_deploykit.demo.sandbox import run
 from tests.deployment import REPO_ROOT
+
+# One of the longest end-to-end tests: it runs in one tox environment only (tox.ini says which).
+pytestmark = pytest.mark.end_to_end
 
 
 class DemoTests:

@@ -13,6 +13,9 @@ from django_deploykit.demo.load import Load
 from tests.deploy.deploying import commit_v2, deploy_json, note_columns
 from tests.deployment import Site, free_port
 
+# One of the longest end-to-end tests: it runs in one tox environment only (tox.ini says which).
+pytestmark = pytest.mark.end_to_end
+
 RELOAD = json.dumps(
     {
         "live": {"adapter": "gunicorn", "pidfile": "run/live.pid"},

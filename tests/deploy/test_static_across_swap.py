@@ -22,6 +22,9 @@ from tests.deploy.deploying import deploy_json
 from tests.deploy_pull.pulling import INDEX, deploy_pull_json
 from tests.deployment import Site, commit_file, commit_files, free_port
 
+# One of the longest end-to-end tests: it runs in one tox environment only (tox.ini says which).
+pytestmark = pytest.mark.end_to_end
+
 RELOAD = json.dumps(
     {
         "live": {"adapter": "gunicorn", "pidfile": "run/live.pid"},

@@ -13,6 +13,9 @@ from tests import slot_packages
 from tests.deployment import Site, build_site, commit_file, free_port
 from tests.json_fields import assert_documented
 
+# One of the longest end-to-end tests: it runs in one tox environment only (tox.ini says which).
+pytestmark = pytest.mark.end_to_end
+
 RELOAD = json.dumps({"live": {"adapter": "gunicorn", "pidfile": "run/live.pid"}})
 
 

@@ -17,6 +17,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
+# One of the longest end-to-end tests: it runs in one tox environment only (tox.ini says which).
+pytestmark = pytest.mark.end_to_end
+
 PROBE = Path(__file__).with_name("probe_wsgi.py")
 STRONG_KEY = "example-" + "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ"
 # What a service manager passes when it starts a server "in an empty environment".

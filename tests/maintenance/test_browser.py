@@ -21,6 +21,9 @@ from tests.conftest import REPO_ROOT
 from tests.maintenance.tiny_project import tiny_env, write_tiny_project
 from tests.servers import GunicornServer
 
+# One of the longest end-to-end tests: it runs in one tox environment only (tox.ini says which).
+pytestmark = pytest.mark.end_to_end
+
 SCREENSHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
 CHROMIUM_FLAGS = (
     "--headless",

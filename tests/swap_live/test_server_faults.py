@@ -23,6 +23,9 @@ from django_deploykit.swap_live.reload import _alive
 from tests import slot_packages
 from tests.deployment import BARE_ENVIRONMENT, Site, build_site, commit_change, commit_file, free_port
 
+# A heavy fault or corpus test: it runs in one tox environment only (tox.ini says which).
+pytestmark = pytest.mark.faults
+
 RELOAD = json.dumps(
     {
         "live": {"adapter": "gunicorn", "pidfile": "run/live.pid", "timeout": 15},
@@ -41,9 +44,6 @@ import signal
 from pathlib import Path
 
 from django.core.wsgi import get_wsgi_application
-
-# A heavy fault or corpus test: it runs in one tox environment only (tox.ini says which).
-pytestmark = pytest.mark.faults
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mysite.settings")
 
