@@ -282,10 +282,7 @@ def _explain_interruption(
         return EXIT_UNCERTAIN
     if outcome.swapped:
         resume_from = stage or "?"
-        outcome.next_steps = [
-            f"manage.py deploy --ref {options.ref} --resume-from {resume_from} --yes",
-            "manage.py swap_live --rollback",
-        ]
+        outcome.next_steps = _after_swap_steps(options, resume_from)
         outcome.message = (
             f"{said} The new code IS LIVE. Resume with: {outcome.next_steps[0]} ; or roll back with: "
             f"{outcome.next_steps[1]} . Logs: {outcome.log_dir}"
@@ -336,15 +333,20 @@ def _deploy_slots(root: DeployRoot, options: DeployOptions | None) -> tuple[str 
     return state.live, state.stage
 
 
+def _after_swap_steps(options: DeployOptions, stage: str) -> list[str]:
+    """What to run when a deploy stopped after its swap: resume at ``stage``, or roll back."""
+    return [
+        f"manage.py deploy --ref {options.ref} --resume-from {stage} --yes",
+        "manage.py swap_live --rollback",
+    ]
+
+
 def _explain_failure(
     exc: StageFailed, options: DeployOptions, outcome: DeployOutcome, runner: StageRunner
 ) -> int:
     failed = runner.results[-1].name if runner.results else "?"
     if outcome.swapped:
-        outcome.next_steps = [
-            f"manage.py deploy --ref {options.ref} --resume-from {failed} --yes",
-            "manage.py swap_live --rollback",
-        ]
+        outcome.next_steps = _after_swap_steps(options, failed)
         outcome.message = (
             f"{exc} The new code IS LIVE ({outcome.live_after or 'the new slot'} after the swap). Resume with: "
             f"{outcome.next_steps[0]} ; or roll back with: {outcome.next_steps[1]} . Logs: {outcome.log_dir}"

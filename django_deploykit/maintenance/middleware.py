@@ -112,9 +112,10 @@ class MaintenanceMiddleware:
             return redirect, None
         if phase is Phase.ANNOUNCED:
             return None, (state, now)
-        if phase is not Phase.ACTIVE or self._may_pass(request, states, now):
-            if phase is Phase.ACTIVE and not self._exempt(request):
-                setattr(request, BYPASSED_ATTRIBUTE, (state, now))
+        if phase is not Phase.ACTIVE or self._exempt(request):
+            return None, None
+        if self._passes_every_active(request, states, now):
+            setattr(request, BYPASSED_ATTRIBUTE, (state, now))
             return None, None
         # Without the staff middleware further down, deferring would let everyone through.
         if conf.MAINTENANCE_STAFF_BYPASS and STAFF_MIDDLEWARE in settings.MIDDLEWARE:
@@ -122,9 +123,9 @@ class MaintenanceMiddleware:
             return None, None
         return responses.unavailable(request, state, now), None
 
-    def _may_pass(self, request: HttpRequest, states: tuple[MaintenanceState, ...], now: datetime) -> bool:
-        if self._exempt(request):
-            return True
+    def _passes_every_active(
+        self, request: HttpRequest, states: tuple[MaintenanceState, ...], now: datetime
+    ) -> bool:
         active = [s for s in states if s.phase(now) is Phase.ACTIVE]
         # When both scopes are active, each must let the request through: the host's own
         # allowlist cannot open a window that the shared scope closed for everyone.
