@@ -121,6 +121,16 @@ class BadInputTests:
         with pytest.raises(CommandError, match="--timeout must be a positive number"):
             swap_live(fake_root, "--timeout", "0")
 
+    @pytest.mark.parametrize("other", ["--dry-run", "--no-reload"])
+    def test_reload_servers_with_an_option_that_contradicts_it(
+        self, fake_root: DeployRoot, other: str
+    ) -> None:
+        before = entries(fake_root)
+        with pytest.raises(CommandError, match="--reload-servers reloads the servers; it goes with neither"):
+            swap_live(fake_root, "--reload-servers", other)
+        assert entries(fake_root) == before
+        assert list(history.read(fake_root)) == []
+
     def test_no_deploy_root(self, tmp_path: Path) -> None:
         with (
             override_settings(DEPLOYKIT_ROOT=str(tmp_path / "absent")),
