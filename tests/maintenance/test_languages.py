@@ -177,7 +177,8 @@ class NegotiatedLanguageTests:
         self.window(state_file, starts_in=timedelta(minutes=25))
         response = Client().get("/", HTTP_ACCEPT_LANGUAGE="fr-CA,fr;q=0.9,en;q=0.5")
         html = response.content.decode()
-        assert "La maintenance commencera à " in html
+        # A window 25 minutes ahead starts "demain" when the test runs just before midnight.
+        assert "La maintenance commencera à " in html or "La maintenance commencera demain à " in html
         assert "(dans 25 minutes)\u00a0: Upgrading.</div>" in html
         # LocaleMiddleware still made its own choice for the page.
         assert response["Content-Language"] == "fr"
