@@ -77,6 +77,9 @@ def apply_steps(
                 ) from exc
             mark_in_loader(executor.loader, migration, backwards)
             done.append(label)
+    # As migrate does: a squashed migration whose replaced migrations are all applied is recorded
+    # under its own name too, so the database stays migrated once a package drops `replaces`.
+    executor.check_replacements()
     _send_post_migrate(executor, steps, verbosity, stdout)
     return done
 

@@ -94,3 +94,39 @@ class BackwardsEquivalenceTests:
         undone, plain = backwards_then_plain(mysql_db, mysql_db_b)
         assert "legacy" in [c[0] for c in undone["ms_shop_product"]["columns"]]
         assert undone == plain
+
+
+def recorded(alias: str) -> list[tuple[str, str]]:
+    from django.db.migrations.recorder import MigrationRecorder
+
+    return sorted(MigrationRecorder(connections[alias]).applied_migrations())
+
+
+def squashed_rows(phased: str, plain: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    with use_graph("squashed"):
+        assert run_command(phase="additive", database=phased)[2] == 0
+        assert run_command(phase="destructive", database=phased)[2] == 0
+        call_command("migrate", database=plain, verbosity=0)
+    return recorded(phased), recorded(plain)
+
+
+class SquashedRowsTests:
+    """django_migrations holds the same rows as after plain migrate, the squashed node's own row
+    included: once a package removes `replaces`, the database must still look migrated."""
+
+    def test_sqlite(self, sqlite_db: str, sqlite_db_b: str) -> None:
+        phased, plain = squashed_rows(sqlite_db, sqlite_db_b)
+        assert ("ms_shop", "0001_squashed_0002_colour") in phased
+        assert phased == plain
+
+    @pytest.mark.postgresql
+    def test_postgresql(self, postgres_db: str, postgres_db_b: str) -> None:
+        phased, plain = squashed_rows(postgres_db, postgres_db_b)
+        assert ("ms_shop", "0001_squashed_0002_colour") in phased
+        assert phased == plain
+
+    @pytest.mark.mysql
+    def test_mariadb(self, mysql_db: str, mysql_db_b: str) -> None:
+        phased, plain = squashed_rows(mysql_db, mysql_db_b)
+        assert ("ms_shop", "0001_squashed_0002_colour") in phased
+        assert phased == plain
