@@ -8,28 +8,72 @@ past each one, so no state is cloned for the common operations.
 
 from __future__ import annotations
 
+import dis
 from collections.abc import Iterable
+from typing import Any
 
 from django.db.migrations import operations as ops
 from django.db.migrations.operations.base import Operation
 from django.db.migrations.state import ProjectState
 
+from django_deploykit.migrate_safe.field_changes import column_name, has_table, needs_value_on_insert
 from django_deploykit.migrate_safe.findings import Hazard, Judgement, OperationVerdict
 from django_deploykit.migrate_safe.lock_levels import NEW_TABLE, lock_taken
-from django_deploykit.migrate_safe.phases import ADDITIVE, ANY, DATA_LOSS, IRREVERSIBLE, UNKNOWN, flip
-from django_deploykit.migrate_safe.rules import RULES
+from django_deploykit.migrate_safe.phases import (
+    ADDITIVE,
+    ANY,
+    DATA_LOSS,
+    IRREVERSIBLE,
+    REFUSED,
+    UNKNOWN,
+    flip,
+)
+from django_deploykit.migrate_safe.rules import RULES, uniques_removed
+from django_deploykit.migrate_safe.running_code import Judging
 
-__all__ = ["Hazard", "OperationVerdict", "classify_operations", "judge", "undo_verdicts"]
+__all__ = ["Hazard", "Judging", "OperationVerdict", "classify_operations", "judge", "undo_verdicts"]
+
+REVIEW_FIX = "Mark the migration with deploy_phase, or list it in DEPLOYKIT_MIGRATION_PHASES."
 
 
-def judge(op: Operation, app_label: str, state: ProjectState, vendor: str) -> Judgement:
+def _does_nothing(function: Any) -> bool:
+    """True for a method whose body is empty (``pass``, a docstring, ``return``)."""
+    code = getattr(function, "__code__", None)
+    if code is None:
+        return False
+    allowed = {"RESUME", "NOP", "RETURN_CONST", "RETURN_VALUE", "LOAD_CONST", "CACHE"}
+    for instruction in dis.get_instructions(code):
+        if instruction.opname not in allowed:
+            return False
+        if instruction.opname in ("LOAD_CONST", "RETURN_CONST") and instruction.argval is not None:
+            return False
+    return True
+
+
+def judge(op: Operation, app_label: str, state: ProjectState, ctx: Judging) -> Judgement:
     for kind, rule in RULES:
         if isinstance(op, kind):
-            return rule(op, app_label, state, vendor)
+            own_step = type(op).database_forwards
+            if own_step is not kind.database_forwards and kind not in CUSTOM_STEP_KINDS:
+                # A package's subclass with its own database step: the base class's rule would judge
+                # SQL that never runs.
+                if _does_nothing(own_step):
+                    return Judgement(
+                        ANY,
+                        f"{type(op).__name__} subclasses {kind.__name__} with a database step that does "
+                        "nothing: only the model state changes.",
+                    )
+                return Judgement(
+                    UNKNOWN,
+                    f"{type(op).__name__} subclasses {kind.__name__} but runs its own database step: "
+                    "deploykit cannot tell what it does.",
+                    fix=REVIEW_FIX,
+                )
+            return rule(op, app_label, state, ctx)
     return Judgement(
         UNKNOWN,
         f"deploykit has no rule for {type(op).__name__}.",
-        fix="Mark the migration with deploy_phase, or list it in DEPLOYKIT_MIGRATION_PHASES.",
+        fix=REVIEW_FIX,
     )
 
 
@@ -46,6 +90,10 @@ TABLE_SHAPING = (
     ops.AlterUniqueTogether,
     ops.AlterIndexTogether,
 )
+# Operations on one column: AddField creates it, the others find it in the state before them.
+COLUMN_SHAPING = (ops.RemoveField, ops.AlterField, ops.RenameField)
+# Rules written for operations that run code of their own: a subclass is judged by the same rule.
+CUSTOM_STEP_KINDS = (ops.RunPython, ops.RunSQL, ops.SeparateDatabaseAndState)
 
 
 def _model_of(op: Operation) -> str | None:
@@ -53,30 +101,115 @@ def _model_of(op: Operation) -> str | None:
     return str(name) if name else None
 
 
+def _column_of(op: Operation, app_label: str, state: ProjectState) -> str | None:
+    """The column a column-shaping operation touches, from the state before it."""
+    model = state.models.get((app_label, str(getattr(op, "model_name_lower", ""))))
+    name = getattr(op, "old_name_lower", None) or getattr(op, "name_lower", None)
+    if model is None or name is None:
+        return None
+    for field_name, f in model.fields.items():
+        if field_name.lower() == name:
+            return column_name(field_name, f)
+    return None
+
+
+def _unseen(
+    op: Operation, app_label: str, state: ProjectState, ctx: Judging, created: set[str]
+) -> Judgement | None:
+    """The judgement of an operation on a table or column no running code has, or None."""
+    model = _model_of(op)
+    if model is None:
+        return None
+    running = ctx.running
+    before = state.models.get((app_label, model))
+    if before is not None and not has_table(before):
+        return None  # a proxy or unmanaged model: its rule says it changes no table
+    if isinstance(op, TABLE_SHAPING) and model in created:
+        return Judgement(
+            ADDITIVE, "Shapes a table created earlier in this migration: no running code uses it yet."
+        )
+    if running is None:
+        return None
+    if isinstance(op, (*TABLE_SHAPING, ops.DeleteModel)) and not running.old_has_table(app_label, model):
+        return Judgement(
+            ADDITIVE,
+            "Shapes a table the running code does not have (created earlier in this plan): no running code "
+            "uses it yet.",
+        )
+    if isinstance(op, ops.AddField):
+        added = column_name(op.name, op.field)
+        # Only a refusal depends on whether the plan keeps the column.
+        if needs_value_on_insert(op.field) and not running.new_has_column(app_label, model, added):
+            return Judgement(
+                ANY, f"Adds column {added}, which this plan drops again: its net effect is none."
+            )
+        return None
+    if not isinstance(op, COLUMN_SHAPING):
+        return None
+    column = _column_of(op, app_label, state)
+    if column is None or running.old_has_column(app_label, model, column):
+        return None
+    if isinstance(op, ops.AlterField) and needs_value_on_insert(op.field):
+        if not running.new_has_column(app_label, model, column):
+            return Judgement(
+                ANY, f"Column {column} is added and dropped within this plan: no running code uses it."
+            )
+        # The net effect of the plan is a new NOT NULL column the old code's INSERTs leave out.
+        return Judgement(
+            REFUSED,
+            f"Makes column {column}, which the old code does not have (added earlier in this plan), NOT NULL "
+            "without a DB default: the old code's INSERTs, which leave it out, fail.",
+            fix=f"Give '{op.name}' a db_default, or keep it nullable until the new code is live.",
+        )
+    if isinstance(op, ops.RemoveField):
+        return Judgement(ANY, f"Drops column {column}, added earlier in this plan: no running code used it.")
+    return Judgement(
+        ADDITIVE,
+        f"Changes column {column}, which the old code does not have (added earlier in this plan): "
+        "the old code keeps working.",
+    )
+
+
+def _never_migrated(op: Operation, app_label: str, ctx: Judging) -> Judgement | None:
+    running = ctx.running
+    if running is None or app_label not in running.never_migrated:
+        return None
+    if not isinstance(op, ops.RunPython | ops.RunSQL):
+        return None
+    return Judgement(
+        ADDITIVE,
+        f"App {app_label} was never migrated on this database: no running code uses its tables, so its data "
+        "step runs before the new code goes live.",
+    )
+
+
 def classify_operations(
-    operations: Iterable[Operation], app_label: str, state: ProjectState, vendor: str
+    operations: Iterable[Operation], app_label: str, state: ProjectState, ctx: Judging
 ) -> list[OperationVerdict]:
     """Judge operations applied forwards, advancing ``state`` (mutated) past each one."""
+    operations = list(operations)
     verdicts = []
     created: set[str] = set()
-    for index, op in enumerate(operations, start=1):
-        new_table = isinstance(op, TABLE_SHAPING) and _model_of(op) in created
-        if new_table:
-            j = Judgement(
-                ADDITIVE, "Shapes a table created earlier in this migration: no running code uses it yet."
+    outer_removed = ctx.uniques_removed
+    ctx.uniques_removed = outer_removed | uniques_removed(operations, app_label, state)
+    try:
+        for index, op in enumerate(operations, start=1):
+            unseen = _unseen(op, app_label, state, ctx, created)
+            j = unseen or _never_migrated(op, app_label, ctx) or judge(op, app_label, state, ctx)
+            if isinstance(op, ops.CreateModel):
+                created.add(op.name_lower)
+            hazards = list(j.hazards)
+            if not op.reversible:
+                hazards.append(Hazard(IRREVERSIBLE, "It cannot be unapplied."))
+            lock = NEW_TABLE if unseen is not None else lock_taken(op, ctx.vendor)
+            verdicts.append(
+                OperationVerdict(
+                    index, op.describe(), type(op).__name__, j.phase, j.reason, hazards, j.fix, lock
+                )
             )
-        else:
-            j = judge(op, app_label, state, vendor)
-        if isinstance(op, ops.CreateModel):
-            created.add(op.name_lower)
-        hazards = list(j.hazards)
-        if not op.reversible:
-            hazards.append(Hazard(IRREVERSIBLE, "It cannot be unapplied."))
-        lock = NEW_TABLE if new_table else lock_taken(op, vendor)
-        verdicts.append(
-            OperationVerdict(index, op.describe(), type(op).__name__, j.phase, j.reason, hazards, j.fix, lock)
-        )
-        op.state_forwards(app_label, state)
+            op.state_forwards(app_label, state)
+    finally:
+        ctx.uniques_removed = outer_removed
     return verdicts
 
 

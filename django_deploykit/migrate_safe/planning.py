@@ -21,6 +21,7 @@ from django.db.migrations.state import ProjectState
 
 from django_deploykit.migrate_safe.classify import classify_operations, undo_verdicts
 from django_deploykit.migrate_safe.phases import ADDITIVE, DESTRUCTIVE
+from django_deploykit.migrate_safe.running_code import Judging, RunningCode
 from django_deploykit.migrate_safe.verdicts import MigrationVerdict, migration_verdict
 
 Target = tuple[str, str | None]
@@ -168,12 +169,8 @@ def plan_to(
             "These targets need some migrations applied and others unapplied; migrate to them one at a time."
         )
     backwards = directions == {True}
-    vendor = connection.vendor
-    transactional = bool(connection.features.can_rollback_ddl)
-    if backwards:
-        verdicts = _classify_backwards(executor, steps, vendor, transactional)
-    else:
-        verdicts = _classify_forwards(executor, steps, vendor, transactional)
+    classify = _classify_backwards if backwards else _classify_forwards
+    verdicts = classify(executor, steps, connection)
     plan = PhasePlan("backwards" if backwards else "forwards" if steps else "none", verdicts, steps)
     _split(plan, executor.loader, backwards)
     if backwards:
@@ -200,19 +197,46 @@ def applied_state(executor: MigrationExecutor) -> ProjectState:
 
 
 def _classify_forwards(
-    executor: MigrationExecutor, steps: list[Step], vendor: str, transactional: bool
+    executor: MigrationExecutor, steps: list[Step], connection: BaseDatabaseWrapper
 ) -> list[MigrationVerdict]:
     state = applied_state(executor)
-    verdicts = []
+    applied = executor.loader.applied_migrations or {}
+    migrated_apps = {app_label for app_label, _ in applied}
+
+    # classify_operations advances `state` along the plan; the old code's state stays as applied.
+    old = state.clone() if steps else state
+
+    def build_new() -> ProjectState:
+        new = old.clone()
+        for migration, _ in steps:
+            migration.mutate_state(new, preserve=False)
+        return new
+
+    verdicts: list[MigrationVerdict] = []
+    running = RunningCode(
+        old,
+        build_new,
+        first_install=not applied,
+        never_migrated=frozenset(m.app_label for m, _ in steps) - migrated_apps,
+    )
+    ctx = Judging(connection, running)
+    transactional = bool(connection.features.can_rollback_ddl)
     for migration, _ in steps:
-        ops = classify_operations(migration.operations, migration.app_label, state, vendor)
-        verdicts.append(migration_verdict(migration, ops, transactional_ddl=transactional))
+        ops = classify_operations(migration.operations, migration.app_label, state, ctx)
+        verdicts.append(
+            migration_verdict(
+                migration, ops, transactional_ddl=transactional, first_install=running.first_install
+            )
+        )
     return verdicts
 
 
 def _classify_backwards(
-    executor: MigrationExecutor, steps: list[Step], vendor: str, transactional: bool
+    executor: MigrationExecutor, steps: list[Step], connection: BaseDatabaseWrapper
 ) -> list[MigrationVerdict]:
+    # Undoing is judged as applying, flipped, with every object known: no running-code context.
+    ctx = Judging(connection)
+    transactional = bool(connection.features.can_rollback_ddl)
     # The state before each migration to unapply, walked as Django's executor walks it.
     wanted = {(m.app_label, m.name) for m, _ in steps}
     loader = executor.loader
@@ -230,7 +254,7 @@ def _classify_backwards(
     verdicts = []
     for migration, _ in steps:
         key = (migration.app_label, migration.name)
-        forward = classify_operations(migration.operations, migration.app_label, before[key], vendor)
+        forward = classify_operations(migration.operations, migration.app_label, before[key], ctx)
         verdicts.append(
             migration_verdict(
                 migration,

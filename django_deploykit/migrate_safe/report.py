@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db.migrations.executor import MigrationExecutor
 
-from django_deploykit.migrate_safe.planning import PhasePlan, Step
+from django_deploykit.migrate_safe.planning import PhasePlan, Step, applied_state
 
 JSON_FORMAT_VERSION = 1
 
@@ -19,8 +19,9 @@ def sql_by_migration(executor: MigrationExecutor, steps: list[Step]) -> dict[str
     statements: dict[str, list[str]] = {}
     if not steps:
         return statements
-    first, _ = steps[0]
-    state = executor.loader.project_state((first.app_label, first.name), at_end=False)
+    # The steps apply to what the database has: the applied state, not the first step's ancestors
+    # (an applied migration of another app is not one of them).
+    state = applied_state(executor)
     for migration, backwards in steps:
         label = f"{migration.app_label}.{migration.name}"
         try:

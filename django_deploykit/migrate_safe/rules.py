@@ -19,11 +19,13 @@ from django_deploykit.migrate_safe.field_changes import (
     compare_fields,
     has_db_default,
     has_table,
+    index_build_hazard,
     needs_value_on_insert,
     table_name,
 )
 from django_deploykit.migrate_safe.findings import Hazard, Judgement
 from django_deploykit.migrate_safe.phases import ADDITIVE, ANY, DATA_LOSS, DESTRUCTIVE, LOCK, REFUSED, UNKNOWN
+from django_deploykit.migrate_safe.running_code import Judging
 
 try:  # django.contrib.postgres imports psycopg at import time; projects without it still work.
     from django.contrib.postgres import operations as pg_ops
@@ -35,13 +37,13 @@ def _model(state: ProjectState, app_label: str, name_lower: str) -> ModelState |
     return state.models.get((app_label, name_lower))
 
 
-def _create_model(op: Any, app_label: str, state: ProjectState, vendor: str) -> Judgement:
+def _create_model(op: Any, app_label: str, state: ProjectState, ctx: Judging) -> Judgement:
     if op.options.get("proxy") or not op.options.get("managed", True):
         return Judgement(ANY, "A proxy or unmanaged model changes no table.")
     return Judgement(ADDITIVE, "A new table: the old code never reads or writes it.")
 
 
-def _delete_model(op: Any, app_label: str, state: ProjectState, vendor: str) -> Judgement:
+def _delete_model(op: Any, app_label: str, state: ProjectState, ctx: Judging) -> Judgement:
     model = _model(state, app_label, op.name_lower)
     if not has_table(model):
         return Judgement(ANY, "A proxy or unmanaged model changes no table.")
@@ -69,14 +71,14 @@ def _field_lock_hazards(f: models.Field[Any, Any], vendor: str) -> list[Hazard]:
     return hazards
 
 
-def _add_field(op: Any, app_label: str, state: ProjectState, vendor: str) -> Judgement:
+def _add_field(op: Any, app_label: str, state: ProjectState, ctx: Judging) -> Judgement:
     model = _model(state, app_label, op.model_name_lower)
     if not has_table(model):
         return Judgement(ANY, "The model has no table of its own.")
     f = op.field
     if f.many_to_many:
         return Judgement(ADDITIVE, "A many-to-many field adds a new table the old code never touches.")
-    hazards = _field_lock_hazards(f, vendor)
+    hazards = _field_lock_hazards(f, ctx.vendor)
     if f.null:
         return Judgement(ADDITIVE, "A nullable column: the old code's INSERTs leave it NULL.", hazards)
     if has_db_default(f):
@@ -95,7 +97,7 @@ def _add_field(op: Any, app_label: str, state: ProjectState, vendor: str) -> Jud
     )
 
 
-def _remove_field(op: Any, app_label: str, state: ProjectState, vendor: str) -> Judgement:
+def _remove_field(op: Any, app_label: str, state: ProjectState, ctx: Judging) -> Judgement:
     model = _model(state, app_label, op.model_name_lower)
     if not has_table(model):
         return Judgement(ANY, "The model has no table of its own.")
@@ -117,7 +119,7 @@ def _remove_field(op: Any, app_label: str, state: ProjectState, vendor: str) -> 
     )
 
 
-def _alter_field(op: Any, app_label: str, state: ProjectState, vendor: str) -> Judgement:
+def _alter_field(op: Any, app_label: str, state: ProjectState, ctx: Judging) -> Judgement:
     model = _model(state, app_label, op.model_name_lower)
     if not has_table(model):
         return Judgement(ANY, "The model has no table of its own.")
@@ -128,7 +130,8 @@ def _alter_field(op: Any, app_label: str, state: ProjectState, vendor: str) -> J
         return Judgement(UNKNOWN, "The field is not in the model state before this operation.")
     if column_name(op.name, old) != column_name(op.name, op.field):
         return _rename_column(op.model_name, column_name(op.name, old), column_name(op.name, op.field))
-    relax, tighten, hazards, python_only = compare_fields(old, op.field, vendor)
+    change = compare_fields(old, op.field, column_name(op.name, op.field), ctx.vendor, ctx.connection)
+    relax, tighten, hazards = change.relax, change.tighten, change.hazards
     if relax and tighten:
         return Judgement(
             REFUSED,
@@ -147,8 +150,17 @@ def _alter_field(op: Any, app_label: str, state: ProjectState, vendor: str) -> J
         return Judgement(
             ADDITIVE, f"Relaxes the column ({', '.join(relax)}): the old code keeps working.", hazards
         )
-    what = f" ({', '.join(python_only)})" if python_only else ""
-    return Judgement(ANY, f"Changes only Python-side attributes{what}; the column is unchanged.")
+    if change.index:
+        return Judgement(
+            ANY,
+            f"Changes only the column's index ({', '.join(change.index)}): no result either code sees "
+            "depends on it.",
+            hazards,
+        )
+    what = f" ({', '.join(change.unchanged)})" if change.unchanged else ""
+    return Judgement(
+        ANY, f"The column's database definition is unchanged{what}: the schema editor emits no SQL for it."
+    )
 
 
 def _rename_column(model: str, old: str, new: str) -> Judgement:
@@ -161,7 +173,7 @@ def _rename_column(model: str, old: str, new: str) -> Judgement:
     )
 
 
-def _rename_field(op: Any, app_label: str, state: ProjectState, vendor: str) -> Judgement:
+def _rename_field(op: Any, app_label: str, state: ProjectState, ctx: Judging) -> Judgement:
     model = _model(state, app_label, op.model_name_lower)
     if not has_table(model):
         return Judgement(ANY, "The model has no table of its own.")
@@ -173,7 +185,7 @@ def _rename_field(op: Any, app_label: str, state: ProjectState, vendor: str) -> 
     return _rename_column(op.model_name, op.old_name, op.new_name)
 
 
-def _rename_model(op: Any, app_label: str, state: ProjectState, vendor: str) -> Judgement:
+def _rename_model(op: Any, app_label: str, state: ProjectState, ctx: Judging) -> Judgement:
     model = _model(state, app_label, op.old_name_lower)
     if model is not None and (not has_table(model) or model.options.get("db_table")):
         return Judgement(ANY, "The table keeps its name (db_table) or the model has none.")
@@ -187,7 +199,7 @@ def _rename_model(op: Any, app_label: str, state: ProjectState, vendor: str) -> 
     )
 
 
-def _alter_model_table(op: Any, app_label: str, state: ProjectState, vendor: str) -> Judgement:
+def _alter_model_table(op: Any, app_label: str, state: ProjectState, ctx: Judging) -> Judgement:
     model = _model(state, app_label, op.name_lower)
     if model is None or not has_table(model):
         return Judgement(ANY, "The model has no table of its own.")
@@ -203,27 +215,49 @@ def _alter_model_table(op: Any, app_label: str, state: ProjectState, vendor: str
     )
 
 
-def _add_index(op: Any, app_label: str, state: ProjectState, vendor: str) -> Judgement:
+def _add_index(op: Any, app_label: str, state: ProjectState, ctx: Judging) -> Judgement:
     concurrent = pg_ops is not None and isinstance(op, pg_ops.AddIndexConcurrently)
-    hazards = []
-    if vendor == "postgresql" and not concurrent:
-        hazards.append(
-            Hazard(
-                LOCK, "CREATE INDEX blocks writes to the table until it is built; use AddIndexConcurrently."
-            )
-        )
-    elif vendor != "postgresql":
-        hazards.append(Hazard(LOCK, "Building the index may block writes to the table until it is done."))
-    return Judgement(ADDITIVE, "A new index changes no result the old code sees.", hazards)
+    hazards = [] if concurrent else [index_build_hazard(ctx.vendor)]
+    return Judgement(ANY, "An index changes no result either code sees: it fits either phase.", hazards)
 
 
-def _remove_index(op: Any, app_label: str, state: ProjectState, vendor: str) -> Judgement:
+def _remove_index(op: Any, app_label: str, state: ProjectState, ctx: Judging) -> Judgement:
     return Judgement(
-        DESTRUCTIVE, "The old code's queries may depend on the index; the new code no longer needs it."
+        ANY,
+        "Dropping an index changes no result either code sees (queries that used it may be slower): "
+        "it fits either phase.",
     )
 
 
-def _add_constraint(op: Any, app_label: str, state: ProjectState, vendor: str) -> Judgement:
+def _unique_fields(constraint: Any) -> frozenset[str] | None:
+    """The fields a plain UniqueConstraint makes unique; None for expressions or other constraints."""
+    if not isinstance(constraint, models.UniqueConstraint) or constraint.expressions:
+        return None
+    if getattr(constraint, "nulls_distinct", None) is False:
+        return None
+    return frozenset(f.lower() for f in constraint.fields)
+
+
+def _implied_by_removed(
+    model_lower: str, fields: frozenset[str] | None, ctx: Judging
+) -> frozenset[str] | None:
+    """A uniqueness this migration removes that implies one over ``fields`` (a superset of it)."""
+    if fields is None:
+        return None
+    for model, removed in sorted(ctx.uniques_removed, key=lambda item: sorted(item[1])):
+        if model == model_lower and removed <= fields:
+            return removed
+    return None
+
+
+def _add_constraint(op: Any, app_label: str, state: ProjectState, ctx: Judging) -> Judgement:
+    implied = _implied_by_removed(op.model_name_lower, _unique_fields(op.constraint), ctx)
+    if implied is not None:
+        return Judgement(
+            ANY,
+            f"Constraint {op.constraint.name} is implied by the uniqueness of ({', '.join(sorted(implied))}) "
+            "this migration removes: no row either code writes can break it.",
+        )
     not_valid = pg_ops is not None and isinstance(op, pg_ops.AddConstraintNotValid)
     hazards = (
         []
@@ -237,43 +271,95 @@ def _add_constraint(op: Any, app_label: str, state: ProjectState, vendor: str) -
     )
 
 
-def _remove_constraint(op: Any, app_label: str, state: ProjectState, vendor: str) -> Judgement:
+def _remove_constraint(op: Any, app_label: str, state: ProjectState, ctx: Judging) -> Judgement:
     return Judgement(
         ADDITIVE, "Removing a constraint relaxes what may be written: the old code keeps working."
     )
 
 
-def _alter_together(op: Any, app_label: str, state: ProjectState, vendor: str) -> Judgement:
+def uniques_removed(
+    operations: list[Operation], app_label: str, state: ProjectState
+) -> set[tuple[str, frozenset[str]]]:
+    """The field sets whose uniqueness ``operations`` remove, judged from the state before them."""
+    removed: set[tuple[str, frozenset[str]]] = set()
+    for op in operations:
+        if isinstance(op, ops.AlterUniqueTogether):
+            model = _model(state, app_label, op.name_lower)
+            before = (
+                {frozenset(f.lower() for f in x) for x in (model.options.get("unique_together") or ())}
+                if model
+                else set()
+            )
+            after = {frozenset(f.lower() for f in x) for x in (op.option_value or ())}
+            removed |= {(op.name_lower, fields) for fields in before - after}
+        elif isinstance(op, ops.RemoveConstraint):
+            model = _model(state, app_label, op.model_name_lower)
+            constraint = (
+                next((c for c in (model.options.get("constraints") or ()) if c.name == op.name), None)
+                if model
+                else None
+            )
+            fields = _unique_fields(constraint) if constraint is not None else None
+            if fields is not None and constraint is not None and constraint.condition is None:
+                removed.add((op.model_name_lower, fields))
+        elif isinstance(op, ops.AlterField):
+            model = _model(state, app_label, op.model_name_lower)
+            old = (
+                next((f for n, f in model.fields.items() if n.lower() == op.name_lower), None)
+                if model
+                else None
+            )
+            if old is not None and old.unique and not op.field.unique:
+                removed.add((op.model_name_lower, frozenset({op.name_lower})))
+    return removed
+
+
+def _alter_together(op: Any, app_label: str, state: ProjectState, ctx: Judging) -> Judgement:
     model = _model(state, app_label, op.name_lower)
     option = op.option_name
     before = {tuple(x) for x in (model.options.get(option) or ())} if model else set()
     after = {tuple(x) for x in (op.option_value or ())}
     added, removed = after - before, before - after
-    unique = option == "unique_together"
-    tightening, relaxing = (added, removed) if unique else (removed, added)
-    if tightening and relaxing:
+    if option != "unique_together":
+        if not (added or removed):
+            return Judgement(ANY, f"{option} does not change.")
         return Judgement(
-            REFUSED,
-            f"Both adds {sorted(added)} and removes {sorted(removed)} in {option}.",
-            fix=f"Split the {option} change in two migrations: additions and removals.",
+            ANY,
+            f"{option} only adds {sorted(added)} or drops {sorted(removed)} indexes: no result either code "
+            "sees depends on them.",
+            [index_build_hazard(ctx.vendor)] if added else [],
         )
+    # An added set is implied when a removed one (here or elsewhere in the migration) is a subset of it.
+    removed_sets = [frozenset(f.lower() for f in r) for r in removed]
+    removed_sets += [fields for m, fields in ctx.uniques_removed if m == op.name_lower]
+    tightening = {a for a in added if not any(r <= frozenset(f.lower() for f in a) for r in removed_sets)}
     if tightening:
+        if removed:
+            return Judgement(
+                REFUSED,
+                f"Both adds {sorted(tightening)} and removes {sorted(removed)} in {option}.",
+                fix=f"Split the {option} change in two migrations: additions and removals.",
+            )
         return Judgement(
             DESTRUCTIVE,
-            f"{option} {'adds' if unique else 'removes'} {sorted(tightening)}: the old code "
-            + ("may write duplicates." if unique else "may rely on the index."),
-            [Hazard(LOCK, "Building the index blocks writes to the table.")] if unique else [],
+            f"{option} adds {sorted(tightening)}: the old code may write duplicates.",
+            [index_build_hazard(ctx.vendor)],
         )
-    if relaxing:
+    if removed:
+        implied = f"; what it adds ({sorted(added)}) is implied by what it removes" if added else ""
         return Judgement(
-            ADDITIVE,
-            f"{option} {'removes' if unique else 'adds'} {sorted(relaxing)}: the old code keeps working.",
-            [] if unique else [Hazard(LOCK, "Building the index blocks writes to the table.")],
+            ADDITIVE, f"{option} removes {sorted(removed)}{implied}: the old code keeps working."
+        )
+    if added:
+        return Judgement(
+            ANY,
+            f"{option} adds {sorted(added)}, implied by a uniqueness this migration removes: no row either "
+            "code writes can break it.",
         )
     return Judgement(ANY, f"{option} does not change.")
 
 
-def _run_sql(op: Any, app_label: str, state: ProjectState, vendor: str) -> Judgement:
+def _run_sql(op: Any, app_label: str, state: ProjectState, ctx: Judging) -> Judgement:
     if op.sql in ("", [], ()):
         return Judgement(ANY, "RunSQL.noop runs nothing.")
     return Judgement(
@@ -284,7 +370,7 @@ def _run_sql(op: Any, app_label: str, state: ProjectState, vendor: str) -> Judge
     )
 
 
-def _run_python(op: Any, app_label: str, state: ProjectState, vendor: str) -> Judgement:
+def _run_python(op: Any, app_label: str, state: ProjectState, ctx: Judging) -> Judgement:
     if op.code is ops.RunPython.noop:
         return Judgement(ANY, "RunPython.noop runs nothing.")
     return Judgement(
@@ -295,13 +381,13 @@ def _run_python(op: Any, app_label: str, state: ProjectState, vendor: str) -> Ju
     )
 
 
-def _separate(op: Any, app_label: str, state: ProjectState, vendor: str) -> Judgement:
+def _separate(op: Any, app_label: str, state: ProjectState, ctx: Judging) -> Judgement:
     if not op.database_operations:
         return Judgement(ANY, "Changes only the model state, not the database.")
     # classify imports this module: the inner operations are judged through it, imported here.
     from django_deploykit.migrate_safe.classify import classify_operations
 
-    inner = classify_operations(op.database_operations, app_label, state.clone(), vendor)
+    inner = classify_operations(op.database_operations, app_label, state.clone(), ctx)
     phases = {v.phase for v in inner} - {ANY}
     summary = "; ".join(f"{v.description}: {v.phase}" for v in inner)
     hazards = [h for v in inner for h in v.hazards]
@@ -319,15 +405,15 @@ def _separate(op: Any, app_label: str, state: ProjectState, vendor: str) -> Judg
     )
 
 
-def _state_only(op: Any, app_label: str, state: ProjectState, vendor: str) -> Judgement:
+def _state_only(op: Any, app_label: str, state: ProjectState, ctx: Judging) -> Judgement:
     return Judgement(ANY, "Changes only the model state (options, managers, comments, index names).")
 
 
-def _create_extension(op: Any, app_label: str, state: ProjectState, vendor: str) -> Judgement:
+def _create_extension(op: Any, app_label: str, state: ProjectState, ctx: Judging) -> Judgement:
     return Judgement(ADDITIVE, "A new database extension: the old code does not use it.")
 
 
-Rule = Callable[[Any, str, ProjectState, str], Judgement]
+Rule = Callable[[Any, str, ProjectState, Judging], Judgement]
 
 # Subclasses first: the first isinstance match wins.
 RULES: list[tuple[type[Operation], Rule]] = [

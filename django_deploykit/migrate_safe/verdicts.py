@@ -149,6 +149,7 @@ def migration_verdict(
     backwards: bool = False,
     transactional_ddl: bool = True,
     undo_operations: list[OperationVerdict] | None = None,
+    first_install: bool = False,
 ) -> MigrationVerdict:
     """The phase of applying (or, with ``backwards``, unapplying) one migration.
 
@@ -156,9 +157,13 @@ def migration_verdict(
     unapplying it, required when ``backwards`` is true.
     """
     override = _override(migration)
-    if override is not None:
+    split: dict[str, list[int]] = {}
+    if first_install:
+        # Nothing runs against this database yet: no old code to protect, one phase for all.
+        phase, source = ADDITIVE, "first-install"
+        reason = "First install: no migration is applied on this database, so no code runs against it yet."
+    elif override is not None:
         phase, source, reason = override
-        split: dict[str, list[int]] = {}
     else:
         phase, reason, split = _from_rules(forward_operations)
         source = "rules"

@@ -7,6 +7,7 @@ import io
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -121,3 +122,50 @@ def url_for(alias: str) -> str:
     scheme = "postgres" if "postgresql" in s["ENGINE"] else "mysql"
     password = f":{s['PASSWORD']}" if s["PASSWORD"] else ""
     return f"{scheme}://{s['USER']}{password}@{s['HOST']}:{s['PORT']}/{s['NAME']}"
+
+
+@dataclass
+class Judged:
+    """Verdicts of one app's migrations, each judged as the next deploy would judge it."""
+
+    migrations: list[Any]
+
+
+def judged_one_by_one(alias: str, app_label: str = "ms_shop") -> Judged:
+    """Each migration of ``app_label`` judged with the database at the migration before it.
+
+    A rule is about the code that runs: a migration is judged against the tables and columns the
+    previous migrations gave the old code. What precedes it is only recorded (as --fake would):
+    verdicts read the model state, not the tables.
+    """
+    from django.db.migrations.recorder import MigrationRecorder
+
+    from django_deploykit.migrate_safe.planning import executor_for, plan_to
+
+    connection = connections[alias]
+    recorder = MigrationRecorder(connection)
+    recorder.ensure_schema()
+    executor = executor_for(connection)
+    names = sorted(name for app, name in executor.loader.graph.nodes if app == app_label)
+    verdicts = []
+    for previous, name in zip([None, *names], names, strict=False):
+        recorder.flush()
+        # Django's own apps are always applied, so no migration of the app is a first install.
+        targets = [("contenttypes", "0002_remove_content_type_name")]
+        targets += [(app_label, previous)] if previous else []
+        for migration, _ in executor.migration_plan(targets, clean_start=True):
+            recorder.record_applied(migration.app_label, migration.name)
+        plan = plan_to([(app_label, name)], connection)
+        verdicts += [v for v in plan.migrations if v.key == (app_label, name)]
+    recorder.flush()
+    return Judged(verdicts)
+
+
+def previous_release(alias: str, *targets: tuple[str, str]) -> None:
+    """Migrate ``alias`` for real to what the running code has: by default ms_shop.0001_initial.
+
+    Verdicts judge an upgrade against the code that runs: on a database with nothing applied
+    (a first install) every migration runs in one phase, so tests of the phases start here.
+    """
+    for app_label, name in targets or (("ms_shop", "0001_initial"),):
+        call_command("migrate", app_label, name, database=alias, verbosity=0)

@@ -7,16 +7,16 @@ from django.db import connections
 
 from django_deploykit.migrate_safe.planning import PhasePlan, pending_for_leaves
 from django_deploykit.migrate_safe.verdicts import MigrationVerdict
-from tests.migrate_safe.conftest import run_command, use_graph
+from tests.migrate_safe.conftest import Judged, judged_one_by_one, previous_release, run_command, use_graph
 
 
 @pytest.fixture
-def rules_plan(sqlite_db: str) -> PhasePlan:
+def rules_plan(sqlite_db: str) -> Judged:
     with use_graph("rules"):
-        return pending_for_leaves(connections[sqlite_db])
+        return judged_one_by_one(sqlite_db)
 
 
-def verdict(plan: PhasePlan, name: str) -> MigrationVerdict:
+def verdict(plan: Judged | PhasePlan, name: str) -> MigrationVerdict:
     return next(v for v in plan.migrations if v.label == f"ms_shop.{name}")
 
 
@@ -28,13 +28,13 @@ RULES = [
     ("0004_add_not_null_python_default", "unclassified", "refused", "only a Python default", []),
     ("0005_remove_nullable", "destructive", "destructive", "old code still reads", ["data-loss"]),
     ("0006_remove_not_null", "unclassified", "refused", "new code's INSERTs", ["data-loss"]),
-    ("0007_widen", "additive", "additive", "max_length 20 -> 40", []),
+    ("0007_widen", "additive", "additive", "varchar(20) -> varchar(40)", ["rewrite"]),
     ("0008_tighten_null", "destructive", "destructive", "NOT NULL", ["lock"]),
-    ("0009_change_type", "destructive", "destructive", "TextField to IntegerField", ["rewrite"]),
+    ("0009_change_type", "destructive", "destructive", "text -> integer", ["rewrite"]),
     ("0010_python_only", "additive", "any", "help_text", []),
     ("0011_relax_and_tighten", "unclassified", "refused", "Both relaxes", ["lock"]),
-    ("0012_add_index", "additive", "additive", "new index", ["lock"]),
-    ("0013_remove_index", "destructive", "destructive", "queries may depend", []),
+    ("0012_add_index", "additive", "any", "index changes no result", ["lock"]),
+    ("0013_remove_index", "additive", "any", "Dropping an index changes no result", []),
     ("0014_add_constraint", "destructive", "destructive", "tightens what may be written", ["lock"]),
     ("0015_remove_constraint", "additive", "additive", "relaxes what may be written", []),
     ("0016_run_sql", "unclassified", "unknown", "Raw SQL", []),
@@ -52,7 +52,7 @@ RULES = [
 class ClassificationRulesTests:
     @pytest.mark.parametrize(("name", "phase", "op_phase", "words", "hazards"), RULES)
     def test_rule(
-        self, rules_plan: PhasePlan, name: str, phase: str, op_phase: str, words: str, hazards: list[str]
+        self, rules_plan: Judged, name: str, phase: str, op_phase: str, words: str, hazards: list[str]
     ) -> None:
         v = verdict(rules_plan, name)
         op = v.operations[0]
@@ -60,22 +60,22 @@ class ClassificationRulesTests:
         assert words in op.reason
         assert [h.kind for h in op.hazards] == hazards
 
-    def test_not_null_add_field_names_the_db_default_fix(self, rules_plan: PhasePlan) -> None:
+    def test_not_null_add_field_names_the_db_default_fix(self, rules_plan: Judged) -> None:
         op = verdict(rules_plan, "0004_add_not_null_python_default").operations[0]
         assert "db_default" in op.fix
 
-    def test_removing_a_not_null_column_requires_the_nullable_pre_step(self, rules_plan: PhasePlan) -> None:
+    def test_removing_a_not_null_column_requires_the_nullable_pre_step(self, rules_plan: Judged) -> None:
         op = verdict(rules_plan, "0006_remove_not_null").operations[0]
         assert "First make 'sku' nullable" in op.fix
 
-    def test_renames_spell_out_the_expand_contract_steps(self, rules_plan: PhasePlan) -> None:
+    def test_renames_spell_out_the_expand_contract_steps(self, rules_plan: Judged) -> None:
         field_fix = verdict(rules_plan, "0024_rename_field").operations[0].fix
         model_fix = verdict(rules_plan, "0025_rename_model").operations[0].fix
         assert "(1) additive: add 'title'" in field_fix
         assert "(4) destructive: remove 'name'" in field_fix
         assert "db_table" in model_fix
 
-    def test_mixed_migration_names_its_operations_and_the_split(self, rules_plan: PhasePlan) -> None:
+    def test_mixed_migration_names_its_operations_and_the_split(self, rules_plan: Judged) -> None:
         v = verdict(rules_plan, "0021_mixed")
         assert v.phase == "mixed"
         assert v.split == {"additive": [1], "destructive": [2]}
@@ -90,11 +90,11 @@ class ClassificationRulesTests:
 
     def test_postgresql_names_the_non_concurrent_index_hazard(self, postgres_db: str) -> None:
         with use_graph("rules"):
-            plan = pending_for_leaves(connections[postgres_db])
+            plan = judged_one_by_one(postgres_db)
         op = verdict(plan, "0012_add_index").operations[0]
         assert "AddIndexConcurrently" in op.hazards[0].reason
 
-    def test_postgresql_names_the_lock_each_operation_takes(self, more_rules_plan: PhasePlan) -> None:
+    def test_postgresql_names_the_lock_each_operation_takes(self, more_rules_plan: Judged) -> None:
         locks = {
             v.name: v.operations[-1].lock for v in more_rules_plan.migrations if v.app_label == "ms_shop"
         }
@@ -104,19 +104,20 @@ class ClassificationRulesTests:
 
     def test_plan_shows_locks_at_verbosity_2(self, postgres_db: str) -> None:
         with use_graph("expand"):
+            previous_release(postgres_db)
             quiet, _, _ = run_command(plan=True, database=postgres_db)
             detailed, _, _ = run_command(plan=True, database=postgres_db, verbosity=2)
         assert "       lock: " not in quiet
         assert "       lock: SHARE (writes wait)" in detailed
         assert "       lock: none on existing tables" in detailed
 
-    def test_type_change_hazards_name_each_backend(self, rules_plan: PhasePlan, mysql_db: str) -> None:
+    def test_type_change_hazards_name_each_backend(self, rules_plan: Judged, mysql_db: str) -> None:
         assert (
             "SQLite rebuilds the table"
             in verdict(rules_plan, "0009_change_type").operations[0].hazards[0].reason
         )
         with use_graph("rules"):
-            plan = pending_for_leaves(connections[mysql_db])
+            plan = judged_one_by_one(mysql_db)
         assert "ALGORITHM=COPY" in verdict(plan, "0009_change_type").operations[0].hazards[0].reason
 
     def test_mariadb_flags_multi_operation_migrations_as_non_transactional(self, mysql_db: str) -> None:
@@ -127,24 +128,24 @@ class ClassificationRulesTests:
 
 
 @pytest.fixture
-def more_rules_plan(postgres_db: str) -> PhasePlan:
+def more_rules_plan(postgres_db: str) -> Judged:
     with use_graph("rules_more"):
-        return pending_for_leaves(connections[postgres_db])
+        return judged_one_by_one(postgres_db)
 
 
 MORE_RULES = [
     ("0001_initial", "additive", "any", "proxy or unmanaged model changes no table", []),
-    ("0002_widen_integer", "additive", "additive", "widens IntegerField to BigIntegerField", ["rewrite"]),
-    ("0003_narrow", "destructive", "destructive", "max_length 50 -> 30", ["data-loss"]),
+    ("0002_widen_integer", "additive", "additive", "widens the column type integer -> bigint", ["rewrite"]),
+    ("0003_narrow", "destructive", "destructive", "varchar(50) -> varchar(30)", ["data-loss"]),
     ("0004_add_db_default", "additive", "additive", "DB default added", []),
     ("0005_remove_db_default", "destructive", "destructive", "DB default removed", []),
     ("0006_unique_added", "destructive", "destructive", "unique added", ["lock"]),
     ("0007_unique_removed", "additive", "additive", "unique removed", []),
-    ("0008_index_added", "additive", "additive", "index added", ["lock"]),
-    ("0009_index_removed", "destructive", "destructive", "index removed", []),
+    ("0008_index_added", "additive", "any", "index added", ["lock"]),
+    ("0009_index_removed", "additive", "any", "index removed", []),
     ("0010_remove_with_db_default", "destructive", "destructive", "old code still reads", ["data-loss"]),
     ("0011_add_foreign_key", "additive", "additive", "nullable column", ["lock", "lock"]),
-    ("0012_pin_column", "additive", "any", "column is unchanged", []),
+    ("0012_pin_column", "additive", "any", "database definition is unchanged", []),
     ("0013_rename_field_keeps_column", "additive", "any", "keeps its name (db_column)", []),
     ("0014_pin_table", "additive", "any", "table name does not change", []),
     ("0015_rename_model_keeps_table", "additive", "any", "keeps its name (db_table)", []),
@@ -152,8 +153,8 @@ MORE_RULES = [
     ("0017_unique_together_added", "destructive", "destructive", "may write duplicates", ["lock"]),
     ("0018_unique_together_removed", "additive", "additive", "old code keeps working", []),
     ("0019_unmanaged_delete", "additive", "any", "unmanaged", []),
-    ("0020_add_index_concurrently", "additive", "additive", "new index", []),
-    ("0021_remove_index_concurrently", "destructive", "destructive", "queries may depend", []),
+    ("0020_add_index_concurrently", "additive", "any", "index changes no result", []),
+    ("0021_remove_index_concurrently", "additive", "any", "Dropping an index", []),
     ("0022_add_constraint_not_valid", "destructive", "destructive", "tightens what may be written", []),
     ("0023_alter_model_options", "additive", "any", "model state", []),
 ]
@@ -166,7 +167,7 @@ class MoreClassificationRulesTests:
     @pytest.mark.postgresql
     @pytest.mark.parametrize(("name", "phase", "op_phase", "words", "hazards"), MORE_RULES)
     def test_rule(
-        self, more_rules_plan: PhasePlan, name: str, phase: str, op_phase: str, words: str, hazards: list[str]
+        self, more_rules_plan: Judged, name: str, phase: str, op_phase: str, words: str, hazards: list[str]
     ) -> None:
         v = verdict(more_rules_plan, name)
         op = v.operations[-1]

@@ -13,7 +13,7 @@ from django.db import connections
 from django.db.migrations.recorder import MigrationRecorder
 
 from tests.json_fields import assert_documented
-from tests.migrate_safe.conftest import run_command, use_graph
+from tests.migrate_safe.conftest import previous_release, run_command, use_graph
 
 
 def snapshot(alias: str) -> tuple[list[tuple[str, str]], list[str]]:
@@ -38,12 +38,14 @@ class CheckExitCodeTests:
 
     def test_pending_in_the_chosen_phase_only(self, sqlite_db: str) -> None:
         with use_graph("expand"):
+            previous_release(sqlite_db)
             call_command("migrate_safe", phase="additive", database=sqlite_db, verbosity=0)
             assert run_command(check=True, phase="additive", database=sqlite_db)[2] == 0
             assert run_command(check=True, phase="destructive", database=sqlite_db)[2] == 3
 
     def test_mixed_or_unclassified_is_4(self, sqlite_db: str) -> None:
         with use_graph("rules"):
+            previous_release(sqlite_db)
             out, _, code = run_command(check=True, database=sqlite_db)
         assert code == 4
         assert "Runs in no phase until split or marked" in out
@@ -56,6 +58,7 @@ class CheckExitCodeTests:
 class JsonTests:
     def test_plan_json_shape_is_stable(self, sqlite_db: str) -> None:
         with use_graph("cross_app"):
+            previous_release(sqlite_db)
             out, _, code = run_command(plan=True, format="json", phase="additive", database=sqlite_db)
         assert code == 0
         data = json.loads(out)
@@ -117,6 +120,7 @@ class JsonTests:
 
     def test_every_action_prints_one_json_object_with_the_documented_fields(self, sqlite_db: str) -> None:
         with use_graph("expand"):
+            previous_release(sqlite_db)
             check_out, _, check_code = run_command(check=True, format="json", database=sqlite_db)
             refused_out, refused_err, refused_code = run_command(
                 phase="destructive", format="json", database=sqlite_db
@@ -146,6 +150,8 @@ class JsonTests:
 class PlanTextTests:
     def test_plan_text_names_phases_reasons_and_what_is_held_back(self, sqlite_db: str) -> None:
         with use_graph("expand"):
+            previous_release(sqlite_db)
+            before = snapshot(sqlite_db)
             out, _, code = run_command(plan=True, sql=True, phase="additive", database=sqlite_db)
         assert code == 0
         assert "  ms_shop.0003_remove_legacy  [destructive, rules]" in out
@@ -157,12 +163,13 @@ class PlanTextTests:
         assert (
             "Destructive phase (after the swap): ms_shop.0003_remove_legacy, ms_shop.0004_product_size" in out
         )
-        assert snapshot(sqlite_db) == ([], [])
+        assert snapshot(sqlite_db) == before
 
 
 class ApplyTests:
     def test_additive_then_destructive_with_signals_and_progress(self, sqlite_db: str) -> None:
         with use_graph("expand"):
+            previous_release(sqlite_db)
             out, err, code = run_command(phase="additive", database=sqlite_db)
             assert (code, err) == (0, "")
             assert "Running migrations (additive phase):" in out
@@ -204,6 +211,8 @@ class ApplyTests:
 
             return receiver
 
+        with use_graph("expand"):
+            previous_release(sqlite_db)
         pre, post = record("pre"), record("post")
         pre_migrate.connect(pre)
         post_migrate.connect(post)
@@ -226,6 +235,7 @@ class ApplyTests:
 
     def test_blocked_migrations_refuse_the_destructive_phase(self, sqlite_db: str) -> None:
         with use_graph("markers", DEPLOYKIT_MIGRATION_PHASES={"ms_shop.0003_setting_sql": "destructive"}):
+            previous_release(sqlite_db)
             call_command("migrate_safe", phase="additive", database=sqlite_db, verbosity=0)
             before = snapshot(sqlite_db)
             _, err, code = run_command(phase="destructive", database=sqlite_db)

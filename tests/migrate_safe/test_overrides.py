@@ -9,7 +9,7 @@ from django.test.utils import override_settings
 from django_deploykit.migrate_safe.checks import check_migration_phases, check_timeouts
 from django_deploykit.migrate_safe.planning import PhasePlan, pending_for_leaves
 from django_deploykit.migrate_safe.verdicts import InvalidPhaseOverride
-from tests.migrate_safe.conftest import use_graph
+from tests.migrate_safe.conftest import previous_release, use_graph
 
 SETTING = {"ms_shop.0003_setting_sql": "destructive", "ms_shop.0004_marker_beats_rules": "destructive"}
 
@@ -21,6 +21,7 @@ def by_label(plan: PhasePlan) -> dict[str, tuple[str, str]]:
 class OverrideTests:
     def test_marker_setting_and_rules_in_their_order(self, sqlite_db: str) -> None:
         with use_graph("markers", DEPLOYKIT_MIGRATION_PHASES=SETTING):
+            previous_release(sqlite_db)
             plan = pending_for_leaves(connections[sqlite_db])
         found = by_label(plan)
         assert found["ms_shop.0002_marked_python"] == ("additive", "marker")
@@ -31,11 +32,16 @@ class OverrideTests:
 
     def test_without_the_setting_raw_sql_is_unclassified(self, sqlite_db: str) -> None:
         with use_graph("markers"):
+            previous_release(sqlite_db)
             plan = pending_for_leaves(connections[sqlite_db])
         assert by_label(plan)["ms_shop.0003_setting_sql"] == ("unclassified", "rules")
 
     def test_contrib_migrations_deploy_without_configuration(self, sqlite_db: str) -> None:
         with use_graph("markers"):
+            # The previous release ran on Django's first migrations of these apps.
+            previous_release(
+                sqlite_db, ("contenttypes", "0001_initial"), ("auth", "0005_alter_user_last_login_null")
+            )
             plan = pending_for_leaves(connections[sqlite_db])
         contrib = {label: value for label, value in by_label(plan).items() if not label.startswith("ms_")}
         assert contrib
@@ -48,6 +54,7 @@ class OverrideTests:
     def test_the_setting_overrides_a_contrib_verdict(self, sqlite_db: str) -> None:
         phases = {"contenttypes.0002_remove_content_type_name": "destructive"}
         with use_graph("markers", DEPLOYKIT_MIGRATION_PHASES=phases):
+            previous_release(sqlite_db, ("contenttypes", "0001_initial"))
             plan = pending_for_leaves(connections[sqlite_db])
         assert by_label(plan)["contenttypes.0002_remove_content_type_name"] == ("destructive", "setting")
 

@@ -6,7 +6,7 @@ import pytest
 from django.db import connections
 
 from django_deploykit.migrate_safe.runner import PhaseRefused, run_phase
-from tests.migrate_safe.conftest import use_graph
+from tests.migrate_safe.conftest import previous_release, use_graph
 
 
 class RunPhaseTests:
@@ -14,6 +14,7 @@ class RunPhaseTests:
         connection = connections[sqlite_db]
         announced: list[list[str]] = []
         with use_graph("expand"):
+            previous_release(sqlite_db)
             first = run_phase(
                 connection,
                 "additive",

@@ -1,0 +1,9 @@
+from __future__ import annotations
+
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("ms_shop", "0001_initial")]
+
+    operations = [migrations.AlterField("product", "name", models.TextField())]

@@ -1,0 +1,29 @@
+"""What third-party packages ship beside their migrations: a field with an option of its own,
+and an index operation whose database step does nothing (its index is built elsewhere)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from django.db.migrations import AddIndex
+
+
+class PaletteField(models.CharField):  # type: ignore[type-arg]
+    """A CharField with an option the schema editor knows nothing about."""
+
+    def __init__(self, *args: Any, palette: str = "web", **kwargs: Any) -> None:
+        self.palette = palette
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self) -> Any:
+        name, path, args, kwargs = super().deconstruct()
+        kwargs["palette"] = self.palette
+        return name, path, args, kwargs
+
+
+class StateOnlyAddIndex(AddIndex):
+    """Records the index in the model state; the package builds it concurrently in a later step."""
+
+    def database_forwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
+        pass

@@ -1,0 +1,160 @@
+"""Verdicts on the shapes real packages' histories take, judged against the code that runs.
+
+The 'histories' graph holds what third-party migrations do (a CharField becoming a TextField,
+options the schema editor ignores, unique_together turned into a partial UniqueConstraint, an
+index replaced, a package's state-only index operation, objects created and changed within one
+pending plan, a new app with a data migration). The database starts at ms_shop.0001_initial, as
+a project that installed the package's previous release; everything after it is one pending plan.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from django.db import connections
+
+from django_deploykit.migrate_safe.planning import PhasePlan, pending_for_leaves
+from django_deploykit.migrate_safe.verdicts import MigrationVerdict
+from tests.migrate_safe.conftest import run_command, use_graph
+from tests.migrate_safe.test_schema_equivalence import recorded, schema
+
+
+def upgrade_plan(alias: str) -> PhasePlan:
+    with use_graph("histories"):
+        call_command("migrate", "ms_shop", "0001", database=alias, verbosity=0)
+        return pending_for_leaves(connections[alias])
+
+
+def verdict(plan: PhasePlan, label: str) -> MigrationVerdict:
+    return next(v for v in plan.migrations if v.label == label)
+
+
+# (migration, its phase, each operation's phase, words of the first operation's reason)
+EXPECTED = [
+    ("ms_shop.0002_name_to_text", "additive", ["additive"], "widens the column type varchar(50) -> "),
+    ("ms_shop.0003_options_outside_the_database", "additive", ["any", "any", "any"], "emits no SQL"),
+    ("ms_shop.0004_unique_together_to_partial_constraint", "additive", ["additive", "any"], "removes"),
+    ("ms_shop.0005_replace_index", "additive", ["any", "any"], "Dropping an index changes no result"),
+    ("ms_shop.0006_state_only_index", "additive", ["any"], "database step that does nothing"),
+    ("ms_shop.0007_shelf", "additive", ["additive"], "new table"),
+    ("ms_shop.0008_shelf_label_required", "additive", ["additive"], "running code does not have"),
+    ("ms_shop.0009_scratch", "additive", ["additive"], "nullable column"),
+    ("ms_shop.0010_scratch_required", "additive", ["any"], "added and dropped within this plan"),
+    ("ms_shop.0011_remove_scratch", "additive", ["any"], "added earlier in this plan"),
+    ("ms_shop.0012_code_unique", "destructive", ["destructive"], "Tightens the column (unique added)"),
+    ("ms_stock.0001_initial", "additive", ["additive"], "new table"),
+    ("ms_stock.0002_first_stock", "additive", ["additive"], "was never migrated on this database"),
+]
+
+
+class VerdictTests:
+    @pytest.mark.parametrize(("label", "phase", "op_phases", "words"), EXPECTED)
+    def test_sqlite(self, sqlite_db: str, label: str, phase: str, op_phases: list[str], words: str) -> None:
+        v = verdict(upgrade_plan(sqlite_db), label)
+        assert (v.phase, [op.phase for op in v.operations]) == (phase, op_phases)
+        assert words in v.operations[0].reason
+
+    def test_no_false_data_loss_on_a_charfield_becoming_a_textfield(self, sqlite_db: str) -> None:
+        op = verdict(upgrade_plan(sqlite_db), "ms_shop.0002_name_to_text").operations[0]
+        assert "data-loss" not in [h.kind for h in op.hazards]
+
+    def test_the_partial_constraint_is_explained_by_the_uniqueness_it_replaces(self, sqlite_db: str) -> None:
+        op = verdict(
+            upgrade_plan(sqlite_db), "ms_shop.0004_unique_together_to_partial_constraint"
+        ).operations[1]
+        assert "implied by the uniqueness of (code, name) this migration removes" in op.reason
+
+    def test_unknown_options_are_named_and_never_destructive(self, sqlite_db: str) -> None:
+        ops = verdict(upgrade_plan(sqlite_db), "ms_shop.0003_options_outside_the_database").operations
+        assert "allow_unicode" in ops[0].reason
+        assert "encoder" in ops[1].reason
+        assert "palette" in ops[2].reason
+
+    def test_the_plan_splits_with_nothing_blocked(self, sqlite_db: str) -> None:
+        plan = upgrade_plan(sqlite_db)
+        assert plan.blocked == []
+        assert [v.label for v in plan.destructive] == ["ms_shop.0012_code_unique"]
+
+    @pytest.mark.postgresql
+    def test_postgresql_names_the_same_verdicts(self, postgres_db: str) -> None:
+        plan = upgrade_plan(postgres_db)
+        assert [(v.label, v.phase) for v in plan.migrations if v.app_label.startswith("ms_")] == [
+            (label, phase) for label, phase, _, _ in EXPECTED
+        ]
+        # PostgreSQL widens varchar to text in place: no table rewrite.
+        assert verdict(plan, "ms_shop.0002_name_to_text").operations[0].hazards == []
+
+    @pytest.mark.mysql
+    def test_mariadb_names_the_same_verdicts(self, mysql_db: str) -> None:
+        plan = upgrade_plan(mysql_db)
+        assert [(v.label, v.phase) for v in plan.migrations if v.app_label.startswith("ms_")] == [
+            (label, phase) for label, phase, _, _ in EXPECTED
+        ]
+        assert "longtext" in verdict(plan, "ms_shop.0002_name_to_text").operations[0].reason
+
+
+def phased_upgrade(phased: str, plain: str) -> None:
+    with use_graph("histories"):
+        for alias in (phased, plain):
+            call_command("migrate", "ms_shop", "0001", database=alias, verbosity=0)
+        assert run_command(phase="additive", database=phased)[2] == 0
+        assert run_command(phase="destructive", database=phased)[2] == 0
+        call_command("migrate", database=plain, verbosity=0)
+
+
+class UpgradeEqualsMigrateTests:
+    """Applied in two phases, the upgrade leaves migrate's schema and django_migrations rows."""
+
+    def test_sqlite(self, sqlite_db: str, sqlite_db_b: str) -> None:
+        phased_upgrade(sqlite_db, sqlite_db_b)
+        assert (schema(sqlite_db), recorded(sqlite_db)) == (schema(sqlite_db_b), recorded(sqlite_db_b))
+
+    @pytest.mark.postgresql
+    def test_postgresql(self, postgres_db: str, postgres_db_b: str) -> None:
+        phased_upgrade(postgres_db, postgres_db_b)
+        assert (schema(postgres_db), recorded(postgres_db)) == (
+            schema(postgres_db_b),
+            recorded(postgres_db_b),
+        )
+
+    @pytest.mark.mysql
+    def test_mariadb(self, mysql_db: str, mysql_db_b: str) -> None:
+        phased_upgrade(mysql_db, mysql_db_b)
+        assert (schema(mysql_db), recorded(mysql_db)) == (schema(mysql_db_b), recorded(mysql_db_b))
+
+
+class FirstInstallTests:
+    """A database with no migration applied has no old code: one phase, and --check passes."""
+
+    def test_every_migration_runs_in_the_additive_phase(self, sqlite_db: str) -> None:
+        with use_graph("histories"):
+            plan = pending_for_leaves(connections[sqlite_db])
+        assert plan.blocked == []
+        assert plan.destructive == []
+        assert {v.source for v in plan.migrations} == {"first-install"}
+
+    def test_check_reports_pending_not_blocked_and_the_plan_says_why(self, sqlite_db: str) -> None:
+        with use_graph("rules"):
+            out, _, code = run_command(check=True, database=sqlite_db)
+        assert code == 3
+        assert "first install" in out.lower()
+
+    def test_an_upgrade_of_the_same_graph_is_still_judged(self, sqlite_db: str) -> None:
+        with use_graph("rules"):
+            call_command("migrate", "ms_shop", "0001", database=sqlite_db, verbosity=0)
+            _, _, code = run_command(check=True, database=sqlite_db)
+        assert code == 4
+
+    @pytest.mark.postgresql
+    def test_postgresql_first_install_then_nothing_destructive(
+        self, postgres_db: str, postgres_db_b: str
+    ) -> None:
+        with use_graph("histories"):
+            assert run_command(phase="additive", database=postgres_db)[2] == 0
+            _, _, code = run_command(check=True, database=postgres_db)
+            call_command("migrate", database=postgres_db_b, verbosity=0)
+        assert code == 0
+        assert (schema(postgres_db), recorded(postgres_db)) == (
+            schema(postgres_db_b),
+            recorded(postgres_db_b),
+        )
