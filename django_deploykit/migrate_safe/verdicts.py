@@ -82,7 +82,7 @@ class MigrationVerdict:
         return self.phase in (ADDITIVE, DESTRUCTIVE)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "app_label": self.app_label,
             "name": self.name,
             "direction": "backwards" if self.backwards else "forwards",
@@ -93,9 +93,13 @@ class MigrationVerdict:
             "hazards": [h.as_dict() for h in self.hazards],
             "split": self.split,
             "operations": [op.as_dict() for op in self.operations],
-            "details": self.details.as_dict() if self.details is not None else None,
-            "review_note": self.review_note,
         }
+        # Only where they say something, so the common migration's shape stays as it was.
+        if self.details is not None:
+            data["details"] = self.details.as_dict()
+        if self.review_note:
+            data["review_note"] = self.review_note
+        return data
 
 
 def validate_phase_setting(value: object) -> list[str]:

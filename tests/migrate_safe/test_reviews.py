@@ -182,7 +182,7 @@ class ReviewedLayerTests:
         assert details["location"].endswith("0002_fill_codes.py:14")
         assert details["code"][0]["kind"] == "RunPython code"
         assert details["code"][0]["docstring"].startswith("Writes only rows")
-        assert migrations["ms_shop.0001_initial"]["details"] is None
+        assert "details" not in migrations["ms_shop.0001_initial"]
 
     def test_review_writes_every_undecided_migration_and_keeps_decisions(
         self, sqlite_db: str, review_path: Path
