@@ -4,6 +4,7 @@ migration is undecided again, and a bad file changes nothing on disk or in the d
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import shutil
 import sys
@@ -389,3 +390,13 @@ class ReviewOptionTests:
         assert code == 0
         assert sorted(tomllib.loads((tmp_path / "reviews" / "phases.toml").read_text())) == list(REVIEWED)
         assert [p.name for p in (tmp_path / "reviews").iterdir()] == ["phases.toml"]
+
+
+class DocsTests:
+    def test_the_toml_blocks_of_the_docs_are_valid_entries(self) -> None:
+        page = Path(__file__).resolve().parents[2] / "docs" / "migrate_safe.md"
+        blocks = re.findall(r"```toml\n(.*?)```", page.read_text(encoding="utf-8"), re.DOTALL)
+        assert blocks
+        for block in blocks:
+            reviews = parse_reviews(block, page)
+            assert all(review.decided for review in reviews.values())
