@@ -12,6 +12,7 @@ string is escaped here, and the writer's output is read back by the same parser 
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import inspect
 import os
@@ -60,11 +61,17 @@ class Review:
 def review_file() -> Path:
     """The file of DEPLOYKIT_REVIEWED_MIGRATIONS; a relative path is taken from BASE_DIR, which
     is where manage.py lives in a standard project (the current directory without BASE_DIR)."""
-    path = Path(conf.REVIEWED_MIGRATIONS)
+    base = getattr(settings, "BASE_DIR", None)
+    return _resolve(str(conf.REVIEWED_MIGRATIONS), str(base) if base else None, os.getcwd())
+
+
+@functools.lru_cache(maxsize=16)
+def _resolve(configured: str, base: str | None, cwd: str) -> Path:
+    # Cached: a plan asks once per migration, and building paths costs more than the stat.
+    path = Path(configured)
     if path.is_absolute():
         return path
-    base = getattr(settings, "BASE_DIR", None)
-    return Path(base) / path if base else Path.cwd() / path
+    return Path(base or cwd) / path
 
 
 # ---------------------------------------------------------------------------------------------
@@ -84,6 +91,19 @@ def parse_reviews(text: str, path: Path) -> dict[str, Review]:
     for label, entry in data.items():
         line = _line_of(lines, label)
         where = f'{path}, entry ["{label}"] (line {line})'
+        if (
+            "." not in label
+            and isinstance(entry, dict)
+            and entry
+            and all(isinstance(v, dict) for v in entry.values())
+        ):
+            # [shop.0002_x] without quotes: TOML reads the dot as a table inside a table.
+            name = f"{label}.{next(iter(entry))}"
+            line = _line_of(lines, name, quoted=False)
+            raise ReviewFileError(
+                f'{path}, entry [{name}] (line {line}): write the name in quotes, ["{name}"]; without them '
+                "TOML reads the dot as a table inside a table."
+            )
         if label.count(".") != 1 or not all(label.split(".")):
             raise ReviewFileError(f"{where}: the name is not of the form 'app_label.migration_name'.")
         if not isinstance(entry, dict):
@@ -120,8 +140,9 @@ def parse_reviews(text: str, path: Path) -> dict[str, Review]:
     return reviews
 
 
-def _line_of(lines: list[str], label: str) -> int:
-    header = re.compile(r"^\s*\[\s*[\"']?" + re.escape(label) + r"[\"']?\s*\]")
+def _line_of(lines: list[str], label: str, quoted: bool = True) -> int:
+    name = re.escape(label) if quoted else r"\s*\.\s*".join(re.escape(p) for p in label.split("."))
+    header = re.compile(r"^\s*\[\s*[\"']?" + name + r"[\"']?\s*\]")
     for number, line in enumerate(lines, start=1):
         if header.match(line):
             return number

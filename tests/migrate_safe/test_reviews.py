@@ -127,6 +127,10 @@ class FileFormatTests:
             ('["a.0001_x"]\nphase = ""\nreason = "because"\ndigest = "sha256:1"\n', "no phase"),
             ('["a.0001_x"]\nphase = "additive"\nreason = "r"\n', "the digest is missing"),
             ('["a"]\nphase = ""\n', "not of the form 'app_label.migration_name'"),
+            (
+                '# c\n[a.0001_x]\nphase = ""\n',
+                r'entry \[a\.0001_x\] \(line 2\): write the name in quotes, \["a\.0001_x"\]',
+            ),
             ('["a.0001_x"]\nphase = 1\n', "phase must be a string"),
         ],
     )
