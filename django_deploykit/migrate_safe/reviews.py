@@ -90,7 +90,8 @@ def parse_reviews(text: str, path: Path) -> dict[str, Review]:
     reviews = {}
     for label, entry in data.items():
         line = _line_of(lines, label)
-        where = f'{path}, entry ["{label}"] (line {line})'
+        # An entry written as an inline table has no header line to point at.
+        where = f'{path}, entry ["{label}"]' + (f" (line {line})" if line else "")
         if (
             "." not in label
             and isinstance(entry, dict)

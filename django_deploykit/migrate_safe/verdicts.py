@@ -137,7 +137,9 @@ def _override(migration: Migration) -> tuple[tuple[str, str, str] | None, str]:
     review = reviews.get(label)
     if review is not None and review.decided:
         if migration_digest(migration) == review.digest:
-            return (review.phase, "reviewed", f"Reviewed ({path.name}): {review.reason}"), ""
+            # One line in the plan, however the reason was wrapped in the file.
+            reason = " ".join(review.reason.split())
+            return (review.phase, "reviewed", f"Reviewed ({path.name}): {reason}"), ""
         on = f" on {review.reviewed_on}" if review.reviewed_on else ""
         note = (
             f"It changed since it was reviewed{on} ({path.name} says {review.phase}); review it again: "

@@ -132,6 +132,7 @@ class FileFormatTests:
                 r'entry \[a\.0001_x\] \(line 2\): write the name in quotes, \["a\.0001_x"\]',
             ),
             ('["a.0001_x"]\nphase = 1\n', "phase must be a string"),
+            ('"a.0001_x" = {phase = "now"}\n', r'r\.toml, entry \["a\.0001_x"\]: phase \'now\''),
         ],
     )
     def test_bad_input_names_the_file_and_the_entry(self, tmp_path: Path, text: str, expected: str) -> None:
@@ -404,3 +405,27 @@ class DocsTests:
         for block in blocks:
             reviews = parse_reviews(block, page)
             assert all(review.decided for review in reviews.values())
+
+
+class AtomicWriteTests:
+    def test_a_failed_write_leaves_the_old_file_and_no_temporary(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        from django_deploykit.migrate_safe import reviews
+
+        path = tmp_path / "reviewed_migrations.toml"
+        path.write_text("# old\n", encoding="utf-8")
+        path.chmod(0o640)
+
+        def fail(*args: Any) -> None:
+            raise OSError(28, "No space left on device")
+
+        monkeypatch.setattr(reviews.os, "replace", fail)
+        with pytest.raises(OSError, match="No space left"):
+            reviews.write_atomically(path, "# new\n")
+        assert path.read_text(encoding="utf-8") == "# old\n"
+        assert [p.name for p in tmp_path.iterdir()] == [path.name]
+        monkeypatch.undo()
+        reviews.write_atomically(path, "# new\n")
+        assert path.read_text(encoding="utf-8") == "# new\n"
+        assert path.stat().st_mode & 0o777 == 0o640
