@@ -338,6 +338,10 @@ def end_to_end(alias: str, graph: Path, review_path: Path) -> None:
     plan, _, _ = run_command("--plan", database=alias)
     assert "It changed since it was reviewed on " in plan
     assert "review it again: migrate_safe --review" in plan
+    document = json.loads(run_command("--plan", "--format=json", database=alias)[0])
+    notes = {m["name"]: m.get("review_note", "") for m in document["migrations"]}
+    assert notes["0003_raw_sql"].startswith("It changed since it was reviewed on ")
+    assert notes["0002_fill_codes"] == ""
 
     out, _, code = run_command("--phase=additive", database=alias)
     assert code == 0, out
