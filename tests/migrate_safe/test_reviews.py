@@ -424,7 +424,7 @@ class AtomicWriteTests:
         def fail(*args: Any) -> None:
             raise OSError(28, "No space left on device")
 
-        monkeypatch.setattr(reviews.os, "replace", fail)
+        monkeypatch.setattr("django_deploykit.migrate_safe.reviews.os.replace", fail)
         with pytest.raises(OSError, match="No space left"):
             reviews.write_atomically(path, "# new\n")
         assert path.read_text(encoding="utf-8") == "# old\n"
