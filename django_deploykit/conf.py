@@ -179,6 +179,12 @@ class DeployKitSettings:
         "Phase of migrations you cannot mark, e.g. third-party ones: {'app_label.migration_name': "
         "'additive' | 'destructive'}. A Migration.deploy_phase marker wins over it.",
     )
+    REVIEWED_MIGRATIONS: Setting[str] = Setting(
+        "reviewed_migrations.toml",
+        "The reviewed-phases file 'migrate_safe --review' writes and migrate_safe reads: phases and reasons "
+        "for migrations no rule can judge. A relative path is taken from BASE_DIR (beside manage.py), or "
+        "from the current directory when the settings have no BASE_DIR.",
+    )
     MIGRATE_LOCK_TIMEOUT: Setting[str] = Setting(
         "5s",
         "PostgreSQL lock_timeout (MySQL/MariaDB lock_wait_timeout) for every migration migrate_safe runs.",

@@ -1,4 +1,4 @@
-"""System checks of migrate_safe's settings, ids django_deploykit.E030-E039."""
+"""System checks of migrate_safe's settings and reviewed-phases file, ids django_deploykit.E030-E039."""
 
 from __future__ import annotations
 
@@ -11,12 +11,14 @@ from django.core.checks import CheckMessage, Error, register
 from django_deploykit.conf import conf
 from django_deploykit.migrate_safe.durations import parse_duration
 from django_deploykit.migrate_safe.options import MAX_RETRIES
+from django_deploykit.migrate_safe.reviews import ReviewFileError, current_reviews
 from django_deploykit.migrate_safe.verdicts import validate_phase_setting
 
 
 def register_checks() -> None:
     register()(check_migration_phases)
     register()(check_timeouts)
+    register()(check_reviewed_migrations)
 
 
 def check_migration_phases(
@@ -58,3 +60,20 @@ def check_timeouts(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
             )
         )
     return errors
+
+
+def check_reviewed_migrations(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """The reviewed-phases file parses and every entry is complete: migrate_safe would refuse it."""
+    try:
+        current_reviews()
+    except ReviewFileError as exc:
+        return [
+            Error(
+                str(exc),
+                hint="Fix the entry by hand, or move the file away and run 'migrate_safe --review' again.",
+                id="django_deploykit.E034",
+            )
+        ]
+    return []

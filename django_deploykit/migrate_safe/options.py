@@ -41,6 +41,7 @@ class Options:
     resume: bool
     undo: bool
     started: str | None = None
+    review: bool = False
 
 
 def read_options(raw: dict[str, Any]) -> Options:
@@ -93,6 +94,7 @@ def read_options(raw: dict[str, Any]) -> Options:
         resume=bool(raw.get("resume")),
         undo=bool(raw.get("undo")),
         started=started,
+        review=bool(raw.get("review")),
     )
     _check_combinations(options)
     return options
@@ -117,11 +119,16 @@ def _check_combinations(o: Options) -> None:
             ("--roundtrip", o.roundtrip),
             ("--resume", o.resume),
             ("--undo", o.undo),
+            ("--review", o.review),
         )
         if on
     ]
     if len(exclusive) > 1:
         raise OptionError(f"{' and '.join(exclusive)} do different things; use one at a time.")
+    if o.review and (o.phase or o.fake):
+        raise OptionError(
+            "--review writes the reviewed-phases file and applies nothing; run it without --phase and --fake."
+        )
     if o.started and not (o.resume or o.undo):
         raise OptionError(
             "--started goes with --resume or --undo: it says whether the operation a stopped run left "

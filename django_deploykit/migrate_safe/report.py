@@ -8,6 +8,7 @@ from typing import Any
 from django.db.migrations.executor import MigrationExecutor
 
 from django_deploykit.migrate_safe.planning import PhasePlan, Step, applied_state
+from django_deploykit.migrate_safe.reviews import MigrationDetails, review_file
 
 JSON_FORMAT_VERSION = 1
 
@@ -91,6 +92,8 @@ def plan_as_text(
                 lines.append(warning(f"       hazard {h.kind}: {h.reason}"))
             if op.fix and op.phase in ("refused", "unknown") and v.source == "rules":
                 lines.append(warning(f"       fix: {op.fix}"))
+        if v.details is not None:
+            lines += _details_lines(v.details, warning)
         if sql is not None:
             for statement in sql.get(v.label, []):
                 lines.append(f"      {statement}")
@@ -107,6 +110,30 @@ def plan_as_text(
         )
     if plan.irreversible:
         lines.append(warning("Cannot be unapplied: " + "; ".join(plan.irreversible)))
+    return lines
+
+
+def _indented(title: str, text: str, indent: str) -> list[str]:
+    body = text.splitlines()
+    return [f"{indent}{title} {body[0]}"] + [f"{indent}  {line}" for line in body[1:]] if body else []
+
+
+def _details_lines(details: MigrationDetails, warning: Styler) -> list[str]:
+    """Where an undecided migration is and what it runs, so it can be decided from the plan."""
+    lines = [f"      code: {details.location} (class Migration)"]
+    lines += _indented("docstring:", details.docstring, "      ")
+    for code in details.code:
+        if code.kind.startswith("RunSQL"):
+            lines += _indented(f"operation {code.operation} {code.kind}:", code.name, "      ")
+            continue
+        lines.append(f"      operation {code.operation} {code.kind}: {code.name} at {code.location}")
+        lines += _indented("docstring:", code.docstring, "        ")
+    lines.append(
+        warning(
+            f"      decide it: 'migrate_safe --review' lists it in {review_file().name} for a phase and "
+            "a reason (or mark it with deploy_phase)."
+        )
+    )
     return lines
 
 

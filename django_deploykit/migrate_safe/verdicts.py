@@ -2,8 +2,11 @@
 
 1. a ``deploy_phase = "additive" | "destructive"`` attribute on the Migration class;
 2. the ``DEPLOYKIT_MIGRATION_PHASES`` setting, ``{"app_label.migration_name": phase}``;
-3. the verdicts shipped for Django's contrib migrations (``contrib.CONTRIB_PHASES``);
-4. the per-operation rules of ``classify``.
+3. the reviewed-phases file (``reviews``), whose entries hold only while the migration's digest
+   matches: below the setting, which a deployment may set on purpose to differ from what is
+   checked in, and above contrib, since a review is the project's own decision;
+4. the verdicts shipped for Django's contrib migrations (``contrib.CONTRIB_PHASES``);
+5. the per-operation rules of ``classify``.
 
 Every layer describes applying the migration; unapplying it flips the phase.
 """
@@ -30,6 +33,12 @@ from django_deploykit.migrate_safe.phases import (
     UNKNOWN,
     flip,
 )
+from django_deploykit.migrate_safe.reviews import (
+    MigrationDetails,
+    current_reviews,
+    migration_details,
+    migration_digest,
+)
 
 MARKER_ATTRIBUTE = "deploy_phase"
 
@@ -50,6 +59,15 @@ class MigrationVerdict:
     atomic: bool = True
     hazards: list[Hazard] = field(default_factory=list)
     split: dict[str, list[int]] = field(default_factory=dict)
+    # For a migration no rule decides: where it is and what it runs, for the reviewer.
+    details: MigrationDetails | None = None
+    # Why a reviewed entry was not used (the migration changed since), or "".
+    review_note: str = ""
+
+    @property
+    def undecided(self) -> bool:
+        """Unclassified because an operation has no rule (not because one is refused)."""
+        return self.phase == UNCLASSIFIED and any(op.phase == UNKNOWN for op in self.operations)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -64,7 +82,7 @@ class MigrationVerdict:
         return self.phase in (ADDITIVE, DESTRUCTIVE)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "app_label": self.app_label,
             "name": self.name,
             "direction": "backwards" if self.backwards else "forwards",
@@ -76,6 +94,12 @@ class MigrationVerdict:
             "split": self.split,
             "operations": [op.as_dict() for op in self.operations],
         }
+        # Only where they say something, so the common migration's shape stays as it was.
+        if self.details is not None:
+            data["details"] = self.details.as_dict()
+        if self.review_note:
+            data["review_note"] = self.review_note
+        return data
 
 
 def validate_phase_setting(value: object) -> list[str]:
@@ -91,7 +115,8 @@ def validate_phase_setting(value: object) -> list[str]:
     return problems
 
 
-def _override(migration: Migration) -> tuple[str, str, str] | None:
+def _override(migration: Migration) -> tuple[tuple[str, str, str] | None, str]:
+    """The overriding (phase, source, reason), or None; and why a review was not used."""
     label = f"{migration.app_label}.{migration.name}"
     marker = getattr(migration, MARKER_ATTRIBUTE, None)
     if marker is not None:
@@ -99,18 +124,31 @@ def _override(migration: Migration) -> tuple[str, str, str] | None:
             raise InvalidPhaseOverride(
                 f"Migration {label} has deploy_phase = {marker!r}; set it to 'additive' or 'destructive'."
             )
-        return str(marker), "marker", f"Marked deploy_phase = {marker!r} in the migration."
+        return (str(marker), "marker", f"Marked deploy_phase = {marker!r} in the migration."), ""
     configured = conf.MIGRATION_PHASES
     problems = validate_phase_setting(configured)
     if problems:
         raise InvalidPhaseOverride(" ".join(problems))
     if label in configured:
         phase = configured[label]
-        return phase, "setting", f"DEPLOYKIT_MIGRATION_PHASES maps {label} to {phase!r}."
+        return (phase, "setting", f"DEPLOYKIT_MIGRATION_PHASES maps {label} to {phase!r}."), ""
+    note = ""
+    path, reviews = current_reviews()
+    review = reviews.get(label)
+    if review is not None and review.decided:
+        if migration_digest(migration) == review.digest:
+            # One line in the plan, however the reason was wrapped in the file.
+            reason = " ".join(review.reason.split())
+            return (review.phase, "reviewed", f"Reviewed ({path.name}): {reason}"), ""
+        on = f" on {review.reviewed_on}" if review.reviewed_on else ""
+        note = (
+            f"It changed since it was reviewed{on} ({path.name} says {review.phase}); review it again: "
+            "migrate_safe --review."
+        )
     if label in CONTRIB_PHASES:
         phase, reason = CONTRIB_PHASES[label]
-        return phase, "contrib", reason
-    return None
+        return (phase, "contrib", reason), note
+    return None, note
 
 
 def _from_rules(operations: list[OperationVerdict]) -> tuple[str, str, dict[str, list[int]]]:
@@ -156,7 +194,7 @@ def migration_verdict(
     ``forward_operations`` are the verdicts of applying it; ``undo_operations`` those of
     unapplying it, required when ``backwards`` is true.
     """
-    override = _override(migration)
+    override, review_note = _override(migration)
     split: dict[str, list[int]] = {}
     if first_install:
         # Nothing runs against this database yet: no old code to protect, one phase for all.
@@ -188,7 +226,9 @@ def migration_verdict(
                 "half-applied; migrate_safe journals each operation so it can resume or undo it.",
             )
         )
-    return MigrationVerdict(
+    if review_note:
+        reason = f"{reason} {review_note}"
+    verdict = MigrationVerdict(
         migration.app_label,
         migration.name,
         backwards,
@@ -199,4 +239,8 @@ def migration_verdict(
         atomic=bool(migration.atomic),
         hazards=hazards,
         split=split,
+        review_note=review_note,
     )
+    if verdict.undecided:
+        verdict.details = migration_details(migration)
+    return verdict

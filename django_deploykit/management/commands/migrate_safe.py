@@ -6,6 +6,7 @@ Exit codes: django_deploykit.migrate_safe.exitcodes (and docs/migrate_safe.md).
 
 from __future__ import annotations
 
+import datetime
 import time
 from argparse import ArgumentParser
 from importlib import import_module
@@ -14,6 +15,7 @@ from typing import Any
 from django.apps import apps
 from django.core.management.base import CommandError
 from django.db import connections
+from django.db.migrations import Migration
 from django.db.migrations.executor import MigrationExecutor
 from django.utils.module_loading import module_has_submodule
 
@@ -31,6 +33,13 @@ from django_deploykit.migrate_safe.planning import (
     resolve_targets,
 )
 from django_deploykit.migrate_safe.report import plan_as_dict, plan_as_text, sql_by_migration
+from django_deploykit.migrate_safe.reviews import (
+    ReviewFileError,
+    Undecided,
+    current_reviews,
+    update_reviews,
+    write_atomically,
+)
 from django_deploykit.migrate_safe.roundtrip import RoundtripError, run_roundtrip
 from django_deploykit.migrate_safe.runner import BetweenMigrations, PhaseRefused, run_phase
 from django_deploykit.migrate_safe.verdicts import InvalidPhaseOverride
@@ -87,6 +96,12 @@ class Command(DeploykitCommand):
             "--undo", action="store_true", help="Revert a half-applied migration (MySQL/MariaDB)."
         )
         parser.add_argument(
+            "--review",
+            action="store_true",
+            help="Write every pending migration no rule can judge (RunPython, RunSQL, custom operations) "
+            "into the reviewed-phases file (DEPLOYKIT_REVIEWED_MIGRATIONS), for a phase and a reason.",
+        )
+        parser.add_argument(
             "--started",
             help="With --resume or --undo: 'applied' or 'not-applied', what you found by checking the "
             "operation a stopped run left started, when the schema cannot tell.",
@@ -113,7 +128,7 @@ class Command(DeploykitCommand):
         connection.prepare_database()
         try:
             self.exit_code = self._run(options)
-        except (PlanError, InvalidPhaseOverride, RoundtripError) as exc:
+        except (PlanError, InvalidPhaseOverride, ReviewFileError, RoundtripError) as exc:
             raise CommandError(str(exc)) from exc
 
     def _plan(self, options: Options) -> tuple[MigrationExecutor, PhasePlan]:
@@ -126,6 +141,8 @@ class Command(DeploykitCommand):
         executor, plan = self._plan(options)
         if options.plan or options.check:
             return self._show(options, executor, plan)
+        if options.review:
+            return self._review(executor, plan)
         if options.roundtrip:
             return self._roundtrip(options)
         if options.resume or options.undo:
@@ -221,6 +238,68 @@ class Command(DeploykitCommand):
             ):
                 self.stdout.write(line)
         return code
+
+    def _review(self, executor: MigrationExecutor, plan: PhasePlan) -> int:
+        if plan.direction == "backwards":
+            raise CommandError(
+                "--review records phases of migrations to apply; this plan unapplies. Run it without "
+                "a target behind the applied state."
+            )
+        # Parsed (and checked) before anything is written: a bad file is reported, not replaced.
+        path, existing = current_reviews()
+        steps = {(m.app_label, m.name): m for m, _ in plan.steps}
+        undecided = [
+            Undecided(steps[v.key], [(op.index, op.description, op.phase) for op in v.operations])
+            for v in plan.migrations
+            # Reviewed ones too, so their digests are checked and their comments stay current.
+            if v.undecided or v.source == "reviewed"
+        ]
+        graph = executor.loader.graph
+
+        def find(label: str) -> Migration | None:
+            app_label, _, name = label.partition(".")
+            migration: Migration | None = graph.nodes.get((app_label, name))
+            return migration
+
+        update = update_reviews(existing, undecided, find, datetime.date.today().isoformat())
+        old = path.read_text(encoding="utf-8") if path.exists() else None
+        # No file is created for nothing; an existing one is rewritten only when it changes.
+        written = update.text != old and (old is not None or bool(update.added))
+        if written:
+            write_atomically(path, update.text)
+        self.document = {
+            "action": "review",
+            "file": str(path),
+            "written": written,
+            "added": update.added,
+            "reopened": update.reopened,
+            "waiting": update.waiting,
+            "kept": update.kept,
+            "unreviewable": update.unreviewable,
+        }
+        if not (update.added or update.reopened or update.waiting or update.unreviewable):
+            self._say(
+                f"No pending migration needs a review; {path} is unchanged."
+                if not written
+                else f"No pending migration needs a review; updated the comments of {path}."
+            )
+            return exitcodes.OK
+        for label in update.added:
+            self._say(f"Added {label}: record its phase and reason.")
+        for label in update.reopened:
+            self._say(f"Reopened {label}: it changed since it was reviewed; decide again.")
+        for label in update.waiting:
+            self._say(f"Still waiting for a phase and a reason: {label}.")
+        for label in update.kept:
+            self._say(f"Kept the review of {label}.")
+        for label in update.unreviewable:
+            self._say(
+                f"Cannot review {label}: it has no source file; mark it or use DEPLOYKIT_MIGRATION_PHASES."
+            )
+        self._say(
+            f"Wrote {path}; fill in phase and reason, then commit it." if written else f"{path} is unchanged."
+        )
+        return exitcodes.OK
 
     def _finish_partials(self, options: Options) -> int:
         connection = connections[options.database]
