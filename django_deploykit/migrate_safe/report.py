@@ -76,7 +76,13 @@ def plan_as_text(
     show_locks: bool = False,
 ) -> list[str]:
     if not plan.migrations:
-        return [heading(f"Plan for database '{database}' ({vendor}):"), "  No migrations to apply."]
+        lines = [heading(f"Plan for database '{database}' ({vendor}):"), "  No migrations to apply."]
+        if plan.contractions:
+            lines.append(
+                "Destructive phase (after the swap) removes the DB defaults an additive phase kept for "
+                "the old code: " + "; ".join(c.describe() for c in plan.contractions)
+            )
+        return lines
     lines = [heading(f"Plan ({plan.direction}) for database '{database}' ({vendor}):")]
     for v in plan.migrations:
         lines.append(f"  {v.label}  [{v.phase}, {v.source}] {v.reason}")
@@ -97,6 +103,11 @@ def plan_as_text(
             lines.append(warning(f"      {plan.held_back[v.label]}"))
     lines.append(_summary("Additive phase (before the swap)", plan.additive, phase == "additive"))
     lines.append(_summary("Destructive phase (after the swap)", plan.destructive, phase == "destructive"))
+    if plan.contractions:
+        lines.append(
+            "  then removes the DB defaults an additive phase kept for the old code: "
+            + "; ".join(c.describe() for c in plan.contractions)
+        )
     if plan.blocked:
         lines.append(
             warning(

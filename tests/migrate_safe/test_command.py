@@ -62,6 +62,7 @@ class JsonTests:
         assert sorted(data) == [
             "additive",
             "blocked",
+            "contractions",
             "database",
             "destructive",
             "direction",

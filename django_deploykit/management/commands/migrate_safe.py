@@ -168,8 +168,15 @@ class Command(DeploykitCommand):
         except (PhaseRefused, MigrationFailed) as exc:
             self._close_line()
             raise CommandError(str(exc)) from exc
+        for kept in run.expanded:
+            self._say(
+                f"  Kept DB default {kept.split(' DEFAULT ', 1)[1]} on {kept.split(' DEFAULT ', 1)[0]} "
+                "for the old code's INSERTs; --phase=destructive removes it."
+            )
         self.document.update(
             applied=run.applied,
+            expanded=run.expanded,
+            contracted=run.contracted,
             fake=options.fake,
             waiting_for_destructive=[v.label for v in run.plan.destructive]
             if options.phase == ADDITIVE
