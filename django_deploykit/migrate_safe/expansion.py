@@ -131,8 +131,14 @@ def expansion_for(
 
     Only NOT NULL, concrete, non-many-to-many, non-primary-key, non-generated fields without a
     ``db_default`` whose Python ``default`` is a constant (str, int, float, bool, Decimal, bytes,
-    date/datetime/time, an enum member's value) or, for a DateTimeField, ``timezone.now``,
-    ``datetime.datetime.now`` or ``utcnow`` (as ``Now()``). JSONField defaults are never expanded.
+    date/datetime/time, an enum member's value; bytes for a BinaryField, except on MySQL/MariaDB)
+    or, for a DateTimeField, ``timezone.now``, ``datetime.datetime.now`` or ``utcnow`` (as
+    ``Now()``). JSONField defaults are never expanded.
+
+    ``connection_or_vendor`` is a connection or its ``vendor`` string (rules get the string). For
+    an AlterField that makes a column NOT NULL which the old code does not have, a non-None
+    result means the same expansion would keep the old code's INSERTs working; the applier
+    (``expanding_migration``) expands AddFields only, so such a caller has to extend it too.
     """
     if (
         f.null
@@ -152,7 +158,11 @@ def expansion_for(
     value = _constant(default)
     if value is None:
         return None
-    if isinstance(value, bytes) and not isinstance(f, models.BinaryField):
+    if isinstance(value, bytes) and (
+        not isinstance(f, models.BinaryField) or _vendor(connection_or_vendor) == "mysql"
+    ):
+        # On MySQL/MariaDB Django passes a binary DB default through in a form the server stores
+        # wrongly (b"\x00\x01" became b"x00x01" on MariaDB 10.11 with Django 5.2): not expanded.
         return None
     return Expansion(value, _shown(value))
 

@@ -95,6 +95,10 @@ class ExpansionForTests:
     def test_what_has_no_database_equivalent_is_not_expanded(self, f: models.Field[Any, Any]) -> None:
         assert expansion.expansion_for(f, "postgresql") is None
 
+    def test_bytes_are_not_expanded_on_mysql_where_the_default_comes_out_wrong(self) -> None:
+        assert expansion.expansion_for(models.BinaryField(default=b"\x00"), "mysql") is None
+        assert expansion.expansion_for(models.BinaryField(default=b"\x00"), "sqlite") is not None
+
     def test_many_to_many_is_not_expanded(self) -> None:
         assert expansion.expansion_for(models.ManyToManyField("auth.User", default=1), "sqlite") is None
 
