@@ -7,8 +7,10 @@ from __future__ import annotations
 import datetime
 import enum
 import json
+import re
 import uuid
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -98,6 +100,11 @@ class ExpansionForTests:
     def test_bytes_are_not_expanded_on_mysql_where_the_default_comes_out_wrong(self) -> None:
         assert expansion.expansion_for(models.BinaryField(default=b"\x00"), "mysql") is None
         assert expansion.expansion_for(models.BinaryField(default=b"\x00"), "sqlite") is not None
+
+    def test_the_docs_block_runs(self) -> None:
+        text = (Path(__file__).parents[2] / "docs" / "migrate_safe.md").read_text(encoding="utf-8")
+        (block,) = [b for b in re.findall(r"```python\n(.*?)```", text, re.DOTALL) if "expansion_for" in b]
+        exec(compile(block, "docs/migrate_safe.md", "exec"), {})  # noqa: S102 - our own docs
 
     def test_many_to_many_is_not_expanded(self) -> None:
         assert expansion.expansion_for(models.ManyToManyField("auth.User", default=1), "sqlite") is None
