@@ -423,24 +423,26 @@ def _contract_one(connection: BaseDatabaseWrapper, state: ProjectState, record: 
     default = None if keeps_its_own else live_default(connection, record.table, record.column)
     atomic = bool(connection.features.can_rollback_ddl)
     with connection.schema_editor(atomic=atomic) as editor:
-        if default is not None:
-            if found is not None:
-                model, current = found
-                editor.alter_field(model, _with_db_default(current, models.Value(default)), current)
-            elif connection.vendor == "sqlite":
-                raise ContractionFailed(
-                    f"{record.label} is no longer a field of any model, and SQLite cannot drop a column "
-                    "default without rebuilding the table from a model"
-                )
-            else:
-                editor.execute(
-                    editor.sql_alter_column
-                    % {
-                        "table": editor.quote_name(record.table),
-                        "changes": editor.sql_alter_column_no_default
-                        % {"column": editor.quote_name(record.column)},
-                    }
-                )
+        if default is not None and connection.vendor != "sqlite":
+            # Only the default goes: a catalog change, with no rewrite and no foreign key rebuilt
+            # (which alter_field would do for a ForeignKey).
+            editor.execute(
+                editor.sql_alter_column
+                % {
+                    "table": editor.quote_name(record.table),
+                    "changes": editor.sql_alter_column_no_default
+                    % {"column": editor.quote_name(record.column)},
+                }
+            )
+        elif default is not None and found is not None:
+            # SQLite cannot drop a default: alter_field rebuilds the table from the model.
+            model, current = found
+            editor.alter_field(model, _with_db_default(current, models.Value(default)), current)
+        elif default is not None:
+            raise ContractionFailed(
+                f"{record.label} is no longer a field of any model, and SQLite cannot drop a column "
+                "default without rebuilding the table from a model"
+            )
         _records(connection).filter(
             app=record.app_label, name=record.migration, db_table=record.table, db_column=record.column
         ).delete()

@@ -381,3 +381,39 @@ class ContractionTests:
             assert "was rolled back" in err
         assert expansion.pending_contractions(connections[postgres_db]) == []
         assert expansion.live_default(connections[postgres_db], "ms_shop_product", "weight") is None
+
+
+def own_default_then_plain(phased: str, plain: str) -> None:
+    with use_graph("expand_own_default"):
+        _, err, code = run_command(phase="additive", database=phased)
+        assert code == 0, err
+        assert [r.label for r in expansion.pending_contractions(connections[phased])] == [
+            "ms_shop_product.weight"
+        ]
+        out, err, code = run_command(phase="destructive", database=phased)
+        assert code == 0, err
+        assert "Removed the DB default" not in out
+        assert expansion.pending_contractions(connections[phased]) == []
+        call_command("migrate", database=plain, verbosity=0)
+    for alias in (phased, plain):
+        _execute(alias, "INSERT INTO ms_shop_product (name) VALUES ('pen')")
+        with connections[alias].cursor() as cursor:
+            cursor.execute("SELECT weight FROM ms_shop_product")
+            assert cursor.fetchall() in ([(5,)], ((5,),))
+    assert schema_with_defaults(phased) == schema_with_defaults(plain)
+
+
+class OwnDefaultTests:
+    """A later migration in the same additive phase gives the column a db_default of its own:
+    the destructive phase leaves it and only deletes the record."""
+
+    def test_sqlite(self, sqlite_db: str, sqlite_db_b: str) -> None:
+        own_default_then_plain(sqlite_db, sqlite_db_b)
+
+    @pytest.mark.postgresql
+    def test_postgresql(self, postgres_db: str, postgres_db_b: str) -> None:
+        own_default_then_plain(postgres_db, postgres_db_b)
+
+    @pytest.mark.mysql
+    def test_mariadb(self, mysql_db: str, mysql_db_b: str) -> None:
+        own_default_then_plain(mysql_db, mysql_db_b)
