@@ -40,6 +40,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.migrations import Migration
 from django.db.migrations import operations as ops
+from django.db.migrations.operations.base import Operation
 from django.db.migrations.state import ProjectState
 from django.db.models.functions import Now
 from django.utils import timezone
@@ -137,8 +138,8 @@ def expansion_for(
 
     ``connection_or_vendor`` is a connection or its ``vendor`` string (rules get the string). For
     an AlterField that makes a column NOT NULL which the old code does not have, a non-None
-    result means the same expansion would keep the old code's INSERTs working; the applier
-    (``expanding_migration``) expands AddFields only, so such a caller has to extend it too.
+    result means the same expansion keeps the old code's INSERTs working, and the additive phase
+    applies it (``expanding_migration`` expands such AlterFields as it does AddFields).
     """
     if (
         f.null
@@ -283,6 +284,33 @@ def _unbound_with_db_default(f: models.Field[Any, Any], db_default: Any) -> mode
     return type(f)(*args, **kwargs)
 
 
+def _record(
+    schema_editor: BaseDatabaseSchemaEditor,
+    op: ops.AddField | ops.AlterField,
+    app_label: str,
+    migration_name: str,
+    to_state: ProjectState,
+) -> bool:
+    """Record the expansion ``op`` is about to make; False when ``op`` does not run here (routers).
+
+    Written before the DDL, in the migration's transaction where there is one: a record whose
+    default never came is harmless (the destructive phase finds none and drops the record)."""
+    to_model = to_state.apps.get_model(app_label, op.model_name)
+    if not op.allow_migrate_model(schema_editor.connection.alias, to_model):
+        return False
+    expanded = to_model._meta.get_field(op.name)
+    _records(schema_editor.connection).create(
+        app=app_label,
+        name=migration_name,
+        model=op.model_name_lower,
+        field=op.name,
+        db_table=to_model._meta.db_table,
+        db_column=expanded.column,
+        default_sql=_default_sql(schema_editor, expanded),
+    )
+    return True
+
+
 class ExpandingAddField(ops.AddField):
     """An AddField whose column keeps a DB default until the destructive phase removes it.
 
@@ -304,22 +332,59 @@ class ExpandingAddField(ops.AddField):
         from_state: ProjectState,
         to_state: ProjectState,
     ) -> None:
-        to_model = to_state.apps.get_model(app_label, self.model_name)
-        if not self.allow_migrate_model(schema_editor.connection.alias, to_model):
-            return
-        expanded = to_model._meta.get_field(self.name)
-        # Written before the DDL, in the migration's transaction where there is one: a record
-        # without its default is harmless (the destructive phase finds none and drops it).
-        _records(schema_editor.connection).create(
-            app=app_label,
-            name=self.migration_name,
-            model=self.model_name_lower,
-            field=self.name,
-            db_table=to_model._meta.db_table,
-            db_column=expanded.column,
-            default_sql=_default_sql(schema_editor, expanded),
-        )
-        super().database_forwards(app_label, schema_editor, from_state, to_state)
+        if _record(schema_editor, self, app_label, self.migration_name, to_state):
+            super().database_forwards(app_label, schema_editor, from_state, to_state)
+
+
+class ExpandingAlterField(ops.AlterField):
+    """An AlterField making a nullable column NOT NULL whose column keeps a DB default until the
+    destructive phase removes it (for an AlterField that runs in the additive phase: marked, or
+    judged additive because the old code does not have the column)."""
+
+    def __init__(self, original: ops.AlterField, expansion: Expansion, migration_name: str) -> None:
+        field = _unbound_with_db_default(original.field, expansion.db_default)
+        super().__init__(original.model_name, original.name, field, original.preserve_default)
+        self.expansion = expansion
+        self.migration_name = migration_name
+
+    def database_forwards(
+        self,
+        app_label: str,
+        schema_editor: BaseDatabaseSchemaEditor,
+        from_state: ProjectState,
+        to_state: ProjectState,
+    ) -> None:
+        if _record(schema_editor, self, app_label, self.migration_name, to_state):
+            super().database_forwards(app_label, schema_editor, from_state, to_state)
+
+
+def _expanding(
+    op: Operation, app_label: str, migration_name: str, state: ProjectState, connection: BaseDatabaseWrapper
+) -> tuple[Operation, str]:
+    """``op`` as the additive phase runs it, and what it expands ('' when nothing)."""
+    # Exactly these classes: a subclass (the concurrent or custom ones) may do more than we know.
+    if type(op) is ops.AddField:
+        field_op: ops.AddField | ops.AlterField = op
+    elif type(op) is ops.AlterField:
+        field_op = op
+    else:
+        return op, ""
+    model = state.models.get((app_label, field_op.model_name_lower))
+    if model is None or not has_table(model):
+        return op, ""
+    name, new = field_op.name, field_op.field
+    if isinstance(field_op, ops.AlterField):
+        old = next((f for n, f in model.fields.items() if n.lower() == field_op.name_lower), None)
+        # Only NULL -> NOT NULL of the same column: what breaks INSERTs that omit it.
+        if old is None or not old.null or column_name(name, old) != column_name(name, new):
+            return op, ""
+    expansion = expansion_for(new, connection)
+    if expansion is None:
+        return op, ""
+    what = f"{table_name(app_label, model)}.{column_name(name, new)} DEFAULT {expansion.shown}"
+    if isinstance(field_op, ops.AddField):
+        return ExpandingAddField(field_op, expansion, migration_name), what
+    return ExpandingAlterField(field_op, expansion, migration_name), what
 
 
 def expanding_migration(
@@ -327,7 +392,12 @@ def expanding_migration(
 ) -> tuple[Migration, list[str]]:
     """The migration the additive phase applies in place of ``migration`` (the same object when
     nothing is expanded), and what it expands ('table.column DEFAULT shown'). ``state`` is the
-    project state before it; it is not changed."""
+    project state before it; it is not changed.
+
+    Expanded: AddFields, and AlterFields making a nullable column NOT NULL, whose field
+    ``expansion_for`` accepts, on tables not created earlier in the same migration (no running
+    code knows those). The operation count and order stay, so the MySQL journal's operation
+    numbers keep meaning the migration's own operations."""
     replaced: list[Any] = []
     expanded: list[str] = []
     created: set[str] = set()
@@ -336,13 +406,10 @@ def expanding_migration(
         new_op = op
         if isinstance(op, ops.CreateModel):
             created.add(op.name_lower)
-        elif type(op) is ops.AddField and op.model_name_lower not in created:
-            model = state.models.get((migration.app_label, op.model_name_lower))
-            expansion = expansion_for(op.field, connection) if has_table(model) else None
-            if expansion is not None and model is not None:
-                new_op = ExpandingAddField(op, expansion, migration.name)
-                where = f"{table_name(migration.app_label, model)}.{column_name(op.name, op.field)}"
-                expanded.append(f"{where} DEFAULT {expansion.shown}")
+        elif getattr(op, "model_name_lower", None) not in created:
+            new_op, what = _expanding(op, migration.app_label, migration.name, state, connection)
+            if what:
+                expanded.append(what)
         replaced.append(new_op)
         op.state_forwards(migration.app_label, state)
     if not expanded:

@@ -417,3 +417,36 @@ class OwnDefaultTests:
     @pytest.mark.mysql
     def test_mariadb(self, mysql_db: str, mysql_db_b: str) -> None:
         own_default_then_plain(mysql_db, mysql_db_b)
+
+
+def alter_then_plain(phased: str, plain: str) -> None:
+    with use_graph("expand_alter"):
+        out, err, code = run_command(phase="additive", database=phased)
+        assert code == 0, err
+        assert "Kept DB default 'none' on ms_shop_product.note" in out
+        _execute(phased, "INSERT INTO ms_shop_product (name) VALUES ('pen')")
+        with connections[phased].cursor() as cursor:
+            cursor.execute("SELECT note FROM ms_shop_product")
+            assert list(cursor.fetchall()) == [("none",)]
+        _, err, code = run_command(phase="destructive", database=phased)
+        assert code == 0, err
+        assert expansion.pending_contractions(connections[phased]) == []
+        call_command("migrate", database=plain, verbosity=0)
+    assert schema_with_defaults(phased) == schema_with_defaults(plain)
+    with pytest.raises(DatabaseError):
+        _execute(phased, "INSERT INTO ms_shop_product (name) VALUES ('pencil')")
+
+
+class AlterFieldExpansionTests:
+    """An AlterField to NOT NULL that runs in the additive phase is expanded as an AddField is."""
+
+    def test_sqlite(self, sqlite_db: str, sqlite_db_b: str) -> None:
+        alter_then_plain(sqlite_db, sqlite_db_b)
+
+    @pytest.mark.postgresql
+    def test_postgresql(self, postgres_db: str, postgres_db_b: str) -> None:
+        alter_then_plain(postgres_db, postgres_db_b)
+
+    @pytest.mark.mysql
+    def test_mariadb(self, mysql_db: str, mysql_db_b: str) -> None:
+        alter_then_plain(mysql_db, mysql_db_b)
