@@ -11,15 +11,20 @@ still there) and deletes the records, so the final schema is the one plain ``mig
   The AddField rule uses it; an AlterField rule (NOT NULL on a column the old code does not
   have) can use it the same way.
 - ``expanding_migration(migration, state, connection)`` is the copy of a migration the additive
-  phase applies: its expandable AddFields create their column with the DB default and write
-  the record first (in the migration's transaction on PostgreSQL; before the DDL elsewhere, so a
-  failure between the two leaves a record the destructive phase finds nothing for).
+  phase applies: its expandable AddFields (and AlterFields to NOT NULL) create their column with
+  the DB default and write the record first (in the migration's transaction on PostgreSQL;
+  before the DDL elsewhere, so a failure between the two leaves a record the destructive phase
+  finds no default for, and just deletes).
 - ``pending_contractions`` / ``contract`` / ``forget`` serve the destructive phase, the plan and
   backwards plans.
 
-JSONField (and other container) defaults are not expanded: they are callables (``dict``,
-``list``) or mutable instances, their value depends on the field's encoder, and MySQL before
-8.0.13 accepts no default on a JSON column at all.
+JSONField defaults are not expanded, although PostgreSQL (jsonb) and MariaDB 10.11 (JSON) both
+accept ``DEFAULT '{}'`` on a NOT NULL column (tried): in practice they are callables (``dict``,
+``list``, a lambda) whose result we would have to guess, an instance default is what Django's
+check fields.E010 warns against, the stored text depends on the field's ``encoder``, and MySQL
+before 8.0.13 accepts no default on a JSON column. TEXT and BLOB columns are expanded (MariaDB
+and MySQL from 8.0.13 accept their defaults, Django writes MySQL's as an expression), except
+binary values on MySQL/MariaDB, where Django's binary DB default is stored wrongly.
 """
 
 from __future__ import annotations
@@ -130,7 +135,7 @@ def expansion_for(
     """The expansion of ``f`` (the field as an AddField, or an AlterField to NOT NULL, makes it),
     or None when the old code's INSERTs cannot be kept working with a DB default.
 
-    Only NOT NULL, concrete, non-many-to-many, non-primary-key, non-generated fields without a
+    Only NOT NULL, non-many-to-many, non-primary-key, non-generated fields without a
     ``db_default`` whose Python ``default`` is a constant (str, int, float, bool, Decimal, bytes,
     date/datetime/time, an enum member's value; bytes for a BinaryField, except on MySQL/MariaDB)
     or, for a DateTimeField, ``timezone.now``, ``datetime.datetime.now`` or ``utcnow`` (as

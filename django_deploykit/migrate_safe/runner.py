@@ -66,7 +66,7 @@ def run_phase(
     after their migrations, even when no migration is pending. ``--fake`` does neither.
 
     Raises LockBusy (``wait=False``), BetweenMigrations, PhaseRefused, PlanError or
-    MigrationFailed (ContractionFailed when removing a kept default failed); in each case the
+    MigrationFailed (ContractionFailedError when removing a kept default failed); in each case the
     message is a sentence that says what to do.
     """
     with migration_lock(connection, wait=wait, say=say):
