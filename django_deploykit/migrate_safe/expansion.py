@@ -22,9 +22,11 @@ JSONField defaults are not expanded, although PostgreSQL (jsonb) and MariaDB 10.
 accept ``DEFAULT '{}'`` on a NOT NULL column (tried): in practice they are callables (``dict``,
 ``list``, a lambda) whose result we would have to guess, an instance default is what Django's
 check fields.E010 warns against, the stored text depends on the field's ``encoder``, and MySQL
-before 8.0.13 accepts no default on a JSON column. TEXT and BLOB columns are expanded (MariaDB
-and MySQL from 8.0.13 accept their defaults, Django writes MySQL's as an expression), except
-binary values on MySQL/MariaDB, where Django's binary DB default is stored wrongly.
+before 8.0.13 accepts no default on a JSON column. TEXT and BLOB columns are expanded: MariaDB and
+MySQL from 8.0.13 accept their defaults (Django writes MySQL's as an expression); on MySQL 8.0.11
+and 8.0.12, which Django 5.2 still supports, adding such a column fails with the server's error
+(the rules see only the vendor, so they cannot tell). Binary values are not expanded on
+MySQL/MariaDB, where Django's binary DB default is stored wrongly.
 """
 
 from __future__ import annotations
@@ -86,17 +88,6 @@ def _vendor(connection_or_vendor: BaseDatabaseWrapper | str) -> str:
     return str(connection_or_vendor.vendor)
 
 
-def _limited_type_refused(f: models.Field[Any, Any], connection_or_vendor: BaseDatabaseWrapper | str) -> bool:
-    """MySQL before 8.0.13 accepts no default on TEXT and BLOB columns (MariaDB does)."""
-    if isinstance(connection_or_vendor, str) or connection_or_vendor.vendor != "mysql":
-        return False
-    if getattr(connection_or_vendor, "mysql_is_mariadb", True):
-        return False
-    if f.get_internal_type() not in ("TextField", "BinaryField"):
-        return False
-    return tuple(getattr(connection_or_vendor, "mysql_version", (0,))) < (8, 0, 13)
-
-
 def _constant(value: Any) -> Any:
     """The plain constant a default stands for, or None when it is not a constant."""
     if isinstance(value, enum.Enum):
@@ -153,7 +144,6 @@ def expansion_for(
         or has_db_default(f)
         or isinstance(f, (models.GeneratedField, models.JSONField))
         or not f.has_default()
-        or _limited_type_refused(f, connection_or_vendor)
     ):
         return None
     default = f.default
@@ -304,6 +294,8 @@ def _record(
     if not op.allow_migrate_model(schema_editor.connection.alias, to_model):
         return False
     expanded = to_model._meta.get_field(op.name)
+    if schema_editor.collect_sql:
+        return True  # only the SQL is wanted (--plan --sql): nothing is written
     _records(schema_editor.connection).create(
         app=app_label,
         name=migration_name,

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db.migrations.executor import MigrationExecutor
 
+from django_deploykit.migrate_safe.expansion import expanding_migration
 from django_deploykit.migrate_safe.planning import PhasePlan, Step
 
 JSON_FORMAT_VERSION = 1
@@ -14,8 +15,11 @@ JSON_FORMAT_VERSION = 1
 Styler = Callable[[str], str]
 
 
-def sql_by_migration(executor: MigrationExecutor, steps: list[Step]) -> dict[str, list[str]]:
-    """The SQL each step would run, as ``sqlmigrate`` collects it, keyed by 'app.name'."""
+def sql_by_migration(
+    executor: MigrationExecutor, steps: list[Step], *, expand: bool = False
+) -> dict[str, list[str]]:
+    """The SQL each step would run, as ``sqlmigrate`` collects it, keyed by 'app.name'; with
+    ``expand`` (the additive phase), as the expanding copies of the migrations run it."""
     statements: dict[str, list[str]] = {}
     if not steps:
         return statements
@@ -32,6 +36,8 @@ def sql_by_migration(executor: MigrationExecutor, steps: list[Step]) -> dict[str
                     )
                     migration.unapply(before, editor, collect_sql=True)
                 else:
+                    if expand:
+                        migration, _ = expanding_migration(migration, state, executor.connection)
                     state = migration.apply(state, editor, collect_sql=True)
         except Exception as exc:
             # Some operations introspect live constraint names and fail on a database in another

@@ -209,6 +209,18 @@ def expand_then_contract(phased: str, plain: str) -> None:
         assert run_command(check=True, database=phased)[2] == 0
 
 
+class PlanSqlTests:
+    @pytest.mark.postgresql
+    def test_the_additive_plans_sql_keeps_the_default_and_writes_nothing(self, postgres_db: str) -> None:
+        with use_graph(GRAPH):
+            additive, _, _ = run_command(plan=True, sql=True, phase="additive", database=postgres_db)
+            plain, _, _ = run_command(plan=True, sql=True, database=postgres_db)
+        assert 'ADD COLUMN "weight" integer DEFAULT 1 NOT NULL;' in additive
+        assert 'ALTER COLUMN "weight" DROP DEFAULT' not in additive
+        assert 'ALTER COLUMN "weight" DROP DEFAULT' in plain
+        assert expansion.pending_contractions(connections[postgres_db]) == []
+
+
 class ExpandContractTests:
     def test_sqlite(self, sqlite_db: str, sqlite_db_b: str) -> None:
         expand_then_contract(sqlite_db, sqlite_db_b)
