@@ -465,6 +465,8 @@ def contract(
     """
     done: list[str] = []
     for record in pending_contractions(connection):
+        if record.label in done:
+            continue  # a duplicate (a run that stopped, then a new one): deleted with the first
         try:
             removed = _contract_one(connection, state, record)
         except Exception as exc:

@@ -462,3 +462,43 @@ class AlterFieldExpansionTests:
     @pytest.mark.mysql
     def test_mariadb(self, mysql_db: str, mysql_db_b: str) -> None:
         alter_then_plain(mysql_db, mysql_db_b)
+
+
+class MariaDBFailureTests:
+    @pytest.mark.mysql
+    def test_a_migration_failing_after_a_record_is_undone_then_deployed_cleanly(
+        self, mysql_db: str, mysql_db_b: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """No transactional DDL: operation 2's record is written, its DDL fails. --undo reverts
+        operation 1; the stale records do no harm, and the next deploy ends as plain migrate."""
+        real = ops.AddField.database_forwards
+
+        def fail_on_label(self: Any, app_label: str, editor: Any, *states: Any) -> None:
+            if self.name == "label":
+                raise DatabaseError("boom")
+            real(self, app_label, editor, *states)
+
+        with use_graph(GRAPH):
+            monkeypatch.setattr(ops.AddField, "database_forwards", fail_on_label)
+            _, err, code = run_command(phase="additive", database=mysql_db)
+            assert code == 1
+            assert "ms_shop.0002_product_weight: operations 1 applied, 2 failed (boom)" in err
+            monkeypatch.setattr(ops.AddField, "database_forwards", real)
+            assert run_command(undo=True, database=mysql_db)[2] == 0
+            assert [r.column for r in expansion.pending_contractions(connections[mysql_db])] == [
+                "weight",
+                "label",
+            ]
+            _, err, code = run_command(phase="additive", database=mysql_db)
+            assert code == 0, err
+            _execute(mysql_db, OLD_INSERT)
+            out, err, code = run_command(phase="destructive", database=mysql_db, format="json")
+            assert code == 0, err
+            assert json.loads(out)["contracted"] == [
+                "ms_shop_product.weight",
+                "ms_shop_product.label",
+                "ms_shop_product.added",
+            ]
+            call_command("migrate", database=mysql_db_b, verbosity=0)
+        assert expansion.pending_contractions(connections[mysql_db]) == []
+        assert schema_with_defaults(mysql_db) == schema_with_defaults(mysql_db_b)
