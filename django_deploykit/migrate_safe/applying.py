@@ -66,7 +66,7 @@ def apply_steps(
     with session_timeouts(connection, options.lock_timeout, options.statement_timeout):
         for migration, backwards in steps:
             label = f"{migration.app_label}.{migration.name}"
-            to_run = migration
+            to_run, expands = migration, list[str]()
             if options.expand and not options.fake and not backwards:
                 to_run, expands = expansion.expanding_migration(migration, state, connection)
                 if expands:
@@ -90,7 +90,7 @@ def apply_steps(
             if backwards and not options.fake:
                 # Its columns are gone, so are the defaults kept for the old code.
                 expansion.forget(connection, migration.app_label, migration.name)
-            if to_run is not migration and expanded is not None:
+            if expanded is not None:
                 expanded.extend(expands)
             done.append(label)
     _send_post_migrate(executor, steps, verbosity, stdout)
