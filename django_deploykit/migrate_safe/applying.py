@@ -66,7 +66,8 @@ def apply_steps(
     with session_timeouts(connection, options.lock_timeout, options.statement_timeout):
         for migration, backwards in steps:
             label = f"{migration.app_label}.{migration.name}"
-            to_run, expands = migration, list[str]()
+            to_run = migration
+            expands: list[str] = []
             if options.expand and not options.fake and not backwards:
                 to_run, expands = expansion.expanding_migration(migration, state, connection)
                 if expands:
