@@ -18,7 +18,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.state import ModelState, ProjectState
 
-from django_deploykit.migrate_safe import journal
+from django_deploykit.migrate_safe import expansion, journal
 from django_deploykit.migrate_safe.planning import Step, applied_state
 from django_deploykit.migrate_safe.safe_text import printable
 from django_deploykit.migrate_safe.timeouts import BlockerWatch, is_lock_timeout, session_timeouts
@@ -31,6 +31,9 @@ class ApplyOptions:
     statement_timeout: float | None = None
     retries: int = 3
     retry_delay: float = 1.0
+    # The additive phase only: AddFields of NOT NULL columns with only a Python default keep a DB
+    # default (and a record of it) until the destructive phase removes it; see expansion.py.
+    expand: bool = False
 
 
 class MigrationFailed(RuntimeError):
@@ -45,9 +48,11 @@ def apply_steps(
     verbosity: int = 1,
     stdout: OutputWrapper | None = None,
     say: Callable[[str], None] = lambda _: None,
+    expanded: list[str] | None = None,
 ) -> list[str]:
     """Run ``steps`` (one direction) in order, between pre_migrate and post_migrate as
-    ``migrate`` does. Returns the labels run; raises MigrationFailed on the first failure."""
+    ``migrate`` does. Returns the labels run; raises MigrationFailed on the first failure.
+    With ``options.expand`` (never with ``fake``), what was expanded is added to ``expanded``."""
     connection = executor.connection
     if not steps:
         return []
@@ -61,8 +66,15 @@ def apply_steps(
     with session_timeouts(connection, options.lock_timeout, options.statement_timeout):
         for migration, backwards in steps:
             label = f"{migration.app_label}.{migration.name}"
+            to_run = migration
+            expands: list[str] = []
+            if options.expand and not options.fake and not backwards:
+                to_run, expands = expansion.expanding_migration(migration, state, connection)
+                if expands:
+                    # Outside the migration: MySQL would commit its transaction at CREATE TABLE.
+                    expansion.ensure_table(connection)
             try:
-                state = _run_with_retries(executor, state, migration, backwards, options, say)
+                state = _run_with_retries(executor, state, to_run, backwards, options, say)
             except journal.PartialMigration as exc:
                 raise MigrationFailed(f"{exc} Applied before it: {', '.join(done) or 'nothing'}.") from exc
             except MigrationFailed:
@@ -76,6 +88,11 @@ def apply_steps(
                     f"Applied before it in this run: {', '.join(done) or 'nothing'}."
                 ) from exc
             mark_in_loader(executor.loader, migration, backwards)
+            if backwards and not options.fake:
+                # Its columns are gone, so are the defaults kept for the old code.
+                expansion.forget(connection, migration.app_label, migration.name)
+            if expanded is not None:
+                expanded.extend(expands)
             done.append(label)
     # As migrate does: a squashed migration whose replaced migrations are all applied is recorded
     # under its own name too, so the database stays migrated once a package drops `replaces`.

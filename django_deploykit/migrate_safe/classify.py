@@ -16,6 +16,7 @@ from django.db.migrations import operations as ops
 from django.db.migrations.operations.base import Operation
 from django.db.migrations.state import ProjectState
 
+from django_deploykit.migrate_safe.expansion import expansion_for
 from django_deploykit.migrate_safe.field_changes import column_name, has_table, needs_value_on_insert
 from django_deploykit.migrate_safe.findings import Hazard, Judgement, OperationVerdict
 from django_deploykit.migrate_safe.lock_levels import NEW_TABLE, lock_taken
@@ -155,6 +156,14 @@ def _unseen(
                 ANY, f"Column {column} is added and dropped within this plan: no running code uses it."
             )
         # The net effect of the plan is a new NOT NULL column the old code's INSERTs leave out.
+        expansion = expansion_for(op.field, ctx.connection)
+        if expansion is not None:
+            return Judgement(
+                ADDITIVE,
+                f"Makes column {column}, which the old code does not have (added earlier in this plan), "
+                f"NOT NULL: the additive phase keeps DB default {expansion.shown} on it so the old code's "
+                "INSERTs keep working; the destructive phase removes that default.",
+            )
         return Judgement(
             REFUSED,
             f"Makes column {column}, which the old code does not have (added earlier in this plan), NOT NULL "

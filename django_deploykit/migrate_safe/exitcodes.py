@@ -18,9 +18,13 @@ ROUNDTRIP_FAILED: Final = 7  # --roundtrip: a migration did not survive forwards
 
 
 def for_check(plan: PhasePlan, phase: str | None) -> int:
-    """--check: blocked migrations anywhere in the plan first, then pending ones in the phase."""
+    """--check: blocked migrations anywhere in the plan first, then pending ones in the phase
+    (DB defaults kept for the old code count as pending destructive work)."""
     if plan.blocked:
         return CHECK_BLOCKED
     if plan.select(phase or "all"):
+        return CHECK_PENDING
+    if plan.contractions and phase != "additive":
+        # DB defaults kept for the old code: the destructive phase still has to remove them.
         return CHECK_PENDING
     return OK

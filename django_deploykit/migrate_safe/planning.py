@@ -20,6 +20,7 @@ from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.state import ProjectState
 
 from django_deploykit.migrate_safe.classify import classify_operations, undo_verdicts
+from django_deploykit.migrate_safe.expansion import Contraction, pending_contractions
 from django_deploykit.migrate_safe.phases import ADDITIVE, DESTRUCTIVE
 from django_deploykit.migrate_safe.running_code import Judging, RunningCode
 from django_deploykit.migrate_safe.verdicts import MigrationVerdict, migration_verdict
@@ -38,7 +39,9 @@ class PhasePlan:
 
     ``additive`` is the largest dependency-closed part of the plan holding only additive
     migrations; ``destructive`` is the rest, run after the swap. ``held_back`` explains each
-    additive migration kept out of the additive phase by what it depends on.
+    additive migration kept out of the additive phase by what it depends on. ``contractions``
+    are the DB defaults an earlier additive phase kept for the old code (expansion.py): pending
+    destructive work even when no destructive migration is pending.
     """
 
     direction: str
@@ -48,6 +51,7 @@ class PhasePlan:
     destructive: list[MigrationVerdict] = field(default_factory=list)
     held_back: dict[str, str] = field(default_factory=dict)
     irreversible: list[str] = field(default_factory=list)
+    contractions: list[Contraction] = field(default_factory=list)
 
     @property
     def blocked(self) -> list[MigrationVerdict]:
@@ -98,6 +102,7 @@ class PhasePlan:
             "held_back": self.held_back,
             "blocked": [v.label for v in self.blocked],
             "irreversible": self.irreversible,
+            "contractions": [c.as_dict() for c in self.contractions],
         }
 
 
@@ -173,6 +178,7 @@ def plan_to(
     verdicts = classify(executor, steps, connection)
     plan = PhasePlan("backwards" if backwards else "forwards" if steps else "none", verdicts, steps)
     _split(plan, executor.loader, backwards)
+    plan.contractions = pending_contractions(connection)
     if backwards:
         plan.irreversible = [
             f"{m.app_label}.{m.name} operation {i} ({op.describe()})"

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db.migrations.executor import MigrationExecutor
 
+from django_deploykit.migrate_safe.expansion import expanding_migration
 from django_deploykit.migrate_safe.planning import PhasePlan, Step, applied_state
 from django_deploykit.migrate_safe.reviews import MigrationDetails, review_file
 
@@ -15,8 +16,11 @@ JSON_FORMAT_VERSION = 1
 Styler = Callable[[str], str]
 
 
-def sql_by_migration(executor: MigrationExecutor, steps: list[Step]) -> dict[str, list[str]]:
-    """The SQL each step would run, as ``sqlmigrate`` collects it, keyed by 'app.name'."""
+def sql_by_migration(
+    executor: MigrationExecutor, steps: list[Step], *, expand: bool = False
+) -> dict[str, list[str]]:
+    """The SQL each step would run, as ``sqlmigrate`` collects it, keyed by 'app.name'; with
+    ``expand`` (the additive phase), as the expanding copies of the migrations run it."""
     statements: dict[str, list[str]] = {}
     if not steps:
         return statements
@@ -34,6 +38,8 @@ def sql_by_migration(executor: MigrationExecutor, steps: list[Step]) -> dict[str
                     )
                     migration.unapply(before, editor, collect_sql=True)
                 else:
+                    if expand:
+                        migration, _ = expanding_migration(migration, state, executor.connection)
                     state = migration.apply(state, editor, collect_sql=True)
         except Exception as exc:
             # Some operations introspect live constraint names and fail on a database in another
@@ -78,7 +84,13 @@ def plan_as_text(
     show_locks: bool = False,
 ) -> list[str]:
     if not plan.migrations:
-        return [heading(f"Plan for database '{database}' ({vendor}):"), "  No migrations to apply."]
+        lines = [heading(f"Plan for database '{database}' ({vendor}):"), "  No migrations to apply."]
+        if plan.contractions:
+            lines.append(
+                "Destructive phase (after the swap) removes the DB defaults an additive phase kept for "
+                "the old code: " + "; ".join(c.describe() for c in plan.contractions)
+            )
+        return lines
     lines = [heading(f"Plan ({plan.direction}) for database '{database}' ({vendor}):")]
     for v in plan.migrations:
         lines.append(f"  {v.label}  [{v.phase}, {v.source}] {v.reason}")
@@ -101,6 +113,11 @@ def plan_as_text(
             lines.append(warning(f"      {plan.held_back[v.label]}"))
     lines.append(_summary("Additive phase (before the swap)", plan.additive, phase == "additive"))
     lines.append(_summary("Destructive phase (after the swap)", plan.destructive, phase == "destructive"))
+    if plan.contractions:
+        lines.append(
+            "  then removes the DB defaults an additive phase kept for the old code: "
+            + "; ".join(c.describe() for c in plan.contractions)
+        )
     if plan.blocked:
         lines.append(
             warning(

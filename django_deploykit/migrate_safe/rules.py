@@ -14,6 +14,7 @@ from django.db.migrations import operations as ops
 from django.db.migrations.operations.base import Operation
 from django.db.migrations.state import ModelState, ProjectState
 
+from django_deploykit.migrate_safe.expansion import expansion_for
 from django_deploykit.migrate_safe.field_changes import (
     column_name,
     compare_fields,
@@ -87,6 +88,9 @@ def _add_field(op: Any, app_label: str, state: ProjectState, ctx: Judging) -> Ju
         )
     if isinstance(f, models.GeneratedField):
         return Judgement(ADDITIVE, "A generated column: the database fills it.", hazards)
+    expansion = expansion_for(f, ctx.connection)
+    if expansion is not None:
+        return Judgement(ADDITIVE, expansion.reason(), hazards)
     python_default = " with only a Python default" if f.has_default() else ""
     return Judgement(
         REFUSED,

@@ -6,15 +6,17 @@ take the migration lock, refuse a database left between migrations, plan again u
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.core.management.base import OutputWrapper
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from django_deploykit.migrate_safe import journal
-from django_deploykit.migrate_safe.applying import ApplyOptions, apply_steps
+from django_deploykit.migrate_safe import expansion, journal
+from django_deploykit.migrate_safe.applying import ApplyOptions, MigrationFailed, apply_steps
 from django_deploykit.migrate_safe.locks import migration_lock
-from django_deploykit.migrate_safe.planning import PhasePlan, Target, executor_for, plan_to
+from django_deploykit.migrate_safe.phases import ADDITIVE
+from django_deploykit.migrate_safe.planning import PhasePlan, Target, applied_state, executor_for, plan_to
+from django_deploykit.migrate_safe.timeouts import session_timeouts
 
 
 class PhaseRefused(RuntimeError):
@@ -37,6 +39,10 @@ class BetweenMigrations(RuntimeError):
 class PhaseRun:
     plan: PhasePlan
     applied: list[str] = field(default_factory=list)
+    # 'table.column DEFAULT value' kept for the old code by this additive run.
+    expanded: list[str] = field(default_factory=list)
+    # 'table.column' whose kept DB default this destructive (or all) run removed.
+    contracted: list[str] = field(default_factory=list)
 
 
 def run_phase(
@@ -55,8 +61,13 @@ def run_phase(
     """Apply ``phase`` ('additive', 'destructive' or 'all') of the plan to ``targets`` (default:
     every leaf node) under the migration lock. ``announce`` sees the plan before anything runs.
 
+    The additive phase creates NOT NULL columns with only a Python default with that value as
+    their DB default (expansion.py); the destructive phase and ``all`` then remove those defaults,
+    after their migrations, even when no migration is pending. ``--fake`` does neither.
+
     Raises LockBusy (``wait=False``), BetweenMigrations, PhaseRefused, PlanError or
-    MigrationFailed; in each case the message is a sentence that says what to do.
+    MigrationFailed (ContractionFailedError when removing a kept default failed); in each case the
+    message is a sentence that says what to do.
     """
     with migration_lock(connection, wait=wait, say=say):
         partials = journal.partial_migrations(connection)
@@ -71,7 +82,21 @@ def run_phase(
             raise PhaseRefused(refusal)
         announce(plan)
         steps = plan.steps_for(plan.select(phase))
-        applied = apply_steps(
-            executor, steps, options or ApplyOptions(), verbosity=verbosity, stdout=stdout, say=say
+        options = options or ApplyOptions()
+        options = replace(options, expand=phase == ADDITIVE and not options.fake)
+        run = PhaseRun(plan)
+        run.applied = apply_steps(
+            executor, steps, options, verbosity=verbosity, stdout=stdout, say=say, expanded=run.expanded
         )
-        return PhaseRun(plan, applied)
+        if phase != ADDITIVE and not options.fake and expansion.pending_contractions(connection):
+            try:
+                with session_timeouts(connection, options.lock_timeout, options.statement_timeout):
+                    run.contracted = expansion.contract(connection, applied_state(executor), say)
+            except expansion.ContractionFailed as exc:
+                applied = f" Applied before it in this run: {', '.join(run.applied)}." if run.applied else ""
+                raise ContractionFailedError(f"{exc}{applied}") from exc
+        return run
+
+
+class ContractionFailedError(MigrationFailed):
+    """Removing a DB default kept for the old code failed; running the destructive phase again resumes."""

@@ -6,10 +6,11 @@ from typing import Any
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from django_deploykit.migrate_safe.expansion import TABLE as EXPANSION_TABLE
 from django_deploykit.migrate_safe.journal import TABLE as JOURNAL_TABLE
 from django_deploykit.migrate_safe.locks import HOLDER_TABLE
 
-BOOKKEEPING_TABLES = frozenset({"django_migrations", JOURNAL_TABLE, HOLDER_TABLE})
+BOOKKEEPING_TABLES = frozenset({"django_migrations", JOURNAL_TABLE, HOLDER_TABLE, EXPANSION_TABLE})
 
 Schema = dict[str, dict[str, list[Any]]]
 

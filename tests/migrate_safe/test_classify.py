@@ -25,7 +25,7 @@ RULES = [
     ("0001_initial", "additive", "additive", "new table", []),
     ("0002_add_nullable", "additive", "additive", "nullable column", []),
     ("0003_add_db_default", "additive", "additive", "DB default", []),
-    ("0004_add_not_null_python_default", "unclassified", "refused", "only a Python default", []),
+    ("0004_add_not_null_python_default", "additive", "additive", "creates it with DB default 1", []),
     ("0005_remove_nullable", "destructive", "destructive", "old code still reads", ["data-loss"]),
     ("0006_remove_not_null", "unclassified", "refused", "new code's INSERTs", ["data-loss"]),
     ("0007_widen", "additive", "additive", "varchar(20) -> varchar(40)", ["rewrite"]),
@@ -60,9 +60,10 @@ class ClassificationRulesTests:
         assert words in op.reason
         assert [h.kind for h in op.hazards] == hazards
 
-    def test_not_null_add_field_names_the_db_default_fix(self, rules_plan: Judged) -> None:
+    def test_not_null_add_field_with_a_constant_python_default_is_expanded(self, rules_plan: Judged) -> None:
         op = verdict(rules_plan, "0004_add_not_null_python_default").operations[0]
-        assert "db_default" in op.fix
+        assert "the destructive phase removes that default" in op.reason
+        assert op.fix == ""
 
     def test_removing_a_not_null_column_requires_the_nullable_pre_step(self, rules_plan: Judged) -> None:
         op = verdict(rules_plan, "0006_remove_not_null").operations[0]

@@ -65,6 +65,7 @@ class JsonTests:
         assert sorted(data) == [
             "additive",
             "blocked",
+            "contractions",
             "database",
             "destructive",
             "direction",

@@ -15,13 +15,14 @@ IGNORED_TABLES = BOOKKEEPING_TABLES
 
 
 def schema(alias: str) -> dict[str, Any]:
-    """Tables, columns (name, type, nullability) and constraints (indexes included), introspected."""
+    """Tables, columns (name, type, nullability, DB default) and constraints (indexes included),
+    introspected. The defaults matter: expand/contract keeps some until the destructive phase."""
     connection = connections[alias]
     found: dict[str, Any] = {}
     with connection.cursor() as cursor:
         for table in sorted(set(connection.introspection.table_names(cursor)) - IGNORED_TABLES):
             columns = [
-                (c.name, c.type_code, c.null_ok)
+                (c.name, c.type_code, c.null_ok, getattr(c, "default", None))
                 for c in connection.introspection.get_table_description(cursor, table)
             ]
             constraints = sorted(
@@ -40,8 +41,10 @@ def schema(alias: str) -> dict[str, Any]:
     return found
 
 
-def phased_then_plain(phased: str, plain: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    with use_graph("expand"):
+def phased_then_plain(
+    phased: str, plain: str, graph: str = "expand"
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    with use_graph(graph):
         assert run_command(phase="additive", database=phased)[2] == 0
         assert run_command(phase="destructive", database=phased)[2] == 0
         call_command("migrate", database=plain, verbosity=0)
@@ -94,6 +97,28 @@ class BackwardsEquivalenceTests:
         undone, plain = backwards_then_plain(mysql_db, mysql_db_b)
         assert "legacy" in [c[0] for c in undone["ms_shop_product"]["columns"]]
         assert undone == plain
+
+
+class ExpandContractEquivalenceTests:
+    """NOT NULL columns with only a Python default: created with a DB default by the additive
+    phase, which the destructive phase removes, so the end is plain migrate's schema."""
+
+    def test_sqlite(self, sqlite_db: str, sqlite_db_b: str) -> None:
+        phased, plain = phased_then_plain(sqlite_db, sqlite_db_b, "expand_contract")
+        assert "weight" in [c[0] for c in phased["ms_shop_product"]["columns"]]
+        assert phased == plain
+
+    @pytest.mark.postgresql
+    def test_postgresql(self, postgres_db: str, postgres_db_b: str) -> None:
+        phased, plain = phased_then_plain(postgres_db, postgres_db_b, "expand_contract")
+        assert "weight" in [c[0] for c in phased["ms_shop_product"]["columns"]]
+        assert phased == plain
+
+    @pytest.mark.mysql
+    def test_mariadb(self, mysql_db: str, mysql_db_b: str) -> None:
+        phased, plain = phased_then_plain(mysql_db, mysql_db_b, "expand_contract")
+        assert "weight" in [c[0] for c in phased["ms_shop_product"]["columns"]]
+        assert phased == plain
 
 
 def recorded(alias: str) -> list[tuple[str, str]]:

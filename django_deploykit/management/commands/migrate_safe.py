@@ -185,8 +185,15 @@ class Command(DeploykitCommand):
         except (PhaseRefused, MigrationFailed) as exc:
             self._close_line()
             raise CommandError(str(exc)) from exc
+        for kept in run.expanded:
+            self._say(
+                f"  Kept DB default {kept.split(' DEFAULT ', 1)[1]} on {kept.split(' DEFAULT ', 1)[0]} "
+                "for the old code's INSERTs; --phase=destructive removes it."
+            )
         self.document.update(
             applied=run.applied,
+            expanded=run.expanded,
+            contracted=run.contracted,
             fake=options.fake,
             waiting_for_destructive=[v.label for v in run.plan.destructive]
             if options.phase == ADDITIVE
@@ -219,7 +226,9 @@ class Command(DeploykitCommand):
 
     def _show(self, options: Options, executor: Any, plan: PhasePlan) -> int:
         connection = connections[options.database]
-        sql = sql_by_migration(executor, plan.steps) if options.sql else None
+        sql = (
+            sql_by_migration(executor, plan.steps, expand=options.phase == ADDITIVE) if options.sql else None
+        )
         code = exitcodes.for_check(plan, options.phase) if options.check else exitcodes.OK
         if self.json_output:
             self.document = plan_as_dict(

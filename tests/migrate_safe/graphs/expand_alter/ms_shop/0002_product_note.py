@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("ms_shop", "0001_initial")]
+
+    operations = [
+        migrations.AddField("product", "note", models.CharField(max_length=20, null=True)),
+    ]
