@@ -54,6 +54,11 @@ class PhasePlan:
     contractions: list[Contraction] = field(default_factory=list)
 
     @property
+    def first_install(self) -> bool:
+        """Nothing is applied on the database: no code runs against it, one phase runs it all."""
+        return any(v.source == "first-install" for v in self.migrations)
+
+    @property
     def blocked(self) -> list[MigrationVerdict]:
         """Mixed or unclassified migrations: they run in neither phase."""
         return [v for v in self.migrations if not v.runnable]

@@ -83,7 +83,8 @@ def run_phase(
         announce(plan)
         steps = plan.steps_for(plan.select(phase))
         options = options or ApplyOptions()
-        options = replace(options, expand=phase == ADDITIVE and not options.fake)
+        # A first install has no old code whose INSERTs a kept default would serve.
+        options = replace(options, expand=phase == ADDITIVE and not options.fake and not plan.first_install)
         run = PhaseRun(plan)
         run.applied = apply_steps(
             executor, steps, options, verbosity=verbosity, stdout=stdout, say=say, expanded=run.expanded

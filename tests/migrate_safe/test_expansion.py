@@ -23,8 +23,9 @@ from django.utils import timezone
 
 from django_deploykit.migrate_safe import expansion
 from django_deploykit.migrate_safe.classify import judge
+from django_deploykit.migrate_safe.running_code import Judging
 from django_deploykit.migrate_safe.schema import BOOKKEEPING_TABLES
-from tests.migrate_safe.conftest import run_command, use_graph
+from tests.migrate_safe.conftest import previous_release, run_command, use_graph
 
 GRAPH = "expand_contract"
 # What the old code (which knows only name and legacy) inserts.
@@ -117,9 +118,12 @@ def _state() -> ProjectState:
 
 
 class RuleTests:
-    def test_a_python_default_with_a_database_equivalent_is_additive_and_says_what_happens(self) -> None:
+    @pytest.mark.postgresql
+    def test_a_python_default_with_a_database_equivalent_is_additive_and_says_what_happens(
+        self, postgres_db: str
+    ) -> None:
         op = ops.AddField("product", "weight", models.IntegerField(default=7))
-        j = judge(op, "ms_shop", _state(), "postgresql")
+        j = judge(op, "ms_shop", _state(), Judging(connections[postgres_db]))
         assert j.phase == "additive"
         assert (
             "the additive phase creates it with DB default 7 so the old code's INSERTs keep working"
@@ -127,15 +131,17 @@ class RuleTests:
         )
         assert "the destructive phase removes that default" in j.reason
 
-    def test_a_default_without_one_is_still_refused_with_the_db_default_fix(self) -> None:
+    @pytest.mark.postgresql
+    def test_a_default_without_one_is_still_refused_with_the_db_default_fix(self, postgres_db: str) -> None:
         op = ops.AddField("product", "token", models.UUIDField(default=uuid.uuid4))
-        j = judge(op, "ms_shop", _state(), "postgresql")
+        j = judge(op, "ms_shop", _state(), Judging(connections[postgres_db]))
         assert j.phase == "refused"
         assert "only a Python default" in j.reason
         assert "db_default" in j.fix
 
     def test_the_plan_shows_it_in_text_and_json(self, sqlite_db: str) -> None:
         with use_graph(GRAPH):
+            previous_release(sqlite_db)
             text, _, _ = run_command(plan=True, database=sqlite_db)
             data = json.loads(run_command(plan=True, database=sqlite_db, format="json")[0])
         assert "the additive phase creates it with DB default 'new' so the old code's INSERTs" in text
@@ -178,6 +184,8 @@ def schema_with_defaults(alias: str) -> dict[str, Any]:
 def expand_then_contract(phased: str, plain: str) -> None:
     """The deploy: additive, the old code inserts, destructive; then plain migrate elsewhere."""
     with use_graph(GRAPH):
+        for alias in (phased, plain):
+            previous_release(alias)
         out, err, code = run_command(phase="additive", database=phased)
         assert code == 0, err
         assert "Kept DB default 1 on ms_shop_product.weight for the old code's INSERTs" in out
@@ -213,6 +221,7 @@ class PlanSqlTests:
     @pytest.mark.postgresql
     def test_the_additive_plans_sql_keeps_the_default_and_writes_nothing(self, postgres_db: str) -> None:
         with use_graph(GRAPH):
+            previous_release(postgres_db)
             additive, _, _ = run_command(plan=True, sql=True, phase="additive", database=postgres_db)
             plain, _, _ = run_command(plan=True, sql=True, database=postgres_db)
         assert 'ADD COLUMN "weight" integer DEFAULT 1 NOT NULL;' in additive
@@ -242,6 +251,7 @@ class ExpandContractTests:
 class ContractionTests:
     def test_the_destructive_phase_contracts_with_no_migration_pending(self, sqlite_db: str) -> None:
         with use_graph(GRAPH):
+            previous_release(sqlite_db)
             assert run_command("ms_shop", "0002", phase="additive", database=sqlite_db)[2] == 0
             # Nothing to apply up to 0002, yet the kept defaults are pending destructive work.
             assert run_command("ms_shop", "0002", check=True, phase="additive", database=sqlite_db)[2] == 0
@@ -288,6 +298,7 @@ class ContractionTests:
 
     def test_unapplying_the_migration_drops_its_records(self, sqlite_db: str) -> None:
         with use_graph(GRAPH):
+            previous_release(sqlite_db)
             assert run_command("ms_shop", "0002", phase="additive", database=sqlite_db)[2] == 0
             assert len(expansion.pending_contractions(connections[sqlite_db])) == 3
             # Unapplying an additive migration is destructive.
@@ -308,6 +319,7 @@ class ContractionTests:
             return real(connection, state, record)
 
         with use_graph(GRAPH):
+            previous_release(sqlite_db)
             assert run_command("ms_shop", "0002", phase="additive", database=sqlite_db)[2] == 0
             monkeypatch.setattr(expansion, "_contract_one", fail_second)
             _, err, code = run_command("ms_shop", "0002", phase="destructive", database=sqlite_db)
@@ -363,6 +375,7 @@ class ContractionTests:
         """The default was dropped but the record not deleted (no transactional DDL): the next
         destructive run sees no default left and only deletes the record."""
         with use_graph(GRAPH):
+            previous_release(mysql_db)
             assert run_command("ms_shop", "0002", phase="additive", database=mysql_db)[2] == 0
             assert expansion.live_default(connections[mysql_db], "ms_shop_product", "weight") is not None
             _execute(mysql_db, "ALTER TABLE ms_shop_product ALTER COLUMN weight DROP DEFAULT")
@@ -397,6 +410,8 @@ class ContractionTests:
 
 def own_default_then_plain(phased: str, plain: str) -> None:
     with use_graph("expand_own_default"):
+        for alias in (phased, plain):
+            previous_release(alias)
         _, err, code = run_command(phase="additive", database=phased)
         assert code == 0, err
         assert [r.label for r in expansion.pending_contractions(connections[phased])] == [
@@ -433,6 +448,8 @@ class OwnDefaultTests:
 
 def alter_then_plain(phased: str, plain: str) -> None:
     with use_graph("expand_alter"):
+        for alias in (phased, plain):
+            previous_release(alias)
         out, err, code = run_command(phase="additive", database=phased)
         assert code == 0, err
         assert "Kept DB default 'none' on ms_shop_product.note" in out
@@ -479,6 +496,7 @@ class MariaDBFailureTests:
             real(self, app_label, editor, *states)
 
         with use_graph(GRAPH):
+            previous_release(mysql_db)
             monkeypatch.setattr(ops.AddField, "database_forwards", fail_on_label)
             _, err, code = run_command(phase="additive", database=mysql_db)
             assert code == 1

@@ -227,7 +227,11 @@ class Command(DeploykitCommand):
     def _show(self, options: Options, executor: Any, plan: PhasePlan) -> int:
         connection = connections[options.database]
         sql = (
-            sql_by_migration(executor, plan.steps, expand=options.phase == ADDITIVE) if options.sql else None
+            sql_by_migration(
+                executor, plan.steps, expand=options.phase == ADDITIVE and not plan.first_install
+            )
+            if options.sql
+            else None
         )
         code = exitcodes.for_check(plan, options.phase) if options.check else exitcodes.OK
         if self.json_output:
