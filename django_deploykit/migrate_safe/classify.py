@@ -29,12 +29,11 @@ from django_deploykit.migrate_safe.phases import (
     UNKNOWN,
     flip,
 )
-from django_deploykit.migrate_safe.rules import RULES, uniques_removed
+from django_deploykit.migrate_safe.rules import REVIEW_FIX, RULES, uniques_removed
 from django_deploykit.migrate_safe.running_code import Judging
 
 __all__ = ["Hazard", "Judging", "OperationVerdict", "classify_operations", "judge", "undo_verdicts"]
 
-REVIEW_FIX = "Mark the migration with deploy_phase, or list it in DEPLOYKIT_MIGRATION_PHASES."
 
 
 def _does_nothing(function: Any) -> bool:

@@ -94,7 +94,7 @@ class PhasePlan:
             return (
                 "These migrations run in no phase: "
                 + "; ".join(f"{v.label}: {v.reason}" for v in self.blocked)
-                + " Split or mark them (see --plan); nothing was applied."
+                + " Split, review or mark them (see --plan); nothing was applied."
             )
         return None
 

@@ -369,8 +369,7 @@ def _run_sql(op: Any, app_label: str, state: ProjectState, ctx: Judging) -> Judg
     return Judgement(
         UNKNOWN,
         "Raw SQL: deploykit cannot tell what it does.",
-        fix="Mark the migration with deploy_phase = 'additive' or 'destructive', or list it in "
-        "DEPLOYKIT_MIGRATION_PHASES.",
+        fix=REVIEW_FIX,
     )
 
 
@@ -380,8 +379,7 @@ def _run_python(op: Any, app_label: str, state: ProjectState, ctx: Judging) -> J
     return Judgement(
         UNKNOWN,
         "Python code: deploykit cannot tell what it does to the data.",
-        fix="Mark the migration with deploy_phase = 'additive' or 'destructive', or list it in "
-        "DEPLOYKIT_MIGRATION_PHASES.",
+        fix=REVIEW_FIX,
     )
 
 
@@ -416,6 +414,12 @@ def _state_only(op: Any, app_label: str, state: ProjectState, ctx: Judging) -> J
 def _create_extension(op: Any, app_label: str, state: ProjectState, ctx: Judging) -> Judgement:
     return Judgement(ADDITIVE, "A new database extension: the old code does not use it.")
 
+
+# What a user does about a migration no rule can judge; one sentence for every such verdict.
+REVIEW_FIX = (
+    "Record its phase and reason with 'migrate_safe --review' (the reviewed-phases file), or mark the "
+    "migration with deploy_phase = 'additive' or 'destructive' if it is your own."
+)
 
 Rule = Callable[[Any, str, ProjectState, Judging], Judgement]
 
