@@ -134,7 +134,15 @@ def _alter_field(op: Any, app_label: str, state: ProjectState, ctx: Judging) -> 
         return Judgement(UNKNOWN, "The field is not in the model state before this operation.")
     if column_name(op.name, old) != column_name(op.name, op.field):
         return _rename_column(op.model_name, column_name(op.name, old), column_name(op.name, op.field))
-    change = compare_fields(old, op.field, column_name(op.name, op.field), ctx.vendor, ctx.connection)
+    try:
+        change = compare_fields(old, op.field, column_name(op.name, op.field), ctx.vendor, ctx.connection)
+    except Exception as exc:  # a third-party field whose db_parameters need a rendered model
+        return Judgement(
+            UNKNOWN,
+            f"The column's database parameters could not be computed ({type(exc).__name__}): deploykit "
+            "cannot tell what this AlterField changes.",
+            fix=REVIEW_FIX,
+        )
     relax, tighten, hazards = change.relax, change.tighten, change.hazards
     if relax and tighten:
         return Judgement(

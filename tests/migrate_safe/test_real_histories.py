@@ -9,13 +9,19 @@ a project that installed the package's previous release; everything after it is 
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.core.management import call_command
-from django.db import connections
+from django.db import connections, models
+from django.db.migrations.state import ModelState, ProjectState
 
+from django_deploykit.migrate_safe.classify import judge
 from django_deploykit.migrate_safe.planning import PhasePlan, pending_for_leaves
+from django_deploykit.migrate_safe.running_code import Judging
 from django_deploykit.migrate_safe.verdicts import MigrationVerdict
 from tests.migrate_safe.conftest import run_command, use_graph
+from tests.migrate_safe.graphs.histories.operations import ConcurrentlyBuiltAddIndex, StateOnlyAddIndex
 from tests.migrate_safe.test_schema_equivalence import recorded, schema
 
 
@@ -158,3 +164,30 @@ class FirstInstallTests:
             schema(postgres_db_b),
             recorded(postgres_db_b),
         )
+
+
+class OperationSubclassTests:
+    """A package's subclass of a known operation is judged by what its database step does."""
+
+    def _judge(self, alias: str, op: Any) -> Any:
+        state = ProjectState()
+        state.add_model(
+            ModelState(
+                "ms_shop",
+                "Product",
+                [("id", models.BigAutoField(primary_key=True)), ("slug", models.SlugField())],
+                {},
+            )
+        )
+        return judge(op, "ms_shop", state, Judging(connections[alias]))
+
+    def test_an_empty_database_step_changes_nothing(self, sqlite_db: str) -> None:
+        op = StateOnlyAddIndex("product", models.Index(fields=["slug"], name="slug_idx"))
+        assert self._judge(sqlite_db, op).phase == "any"
+
+    def test_a_database_step_of_its_own_is_unknown_and_names_the_review(self, sqlite_db: str) -> None:
+        op = ConcurrentlyBuiltAddIndex("product", models.Index(fields=["slug"], name="slug_idx"))
+        j = self._judge(sqlite_db, op)
+        assert j.phase == "unknown"
+        assert "ConcurrentlyBuiltAddIndex subclasses AddIndex but runs its own database step" in j.reason
+        assert "migrate_safe --review" in j.fix

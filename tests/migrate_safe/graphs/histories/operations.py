@@ -27,3 +27,10 @@ class StateOnlyAddIndex(AddIndex):
 
     def database_forwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
         pass
+
+
+class ConcurrentlyBuiltAddIndex(AddIndex):
+    """Builds its index with SQL of its own: what it runs is not AddIndex's CREATE INDEX."""
+
+    def database_forwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
+        schema_editor.execute("SELECT 1")
