@@ -19,7 +19,8 @@ test checks one of these promises, so a known defect fails (xfail) only the prom
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -148,11 +149,8 @@ def _phase(corpus: Corpus, url: str, phase: str, label: str) -> Step:
     return Step(code, output)
 
 
-def _run(vendor: str, corpus: Corpus, urls: dict[str, str]) -> CorpusRun:
-    run = CorpusRun(vendor, corpus)
-    a, b, c, d = urls["A"], urls["B"], urls["C"], urls["D"]
-    corpus.create()
-    _migrate(corpus, a, "A: migrate (old pins)")
+def _first_install(run: CorpusRun, b: str) -> None:
+    corpus = run.corpus
     for phase in ("additive", "destructive"):
         run.first_install[phase] = _phase(corpus, b, phase, f"B: first install, {phase}")
     if any(step.code != 0 for step in run.first_install.values()):
@@ -161,17 +159,42 @@ def _run(vendor: str, corpus: Corpus, urls: dict[str, str]) -> CorpusRun:
         run.first_install_all = _phase(corpus, b, "all", "B: first install, all")
         if run.first_install_all.code != 0:
             raise RuntimeError(f"first install with --phase=all failed: {run.first_install_all.error}")
+
+
+def _upgrade(run: CorpusRun, b: str) -> None:
+    for phase in ("additive", "destructive"):
+        run.upgrade[phase] = _phase(run.corpus, b, phase, f"B: upgrade, {phase}")
+    run.upgrade_check = Step(*reversed(run.corpus.manage_json(b, "--check", label="B: check")))
+
+
+def _fresh_install(run: CorpusRun, c: str) -> None:
+    for phase in ("additive", "destructive"):
+        run.fresh[phase] = _phase(run.corpus, c, phase, f"C: fresh install, {phase}")
+
+
+def _together(*calls: Callable[[], None]) -> None:
+    """Independent chains on separate databases, two at a time: the module's runtime nearly halves."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for future in [pool.submit(call) for call in calls]:
+            future.result()
+
+
+def _run(vendor: str, corpus: Corpus, urls: dict[str, str]) -> CorpusRun:
+    run = CorpusRun(vendor, corpus)
+    a, b, c, d = urls["A"], urls["B"], urls["C"], urls["D"]
+    corpus.create()
+    _together(lambda: _migrate(corpus, a, "A: migrate (old pins)"), lambda: _first_install(run, b))
+    # The same venv, upgraded as a user upgrades: pip install -r requirements-new.txt.
     corpus.install("new")
     run.upgrade_plan = corpus.manage_json(b, "--plan", label="B: plan", decisions=False)[0]
     run.fresh_plan = corpus.manage_json(c, "--plan", label="C: plan", decisions=False)[0]
     run.disk = disk_migrations(corpus, c)
-    _migrate(corpus, a, "A: migrate (new pins)")
-    for phase in ("additive", "destructive"):
-        run.upgrade[phase] = _phase(corpus, b, phase, f"B: upgrade, {phase}")
-    run.upgrade_check = Step(*reversed(corpus.manage_json(b, "--check", label="B: check")))
-    for phase in ("additive", "destructive"):
-        run.fresh[phase] = _phase(corpus, c, phase, f"C: fresh install, {phase}")
-    _migrate(corpus, d, "D: migrate (new pins)")
+    _together(
+        lambda: _migrate(corpus, a, "A: migrate (new pins)"),
+        lambda: _upgrade(run, b),
+        lambda: _fresh_install(run, c),
+        lambda: _migrate(corpus, d, "D: migrate (new pins)"),
+    )
     return run
 
 

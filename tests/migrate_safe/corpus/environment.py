@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,6 +121,8 @@ class Corpus:
     root: Path
     wheelhouse: Path
     durations: dict[str, float] = field(default_factory=dict)
+    # The test runs independent chains (on separate databases) in two threads.
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def venv(self) -> Path:
@@ -134,7 +137,8 @@ class Corpus:
         return self.root / "project"
 
     def _timed(self, label: str, started: float) -> None:
-        self.durations[label] = self.durations.get(label, 0.0) + time.monotonic() - started
+        with self._lock:
+            self.durations[label] = self.durations.get(label, 0.0) + time.monotonic() - started
 
     def _requirements_file(self, which: str, extra: tuple[str, ...] = ()) -> Path:
         path = self.root / f"requirements-{which}.txt"
