@@ -40,7 +40,7 @@ from urllib.parse import urlsplit, urlunsplit
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from tests.migrate_safe.corpus.analysis import OWN_APPS, label, overrides_needed  # noqa: E402
+from tests.migrate_safe.corpus.analysis import OWN_APPS, disk_migrations, label, overrides_needed  # noqa: E402
 from tests.migrate_safe.corpus.environment import Corpus  # noqa: E402
 from tests.migrate_safe.corpus.pins import PACKAGES, SYZYGY  # noqa: E402
 from tests.slot_packages import wheelhouse  # noqa: E402
@@ -95,7 +95,8 @@ def syzygy_stages(corpus: Corpus, url: str, migrations: list[dict[str, Any]]) ->
         url, "shell", "-v", "0", "-c", SYZYGY_STAGES.format(nodes=nodes), label="syzygy", syzygy=True
     )
     _check(completed, "asking django-syzygy")
-    return json.loads(completed.stdout.strip().splitlines()[-1])
+    stages: dict[str, str] = json.loads(completed.stdout.strip().splitlines()[-1])
+    return stages
 
 
 def report(
@@ -144,7 +145,8 @@ def summary(title: str, counts: Counter[str], bare: dict[str, Any]) -> None:
 
 def best_times(corpus: Corpus, url: str, repeat: int) -> tuple[float, float]:
     """Best of ``repeat`` for ``migrate --plan`` and ``migrate_safe --plan``, run alternately."""
-    plain, safe = [], []
+    plain: list[float] = []
+    safe: list[float] = []
     for _ in range(repeat):
         for command, times in ((["migrate", "--plan"], plain), (["migrate_safe", "--plan"], safe)):
             started = time.perf_counter()
@@ -172,6 +174,11 @@ def main() -> None:
         try:
             _check(corpus.manage(urls["upgrade"], "migrate", "-v", "0"), "migrate at the old pins")
             corpus.install("new", extra=(SYZYGY,))
+            on_disk = Counter(
+                app for app, _, _ in disk_migrations(corpus, urls["fresh"]) if app not in OWN_APPS
+            )
+            print(f"migrations at the new pins: {sum(on_disk.values())}")
+            print("  " + ", ".join(f"{app} {count}" for app, count in sorted(on_disk.items())))
             totals: Counter[str] = Counter()
             plans = {}
             for which in ("upgrade", "fresh"):
