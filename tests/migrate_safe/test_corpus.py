@@ -14,6 +14,9 @@ size, nullability and default; constraints and indexes) and the same ``django_mi
 Migrations running code get the user's decisions from corpus/decisions.py; a migration blocked only
 by schema operations must need no override. The setup runs once per server (module-scoped), each
 test checks one of these promises, so a known defect fails (xfail) only the promise it breaks.
+
+The pins support Django 5.2; the module belongs to the 'end_to_end' group, which CI runs with the
+LTS only. The first run fills the wheel cache from the package index; later ones need no index.
 """
 
 from __future__ import annotations

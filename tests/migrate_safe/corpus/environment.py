@@ -181,7 +181,9 @@ class Corpus:
         ]
         completed = self._pip(self.python, *args)
         if completed.returncode != 0:
-            # A pin not yet in the cache: download (or build) its wheels from the index once.
+            # A pin not yet in the cache: download (or build) its wheels from the index once. Timed
+            # on its own line, so a run that reached the index shows it.
+            filling = time.monotonic()
             wheel = self._pip(
                 Path(sys.executable),
                 "wheel",
@@ -196,6 +198,7 @@ class Corpus:
             )
             if wheel.returncode != 0:
                 raise RuntimeError(f"pip wheel -r {requirements_file.name} failed:\n{wheel.stderr[-3000:]}")
+            self._timed(f"pip wheel {which} (filling the cache from the index)", filling)
             completed = self._pip(self.python, *args)
         if completed.returncode != 0:
             raise RuntimeError(f"pip install -r {requirements_file.name} failed:\n{completed.stderr[-3000:]}")
