@@ -5,7 +5,9 @@ pip, the wheel cache under ~/.cache/deploykit-corpus, django-deploykit as a whee
 and django-syzygy beside it, then on two throwaway databases of one server:
 
 - "upgrade": the old pins migrated with ``migrate``, then the packages upgraded to the new pins;
-- "fresh": empty, with the new pins installed.
+- "fresh": empty, with the new pins installed (a first install: one phase);
+- "history": every migration at the new pins judged as the deploy that brought it would judge it,
+  against the state of everything before it.
 
 For every migration of both plans it prints our phase (with the reason) and django-syzygy's stage
 (its own heuristic: ``syzygy.plan.get_migration_stage``, without the blanket "pre_deploy" it gives
@@ -40,7 +42,13 @@ from urllib.parse import urlsplit, urlunsplit
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from tests.migrate_safe.corpus.analysis import OWN_APPS, disk_migrations, label, overrides_needed  # noqa: E402
+from tests.migrate_safe.corpus.analysis import (  # noqa: E402
+    OWN_APPS,
+    disk_migrations,
+    history_plan,
+    label,
+    overrides_needed,
+)
 from tests.migrate_safe.corpus.environment import Corpus  # noqa: E402
 from tests.migrate_safe.corpus.pins import PACKAGES, SYZYGY  # noqa: E402
 from tests.slot_packages import wheelhouse  # noqa: E402
@@ -191,6 +199,13 @@ def main() -> None:
                 plans[which] = plan
             total = totals["agree"] + totals["disagree"]
             print(f"\nboth plans: {total} migrations, syzygy agrees on {totals['agree']}")
+            # A fresh plan is a first install (one phase, nothing judged); the history judges each
+            # migration as the deploy that brought it would.
+            plan = history_plan(corpus, urls["fresh"])
+            bare = history_plan(corpus, urls["fresh"], decisions=False)
+            stages = syzygy_stages(corpus, urls["fresh"], plan["migrations"])
+            counts = report("history, each migration as its own deploy", plan, bare, stages, args.brief)
+            summary("history, each migration as its own deploy", counts, bare)
             print(
                 f"\nvendor: {plans['fresh']['vendor']}; Django migrate and migrate_safe, best of {args.repeat}"
             )

@@ -35,7 +35,6 @@ from django_deploykit.migrate_safe.running_code import Judging
 __all__ = ["Hazard", "Judging", "OperationVerdict", "classify_operations", "judge", "undo_verdicts"]
 
 
-
 def _does_nothing(function: Any) -> bool:
     """True for a method whose body is empty (``pass``, a docstring, ``return``)."""
     code = getattr(function, "__code__", None)

@@ -73,10 +73,12 @@ class Expansion:
 
     db_default: Any
     shown: str
+    # What the value is to Django: the field's Python default, or what Django fills rows with.
+    source: str = "only a Python default"
 
     def reason(self) -> str:
         return (
-            f"A NOT NULL column with only a Python default: the additive phase creates it with DB "
+            f"A NOT NULL column with {self.source}: the additive phase creates it with DB "
             f"default {self.shown} so the old code's INSERTs keep working; the destructive phase "
             "removes that default."
         )
@@ -143,9 +145,10 @@ def expansion_for(
         or f.primary_key
         or has_db_default(f)
         or isinstance(f, (models.GeneratedField, models.JSONField))
-        or not f.has_default()
     ):
         return None
+    if not f.has_default():
+        return _effective_expansion(f, connection_or_vendor)
     default = f.default
     if callable(default):
         if isinstance(f, models.DateTimeField) and any(default == known for known in NOW_CALLABLES):
@@ -161,6 +164,22 @@ def expansion_for(
         # wrongly (b"\x00\x01" became b"x00x01" on MariaDB 10.11 with Django 5.2): not expanded.
         return None
     return Expansion(value, _shown(value))
+
+
+def _effective_expansion(
+    f: models.Field[Any, Any], connection_or_vendor: BaseDatabaseWrapper | str
+) -> Expansion | None:
+    """Without a default, what Django's schema editor itself fills existing rows with when it adds
+    the column (``_effective_default``): '' for a blank string field, the current time for an
+    ``auto_now``/``auto_now_add`` DateTimeField. Kept as the DB default, it serves the old code's
+    INSERTs the same way."""
+    if f.blank and f.empty_strings_allowed and not isinstance(f, models.BinaryField):
+        return Expansion("", "''", "no default, which Django fills with '' (blank=True)")
+    if type(f) is models.DateTimeField and (
+        getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+    ):
+        return Expansion(Now(), "NOW() (the database's current time)", "auto_now or auto_now_add")
+    return None
 
 
 # --- The record of expansions -------------------------------------------------------------

@@ -262,8 +262,33 @@ def _implied_by_removed(
     return None
 
 
+def _left_null_by_old_code(
+    app_label: str, model_lower: str, fields: frozenset[str] | None, state: ProjectState, ctx: Judging
+) -> str | None:
+    """A field of ``fields`` the old code does not have and its INSERTs leave NULL (nullable, no DB
+    default): a uniqueness over it never catches the old code's rows, NULLs being distinct."""
+    model = _model(state, app_label, model_lower)
+    if fields is None or model is None or ctx.running is None:
+        return None
+    for name, f in model.fields.items():
+        if name.lower() not in fields or not f.null or has_db_default(f):
+            continue
+        if not ctx.running.old_has_column(app_label, model_lower, column_name(name, f)):
+            return name
+    return None
+
+
 def _add_constraint(op: Any, app_label: str, state: ProjectState, ctx: Judging) -> Judgement:
-    implied = _implied_by_removed(op.model_name_lower, _unique_fields(op.constraint), ctx)
+    unique = _unique_fields(op.constraint)
+    null_field = _left_null_by_old_code(app_label, op.model_name_lower, unique, state, ctx)
+    if null_field is not None:
+        return Judgement(
+            ANY,
+            f"Constraint {op.constraint.name} covers {null_field}, which the old code does not have: its rows "
+            "leave it NULL, and NULLs never conflict.",
+            [index_build_hazard(ctx.vendor)],
+        )
+    implied = _implied_by_removed(op.model_name_lower, unique, ctx)
     if implied is not None:
         return Judgement(
             ANY,
@@ -344,7 +369,13 @@ def _alter_together(op: Any, app_label: str, state: ProjectState, ctx: Judging) 
     # An added set is implied when a removed one (here or elsewhere in the migration) is a subset of it.
     removed_sets = [frozenset(f.lower() for f in r) for r in removed]
     removed_sets += [fields for m, fields in ctx.uniques_removed if m == op.name_lower]
-    tightening = {a for a in added if not any(r <= frozenset(f.lower() for f in a) for r in removed_sets)}
+    tightening = {
+        a
+        for a in added
+        if not any(r <= frozenset(f.lower() for f in a) for r in removed_sets)
+        and _left_null_by_old_code(app_label, op.name_lower, frozenset(f.lower() for f in a), state, ctx)
+        is None
+    }
     if tightening:
         if removed:
             return Judgement(
@@ -365,8 +396,9 @@ def _alter_together(op: Any, app_label: str, state: ProjectState, ctx: Judging) 
     if added:
         return Judgement(
             ANY,
-            f"{option} adds {sorted(added)}, implied by a uniqueness this migration removes: no row either "
-            "code writes can break it.",
+            f"{option} adds {sorted(added)}, implied by a uniqueness this migration removes or over a column "
+            "the old code leaves NULL: no row the old code writes can break it.",
+            [index_build_hazard(ctx.vendor)],
         )
     return Judgement(ANY, f"{option} does not change.")
 

@@ -25,9 +25,14 @@ from tests.migrate_safe.graphs.histories.operations import ConcurrentlyBuiltAddI
 from tests.migrate_safe.test_schema_equivalence import recorded, schema
 
 
+def previous(alias: str) -> None:
+    for app_label in ("ms_shop", "ms_billing"):
+        call_command("migrate", app_label, "0001", database=alias, verbosity=0)
+
+
 def upgrade_plan(alias: str) -> PhasePlan:
     with use_graph("histories"):
-        call_command("migrate", "ms_shop", "0001", database=alias, verbosity=0)
+        previous(alias)
         return pending_for_leaves(connections[alias])
 
 
@@ -50,6 +55,8 @@ EXPECTED = [
     ("ms_shop.0012_code_unique", "destructive", ["destructive"], "Tightens the column (unique added)"),
     ("ms_stock.0001_initial", "additive", ["additive"], "new table"),
     ("ms_stock.0002_first_stock", "additive", ["additive"], "was never migrated on this database"),
+    ("ms_billing.0002_note_and_stamp", "additive", ["additive", "additive"], "which Django fills with ''"),
+    ("ms_billing.0003_batch", "additive", ["additive", "any"], "nullable column"),
 ]
 
 
@@ -70,6 +77,19 @@ class VerdictTests:
         ).operations[1]
         assert "implied by the uniqueness of (code, name) this migration removes" in op.reason
 
+    def test_what_django_fills_new_rows_with_is_kept_as_the_db_default(self, sqlite_db: str) -> None:
+        ops = verdict(upgrade_plan(sqlite_db), "ms_billing.0002_note_and_stamp").operations
+        assert "creates it with DB default ''" in ops[0].reason
+        assert (
+            "auto_now or auto_now_add: the additive phase creates it with DB default NOW()" in ops[1].reason
+        )
+
+    def test_a_uniqueness_over_a_column_the_old_code_leaves_null_tightens_nothing(
+        self, sqlite_db: str
+    ) -> None:
+        op = verdict(upgrade_plan(sqlite_db), "ms_billing.0003_batch").operations[1]
+        assert "over a column the old code leaves NULL" in op.reason
+
     def test_unknown_options_are_named_and_never_destructive(self, sqlite_db: str) -> None:
         ops = verdict(upgrade_plan(sqlite_db), "ms_shop.0003_options_outside_the_database").operations
         assert "allow_unicode" in ops[0].reason
@@ -84,25 +104,25 @@ class VerdictTests:
     @pytest.mark.postgresql
     def test_postgresql_names_the_same_verdicts(self, postgres_db: str) -> None:
         plan = upgrade_plan(postgres_db)
-        assert [(v.label, v.phase) for v in plan.migrations if v.app_label.startswith("ms_")] == [
+        assert sorted((v.label, v.phase) for v in plan.migrations if v.app_label.startswith("ms_")) == sorted(
             (label, phase) for label, phase, _, _ in EXPECTED
-        ]
+        )
         # PostgreSQL widens varchar to text in place: no table rewrite.
         assert verdict(plan, "ms_shop.0002_name_to_text").operations[0].hazards == []
 
     @pytest.mark.mysql
     def test_mariadb_names_the_same_verdicts(self, mysql_db: str) -> None:
         plan = upgrade_plan(mysql_db)
-        assert [(v.label, v.phase) for v in plan.migrations if v.app_label.startswith("ms_")] == [
+        assert sorted((v.label, v.phase) for v in plan.migrations if v.app_label.startswith("ms_")) == sorted(
             (label, phase) for label, phase, _, _ in EXPECTED
-        ]
+        )
         assert "longtext" in verdict(plan, "ms_shop.0002_name_to_text").operations[0].reason
 
 
 def phased_upgrade(phased: str, plain: str) -> None:
     with use_graph("histories"):
         for alias in (phased, plain):
-            call_command("migrate", "ms_shop", "0001", database=alias, verbosity=0)
+            previous(alias)
         assert run_command(phase="additive", database=phased)[2] == 0
         assert run_command(phase="destructive", database=phased)[2] == 0
         call_command("migrate", database=plain, verbosity=0)

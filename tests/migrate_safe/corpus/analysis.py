@@ -55,3 +55,50 @@ def disk_migrations(corpus: Corpus, database_url: str) -> list[tuple[str, str, b
     return [
         (app, name, squashed) for app, name, squashed in json.loads(completed.stdout.strip().splitlines()[-1])
     ]
+
+
+# Run in the venv by ``manage.py shell``: every migration of the packages' whole history judged as the
+# deploy that brought it would judge it, against the state of everything before it in Django's order
+# (a fresh plan would be a first install, which judges nothing). Printed as a plan's JSON.
+HISTORY = """
+import json
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.db.migrations.state import ProjectState
+from django_deploykit.migrate_safe.classify import classify_operations
+from django_deploykit.migrate_safe.running_code import Judging, RunningCode
+from django_deploykit.migrate_safe.verdicts import migration_verdict
+
+executor = MigrationExecutor(connection)
+loader = executor.loader
+state = ProjectState(real_apps=loader.unmigrated_apps)
+migrated = set()
+verdicts = []
+for migration, _ in executor.migration_plan(loader.graph.leaf_nodes(), clean_start=True):
+    old = state.clone()
+
+    def build_new(migration=migration, old=old):
+        new = old.clone()
+        migration.mutate_state(new, preserve=False)
+        return new
+
+    running = RunningCode(old, build_new, never_migrated=frozenset({migration.app_label}) - migrated)
+    operations = classify_operations(
+        migration.operations, migration.app_label, state.clone(), Judging(connection, running)
+    )
+    transactional = bool(connection.features.can_rollback_ddl)
+    verdicts.append(migration_verdict(migration, operations, transactional_ddl=transactional).as_dict())
+    migration.mutate_state(state, preserve=False)
+    migrated.add(migration.app_label)
+print(json.dumps({"vendor": connection.vendor, "migrations": verdicts}))
+"""
+
+
+def history_plan(corpus: Corpus, database_url: str, *, decisions: bool = True) -> dict[str, Any]:
+    """Every installed migration judged as its own deploy would judge it, as a plan's JSON."""
+    completed = corpus.manage(
+        database_url, "shell", "-v", "0", "-c", HISTORY, label="judge the history", decisions=decisions
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(f"judging the history failed:\n{completed.stderr[-3000:]}")
+    return dict(json.loads(completed.stdout.strip().splitlines()[-1]))
