@@ -532,3 +532,50 @@ def _contract_one(connection: BaseDatabaseWrapper, state: ProjectState, record: 
             app=record.app_label, name=record.migration, db_table=record.table, db_column=record.column
         ).delete()
     return default is not None
+
+
+# --- Relaxing a NOT NULL column before the destructive phase drops it -----------------------
+
+
+def relax_before_drop(
+    connection: BaseDatabaseWrapper,
+    state: ProjectState,
+    dropping: list[Migration],
+    say: Callable[[str], None] = lambda _: None,
+) -> list[str]:
+    """Make nullable each NOT NULL column (without a DB default) that ``dropping`` (the migrations
+    of the destructive phase) removes, so the new code's INSERTs, which leave it out, work from
+    the swap until the column is dropped. ``state`` is what the database has now (after the
+    additive phase): only NULL changes, whatever the later migrations do to the column first.
+    Idempotent: running it again alters a nullable column to nullable. Returns 'table.column's."""
+    relaxed: list[str] = []
+    for migration in dropping:
+        for op in migration.operations:
+            # Exactly RemoveField: a subclass may do more than drop the column.
+            if type(op) is not ops.RemoveField:
+                continue
+            model = state.models.get((migration.app_label, op.model_name_lower))
+            if model is None or not has_table(model):
+                continue
+            name, f = next(
+                ((n, f) for n, f in model.fields.items() if n.lower() == op.name_lower), ("", None)
+            )
+            if f is None or f.null or f.many_to_many or f.primary_key or has_db_default(f):
+                continue
+            if isinstance(f, models.GeneratedField):
+                continue
+            nullable = f.clone()
+            nullable.null = True
+            relax = ops.AlterField(op.model_name, name, nullable)
+            after = state.clone()
+            relax.state_forwards(migration.app_label, after)
+            with connection.schema_editor(atomic=bool(connection.features.can_rollback_ddl)) as editor:
+                relax.database_forwards(migration.app_label, editor, state, after)
+            state = after
+            label = f"{table_name(migration.app_label, model)}.{column_name(name, f)}"
+            relaxed.append(label)
+            say(
+                f"  Made {label} nullable: the new code's INSERTs leave it out until "
+                f"{migration.app_label}.{migration.name} drops it after the swap."
+            )
+    return relaxed

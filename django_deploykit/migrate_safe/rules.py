@@ -109,14 +109,14 @@ def _remove_field(op: Any, app_label: str, state: ProjectState, ctx: Judging) ->
     if old is None and model is not None:
         old = next((f for n, f in model.fields.items() if n.lower() == op.name_lower), None)
     loss = [Hazard(DATA_LOSS, f"The values of {op.model_name}.{op.name} are deleted.")]
-    if old is not None and needs_value_on_insert(old):
+    if old is not None and needs_value_on_insert(old) and not isinstance(old, models.GeneratedField):
+        # The contract half of expand/contract: the new code's INSERTs leave the column out, so the
+        # additive phase makes it nullable (runner.run_phase, expansion.relax_before_drop).
         return Judgement(
-            REFUSED,
-            "Drops a NOT NULL column without a DB default: until it is dropped, the new code's INSERTs "
-            "(which no longer set it) fail.",
+            DESTRUCTIVE,
+            "Drops a NOT NULL column the new code no longer sets: the additive phase first makes it "
+            "nullable, so the new code's INSERTs work until it is dropped; the old code still reads it.",
             loss,
-            fix=f"First make '{op.name}' nullable (null=True) or give it a db_default in an additive "
-            "migration; then remove it in a destructive one.",
         )
     return Judgement(
         DESTRUCTIVE, "Drops a column the old code still reads; the new code no longer uses it.", loss

@@ -43,6 +43,8 @@ class PhaseRun:
     expanded: list[str] = field(default_factory=list)
     # 'table.column' whose kept DB default this destructive (or all) run removed.
     contracted: list[str] = field(default_factory=list)
+    # 'table.column' this additive run made nullable before the destructive phase drops it.
+    relaxed: list[str] = field(default_factory=list)
 
 
 def run_phase(
@@ -89,6 +91,10 @@ def run_phase(
         run.applied = apply_steps(
             executor, steps, options, verbosity=verbosity, stdout=stdout, say=say, expanded=run.expanded
         )
+        if options.expand:
+            dropping = [migration for migration, _ in plan.steps_for(plan.destructive)]
+            with session_timeouts(connection, options.lock_timeout, options.statement_timeout):
+                run.relaxed = expansion.relax_before_drop(connection, applied_state(executor), dropping, say)
         if phase != ADDITIVE and not options.fake and expansion.pending_contractions(connection):
             try:
                 with session_timeouts(connection, options.lock_timeout, options.statement_timeout):

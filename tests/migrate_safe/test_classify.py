@@ -27,7 +27,7 @@ RULES = [
     ("0003_add_db_default", "additive", "additive", "DB default", []),
     ("0004_add_not_null_python_default", "additive", "additive", "creates it with DB default 1", []),
     ("0005_remove_nullable", "destructive", "destructive", "old code still reads", ["data-loss"]),
-    ("0006_remove_not_null", "unclassified", "refused", "new code's INSERTs", ["data-loss"]),
+    ("0006_remove_not_null", "destructive", "destructive", "first makes it nullable", ["data-loss"]),
     ("0007_widen", "additive", "additive", "varchar(20) -> varchar(40)", ["rewrite"]),
     ("0008_tighten_null", "destructive", "destructive", "NOT NULL", ["lock"]),
     ("0009_change_type", "destructive", "destructive", "text -> integer", ["rewrite"]),
@@ -65,9 +65,10 @@ class ClassificationRulesTests:
         assert "the destructive phase removes that default" in op.reason
         assert op.fix == ""
 
-    def test_removing_a_not_null_column_requires_the_nullable_pre_step(self, rules_plan: Judged) -> None:
+    def test_removing_a_not_null_column_is_prepared_by_the_additive_phase(self, rules_plan: Judged) -> None:
         op = verdict(rules_plan, "0006_remove_not_null").operations[0]
-        assert "First make 'sku' nullable" in op.fix
+        assert "so the new code's INSERTs work until it is dropped" in op.reason
+        assert op.fix == ""
 
     def test_renames_spell_out_the_expand_contract_steps(self, rules_plan: Judged) -> None:
         field_fix = verdict(rules_plan, "0024_rename_field").operations[0].fix

@@ -9,11 +9,12 @@ a project that installed the package's previous release; everything after it is 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 from django.core.management import call_command
-from django.db import connections, models
+from django.db import DatabaseError, connections, models
 from django.db.migrations.state import ModelState, ProjectState
 
 from django_deploykit.migrate_safe.classify import judge
@@ -211,3 +212,53 @@ class OperationSubclassTests:
         assert j.phase == "unknown"
         assert "ConcurrentlyBuiltAddIndex subclasses AddIndex but runs its own database step" in j.reason
         assert "migrate_safe --review" in j.fix
+
+
+def relax_then_drop(phased: str, plain: str) -> None:
+    """The deploy of a RemoveField of a NOT NULL column: additive, the new code inserts, destructive."""
+    with use_graph("drop_not_null"):
+        for alias in (phased, plain):
+            call_command("migrate", "ms_shop", "0001", database=alias, verbosity=0)
+        out, err, code = run_command(phase="additive", database=phased, format="json")
+        assert code == 0, err
+        assert json.loads(out)["relaxed"] == ["ms_shop_product.sku"]
+        # The new code is live: its INSERT leaves sku out and works; the old code's still sets it.
+        with connections[phased].cursor() as cursor:
+            cursor.execute("INSERT INTO ms_shop_product (name) VALUES ('new code')")
+            cursor.execute("INSERT INTO ms_shop_product (name, sku) VALUES ('old code', 'A-1')")
+        # Running the additive phase again changes nothing more.
+        assert run_command(phase="additive", database=phased)[2] == 0
+        assert run_command(phase="destructive", database=phased)[2] == 0
+        # Without the relaxing step, the new code's INSERT fails until the column is dropped.
+        with connections[plain].cursor() as cursor, pytest.raises(DatabaseError):
+            cursor.execute("INSERT INTO ms_shop_product (name) VALUES ('new code')")
+        call_command("migrate", database=plain, verbosity=0)
+
+
+class RelaxBeforeDropTests:
+    """A NOT NULL column a destructive migration drops is made nullable by the additive phase."""
+
+    def test_the_verdict_says_what_happens(self, sqlite_db: str) -> None:
+        with use_graph("drop_not_null"):
+            call_command("migrate", "ms_shop", "0001", database=sqlite_db, verbosity=0)
+            plan = pending_for_leaves(connections[sqlite_db])
+        (v,) = [v for v in plan.migrations if v.app_label == "ms_shop"]
+        assert v.phase == "destructive"
+        assert "the additive phase first makes it nullable" in v.operations[0].reason
+
+    def test_sqlite(self, sqlite_db: str, sqlite_db_b: str) -> None:
+        relax_then_drop(sqlite_db, sqlite_db_b)
+        assert (schema(sqlite_db), recorded(sqlite_db)) == (schema(sqlite_db_b), recorded(sqlite_db_b))
+
+    @pytest.mark.postgresql
+    def test_postgresql(self, postgres_db: str, postgres_db_b: str) -> None:
+        relax_then_drop(postgres_db, postgres_db_b)
+        assert (schema(postgres_db), recorded(postgres_db)) == (
+            schema(postgres_db_b),
+            recorded(postgres_db_b),
+        )
+
+    @pytest.mark.mysql
+    def test_mariadb(self, mysql_db: str, mysql_db_b: str) -> None:
+        relax_then_drop(mysql_db, mysql_db_b)
+        assert (schema(mysql_db), recorded(mysql_db)) == (schema(mysql_db_b), recorded(mysql_db_b))

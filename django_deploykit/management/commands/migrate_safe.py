@@ -194,6 +194,7 @@ class Command(DeploykitCommand):
             applied=run.applied,
             expanded=run.expanded,
             contracted=run.contracted,
+            relaxed=run.relaxed,
             fake=options.fake,
             waiting_for_destructive=[v.label for v in run.plan.destructive]
             if options.phase == ADDITIVE
