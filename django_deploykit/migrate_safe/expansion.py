@@ -34,6 +34,7 @@ from __future__ import annotations
 import copy
 import datetime
 import enum
+import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -52,7 +53,13 @@ from django.db.migrations.state import ProjectState
 from django.db.models.functions import Now
 from django.utils import timezone
 
-from django_deploykit.migrate_safe.field_changes import column_name, has_db_default, has_table, table_name
+from django_deploykit.migrate_safe.field_changes import (
+    column_name,
+    has_db_default,
+    has_table,
+    relaxing_half,
+    table_name,
+)
 from django_deploykit.migrate_safe.safe_text import printable
 from django_deploykit.text import shorten
 
@@ -139,14 +146,10 @@ def expansion_for(
     result means the same expansion keeps the old code's INSERTs working, and the additive phase
     applies it (``expanding_migration`` expands such AlterFields as it does AddFields).
     """
-    if (
-        f.null
-        or f.many_to_many
-        or f.primary_key
-        or has_db_default(f)
-        or isinstance(f, (models.GeneratedField, models.JSONField))
-    ):
+    if f.null or f.many_to_many or f.primary_key or has_db_default(f) or isinstance(f, models.GeneratedField):
         return None
+    if isinstance(f, models.JSONField):
+        return _json_expansion(f, connection_or_vendor)
     if not f.has_default():
         return _effective_expansion(f, connection_or_vendor)
     default = f.default
@@ -164,6 +167,24 @@ def expansion_for(
         # wrongly (b"\x00\x01" became b"x00x01" on MariaDB 10.11 with Django 5.2): not expanded.
         return None
     return Expansion(value, _shown(value))
+
+
+def _json_expansion(
+    f: models.JSONField[Any, Any], connection_or_vendor: BaseDatabaseWrapper | str
+) -> Expansion | None:
+    """A JSONField's ``default=dict`` or ``default=list`` (the types themselves, whose result is
+    known: {} or []) as a DB default. Other JSON defaults are functions whose result we would
+    have to guess, and the stored text depends on the field's encoder: not expanded. MySQL takes
+    a JSON default only as an expression (8.0.13 and later; MariaDB always)."""
+    if f.default not in (dict, list):
+        return None
+    if not isinstance(connection_or_vendor, str) and connection_or_vendor.vendor == "mysql":
+        if not getattr(connection_or_vendor.features, "supports_expression_defaults", False):
+            return None
+    elif connection_or_vendor == "mysql":
+        return None
+    value: Any = {} if f.default is dict else []
+    return Expansion(value, f"'{json.dumps(value)}'", f"only a Python default ({f.default.__name__})")
 
 
 def _effective_expansion(
@@ -537,45 +558,58 @@ def _contract_one(connection: BaseDatabaseWrapper, state: ProjectState, record: 
 # --- Relaxing a NOT NULL column before the destructive phase drops it -----------------------
 
 
-def relax_before_drop(
+def prepare_destructive(
     connection: BaseDatabaseWrapper,
     state: ProjectState,
-    dropping: list[Migration],
+    later: list[Migration],
     say: Callable[[str], None] = lambda _: None,
 ) -> list[str]:
-    """Make nullable each NOT NULL column (without a DB default) that ``dropping`` (the migrations
-    of the destructive phase) removes, so the new code's INSERTs, which leave it out, work from
-    the swap until the column is dropped. ``state`` is what the database has now (after the
-    additive phase): only NULL changes, whatever the later migrations do to the column first.
-    Idempotent: running it again alters a nullable column to nullable. Returns 'table.column's."""
+    """Before the swap, what the new code needs of the destructive phase's migrations (``later``):
+
+    - a NOT NULL column (without a DB default) a RemoveField drops is made nullable, so the new
+      code's INSERTs, which leave it out, work until it is dropped;
+    - an AlterField that relaxes and tightens through NULL gets its relaxing half
+      (``field_changes.relaxing_half``); the destructive phase applies the rest.
+
+    ``state`` is what the database has now (after the additive phase): each change is computed
+    from the column as it is, so only the relaxing part changes. Idempotent: running it again
+    alters a column to what it already is. Returns the 'table.column's changed."""
     relaxed: list[str] = []
-    for migration in dropping:
-        for op in migration.operations:
-            # Exactly RemoveField: a subclass may do more than drop the column.
-            if type(op) is not ops.RemoveField:
+    for migration in later:
+        for operation in migration.operations:
+            # Exactly these classes: a subclass may do more than its base class says.
+            if type(operation) not in (ops.RemoveField, ops.AlterField):
                 continue
+            op: Any = operation
             model = state.models.get((migration.app_label, op.model_name_lower))
             if model is None or not has_table(model):
                 continue
             name, f = next(
                 ((n, f) for n, f in model.fields.items() if n.lower() == op.name_lower), ("", None)
             )
-            if f is None or f.null or f.many_to_many or f.primary_key or has_db_default(f):
+            if f is None or f.many_to_many or f.primary_key or isinstance(f, models.GeneratedField):
                 continue
-            if isinstance(f, models.GeneratedField):
+            column = column_name(name, f)
+            if type(op) is ops.RemoveField:
+                if f.null or has_db_default(f):
+                    continue
+                relaxed_field: models.Field[Any, Any] | None = f.clone()
+                relaxed_field.null = True  # type: ignore[union-attr]
+                why = "nullable: the new code's INSERTs leave it out until"
+            else:
+                if column != column_name(name, op.field):
+                    continue
+                relaxed_field = relaxing_half(f, op.field, column, connection.vendor, connection)
+                why = "its relaxing half applied: the new code works with it until"
+            if relaxed_field is None:
                 continue
-            nullable = f.clone()
-            nullable.null = True
-            relax = ops.AlterField(op.model_name, name, nullable)
+            relax = ops.AlterField(op.model_name, name, relaxed_field)
             after = state.clone()
             relax.state_forwards(migration.app_label, after)
             with connection.schema_editor(atomic=bool(connection.features.can_rollback_ddl)) as editor:
                 relax.database_forwards(migration.app_label, editor, state, after)
             state = after
-            label = f"{table_name(migration.app_label, model)}.{column_name(name, f)}"
+            label = f"{table_name(migration.app_label, model)}.{column}"
             relaxed.append(label)
-            say(
-                f"  Made {label} nullable: the new code's INSERTs leave it out until "
-                f"{migration.app_label}.{migration.name} drops it after the swap."
-            )
+            say(f"  Made {label} {why} {migration.app_label}.{migration.name} runs after the swap.")
     return relaxed

@@ -225,3 +225,24 @@ def compare_fields(
             change.relax.append("DB default changed")
     change.unchanged = differing
     return change
+
+
+def relaxing_half(
+    old: models.Field[Any, Any], new: models.Field[Any, Any], name: str, vendor: str, connection: Any
+) -> models.Field[Any, Any] | None:
+    """For an AlterField that both relaxes and tightens through NULL (NULL allowed beside a type
+    change, or NOT NULL beside a widening): the field between ``old`` and ``new`` that holds only
+    the relaxing change, so the additive phase can apply it and the destructive phase the rest.
+    None when no such field splits it cleanly."""
+    candidates = []
+    if old.null and not new.null:
+        candidates.append(new.clone())  # everything new but NOT NULL
+    if new.null and not old.null:
+        candidates.append(old.clone())  # everything old but NULL allowed
+    for candidate in candidates:
+        candidate.null = True
+        first = compare_fields(old, candidate, name, vendor, connection)
+        second = compare_fields(candidate, new, name, vendor, connection)
+        if first.relax and not first.tighten and second.tighten and not second.relax:
+            return candidate
+    return None

@@ -22,6 +22,7 @@ from django_deploykit.migrate_safe.field_changes import (
     has_table,
     index_build_hazard,
     needs_value_on_insert,
+    relaxing_half,
     table_name,
 )
 from django_deploykit.migrate_safe.findings import Hazard, Judgement
@@ -111,7 +112,7 @@ def _remove_field(op: Any, app_label: str, state: ProjectState, ctx: Judging) ->
     loss = [Hazard(DATA_LOSS, f"The values of {op.model_name}.{op.name} are deleted.")]
     if old is not None and needs_value_on_insert(old) and not isinstance(old, models.GeneratedField):
         # The contract half of expand/contract: the new code's INSERTs leave the column out, so the
-        # additive phase makes it nullable (runner.run_phase, expansion.relax_before_drop).
+        # additive phase makes it nullable (runner.run_phase, expansion.prepare_destructive).
         return Judgement(
             DESTRUCTIVE,
             "Drops a NOT NULL column the new code no longer sets: the additive phase first makes it "
@@ -144,6 +145,19 @@ def _alter_field(op: Any, app_label: str, state: ProjectState, ctx: Judging) -> 
             fix=REVIEW_FIX,
         )
     relax, tighten, hazards = change.relax, change.tighten, change.hazards
+    if (
+        relax
+        and tighten
+        and relaxing_half(old, op.field, column_name(op.name, op.field), ctx.vendor, ctx.connection)
+    ):
+        # The additive phase applies the relaxing half first (expansion.prepare_destructive).
+        return Judgement(
+            DESTRUCTIVE,
+            f"Relaxes ({', '.join(relax)}) and tightens ({', '.join(tighten)}) the column: the additive phase "
+            "applies the relaxing half first, so the new code works from the swap; the destructive phase the "
+            "rest (the old code may write values it rejects).",
+            hazards,
+        )
     if relax and tighten:
         return Judgement(
             REFUSED,

@@ -94,7 +94,9 @@ def run_phase(
         if options.expand:
             dropping = [migration for migration, _ in plan.steps_for(plan.destructive)]
             with session_timeouts(connection, options.lock_timeout, options.statement_timeout):
-                run.relaxed = expansion.relax_before_drop(connection, applied_state(executor), dropping, say)
+                run.relaxed = expansion.prepare_destructive(
+                    connection, applied_state(executor), dropping, say
+                )
         if phase != ADDITIVE and not options.fake and expansion.pending_contractions(connection):
             try:
                 with session_timeouts(connection, options.lock_timeout, options.statement_timeout):

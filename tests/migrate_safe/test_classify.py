@@ -32,7 +32,7 @@ RULES = [
     ("0008_tighten_null", "destructive", "destructive", "NOT NULL", ["lock"]),
     ("0009_change_type", "destructive", "destructive", "text -> integer", ["rewrite"]),
     ("0010_python_only", "additive", "any", "help_text", []),
-    ("0011_relax_and_tighten", "unclassified", "refused", "Both relaxes", ["lock"]),
+    ("0011_relax_and_tighten", "destructive", "destructive", "applies the relaxing half first", ["lock"]),
     ("0012_add_index", "additive", "any", "index changes no result", ["lock"]),
     ("0013_remove_index", "additive", "any", "Dropping an index changes no result", []),
     ("0014_add_constraint", "destructive", "destructive", "tightens what may be written", ["lock"]),

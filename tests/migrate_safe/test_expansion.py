@@ -83,8 +83,8 @@ class ExpansionForTests:
         [
             models.UUIDField(default=uuid.uuid4),
             models.IntegerField(default=lambda: 1),
-            models.JSONField(default=dict),
             models.JSONField(default="{}"),
+            models.JSONField(default=lambda: {"a": 1}),
             models.DateField(default=timezone.now),  # NOW() is a timestamp, not a date
             models.IntegerField(default=1, null=True),
             models.IntegerField(default=1, db_default=2),
@@ -106,6 +106,21 @@ class ExpansionForTests:
         text = (Path(__file__).parents[2] / "docs" / "migrate_safe.md").read_text(encoding="utf-8")
         (block,) = [b for b in re.findall(r"```python\n(.*?)```", text, re.DOTALL) if "expansion_for" in b]
         exec(compile(block, "docs/migrate_safe.md", "exec"), {})  # noqa: S102 - our own docs
+
+    def test_a_json_default_of_dict_or_list_is_expanded_where_the_database_takes_it(self) -> None:
+        assert expansion.expansion_for(models.JSONField(default=dict), "postgresql").shown == "'{}'"  # type: ignore[union-attr]
+        assert expansion.expansion_for(models.JSONField(default=list), "sqlite").shown == "'[]'"  # type: ignore[union-attr]
+        # MySQL before 8.0.13 takes no JSON default: only a connection can tell the version.
+        assert expansion.expansion_for(models.JSONField(default=dict), "mysql") is None
+
+    def test_blank_strings_and_auto_now_are_expanded_with_what_django_fills_rows_with(self) -> None:
+        blank = expansion.expansion_for(models.CharField(max_length=5, blank=True), "postgresql")
+        stamped = expansion.expansion_for(models.DateTimeField(auto_now=True), "postgresql")
+        assert blank is not None
+        assert blank.shown == "''"
+        assert stamped is not None
+        assert "NOW()" in stamped.shown
+        assert expansion.expansion_for(models.CharField(max_length=5), "postgresql") is None
 
     def test_many_to_many_is_not_expanded(self) -> None:
         assert expansion.expansion_for(models.ManyToManyField("auth.User", default=1), "sqlite") is None

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.db import DatabaseError, connections, models
+from django.db.migrations.operations import AlterField
 from django.db.migrations.state import ModelState, ProjectState
 
 from django_deploykit.migrate_safe.classify import judge
@@ -56,7 +57,7 @@ EXPECTED = [
     ("ms_shop.0012_code_unique", "destructive", ["destructive"], "Tightens the column (unique added)"),
     ("ms_stock.0001_initial", "additive", ["additive"], "new table"),
     ("ms_stock.0002_first_stock", "additive", ["additive"], "was never migrated on this database"),
-    ("ms_billing.0002_note_and_stamp", "additive", ["additive", "additive"], "which Django fills with ''"),
+    ("ms_billing.0002_note_and_stamp", "additive", ["additive"] * 3, "which Django fills with ''"),
     ("ms_billing.0003_batch", "additive", ["additive", "any"], "nullable column"),
 ]
 
@@ -261,4 +262,65 @@ class RelaxBeforeDropTests:
     @pytest.mark.mysql
     def test_mariadb(self, mysql_db: str, mysql_db_b: str) -> None:
         relax_then_drop(mysql_db, mysql_db_b)
+        assert (schema(mysql_db), recorded(mysql_db)) == (schema(mysql_db_b), recorded(mysql_db_b))
+
+
+def split_alter(phased: str, plain: str) -> None:
+    """The deploy of an AlterField that widens a column and makes it NOT NULL at once."""
+    with use_graph("split_alter"):
+        for alias in (phased, plain):
+            call_command("migrate", "ms_shop", "0001", database=alias, verbosity=0)
+        out, err, code = run_command(phase="additive", database=phased, format="json")
+        assert code == 0, err
+        assert json.loads(out)["relaxed"] == ["ms_shop_product.scope"]
+        with connections[phased].cursor() as cursor:
+            # The new code writes a longer value; the old code still writes NULL.
+            cursor.execute("INSERT INTO ms_shop_product (name, scope) VALUES ('new', %s)", ["x" * 40])
+            cursor.execute("INSERT INTO ms_shop_product (name, scope) VALUES ('old', NULL)")
+            cursor.execute("DELETE FROM ms_shop_product WHERE scope IS NULL")
+        assert run_command(phase="destructive", database=phased)[2] == 0
+        call_command("migrate", database=plain, verbosity=0)
+
+
+class SplitAlterFieldTests:
+    """An AlterField that relaxes and tightens through NULL runs in two halves, one per phase."""
+
+    def test_the_verdict_says_what_happens(self, sqlite_db: str) -> None:
+        with use_graph("split_alter"):
+            call_command("migrate", "ms_shop", "0001", database=sqlite_db, verbosity=0)
+            plan = pending_for_leaves(connections[sqlite_db])
+        (v,) = [v for v in plan.migrations if v.app_label == "ms_shop"]
+        assert v.phase == "destructive"
+        assert "the additive phase applies the relaxing half first" in v.operations[0].reason
+
+    def test_a_split_not_through_null_is_still_refused(self, sqlite_db: str) -> None:
+        state = ProjectState()
+        state.add_model(
+            ModelState(
+                "ms_shop",
+                "Product",
+                [("id", models.BigAutoField(primary_key=True)), ("code", models.CharField(max_length=10))],
+                {},
+            )
+        )
+        op = AlterField("product", "code", models.CharField(max_length=40, unique=True))
+        j = judge(op, "ms_shop", state, Judging(connections[sqlite_db]))
+        assert j.phase == "refused"
+        assert "Split it into two AlterField migrations" in j.fix
+
+    def test_sqlite(self, sqlite_db: str, sqlite_db_b: str) -> None:
+        split_alter(sqlite_db, sqlite_db_b)
+        assert (schema(sqlite_db), recorded(sqlite_db)) == (schema(sqlite_db_b), recorded(sqlite_db_b))
+
+    @pytest.mark.postgresql
+    def test_postgresql(self, postgres_db: str, postgres_db_b: str) -> None:
+        split_alter(postgres_db, postgres_db_b)
+        assert (schema(postgres_db), recorded(postgres_db)) == (
+            schema(postgres_db_b),
+            recorded(postgres_db_b),
+        )
+
+    @pytest.mark.mysql
+    def test_mariadb(self, mysql_db: str, mysql_db_b: str) -> None:
+        split_alter(mysql_db, mysql_db_b)
         assert (schema(mysql_db), recorded(mysql_db)) == (schema(mysql_db_b), recorded(mysql_db_b))

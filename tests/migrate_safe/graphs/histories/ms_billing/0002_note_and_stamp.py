@@ -11,4 +11,5 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddField("invoice", "note", models.TextField(blank=True)),
         migrations.AddField("invoice", "created_at", models.DateTimeField(auto_now_add=True)),
+        migrations.AddField("invoice", "extra", models.JSONField(blank=True, default=dict)),
     ]
