@@ -49,6 +49,12 @@ def _does_nothing(function: Any) -> bool:
     return True
 
 
+def _calls_base_step(function: Any) -> bool:
+    """True for a method that calls ``super().database_forwards``: a guard around the base step."""
+    code = getattr(function, "__code__", None)
+    return code is not None and "super" in code.co_names and "database_forwards" in code.co_names
+
+
 def judge(op: Operation, app_label: str, state: ProjectState, ctx: Judging) -> Judgement:
     for kind, rule in RULES:
         if isinstance(op, kind):
@@ -61,6 +67,17 @@ def judge(op: Operation, app_label: str, state: ProjectState, ctx: Judging) -> J
                         ANY,
                         f"{type(op).__name__} subclasses {kind.__name__} with a database step that does "
                         "nothing: only the model state changes.",
+                    )
+                if _calls_base_step(own_step):
+                    # A guard around the base class's own step (skip it if the table is gone, swallow
+                    # "no such index"): at most what the base class does.
+                    j = rule(op, app_label, state, ctx)
+                    return Judgement(
+                        j.phase,
+                        f"{j.reason} ({type(op).__name__} runs {kind.__name__}'s database step under a guard "
+                        "of its own.)",
+                        j.hazards,
+                        j.fix,
                     )
                 return Judgement(
                     UNKNOWN,
@@ -148,7 +165,11 @@ def _unseen(
     column = _column_of(op, app_label, state)
     if column is None or running.old_has_column(app_label, model, column):
         return None
-    if isinstance(op, ops.AlterField) and needs_value_on_insert(op.field):
+    if (
+        isinstance(op, ops.AlterField)
+        and needs_value_on_insert(op.field)
+        and not _needs_value_before(op, app_label, state)
+    ):
         if not running.new_has_column(app_label, model, column):
             return Judgement(
                 ANY, f"Column {column} is added and dropped within this plan: no running code uses it."
@@ -175,6 +196,15 @@ def _unseen(
         f"Changes column {column}, which the old code does not have (added earlier in this plan): "
         "the old code keeps working.",
     )
+
+
+def _needs_value_before(op: Operation, app_label: str, state: ProjectState) -> bool:
+    """The column already needed a value on INSERT before ``op``: an earlier operation made it so,
+    and was judged for it."""
+    model = state.models.get((app_label, str(getattr(op, "model_name_lower", ""))))
+    name = str(getattr(op, "name_lower", ""))
+    before = next((f for n, f in model.fields.items() if n.lower() == name), None) if model else None
+    return before is not None and needs_value_on_insert(before)
 
 
 def _never_migrated(op: Operation, app_label: str, ctx: Judging) -> Judgement | None:

@@ -23,7 +23,11 @@ from django_deploykit.migrate_safe.planning import PhasePlan, pending_for_leaves
 from django_deploykit.migrate_safe.running_code import Judging
 from django_deploykit.migrate_safe.verdicts import MigrationVerdict
 from tests.migrate_safe.conftest import run_command, use_graph
-from tests.migrate_safe.graphs.histories.operations import ConcurrentlyBuiltAddIndex, StateOnlyAddIndex
+from tests.migrate_safe.graphs.histories.operations import (
+    ConcurrentlyBuiltAddIndex,
+    GuardedRemoveIndex,
+    StateOnlyAddIndex,
+)
 from tests.migrate_safe.test_schema_equivalence import recorded, schema
 
 
@@ -206,6 +210,22 @@ class OperationSubclassTests:
     def test_an_empty_database_step_changes_nothing(self, sqlite_db: str) -> None:
         op = StateOnlyAddIndex("product", models.Index(fields=["slug"], name="slug_idx"))
         assert self._judge(sqlite_db, op).phase == "any"
+
+    def test_a_guard_around_the_base_step_is_judged_as_the_base_class(self, sqlite_db: str) -> None:
+        state = ProjectState()
+        state.add_model(
+            ModelState(
+                "ms_shop",
+                "Product",
+                [("id", models.BigAutoField(primary_key=True)), ("slug", models.SlugField())],
+                {"indexes": [models.Index(fields=["slug"], name="slug_idx")]},
+            )
+        )
+        j = judge(
+            GuardedRemoveIndex("product", "slug_idx"), "ms_shop", state, Judging(connections[sqlite_db])
+        )
+        assert j.phase == "any"
+        assert "GuardedRemoveIndex runs RemoveIndex's database step under a guard of its own" in j.reason
 
     def test_a_database_step_of_its_own_is_unknown_and_names_the_review(self, sqlite_db: str) -> None:
         op = ConcurrentlyBuiltAddIndex("product", models.Index(fields=["slug"], name="slug_idx"))

@@ -3,10 +3,11 @@ and an index operation whose database step does nothing (its index is built else
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Any
 
-from django.db import models
-from django.db.migrations import AddIndex
+from django.db import DatabaseError, models
+from django.db.migrations import AddIndex, RemoveIndex
 
 
 class PaletteField(models.CharField):  # type: ignore[type-arg]
@@ -34,3 +35,11 @@ class ConcurrentlyBuiltAddIndex(AddIndex):
 
     def database_forwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
         schema_editor.execute("SELECT 1")
+
+
+class GuardedRemoveIndex(RemoveIndex):
+    """Drops the index when it is there, as a package that once created it twice does."""
+
+    def database_forwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
+        with suppress(DatabaseError):
+            super().database_forwards(app_label, schema_editor, from_state, to_state)
