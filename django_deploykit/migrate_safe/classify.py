@@ -24,6 +24,7 @@ from django_deploykit.migrate_safe.phases import (
     ADDITIVE,
     ANY,
     DATA_LOSS,
+    DESTRUCTIVE,
     IRREVERSIBLE,
     REFUSED,
     UNKNOWN,
@@ -247,7 +248,30 @@ def classify_operations(
             op.state_forwards(app_label, state)
     finally:
         ctx.uniques_removed = outer_removed
+    _only_the_old_code_sees(verdicts, operations, app_label, ctx)
     return verdicts
+
+
+def _only_the_old_code_sees(
+    verdicts: list[OperationVerdict], operations: list[Operation], app_label: str, ctx: Judging
+) -> None:
+    """In a migration that would be mixed, a relaxing change to a table the new code does not have
+    (the plan drops it) matters to the old code only: it fits either phase. Checked only then, as
+    it needs the new code's state."""
+    running = ctx.running
+    phases = {v.phase for v in verdicts}
+    if running is None or ADDITIVE not in phases or DESTRUCTIVE not in phases:
+        return
+    for verdict, op in zip(verdicts, operations, strict=True):
+        model = _model_of(op)
+        if verdict.phase != ADDITIVE or not isinstance(op, TABLE_SHAPING) or model is None:
+            continue
+        if not running.new_has_table(app_label, model):
+            verdict.phase = ANY
+            verdict.reason += (
+                " The new code does not have this table (the plan drops it): only the old code sees this "
+                "change, and it fits either phase."
+            )
 
 
 def _undo_losses(v: OperationVerdict) -> list[Hazard]:

@@ -121,6 +121,9 @@ def _type_change(before: str, after: str) -> tuple[bool, bool, str]:
     """(widens, binary-compatible on PostgreSQL, words) for a column type change."""
     (b_name, b_args, b_rest), (a_name, a_args, a_rest) = _parse_type(before), _parse_type(after)
     words = f"column type {before} -> {after}"
+    if b_name in _INTEGER_RANKS and a_name in _INTEGER_RANKS and (b_rest, a_rest) == ("unsigned", ""):
+        # MySQL's positive integers: every unsigned value fits the next wider signed type.
+        return _INTEGER_RANKS[a_name] > _INTEGER_RANKS[b_name], False, words
     if b_rest != a_rest:
         return False, False, words
     if b_name in ("varchar", "char varying", "character varying") and a_name == b_name:

@@ -63,6 +63,7 @@ EXPECTED = [
     ("ms_stock.0002_first_stock", "additive", ["additive"], "was never migrated on this database"),
     ("ms_billing.0002_note_and_stamp", "additive", ["additive"] * 3, "which Django fills with ''"),
     ("ms_billing.0003_batch", "additive", ["additive", "any"], "nullable column"),
+    ("ms_billing.0004_delete_ledger", "destructive", ["any", "destructive"], "only the old code sees"),
 ]
 
 
@@ -105,7 +106,10 @@ class VerdictTests:
     def test_the_plan_splits_with_nothing_blocked(self, sqlite_db: str) -> None:
         plan = upgrade_plan(sqlite_db)
         assert plan.blocked == []
-        assert [v.label for v in plan.destructive] == ["ms_shop.0012_code_unique"]
+        assert [v.label for v in plan.destructive] == [
+            "ms_shop.0012_code_unique",
+            "ms_billing.0004_delete_ledger",
+        ]
 
     @pytest.mark.postgresql
     def test_postgresql_names_the_same_verdicts(self, postgres_db: str) -> None:

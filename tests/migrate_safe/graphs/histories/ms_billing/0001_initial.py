@@ -15,4 +15,13 @@ class Migration(migrations.Migration):
                 ("number", models.CharField(max_length=20)),
             ],
         ),
+        migrations.CreateModel(
+            name="Ledger",
+            fields=[
+                ("id", models.BigAutoField(primary_key=True)),
+                ("year", models.IntegerField()),
+                ("book", models.CharField(max_length=10)),
+            ],
+            options={"unique_together": {("year", "book")}},
+        ),
     ]
