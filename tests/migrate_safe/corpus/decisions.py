@@ -67,3 +67,54 @@ MIGRATION_PHASES: dict[str, str] = {
 # Decisions for migrations that run code on one backend only: on the others the same migration is
 # schema operations alone, and the test counts it as such (its override hides a refusal there).
 ONLY_ON: dict[str, str] = {"wagtailsearch.0006_customise_indexentry": "mariadb"}
+
+
+# Historic migrations still blocked by schema operations alone when each is judged as the deploy that
+# brought it (tests/migrate_safe/corpus/analysis.py HISTORY), and why that verdict is the right one:
+# each breaks the old code or the new code whichever side of the swap it runs on. The value's second
+# item names the only backend where it is blocked (None: every backend).
+STILL_BLOCKED: dict[str, tuple[str, str | None]] = {
+    "auditlog.0015_alter_logentry_changes": (
+        "adds a column the new code writes and turns a column the old code writes as text into JSON, "
+        "in one migration: the first half is needed before the swap, the second breaks the old code",
+        None,
+    ),
+    "otp_email.0002_sidechanneldevice_email": (
+        "adds the columns the new code needs and drops one the old code reads, in one migration",
+        None,
+    ),
+    "wagtailcore.0050_workflow_rejected_to_needs_changes": (
+        "recreates a partial unique constraint over more rows: the old code may write rows it rejects, "
+        "and the new code needs the old one gone",
+        None,
+    ),
+    "wagtailcore.0060_fix_workflow_unique_constraint": ("as 0050: a unique constraint recreated wider", None),
+    "wagtailcore.0067_alter_pagerevision_content_json": (
+        "renames a column: the old code breaks after it, the new code before it",
+        None,
+    ),
+    "wagtailcore.0069_log_entry_jsonfield": ("renames two columns (and changes their type)", None),
+    "wagtailcore.0079_rename_taskstate_page_revision": ("renames a column", None),
+    "wagtailcore.0080_generic_workflowstate": ("renames a column (page to object_id) among others", None),
+    "wagtailcore.0087_alter_grouppagepermission_unique_together_and_more": (
+        "adds a CHECK and a unique constraint the old code may violate beside a relaxing change",
+        None,
+    ),
+    "wagtailcore.0090_remove_grouppagepermission_permission_type": (
+        "drops constraints the new code needs gone, then a column, and makes another NOT NULL",
+        None,
+    ),
+    "wagtaildocs.0005_document_collection": (
+        "a NOT NULL foreign key whose default is a function querying the database: no DB default "
+        "stands for it, and the old code's INSERTs leave it out",
+        None,
+    ),
+    "wagtailembeds.0008_allow_long_urls": (
+        "makes a column unique and another NOT NULL beside widenings the new code needs",
+        None,
+    ),
+    "wagtailsearch.0006_customise_indexentry": (
+        "NOT NULL search-vector columns without a default on a table the old code writes",
+        "postgresql",
+    ),
+}
