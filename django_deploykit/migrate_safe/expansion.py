@@ -348,7 +348,31 @@ def _record(
     return True
 
 
-class ExpandingAddField(ops.AddField):
+class _KeepsDefault:
+    """What an expanding AddField and AlterField share: the field carries the kept DB default, and
+    the database step records the expansion first (``_record`` says whether to run it)."""
+
+    expansion: Expansion
+    migration_name: str
+
+    def __init__(self, original: Any, expansion: Expansion, migration_name: str) -> None:
+        field = _unbound_with_db_default(original.field, expansion.db_default)
+        super().__init__(original.model_name, original.name, field, original.preserve_default)  # type: ignore[call-arg]
+        self.expansion = expansion
+        self.migration_name = migration_name
+
+    def database_forwards(
+        self,
+        app_label: str,
+        schema_editor: BaseDatabaseSchemaEditor,
+        from_state: ProjectState,
+        to_state: ProjectState,
+    ) -> None:
+        if _record(schema_editor, self, app_label, self.migration_name, to_state):  # type: ignore[arg-type]
+            super().database_forwards(app_label, schema_editor, from_state, to_state)  # type: ignore[misc]
+
+
+class ExpandingAddField(_KeepsDefault, ops.AddField):
     """An AddField whose column keeps a DB default until the destructive phase removes it.
 
     The project state it leaves has the DB default too, for the rest of the run: it is what the
@@ -356,43 +380,11 @@ class ExpandingAddField(ops.AddField):
     later run's state, never see it.
     """
 
-    def __init__(self, original: ops.AddField, expansion: Expansion, migration_name: str) -> None:
-        field = _unbound_with_db_default(original.field, expansion.db_default)
-        super().__init__(original.model_name, original.name, field, original.preserve_default)
-        self.expansion = expansion
-        self.migration_name = migration_name
 
-    def database_forwards(
-        self,
-        app_label: str,
-        schema_editor: BaseDatabaseSchemaEditor,
-        from_state: ProjectState,
-        to_state: ProjectState,
-    ) -> None:
-        if _record(schema_editor, self, app_label, self.migration_name, to_state):
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
-
-
-class ExpandingAlterField(ops.AlterField):
+class ExpandingAlterField(_KeepsDefault, ops.AlterField):
     """An AlterField making a nullable column NOT NULL whose column keeps a DB default until the
     destructive phase removes it (for an AlterField that runs in the additive phase: marked, or
     judged additive because the old code does not have the column)."""
-
-    def __init__(self, original: ops.AlterField, expansion: Expansion, migration_name: str) -> None:
-        field = _unbound_with_db_default(original.field, expansion.db_default)
-        super().__init__(original.model_name, original.name, field, original.preserve_default)
-        self.expansion = expansion
-        self.migration_name = migration_name
-
-    def database_forwards(
-        self,
-        app_label: str,
-        schema_editor: BaseDatabaseSchemaEditor,
-        from_state: ProjectState,
-        to_state: ProjectState,
-    ) -> None:
-        if _record(schema_editor, self, app_label, self.migration_name, to_state):
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
 
 
 def _expanding(
