@@ -12,8 +12,20 @@ from tests.migrate_safe.conftest import Judged, judged_one_by_one, previous_rele
 
 @pytest.fixture
 def rules_plan(sqlite_db: str) -> Judged:
-    with use_graph("rules"):
-        return judged_one_by_one(sqlite_db)
+    return judged_once("rules", sqlite_db)
+
+
+# Verdicts depend on the graph and the backend, not on the database: judged once per module run
+# (each judgement records and plans every migration of the graph in turn).
+_JUDGED: dict[tuple[str, str], Judged] = {}
+
+
+def judged_once(graph: str, alias: str) -> Judged:
+    key = (graph, connections[alias].vendor)
+    if key not in _JUDGED:
+        with use_graph(graph):
+            _JUDGED[key] = judged_one_by_one(alias)
+    return _JUDGED[key]
 
 
 def verdict(plan: Judged | PhasePlan, name: str) -> MigrationVerdict:
@@ -131,8 +143,7 @@ class ClassificationRulesTests:
 
 @pytest.fixture
 def more_rules_plan(postgres_db: str) -> Judged:
-    with use_graph("rules_more"):
-        return judged_one_by_one(postgres_db)
+    return judged_once("rules_more", postgres_db)
 
 
 MORE_RULES = [
