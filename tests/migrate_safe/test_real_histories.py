@@ -31,6 +31,11 @@ from tests.migrate_safe.graphs.histories.operations import (
 from tests.migrate_safe.test_schema_equivalence import recorded, schema
 
 
+def assert_same_as_migrate(phased: str, plain: str) -> None:
+    """The schema and django_migrations rows migrate_safe left equal those plain migrate left."""
+    assert (schema(phased), recorded(phased)) == (schema(plain), recorded(plain))
+
+
 def previous(alias: str) -> None:
     for app_label in ("ms_shop", "ms_billing"):
         call_command("migrate", app_label, "0001", database=alias, verbosity=0)
@@ -143,20 +148,17 @@ class UpgradeEqualsMigrateTests:
 
     def test_sqlite(self, sqlite_db: str, sqlite_db_b: str) -> None:
         phased_upgrade(sqlite_db, sqlite_db_b)
-        assert (schema(sqlite_db), recorded(sqlite_db)) == (schema(sqlite_db_b), recorded(sqlite_db_b))
+        assert_same_as_migrate(sqlite_db, sqlite_db_b)
 
     @pytest.mark.postgresql
     def test_postgresql(self, postgres_db: str, postgres_db_b: str) -> None:
         phased_upgrade(postgres_db, postgres_db_b)
-        assert (schema(postgres_db), recorded(postgres_db)) == (
-            schema(postgres_db_b),
-            recorded(postgres_db_b),
-        )
+        assert_same_as_migrate(postgres_db, postgres_db_b)
 
     @pytest.mark.mysql
     def test_mariadb(self, mysql_db: str, mysql_db_b: str) -> None:
         phased_upgrade(mysql_db, mysql_db_b)
-        assert (schema(mysql_db), recorded(mysql_db)) == (schema(mysql_db_b), recorded(mysql_db_b))
+        assert_same_as_migrate(mysql_db, mysql_db_b)
 
 
 class FirstInstallTests:
@@ -190,10 +192,7 @@ class FirstInstallTests:
             _, _, code = run_command(check=True, database=postgres_db)
             call_command("migrate", database=postgres_db_b, verbosity=0)
         assert code == 0
-        assert (schema(postgres_db), recorded(postgres_db)) == (
-            schema(postgres_db_b),
-            recorded(postgres_db_b),
-        )
+        assert_same_as_migrate(postgres_db, postgres_db_b)
 
 
 class OperationSubclassTests:
@@ -273,20 +272,17 @@ class RelaxBeforeDropTests:
 
     def test_sqlite(self, sqlite_db: str, sqlite_db_b: str) -> None:
         relax_then_drop(sqlite_db, sqlite_db_b)
-        assert (schema(sqlite_db), recorded(sqlite_db)) == (schema(sqlite_db_b), recorded(sqlite_db_b))
+        assert_same_as_migrate(sqlite_db, sqlite_db_b)
 
     @pytest.mark.postgresql
     def test_postgresql(self, postgres_db: str, postgres_db_b: str) -> None:
         relax_then_drop(postgres_db, postgres_db_b)
-        assert (schema(postgres_db), recorded(postgres_db)) == (
-            schema(postgres_db_b),
-            recorded(postgres_db_b),
-        )
+        assert_same_as_migrate(postgres_db, postgres_db_b)
 
     @pytest.mark.mysql
     def test_mariadb(self, mysql_db: str, mysql_db_b: str) -> None:
         relax_then_drop(mysql_db, mysql_db_b)
-        assert (schema(mysql_db), recorded(mysql_db)) == (schema(mysql_db_b), recorded(mysql_db_b))
+        assert_same_as_migrate(mysql_db, mysql_db_b)
 
 
 def split_alter(phased: str, plain: str) -> None:
@@ -334,17 +330,14 @@ class SplitAlterFieldTests:
 
     def test_sqlite(self, sqlite_db: str, sqlite_db_b: str) -> None:
         split_alter(sqlite_db, sqlite_db_b)
-        assert (schema(sqlite_db), recorded(sqlite_db)) == (schema(sqlite_db_b), recorded(sqlite_db_b))
+        assert_same_as_migrate(sqlite_db, sqlite_db_b)
 
     @pytest.mark.postgresql
     def test_postgresql(self, postgres_db: str, postgres_db_b: str) -> None:
         split_alter(postgres_db, postgres_db_b)
-        assert (schema(postgres_db), recorded(postgres_db)) == (
-            schema(postgres_db_b),
-            recorded(postgres_db_b),
-        )
+        assert_same_as_migrate(postgres_db, postgres_db_b)
 
     @pytest.mark.mysql
     def test_mariadb(self, mysql_db: str, mysql_db_b: str) -> None:
         split_alter(mysql_db, mysql_db_b)
-        assert (schema(mysql_db), recorded(mysql_db)) == (schema(mysql_db_b), recorded(mysql_db_b))
+        assert_same_as_migrate(mysql_db, mysql_db_b)
