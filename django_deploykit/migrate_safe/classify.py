@@ -17,7 +17,12 @@ from django.db.migrations.operations.base import Operation
 from django.db.migrations.state import ProjectState
 
 from django_deploykit.migrate_safe.expansion import expansion_for
-from django_deploykit.migrate_safe.field_changes import column_name, has_table, needs_value_on_insert
+from django_deploykit.migrate_safe.field_changes import (
+    column_name,
+    field_named,
+    has_table,
+    needs_value_on_insert,
+)
 from django_deploykit.migrate_safe.findings import Hazard, Judgement, OperationVerdict
 from django_deploykit.migrate_safe.lock_levels import NEW_TABLE, lock_taken
 from django_deploykit.migrate_safe.phases import (
@@ -122,12 +127,8 @@ def _column_of(op: Operation, app_label: str, state: ProjectState) -> str | None
     """The column a column-shaping operation touches, from the state before it."""
     model = state.models.get((app_label, str(getattr(op, "model_name_lower", ""))))
     name = getattr(op, "old_name_lower", None) or getattr(op, "name_lower", None)
-    if model is None or name is None:
-        return None
-    for field_name, f in model.fields.items():
-        if field_name.lower() == name:
-            return column_name(field_name, f)
-    return None
+    found = field_named(model, name) if name is not None else None
+    return column_name(*found) if found else None
 
 
 def _unseen(
@@ -204,8 +205,8 @@ def _needs_value_before(op: Operation, app_label: str, state: ProjectState) -> b
     and was judged for it."""
     model = state.models.get((app_label, str(getattr(op, "model_name_lower", ""))))
     name = str(getattr(op, "name_lower", ""))
-    before = next((f for n, f in model.fields.items() if n.lower() == name), None) if model else None
-    return before is not None and needs_value_on_insert(before)
+    found = field_named(model, name)
+    return found is not None and needs_value_on_insert(found[1])
 
 
 def _never_migrated(op: Operation, app_label: str, ctx: Judging) -> Judgement | None:

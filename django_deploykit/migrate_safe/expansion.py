@@ -55,6 +55,8 @@ from django.utils import timezone
 
 from django_deploykit.migrate_safe.field_changes import (
     column_name,
+    field_named,
+    field_of,
     has_db_default,
     has_table,
     relaxing_half,
@@ -403,7 +405,7 @@ def _expanding(
         return op, ""
     name, new = field_op.name, field_op.field
     if isinstance(field_op, ops.AlterField):
-        old = next((f for n, f in model.fields.items() if n.lower() == field_op.name_lower), None)
+        old = field_of(model, field_op.name_lower)
         # Only NULL -> NOT NULL of the same column: what breaks INSERTs that omit it.
         if old is None or not old.null or column_name(name, old) != column_name(name, new):
             return op, ""
@@ -576,10 +578,11 @@ def prepare_destructive(
             model = state.models.get((migration.app_label, op.model_name_lower))
             if model is None or not has_table(model):
                 continue
-            name, f = next(
-                ((n, f) for n, f in model.fields.items() if n.lower() == op.name_lower), ("", None)
-            )
-            if f is None or f.many_to_many or f.primary_key or isinstance(f, models.GeneratedField):
+            found = field_named(model, op.name_lower)
+            if found is None:
+                continue
+            name, f = found
+            if f.many_to_many or f.primary_key or isinstance(f, models.GeneratedField):
                 continue
             column = column_name(name, f)
             if type(op) is ops.RemoveField:

@@ -13,6 +13,19 @@ from django_deploykit.migrate_safe.findings import Hazard
 from django_deploykit.migrate_safe.phases import DATA_LOSS, LOCK, REWRITE
 
 
+def field_named(model: ModelState | None, name_lower: str) -> tuple[str, models.Field[Any, Any]] | None:
+    """The field ``name_lower`` names in a model state, with its name as written (states keep the
+    case the migration used; operations carry the lower-cased name)."""
+    if model is None:
+        return None
+    return next(((n, f) for n, f in model.fields.items() if n.lower() == name_lower), None)
+
+
+def field_of(model: ModelState | None, name_lower: str) -> models.Field[Any, Any] | None:
+    found = field_named(model, name_lower)
+    return found[1] if found else None
+
+
 def has_db_default(f: models.Field[Any, Any]) -> bool:
     return f.db_default is not models.NOT_PROVIDED
 

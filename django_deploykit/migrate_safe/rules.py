@@ -18,6 +18,7 @@ from django_deploykit.migrate_safe.expansion import expansion_for
 from django_deploykit.migrate_safe.field_changes import (
     column_name,
     compare_fields,
+    field_of,
     has_db_default,
     has_table,
     index_build_hazard,
@@ -106,9 +107,7 @@ def _remove_field(op: Any, app_label: str, state: ProjectState, ctx: Judging) ->
     model = _model(state, app_label, op.model_name_lower)
     if not has_table(model):
         return Judgement(ANY, "The model has no table of its own.")
-    old = model.fields.get(op.name_lower) if model else None
-    if old is None and model is not None:
-        old = next((f for n, f in model.fields.items() if n.lower() == op.name_lower), None)
+    old = field_of(model, op.name_lower)
     loss = [Hazard(DATA_LOSS, f"The values of {op.model_name}.{op.name} are deleted.")]
     if old is not None and needs_value_on_insert(old) and not isinstance(old, models.GeneratedField):
         # The contract half of expand/contract: the new code's INSERTs leave the column out, so the
@@ -128,9 +127,7 @@ def _alter_field(op: Any, app_label: str, state: ProjectState, ctx: Judging) -> 
     model = _model(state, app_label, op.model_name_lower)
     if not has_table(model):
         return Judgement(ANY, "The model has no table of its own.")
-    old = None
-    if model is not None:
-        old = next((f for n, f in model.fields.items() if n.lower() == op.name_lower), None)
+    old = field_of(model, op.name_lower)
     if old is None:
         return Judgement(UNKNOWN, "The field is not in the model state before this operation.")
     if column_name(op.name, old) != column_name(op.name, op.field):
@@ -203,9 +200,7 @@ def _rename_field(op: Any, app_label: str, state: ProjectState, ctx: Judging) ->
     model = _model(state, app_label, op.model_name_lower)
     if not has_table(model):
         return Judgement(ANY, "The model has no table of its own.")
-    old = None
-    if model is not None:
-        old = next((f for n, f in model.fields.items() if n.lower() == op.old_name_lower), None)
+    old = field_of(model, op.old_name_lower)
     if old is not None and column_name(op.old_name, old) == column_name(op.new_name, old):
         return Judgement(ANY, "The column keeps its name (db_column): only Python names change.")
     return _rename_column(op.model_name, op.old_name, op.new_name)
@@ -355,11 +350,7 @@ def uniques_removed(
                 removed.add((op.model_name_lower, fields))
         elif isinstance(op, ops.AlterField):
             model = _model(state, app_label, op.model_name_lower)
-            old = (
-                next((f for n, f in model.fields.items() if n.lower() == op.name_lower), None)
-                if model
-                else None
-            )
+            old = field_of(model, op.name_lower)
             if old is not None and old.unique and not op.field.unique:
                 removed.add((op.model_name_lower, frozenset({op.name_lower})))
     return removed
