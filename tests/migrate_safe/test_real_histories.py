@@ -26,6 +26,7 @@ from tests.migrate_safe.conftest import run_command, use_graph
 from tests.migrate_safe.graphs.histories.operations import (
     ConcurrentlyBuiltAddIndex,
     GuardedRemoveIndex,
+    RenderedOnlyField,
     StateOnlyAddIndex,
 )
 from tests.migrate_safe.test_schema_equivalence import recorded, schema
@@ -229,6 +230,21 @@ class OperationSubclassTests:
         )
         assert j.phase == "any"
         assert "GuardedRemoveIndex runs RemoveIndex's database step under a guard of its own" in j.reason
+
+    def test_an_alterfield_whose_parameters_cannot_be_computed_is_unknown(self, sqlite_db: str) -> None:
+        state = ProjectState()
+        state.add_model(
+            ModelState(
+                "ms_shop",
+                "Product",
+                [("id", models.BigAutoField(primary_key=True)), ("code", RenderedOnlyField(max_length=10))],
+                {},
+            )
+        )
+        op = AlterField("product", "code", RenderedOnlyField(max_length=20))
+        j = judge(op, "ms_shop", state, Judging(connections[sqlite_db]))
+        assert j.phase == "unknown"
+        assert "database parameters could not be computed" in j.reason
 
     def test_a_database_step_of_its_own_is_unknown_and_names_the_review(self, sqlite_db: str) -> None:
         op = ConcurrentlyBuiltAddIndex("product", models.Index(fields=["slug"], name="slug_idx"))

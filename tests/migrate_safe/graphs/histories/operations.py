@@ -43,3 +43,10 @@ class GuardedRemoveIndex(RemoveIndex):
     def database_forwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
         with suppress(DatabaseError):
             super().database_forwards(app_label, schema_editor, from_state, to_state)
+
+
+class RenderedOnlyField(models.CharField):  # type: ignore[type-arg]
+    """A field whose database parameters need the model it is bound to (some packages' fields do)."""
+
+    def db_parameters(self, connection: Any) -> Any:
+        return {"type": f"varchar({self.model._meta.db_table})", "check": None}
