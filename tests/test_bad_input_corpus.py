@@ -62,8 +62,8 @@ def case(
 
 
 TIME_ERROR = "is not a time; use HH:MM"
-DURATION_ERROR = "is not a duration; write it with units"
-DB_DURATION_ERROR = "is not a duration; write it like 5s"
+# The one duration grammar of every duration and timeout option (django_deploykit.durations).
+DURATION_ERROR = "is not a duration; write it like 500ms, 90s, 2min or 1h30m"
 NOT_UTF8 = "is not valid UTF-8; write it in UTF-8"
 INVALID_CHOICE = "invalid choice"
 OUT_OF_RANGE = "date value out of range"
@@ -112,7 +112,7 @@ MAINTENANCE = [
     ),
     case("for-negative", "maintenance", "on", "--for", "-5m", message="--for -5m is negative"),
     case("for-zero", "maintenance", "on", "--for", "0m", message="--for 0m is zero"),
-    case("for-no-unit", "maintenance", "on", "--for", "30", message=DURATION_ERROR),
+    case("for-no-unit", "maintenance", "on", "--for", "30", message="--for 30 has no unit"),
     case("for-empty", "maintenance", "on", "--for", "", message=DURATION_ERROR),
     case("for-too-long", "maintenance", "on", "--for", "367d", message="the longest is 366 days"),
     case(
@@ -289,24 +289,18 @@ MIGRATE_SAFE = [
         "--phase=all",
         "--lock-timeout",
         "-5s",
-        message=DB_DURATION_ERROR,
+        message="--lock-timeout -5s is negative",
     ),
-    case(
-        "lock-timeout-unit", "migrate_safe", "--phase=all", "--lock-timeout", "5x", message=DB_DURATION_ERROR
-    ),
-    case(
-        "lock-timeout-empty", "migrate_safe", "--phase=all", "--lock-timeout", "", message=DB_DURATION_ERROR
-    ),
-    case(
-        "lock-timeout-nan", "migrate_safe", "--phase=all", "--lock-timeout", "nan", message=DB_DURATION_ERROR
-    ),
+    case("lock-timeout-unit", "migrate_safe", "--phase=all", "--lock-timeout", "5x", message=DURATION_ERROR),
+    case("lock-timeout-empty", "migrate_safe", "--phase=all", "--lock-timeout", "", message=DURATION_ERROR),
+    case("lock-timeout-nan", "migrate_safe", "--phase=all", "--lock-timeout", "nan", message=DURATION_ERROR),
     case(
         "lock-timeout-infinite",
         "migrate_safe",
         "--phase=all",
         "--lock-timeout",
         "1e309",
-        message=DB_DURATION_ERROR,
+        message=DURATION_ERROR,
     ),
     case(
         "lock-timeout-huge",
@@ -321,7 +315,7 @@ MIGRATE_SAFE = [
         "migrate_safe",
         "--phase=all",
         "--statement-timeout=-1",
-        message=DB_DURATION_ERROR,
+        message="--statement-timeout -1 is negative",
     ),
     case(
         "statement-timeout-words",
@@ -329,7 +323,7 @@ MIGRATE_SAFE = [
         "--phase=all",
         "--statement-timeout",
         "10 fortnights",
-        message=DB_DURATION_ERROR,
+        message=DURATION_ERROR,
     ),
     case(
         "statement-timeout-empty",
@@ -337,7 +331,7 @@ MIGRATE_SAFE = [
         "--phase=all",
         "--statement-timeout",
         "",
-        message=DB_DURATION_ERROR,
+        message=DURATION_ERROR,
     ),
     case(
         "retries-negative",
@@ -371,19 +365,19 @@ SWAP_LIVE = [
         "swap_live",
         "--timeout",
         "0",
-        message="--timeout must be a positive number of seconds",
+        message="--timeout 0 is zero; give a positive duration",
     ),
     case(
         "timeout-negative",
         "swap_live",
         "--timeout",
         "-1",
-        message="--timeout must be a positive number of seconds",
+        message="--timeout -1 is negative",
     ),
-    case("timeout-word", "swap_live", "--timeout", "soon", message="invalid float value"),
-    case("timeout-nan", "swap_live", "--dry-run", "--timeout", "nan", message="--timeout must be"),
-    case("timeout-infinite", "swap_live", "--dry-run", "--timeout", "inf", message="--timeout must be"),
-    case("timeout-huge", "swap_live", "--dry-run", "--timeout", "1e300", message="--timeout must be"),
+    case("timeout-word", "swap_live", "--timeout", "soon", message=DURATION_ERROR),
+    case("timeout-nan", "swap_live", "--dry-run", "--timeout", "nan", message=DURATION_ERROR),
+    case("timeout-infinite", "swap_live", "--dry-run", "--timeout", "inf", message=DURATION_ERROR),
+    case("timeout-huge", "swap_live", "--dry-run", "--timeout", "1e300", message=DURATION_ERROR),
     case("status-and-rollback", "swap_live", "--status", "--rollback", message="not allowed with argument"),
     case("reverse-migrations-alone", "swap_live", "--reverse-migrations", message="goes with --rollback"),
     case("format-unknown", "swap_live", "--status", "--format", "yaml", message=INVALID_CHOICE),
@@ -414,10 +408,17 @@ DEPLOY_PULL = [
     case("ref-space", "deploy_pull", "--ref", "main v1", message=REF_ERROR),
     case("ref-range", "deploy_pull", "--ref", "v1..main", message=REF_ERROR),
     case("ref-not-utf8", "deploy_pull", "--ref", b"caf\xe9", message=NOT_UTF8),
-    case("wait-lock-negative", "deploy_pull", "--wait-lock", "-1", message="--wait-lock must be"),
-    case("wait-lock-word", "deploy_pull", "--wait-lock", "soon", message="invalid float value"),
-    case("wait-lock-nan", "deploy_pull", "--wait-lock", "nan", message="--wait-lock must be"),
-    case("wait-lock-infinite", "deploy_pull", "--wait-lock", "1e309", message="--wait-lock must be"),
+    case("wait-lock-negative", "deploy_pull", "--wait-lock", "-1", message="--wait-lock -1 is negative"),
+    case("wait-lock-word", "deploy_pull", "--wait-lock", "soon", message=DURATION_ERROR),
+    case("wait-lock-nan", "deploy_pull", "--wait-lock", "nan", message=DURATION_ERROR),
+    case("wait-lock-infinite", "deploy_pull", "--wait-lock", "1e309", message=DURATION_ERROR),
+    case(
+        "wait-lock-too-long",
+        "deploy_pull",
+        "--wait-lock",
+        "2d",
+        message="--wait-lock 2d is too long; the longest is 1 day",
+    ),
     case("format-unknown", "deploy_pull", "--format", "yaml", message=INVALID_CHOICE),
 ]
 
@@ -425,13 +426,11 @@ DEPLOY = [
     case("ref-empty", "deploy", "--yes", "--ref", "", message=REF_ERROR),
     case("ref-dash", "deploy", "--yes", "--ref=-x", message=REF_ERROR),
     case("ref-newline", "deploy", "--yes", "--ref", "main\n", message=REF_ERROR),
-    case("wait-lock-negative", "deploy", "--yes", "--wait-lock", "-1", message="--wait-lock must be"),
-    case("wait-lock-nan", "deploy", "--yes", "--wait-lock", "nan", message="--wait-lock must be"),
-    case("swap-timeout-zero", "deploy", "--yes", "--swap-timeout", "0", message="--swap-timeout must be"),
-    case("swap-timeout-nan", "deploy", "--yes", "--swap-timeout", "nan", message="--swap-timeout must be"),
-    case(
-        "swap-timeout-infinite", "deploy", "--yes", "--swap-timeout", "inf", message="--swap-timeout must be"
-    ),
+    case("wait-lock-negative", "deploy", "--yes", "--wait-lock", "-1", message="--wait-lock -1 is negative"),
+    case("wait-lock-nan", "deploy", "--yes", "--wait-lock", "nan", message=DURATION_ERROR),
+    case("swap-timeout-zero", "deploy", "--yes", "--swap-timeout", "0", message="--swap-timeout 0 is zero"),
+    case("swap-timeout-nan", "deploy", "--yes", "--swap-timeout", "nan", message=DURATION_ERROR),
+    case("swap-timeout-infinite", "deploy", "--yes", "--swap-timeout", "inf", message=DURATION_ERROR),
     case(
         "at-without-maintenance",
         "deploy",

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from django_deploykit.management.base import seconds_option
+from django_deploykit.durations import VERIFY_TIMEOUT, WAIT_LOCK
+from django_deploykit.management.base import duration_option
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,16 +38,15 @@ class UndecodableArgumentTests:
         assert b"Traceback" not in completed.stderr
 
 
-class SecondsOptionTests:
-    @pytest.mark.parametrize("value", [float("nan"), float("inf"), -1.0, 86_400.5, 1e300])
-    def test_not_a_usable_number_of_seconds(self, value: float) -> None:
-        with pytest.raises(
-            CommandError, match=r"--timeout must be a positive number of seconds, at most 86,400"
-        ):
-            seconds_option(value, "--timeout", zero_allowed=False)
+class DurationOptionTests:
+    @pytest.mark.parametrize("value", ["nan", "inf", "-1", "86400.5", "1e300", "soon"])
+    def test_not_a_usable_duration(self, value: str) -> None:
+        with pytest.raises(CommandError, match=r"^--timeout "):
+            duration_option(value, "--timeout", VERIFY_TIMEOUT)
 
     def test_zero_only_where_allowed(self) -> None:
-        assert seconds_option(0.0, "--wait-lock", zero_allowed=True) == 0.0
-        with pytest.raises(CommandError, match="--timeout must be a positive number of seconds"):
-            seconds_option(0.0, "--timeout", zero_allowed=False)
-        assert seconds_option(86_400.0, "--timeout", zero_allowed=False) == 86_400.0
+        assert duration_option("0", "--wait-lock", WAIT_LOCK) == 0.0
+        with pytest.raises(CommandError, match="--timeout 0 is zero; give a positive duration"):
+            duration_option("0", "--timeout", VERIFY_TIMEOUT)
+        assert duration_option(86_400.0, "--timeout", VERIFY_TIMEOUT) == 86_400.0
+        assert duration_option("1h30m", "--timeout", VERIFY_TIMEOUT) == 5400.0

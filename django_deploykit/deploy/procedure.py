@@ -36,6 +36,7 @@ from django_deploykit.deploy_pull.stages import (
     StageSkipped,
     applied_migrations_summary,
 )
+from django_deploykit.exit_codes import ExitCode, answer_of
 from django_deploykit.interrupts import Interrupted
 from django_deploykit.maintenance.schedule import ScheduleError, describe_moment, parse_duration, parse_when
 from django_deploykit.revision import read_revision
@@ -44,15 +45,6 @@ from django_deploykit.slots import DeployRoot
 from django_deploykit.swap_live import links
 from django_deploykit.swap_live.gate import production_env
 
-# Exit codes of deploy (see docs/deploy.md).
-EXIT_OK: Final = 0
-EXIT_BEFORE_SWAP: Final = 1
-EXIT_AFTER_SWAP: Final = 3
-EXIT_UNCERTAIN: Final = 4
-SWAP_LIVE_UNCERTAIN: Final = 4
-# 'maintenance status' exit codes (docs/maintenance.md).
-MAINTENANCE_ANNOUNCED: Final = 3
-MAINTENANCE_ACTIVE: Final = 4
 MAINTENANCE_POLL: Final = 2.0
 MAINTENANCE_REPORT_EVERY: Final = 60.0
 # What a deploy's JSON keeps of its pull's: the pull's stages and error are in 'deploy_log <pull id>'.
@@ -88,7 +80,7 @@ def maintenance_options_error(
 
 
 class DeployFailed(Exception):
-    def __init__(self, message: str, exit_code: int, outcome: DeployOutcome) -> None:
+    def __init__(self, message: str, exit_code: ExitCode, outcome: DeployOutcome) -> None:
         super().__init__(message)
         self.exit_code = exit_code
         self.outcome = outcome
@@ -158,7 +150,7 @@ def deploy(root: DeployRoot, options: DeployOptions, report: Report) -> DeployOu
     logs = RunLogs(root, record.id)
     outcome.log_dir = str(logs.directory)
     runner = StageRunner(logs, len(options.stages), report)
-    exit_code = EXIT_OK
+    exit_code = ExitCode.OK
     # Read again under the lock below; this first reading is for the record of a deploy that cannot start.
     record.from_slot, record.to_slot = _deploy_slots(root, options)
     try:
@@ -175,24 +167,26 @@ def deploy(root: DeployRoot, options: DeployOptions, report: Report) -> DeployOu
                 # Still under the lock: what the interruption leaves is tidied before another deploy can start.
                 exit_code = _explain_interruption(exc, options, outcome, runner, procedure)
     except DeployLockBusy as exc:
-        outcome.message = f"{exc} Nothing was changed; wait for it to finish, or use --wait-lock SECONDS."
-        exit_code = EXIT_BEFORE_SWAP
+        outcome.message = (
+            f"{exc} Nothing was changed; wait for it to finish, or use --wait-lock, such as --wait-lock 5min."
+        )
+        exit_code = ExitCode.LOCK_BUSY
     except links.LinkError as exc:
         outcome.message = f"{exc} Nothing was changed."
-        exit_code = EXIT_BEFORE_SWAP
+        exit_code = ExitCode.FAILED
     except StageFailed as exc:
         exit_code = _explain_failure(exc, options, outcome, runner)
     except Interrupted as exc:
         outcome.message = f"deploy was {exc} before its first stage; nothing was changed."
-        exit_code = EXIT_BEFORE_SWAP
+        exit_code = ExitCode.FAILED
     outcome.stages = runner.results
     interrupted = bool(runner.results) and runner.results[-1].status == "interrupted"
-    outcome.result = "ok" if exit_code == EXIT_OK else "interrupted" if interrupted else "failed"
+    outcome.result = "ok" if exit_code == ExitCode.OK else "interrupted" if interrupted else "failed"
     try:
         outcome.live_after = links.read_links(root).live
     except links.LinkError:
         outcome.live_after = None
-    record.result = "ok" if exit_code == EXIT_OK else "interrupted" if interrupted else "failed"
+    record.result = "ok" if exit_code == ExitCode.OK else "interrupted" if interrupted else "failed"
     record.duration = stopwatch.elapsed
     record.from_revision = read_revision(root.path / record.from_slot) if record.from_slot else None
     record.to_revision = read_revision(root.path / record.to_slot) if record.to_slot else None
@@ -208,7 +202,7 @@ def deploy(root: DeployRoot, options: DeployOptions, report: Report) -> DeployOu
     }
     history.append(root, record)
     prune(root, options.log_keep)
-    if exit_code != EXIT_OK:
+    if exit_code != ExitCode.OK:
         raise DeployFailed(outcome.message, exit_code, outcome)
     return outcome
 
@@ -262,7 +256,7 @@ def _explain_interruption(
     outcome: DeployOutcome,
     runner: StageRunner,
     procedure: _Procedure,
-) -> int:
+) -> ExitCode:
     """Say what a stop signal left, and tidy what can be tidied: a maintenance window this deploy started
     before the swap is ended, since the old code keeps serving."""
     stage = runner.results[-1].name if runner.results and runner.results[-1].status == "interrupted" else None
@@ -279,7 +273,7 @@ def _explain_interruption(
             f"{said} The swap may or may not have happened: check with '{outcome.next_steps[0]}', and if it reports "
             f"an unfinished swap, run '{outcome.next_steps[1]}'. Logs: {outcome.log_dir}"
         )
-        return EXIT_UNCERTAIN
+        return ExitCode.UNCERTAIN
     if outcome.swapped:
         resume_from = stage or "?"
         outcome.next_steps = _after_swap_steps(options, resume_from)
@@ -287,7 +281,7 @@ def _explain_interruption(
             f"{said} The new code IS LIVE. Resume with: {outcome.next_steps[0]} ; or roll back with: "
             f"{outcome.next_steps[1]} . Logs: {outcome.log_dir}"
         )
-        return EXIT_AFTER_SWAP
+        return ExitCode.FAILED_PARTWAY
     outcome.next_steps = [f"manage.py deploy --ref {options.ref} --yes"]
     # Interrupted while 'maintenance on' ran, the window may be on without the stage having said so.
     window = procedure.maintenance_started or stage == "maintenance-on"
@@ -296,7 +290,7 @@ def _explain_interruption(
         f"{said} Live was not touched ({outcome.live_before} still serves the old code). {ended}"
         f"Run the deploy again when ready: {outcome.next_steps[0]} . Logs: {outcome.log_dir}"
     )
-    return EXIT_BEFORE_SWAP
+    return ExitCode.FAILED
 
 
 def refused(root: DeployRoot, ref: str, message: str) -> None:
@@ -343,7 +337,7 @@ def _after_swap_steps(options: DeployOptions, stage: str) -> list[str]:
 
 def _explain_failure(
     exc: StageFailed, options: DeployOptions, outcome: DeployOutcome, runner: StageRunner
-) -> int:
+) -> ExitCode:
     failed = runner.results[-1].name if runner.results else "?"
     if outcome.swapped:
         outcome.next_steps = _after_swap_steps(options, failed)
@@ -351,12 +345,12 @@ def _explain_failure(
             f"{exc} The new code IS LIVE ({outcome.live_after or 'the new slot'} after the swap). Resume with: "
             f"{outcome.next_steps[0]} ; or roll back with: {outcome.next_steps[1]} . Logs: {outcome.log_dir}"
         )
-        return EXIT_AFTER_SWAP
+        return ExitCode.FAILED_PARTWAY
     if outcome.swap_uncertain:
         outcome.message = (
             f"{exc} Check the servers now (manage.py swap_live --status). Logs: {outcome.log_dir}"
         )
-        return EXIT_UNCERTAIN
+        return ExitCode.UNCERTAIN
     maintenance = any(r.name == "maintenance-on" and r.status == "ok" for r in runner.results)
     outcome.next_steps = [f"manage.py deploy --ref {options.ref} --yes"]
     if maintenance:
@@ -366,7 +360,7 @@ def _explain_failure(
         + ("Maintenance is still on: end it with 'manage.py maintenance off'. " if maintenance else "")
         + f"Fix the cause and run the deploy again ({outcome.next_steps[-1]}). Logs: {outcome.log_dir}"
     )
-    return EXIT_BEFORE_SWAP
+    return ExitCode.FAILED
 
 
 class _Procedure:
@@ -553,10 +547,11 @@ class _Procedure:
                 timeout=60,
                 log=log,
             )
-            if status.exit_code == MAINTENANCE_ACTIVE:
+            answer = answer_of("maintenance status", status.exit_code)
+            if answer == ExitCode.MAINTENANCE_ACTIVE:
                 waited = time.monotonic() - started
                 return f"the maintenance window is on (waited {waited:.0f} s)" if waited >= 1 else ""
-            if status.exit_code != MAINTENANCE_ANNOUNCED:
+            if answer != ExitCode.MAINTENANCE_ANNOUNCED:
                 raise StageFailed(
                     f"the maintenance window is not on and not announced (maintenance status exit "
                     f"{status.exit_code}); nothing was swapped. Announce it again or deploy without --maintenance."
@@ -579,7 +574,7 @@ class _Procedure:
             timeout=self.options.stage_timeout,
             log=log,
         )
-        if result.exit_code == SWAP_LIVE_UNCERTAIN:
+        if result.exit_code == ExitCode.UNCERTAIN:
             self.outcome.swap_uncertain = True
             raise StageFailed(
                 f"swap_live could not verify the new slot and the state is uncertain: {failure_text(result, log)}"

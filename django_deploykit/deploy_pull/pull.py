@@ -22,28 +22,24 @@ from django_deploykit.deploy_pull.stages import (
     StageSkipped,
     applied_migrations_summary,
 )
+from django_deploykit.exit_codes import ExitCode, answer_of, meaning
 from django_deploykit.interrupts import Interrupted
 from django_deploykit.slot_commands import CommandResult, SlotProject, failure_text, run_manage
 from django_deploykit.slots import DeployRoot
 from django_deploykit.swap_live import links
-from django_deploykit.swap_live.gate import MIGRATE_SAFE_NOTHING_PENDING, MIGRATE_SAFE_PENDING, production_env
+from django_deploykit.swap_live.gate import production_env
 from django_deploykit.swap_live.reload import ReloadError, build_reloader
 from django_deploykit.swap_live.verify import wait_for_revision
 from django_deploykit.text import shorten
 
 STAGE_NAMES = ("lock", "git", "dependencies", "collectstatic", "migrate", "checks", "reload-and-record")
-# Exit codes of migrate_safe (docs/migrate_safe.md) worth a sentence of their own.
-MIGRATE_SAFE_MEANINGS = {
-    4: "a migration is mixed or cannot be classified; split it or mark its phase",
-    5: "another migrate_safe holds the migration lock",
-    6: "a migration was left half applied; run 'migrate_safe --resume' or '--undo' in the stage slot",
-}
 
 
 class PullError(Exception):
-    def __init__(self, message: str, outcome: PullOutcome) -> None:
+    def __init__(self, message: str, outcome: PullOutcome, exit_code: ExitCode = ExitCode.FAILED) -> None:
         super().__init__(message)
         self.outcome = outcome
+        self.exit_code = exit_code
 
 
 @dataclass
@@ -132,7 +128,7 @@ def pull(root: DeployRoot, options: PullOptions, report: Report) -> PullOutcome:
         _record(root, record, outcome, stopwatch)
         prune(root, options.log_keep)
     if outcome.result == "failed":
-        raise PullError(outcome.message, outcome)
+        raise PullError(outcome.message, outcome, ExitCode.LOCK_BUSY if work.lock_busy else ExitCode.FAILED)
     return outcome
 
 
@@ -178,6 +174,8 @@ class _Pull:
         self.new: str | None = None
         self.changed: list[str] = []
         self.timeout = options.stage_timeout
+        # Set when the lock stage failed because another run holds the lock: its own exit code.
+        self.lock_busy = False
 
     @property
     def env(self) -> dict[str, str]:
@@ -207,7 +205,8 @@ class _Pull:
                 self.runner.run("checks", self._checks)
                 self.runner.run("reload-and-record", self._reload_and_record)
         except DeployLockBusy as exc:
-            busy = f"{exc} Wait for it, or use --wait-lock SECONDS."
+            self.lock_busy = True
+            busy = f"{exc} Wait for it, or use --wait-lock, such as --wait-lock 5min."
             self.runner.run("lock", lambda log: _fail(busy))
         finally:
             if self.options.dry_run:
@@ -400,13 +399,13 @@ class _Pull:
             timeout=self.timeout,
             log=log,
         )
-        if check.exit_code not in (MIGRATE_SAFE_NOTHING_PENDING, MIGRATE_SAFE_PENDING):
-            meaning = MIGRATE_SAFE_MEANINGS.get(check.exit_code, "see the log")
+        answer = answer_of("migrate_safe --check", check.exit_code)
+        if answer not in (ExitCode.OK, ExitCode.MIGRATIONS_PENDING):
             raise StageFailed(
-                f"migrate_safe --phase=additive --check exited {check.exit_code} ({meaning}): "
+                f"migrate_safe --phase=additive --check exited {check.exit_code} ({meaning(answer)}): "
                 + _blocked_or_failure(check, log)
             )
-        if check.exit_code == MIGRATE_SAFE_NOTHING_PENDING:
+        if answer == ExitCode.OK:
             return "no additive migration pending"
         result = run_manage(
             self.project,
@@ -416,9 +415,9 @@ class _Pull:
             log=log,
         )
         if result.exit_code != 0:
-            meaning = MIGRATE_SAFE_MEANINGS.get(result.exit_code, "see the log")
             raise StageFailed(
-                f"migrate_safe --phase=additive exited {result.exit_code} ({meaning}): {failure_text(result, log)}"
+                f"migrate_safe --phase=additive exited {result.exit_code} ({meaning(result.exit_code)}): "
+                f"{failure_text(result, log)}"
             )
         return applied_migrations_summary(result.document(), "additive", str(log.path))
 

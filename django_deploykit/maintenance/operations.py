@@ -12,6 +12,7 @@ from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from django_deploykit.conf import conf
+from django_deploykit.exit_codes import ExitCode
 from django_deploykit.maintenance import bypass, stores
 from django_deploykit.maintenance.client_ip import parse_networks
 from django_deploykit.maintenance.schedule import (
@@ -25,8 +26,13 @@ from django_deploykit.maintenance.schedule import (
 )
 from django_deploykit.maintenance.state import PHASE_WEIGHT, MaintenanceState, Phase, StateError
 
-# Exit codes of 'maintenance status'; 1 and 2 stay for errors (CommandError, bad usage).
-PHASE_EXIT_CODES = {Phase.IDLE: 0, Phase.ANNOUNCED: 3, Phase.ACTIVE: 4, Phase.ENDED: 5}
+# The answers of 'maintenance status' (django_deploykit.exit_codes).
+PHASE_EXIT_CODES = {
+    Phase.IDLE: ExitCode.OK,
+    Phase.ANNOUNCED: ExitCode.MAINTENANCE_ANNOUNCED,
+    Phase.ACTIVE: ExitCode.MAINTENANCE_ACTIVE,
+    Phase.ENDED: ExitCode.MAINTENANCE_ENDED,
+}
 MAX_RETRY_AFTER = int(MAX_DURATION.total_seconds())
 
 
@@ -247,7 +253,7 @@ class StatusReport:
         return [s.error for s in self.scopes if s.error]
 
     @property
-    def exit_code(self) -> int:
+    def exit_code(self) -> ExitCode:
         return PHASE_EXIT_CODES[self.phase]
 
 

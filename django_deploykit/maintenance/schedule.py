@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
+from django_deploykit import durations
+
 Clock = Callable[[], datetime]
 
 
@@ -22,16 +24,13 @@ class ScheduleError(ValueError):
 
 
 MAX_DURATION = timedelta(days=366)
+# --for and --warn: whole windows, so a bare number is more likely minutes than seconds and needs its unit.
+WINDOW = durations.Bounds(longest=MAX_DURATION, shortest=timedelta(seconds=1), bare_seconds=False)
 # How far from now --at and --until may be: a window is planned within a year, and the
 # arithmetic on a date near year 1 or 9999 (the warning before it, a --for after it) overflows.
 MAX_DISTANCE = timedelta(days=366)
 # [0-9], not \d: \d and int() also take other scripts' digits (Arabic-Indic "30m").
 _CLOCK_RE = re.compile(r"^(?P<hour>[0-9]{1,2}):(?P<minute>[0-9]{2})$")
-_DURATION_RE = re.compile(r"^(?:(?P<d>[0-9]+)d)?(?:(?P<h>[0-9]+)h)?(?:(?P<m>[0-9]+)m)?(?:(?P<s>[0-9]+)s)?$")
-_UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
-# More significant digits than this is beyond any limit here in any unit (10**9 s is 31 years),
-# so such a number is refused before int() or timedelta() see it.
-_MAX_DIGITS = 9
 
 
 @dataclass(frozen=True)
@@ -48,29 +47,12 @@ def shown(text: str) -> str:
 
 
 def parse_duration(text: str, option: str) -> timedelta:
-    """Parse ``30m``, ``1h30m``, ``90s`` or ``2d`` into a positive duration, at most MAX_DURATION."""
-    value = text.strip().lower()
-    if value.startswith("-"):
-        raise ScheduleError(
-            f"{option} {shown(text)} is negative; give a positive duration such as 30m or 1h30m."
-        )
-    match = _DURATION_RE.match(value)
-    if not value or match is None:
-        raise ScheduleError(
-            f"{option} {shown(text)!r} is not a duration; write it with units, such as 90s, 30m, 1h30m or 2d."
-        )
-    too_long = ScheduleError(f"{option} {shown(text)} is too long; the longest is {MAX_DURATION.days} days.")
-    seconds = 0
-    for unit, factor in _UNIT_SECONDS.items():
-        digits = (match[unit] or "0").lstrip("0")
-        if len(digits) > _MAX_DIGITS:
-            raise too_long
-        seconds += int(digits or "0") * factor
-    if seconds > MAX_DURATION.total_seconds():
-        raise too_long
-    if seconds <= 0:
-        raise ScheduleError(f"{option} {shown(text)} is zero; give a positive duration such as 30m.")
-    return timedelta(seconds=seconds)
+    """``--for`` or ``--warn`` in the package's duration grammar (``30m``, ``1h30m``, ``90s``, ``2d``): at least a
+    second, at most MAX_DURATION, and always with a unit (``--for 30`` is refused, not taken as seconds)."""
+    try:
+        return durations.parse_duration(text, option, WINDOW)
+    except durations.DurationError as exc:
+        raise ScheduleError(str(exc)) from None
 
 
 def parse_when(text: str, option: str, *, now: datetime, zone: tzinfo, after: datetime | None = None) -> When:

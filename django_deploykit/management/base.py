@@ -1,8 +1,9 @@
 """What every deploykit command shares: one rule for exit codes, one for ``--format json``.
 
-Exit codes. A command never calls ``sys.exit``. A failure, a refusal or bad input raises ``CommandError``
+Exit codes. Every code is an ``exit_codes.ExitCode``, with one meaning in every command. A command never
+calls ``sys.exit``. A failure, a refusal or bad input raises ``CommandError``
 (its ``returncode`` is the exit code). Every other outcome returns; a command whose outcome has a code of its
-own (``maintenance status`` exits 3 while a window is announced) sets ``exit_code``. From the command line
+own (``maintenance status`` exits 13 while a window is announced) sets ``exit_code``. From the command line
 that code becomes the process's exit status; ``call_command`` returns a ``CommandOutput`` that carries it, so
 it behaves the same for every outcome.
 
@@ -15,8 +16,8 @@ Negative numbers. An option's value that starts with a minus and a digit (``--lo
 as the value, so the command's own check says what is wrong with it, rather than argparse calling it a
 missing argument.
 
-Seconds. ``seconds_option`` is the one check of an option given in seconds (``--timeout``, ``--wait-lock``):
-a finite number, at most a day.
+Durations. ``duration_option`` reads every duration and timeout option in the one grammar of ``durations``
+(``500ms``, ``90s``, ``2min``, ``1h30m``; a bare number is seconds for a timeout), within the option's bounds.
 
 Arguments. Python hands a command-line argument that is not valid UTF-8 to the command with its bad bytes
 as lone surrogates; such a string cannot be written to a file, a database or a page later. Every command
@@ -26,17 +27,14 @@ refuses it up front, naming the option, before anything is changed.
 from __future__ import annotations
 
 import json
-import math
 import re
 import sys
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from django_deploykit.durations import Bounds, DurationError, parse_duration
 from django_deploykit.interrupts import Interrupted, stop_signals_raise
-
-# The longest wait an option in seconds accepts: beyond it a value is a slip (or "inf"), not a plan.
-MAX_SECONDS = 86_400.0
 
 
 class CommandOutput(str):
@@ -107,14 +105,12 @@ class DeploykitCommand(BaseCommand):
         self.stdout.write(json.dumps(data, indent=2, default=str))
 
 
-def seconds_option(value: float, option: str, *, zero_allowed: bool) -> float:
-    """``value`` when it is a usable number of seconds; otherwise ``CommandError`` saying what is allowed."""
-    low = "zero or a positive number" if zero_allowed else "a positive number"
-    if not math.isfinite(value) or value < 0 or (value == 0 and not zero_allowed) or value > MAX_SECONDS:
-        raise CommandError(
-            f"{option} must be {low} of seconds, at most {MAX_SECONDS:,.0f} (a day), not {value:g}."
-        )
-    return value
+def duration_option(value: object, option: str, bounds: Bounds) -> float:
+    """The seconds ``value`` gives ``option`` (see ``durations``); otherwise ``CommandError`` saying what is allowed."""
+    try:
+        return parse_duration(str(value), option, bounds).total_seconds()
+    except DurationError as exc:
+        raise CommandError(str(exc)) from None
 
 
 def refuse_undecodable(args: tuple[Any, ...], options: dict[str, Any]) -> None:

@@ -9,8 +9,8 @@ from django.apps import AppConfig
 from django.core.checks import CheckMessage, Error, register
 
 from django_deploykit.conf import conf
-from django_deploykit.migrate_safe.durations import parse_duration
-from django_deploykit.migrate_safe.options import MAX_RETRIES
+from django_deploykit.durations import parse_duration
+from django_deploykit.migrate_safe.options import MAX_RETRIES, TIMEOUT
 from django_deploykit.migrate_safe.reviews import ReviewFileError, current_reviews
 from django_deploykit.migrate_safe.verdicts import validate_phase_setting
 
@@ -41,7 +41,7 @@ def check_timeouts(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
         ("DEPLOYKIT_MIGRATE_STATEMENT_TIMEOUT", conf.MIGRATE_STATEMENT_TIMEOUT),
     ):
         try:
-            parse_duration(value, setting)
+            parse_duration(value, setting, TIMEOUT)
         except ValueError as exc:
             errors.append(Error(str(exc), id="django_deploykit.E031"))
     retries, delay = conf.MIGRATE_RETRIES, conf.MIGRATE_RETRY_DELAY

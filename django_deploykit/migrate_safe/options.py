@@ -8,11 +8,13 @@ from typing import Any
 from django.db import connections
 
 from django_deploykit.conf import conf
-from django_deploykit.migrate_safe.durations import parse_duration
+from django_deploykit.durations import DAY, Bounds, parse_duration
 from django_deploykit.migrate_safe.phases import PHASE_CHOICES
 from django_deploykit.migrate_safe.started import VERDICTS
 
 FORMATS = ("text", "json")
+# --lock-timeout, --statement-timeout and their settings: 0 lifts the limit; a day is beyond any plan.
+TIMEOUT = Bounds(longest=DAY, zero_means="no limit")
 # Each retry waits twice as long as the one before: ten already wait about 17 minutes in all.
 MAX_RETRIES = 10
 
@@ -59,10 +61,12 @@ def read_options(raw: dict[str, Any]) -> Options:
     output = raw.get("format") or "text"
     if output not in FORMATS:
         raise OptionError(f"Unknown format {output!r}; use --format=text or --format=json.")
-    lock_timeout = parse_duration(_given(raw, "lock_timeout", conf.MIGRATE_LOCK_TIMEOUT), "--lock-timeout")
+    lock_timeout = parse_duration(
+        _given(raw, "lock_timeout", conf.MIGRATE_LOCK_TIMEOUT), "--lock-timeout", TIMEOUT
+    ).total_seconds()
     statement_timeout = parse_duration(
-        _given(raw, "statement_timeout", conf.MIGRATE_STATEMENT_TIMEOUT), "--statement-timeout"
-    )
+        _given(raw, "statement_timeout", conf.MIGRATE_STATEMENT_TIMEOUT), "--statement-timeout", TIMEOUT
+    ).total_seconds()
     retries = raw.get("retries")
     retries = conf.MIGRATE_RETRIES if retries is None else retries
     if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:

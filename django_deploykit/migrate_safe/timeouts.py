@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from django.db import DatabaseError, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from django_deploykit.migrate_safe.durations import as_postgres
 from django_deploykit.migrate_safe.safe_text import printable
 
 LOCK_NOT_AVAILABLE = "55P03"
@@ -22,6 +21,11 @@ POSTGRES_TERMINATED = frozenset({"57P01", "57P02", "57P03"})
 MYSQL_CONNECTION_LOST = frozenset({2006, 2013, 1927, 2055})
 QUERY_CANCELED = "57014"
 WATCH_INTERVAL = 0.1
+
+
+def as_postgres(seconds: float) -> str:
+    """A value for SET lock_timeout / statement_timeout (milliseconds; 0 disables)."""
+    return f"{round(seconds * 1000)}ms"
 
 
 def sqlstate(exc: BaseException) -> str | None:

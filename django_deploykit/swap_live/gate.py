@@ -10,14 +10,10 @@ from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import urlsplit
 
+from django_deploykit.exit_codes import ExitCode, answer_of
 from django_deploykit.redact import redact_error, redact_url
 from django_deploykit.slot_commands import SlotProject, run_manage
 from django_deploykit.text import tail
-
-# Exit codes of 'migrate_safe --check' (see docs/migrate_safe.md).
-MIGRATE_SAFE_NOTHING_PENDING = 0
-MIGRATE_SAFE_PENDING = 3
-MIGRATE_SAFE_MIXED = 4
 
 
 @dataclass(frozen=True)
@@ -51,16 +47,17 @@ def additive_migrations(project: SlotProject, variable: str, timeout: float) -> 
         result.stdout + result.stderr,
         full="the output of: " + project.command_line(["migrate_safe", "--phase=additive", "--check"], env),
     )
-    if result.exit_code == MIGRATE_SAFE_NOTHING_PENDING:
+    answer = answer_of("migrate_safe --check", result.exit_code)
+    if answer == ExitCode.OK:
         return GateCheck("additive migrations", True, "every additive migration of the stage code is applied")
-    if result.exit_code == MIGRATE_SAFE_PENDING:
+    if answer == ExitCode.MIGRATIONS_PENDING:
         return GateCheck(
             "additive migrations",
             False,
             f"the stage code has unapplied additive migrations; run 'manage.py migrate_safe --phase=additive' "
             f"in the stage slot first. {output}",
         )
-    if result.exit_code == MIGRATE_SAFE_MIXED:
+    if answer == ExitCode.MIGRATIONS_BLOCKED:
         return GateCheck("additive migrations", False, f"mixed or unclassified migrations: {output}")
     return GateCheck("additive migrations", False, f"migrate_safe failed (exit {result.exit_code}): {output}")
 

@@ -11,6 +11,7 @@ from typing import Any, Literal
 from django_deploykit import history, slot_settings
 from django_deploykit.conf import conf
 from django_deploykit.deploy_lock import DeployLockBusy, deploy_lock, read_holder
+from django_deploykit.exit_codes import ExitCode
 from django_deploykit.redact import redact_url
 from django_deploykit.revision import read_revision
 from django_deploykit.slot_commands import SlotProject, run_manage
@@ -23,17 +24,13 @@ from django_deploykit.text import tail
 
 Report = Callable[[str], None]
 
-# Exit codes of swap_live (see docs/swap_live.md).
-EXIT_OK = 0
-EXIT_ERROR = 1
-EXIT_SWAPPED_BACK = 3
-EXIT_UNCERTAIN = 4
-
 
 class SwapError(Exception):
     """The swap did not happen (or was undone); ``exit_code`` says which."""
 
-    def __init__(self, message: str, exit_code: int = EXIT_ERROR, outcome: SwapOutcome | None = None) -> None:
+    def __init__(
+        self, message: str, exit_code: ExitCode = ExitCode.FAILED, outcome: SwapOutcome | None = None
+    ) -> None:
         super().__init__(message)
         self.exit_code = exit_code
         self.outcome = outcome
@@ -262,7 +259,7 @@ def reload_servers(root: DeployRoot, options: SwapOptions, report: Report) -> Sw
             )
             record.message = message
             history.append(root, record)
-            raise SwapError(message, EXIT_UNCERTAIN, outcome)
+            raise SwapError(message, ExitCode.UNCERTAIN, outcome)
         history.append(root, record)
         outcome.result = "ok"
         return outcome
@@ -281,7 +278,9 @@ def _locked(
             outcome.before = {"live": state.live, "stage": state.stage}
             outcome.revisions = {slot: read_revision(root.path / slot) for slot in root.slot_names}
             yield outcome, state, stopwatch
-    except (DeployLockBusy, links.LinkError) as exc:
+    except DeployLockBusy as exc:
+        raise SwapError(str(exc), ExitCode.LOCK_BUSY) from exc
+    except links.LinkError as exc:
         raise SwapError(str(exc)) from exc
 
 
@@ -304,7 +303,9 @@ def repair(root: DeployRoot) -> tuple[links.LinkState, str]:
                     ),
                 )
             return state, what
-    except (DeployLockBusy, links.LinkError) as exc:
+    except DeployLockBusy as exc:
+        raise SwapError(str(exc), ExitCode.LOCK_BUSY) from exc
+    except links.LinkError as exc:
         raise SwapError(str(exc)) from exc
 
 
@@ -442,13 +443,13 @@ def _exchange_reload_verify(
         )
         record.message = message
         history.append(root, record)
-        raise SwapError(message, EXIT_UNCERTAIN, outcome)
+        raise SwapError(message, ExitCode.UNCERTAIN, outcome)
     record.message = problem + (f"; {stage_warning}" if stage_warning else "")
     history.append(root, record)
     raise SwapError(
         f"The new slot {new_live} did not go live: {_clause(problem)}. Swapped back: {state.live} is live again."
         + (f"\n{stage_warning}" if stage_warning else ""),
-        EXIT_SWAPPED_BACK,
+        ExitCode.SWAPPED_BACK,
         outcome,
     )
 

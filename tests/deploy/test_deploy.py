@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from django_deploykit import history
+from django_deploykit.exit_codes import ExitCode
 from django_deploykit.swap_live import links
 from tests.deploy.deploying import commit_v2, deploy, deploy_json, last_deploy, note_columns
 from tests.deploy_pull.pulling import live_snapshot
@@ -116,7 +117,7 @@ class DeployTests:
 
         completed = deploy(site)
 
-        assert completed.returncode == 3
+        assert completed.returncode == ExitCode.FAILED_PARTWAY
         assert "The smoke stage failed" in completed.stderr
         assert "The new code IS LIVE" in completed.stderr
         assert "manage.py deploy --ref main --resume-from smoke --yes" in completed.stderr
@@ -161,11 +162,11 @@ class DeployTests:
         cases = [
             (
                 ("--wait-lock", "-1"),
-                "--wait-lock must be zero or a positive number of seconds, at most 86,400 (a day), not -1.",
+                "--wait-lock -1 is negative; give a positive duration",
             ),
             (
                 ("--swap-timeout", "0"),
-                "--swap-timeout must be a positive number of seconds, at most 86,400 (a day), not 0.",
+                "--swap-timeout 0 is zero; give a positive duration",
             ),
             (("--at", "14:00"), "--at only makes sense with --maintenance"),
             (("--resume-from", "nope"), "--resume-from must be one of the pipeline's stages"),
@@ -206,7 +207,7 @@ class DeployLockAndMaintenanceTests:
             refused = site.manage("live", "deploy_pull", check=False)
         finally:
             out, err = running.communicate(timeout=120)
-        assert refused.returncode == 1
+        assert refused.returncode == ExitCode.LOCK_BUSY
         assert "Another deploy holds the lock" in refused.stderr
         assert "deploy --ref main" in refused.stderr
         # The deploy's own pull ran under its lock once the wait was over.
@@ -231,7 +232,7 @@ class DeployLockAndMaintenanceTests:
         on_log = Path(outcome["stages"][0]["log"]).read_text()
         assert "manage.py maintenance on --for 10m --message Deploying v2" in on_log
         status = site.manage("live", "maintenance", "status", check=False)
-        assert status.returncode != 4, status.stdout  # 4 would mean still active
+        assert status.returncode != ExitCode.MAINTENANCE_ACTIVE, status.stdout
 
     def test_the_swap_waits_for_an_announced_window_to_start(self, site: Site) -> None:
         site.write_env(DEPLOYKIT_DEPLOY_PIPELINE=json.dumps(["maintenance-on", "swap", "maintenance-off"]))

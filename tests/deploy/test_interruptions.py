@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from django_deploykit import deploy_lock, history
+from django_deploykit.exit_codes import ExitCode
 from django_deploykit.swap_live import links
 from tests.deploy.deploying import commit_v2, deploy, deploy_json, last_deploy, note_columns
 from tests.deployment import BARE_ENVIRONMENT, Site, commit_file
@@ -145,7 +146,7 @@ class SigtermTests:
         children = signal_when_running(process, "migrate_safe --phase=destructive", signal.SIGTERM)
         code, document, stderr = finish(process)
 
-        assert code == 3, (document, stderr)
+        assert code == ExitCode.FAILED_PARTWAY, (document, stderr)
         assert_all_gone(children)
         error = str(document["error"])
         assert "during its migrate-destructive stage" in error
@@ -165,7 +166,7 @@ class SigtermTests:
         children = signal_when_running(process, "swap_live", signal.SIGTERM)
         code, document, stderr = finish(process)
 
-        assert code == 4, (document, stderr)
+        assert code == ExitCode.UNCERTAIN, (document, stderr)
         assert_all_gone(children)
         assert "during its swap stage" in str(document["error"])
         assert document["next_steps"] == ["manage.py swap_live --status", "manage.py swap_live --repair"]
@@ -251,8 +252,8 @@ class EveryStageTests:
         [
             ("maintenance on", "maintenance-on", 1),
             # The stage's first command asks the cache's kind (the pull runs 'shell' too, for other things).
-            ("shell --no-color -v 0 -c from django.core.cache", "clear-old-cache", 3),
-            ("maintenance off", "maintenance-off", 3),
+            ("shell --no-color -v 0 -c from django.core.cache", "clear-old-cache", ExitCode.FAILED_PARTWAY),
+            ("maintenance off", "maintenance-off", ExitCode.FAILED_PARTWAY),
         ],
     )
     def test_sigterm_stops_the_stage_and_the_printed_command_finishes_the_job(

@@ -16,9 +16,10 @@ class DeployPullBadInputTests:
         cases = [
             (
                 ("--wait-lock", "-1"),
-                "--wait-lock must be zero or a positive number of seconds, at most 86,400 (a day), not -1.",
+                "--wait-lock -1 is negative; give a positive duration such as 500ms, 90s, 2min or 1h30m, or 0 for "
+                "failing at once.",
             ),
-            (("--wait-lock", "soon"), "invalid float value"),
+            (("--wait-lock", "soon"), "--wait-lock 'soon' is not a duration"),
             (("--ref", ""), "--ref must name a branch, tag or commit"),
             (("--format", "yaml"), "invalid choice"),
         ]

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from django_deploykit import history
 from django_deploykit.deploy_lock import read_holder
+from django_deploykit.exit_codes import ExitCode
 from tests.deploy_pull.pulling import INDEX, deploy_pull, last_pull
 from tests.deployment import BARE_ENVIRONMENT, Site, commit_change
 
@@ -54,7 +55,7 @@ class DeployPullLockTests:
             started = time.monotonic()
             second = deploy_pull(site)
             assert time.monotonic() - started < 20
-            assert second.returncode == 1
+            assert second.returncode == ExitCode.LOCK_BUSY
             assert "Another deploy holds the lock" in second.stderr
             assert f"pid {first.pid}" in second.stderr
             assert "deploy_pull --ref main" in second.stderr

@@ -16,6 +16,7 @@ import pytest
 import sh
 from django.core.management import CommandError, call_command
 
+from django_deploykit.exit_codes import ExitCode
 from django_deploykit.maintenance import bypass
 from django_deploykit.maintenance.middleware import MaintenanceMiddleware
 from django_deploykit.maintenance.state import MaintenanceState
@@ -191,9 +192,13 @@ class StatusTests:
         ("state", "phase", "code"),
         [
             (None, "idle", 0),
-            (make_state(start=NOW + timedelta(minutes=30)), "announced", 3),
-            (make_state(start=NOW - timedelta(minutes=1)), "active", 4),
-            (make_state(start=NOW - timedelta(hours=1), end=NOW - timedelta(minutes=1)), "ended", 5),
+            (make_state(start=NOW + timedelta(minutes=30)), "announced", ExitCode.MAINTENANCE_ANNOUNCED),
+            (make_state(start=NOW - timedelta(minutes=1)), "active", ExitCode.MAINTENANCE_ACTIVE),
+            (
+                make_state(start=NOW - timedelta(hours=1), end=NOW - timedelta(minutes=1)),
+                "ended",
+                ExitCode.MAINTENANCE_ENDED,
+            ),
         ],
     )
     def test_exit_code_tells_the_phase(
@@ -209,9 +214,12 @@ class StatusTests:
         ("state", "code"),
         [
             (None, 0),
-            (make_state(start=NOW + timedelta(minutes=30)), 3),
-            (make_state(start=NOW - timedelta(minutes=1)), 4),
-            (make_state(start=NOW - timedelta(hours=1), end=NOW - timedelta(minutes=1)), 5),
+            (make_state(start=NOW + timedelta(minutes=30)), ExitCode.MAINTENANCE_ANNOUNCED),
+            (make_state(start=NOW - timedelta(minutes=1)), ExitCode.MAINTENANCE_ACTIVE),
+            (
+                make_state(start=NOW - timedelta(hours=1), end=NOW - timedelta(minutes=1)),
+                ExitCode.MAINTENANCE_ENDED,
+            ),
         ],
         ids=["idle", "announced", "active", "ended"],
     )
@@ -246,7 +254,11 @@ class StatusTests:
         FileStore(state_file).write(make_state())
         out, _, code = run_command("status", "--format", "json")
         data = json.loads(out)
-        assert (code, data["phase"], data["exit_code"]) == (4, "active", 4)
+        assert (code, data["phase"], data["exit_code"]) == (
+            ExitCode.MAINTENANCE_ACTIVE,
+            "active",
+            ExitCode.MAINTENANCE_ACTIVE,
+        )
         (scope,) = data["scopes"]
         assert scope["scope"] == "host"
         assert scope["store"] == f"file {state_file}"
@@ -268,7 +280,11 @@ class StatusTests:
         out, _, code = run_command("status", "--format", "json")
         status = json.loads(out)
         assert_documented(status, "maintenance.md", "`maintenance status`")
-        assert (code, status["phase"], status["exit_code"]) == (3, "announced", 3)
+        assert (code, status["phase"], status["exit_code"]) == (
+            ExitCode.MAINTENANCE_ANNOUNCED,
+            "announced",
+            ExitCode.MAINTENANCE_ANNOUNCED,
+        )
         assert "secret" not in out.replace("secret_bypass", "")
 
         out, _, code = run_command("off", "--format", "json")
@@ -309,14 +325,14 @@ class StatusTests:
         assert python("status").exit_code == 0
         python("on", "--for", "10m")
         assert state_file.exists()
-        assert python("status", _ok_code=[4]).exit_code == 4
+        assert python("status", _ok_code=[14]).exit_code == ExitCode.MAINTENANCE_ACTIVE
         now = datetime.now(UTC)
         FileStore(state_file).write(make_state(start=now + timedelta(minutes=10), end=None))
-        assert python("status", _ok_code=[3]).exit_code == 3
+        assert python("status", _ok_code=[13]).exit_code == ExitCode.MAINTENANCE_ANNOUNCED
         FileStore(state_file).write(
             make_state(start=now - timedelta(hours=1), end=now - timedelta(minutes=1))
         )
-        assert python("status", "--format", "json", _ok_code=[5]).exit_code == 5
+        assert python("status", "--format", "json", _ok_code=[15]).exit_code == ExitCode.MAINTENANCE_ENDED
 
 
 BAD_INPUT = [
@@ -325,7 +341,7 @@ BAD_INPUT = [
     (["on", "--at", "soon"], "--at 'soon' is not a time"),
     (["on", "--for", "-5m"], "--for -5m is negative; give a positive duration"),
     (["on", "--for=-5m"], "--for -5m is negative"),
-    (["on", "--for", "30"], "--for '30' is not a duration; write it with units"),
+    (["on", "--for", "30"], "--for 30 has no unit; write it with one"),
     (["on", "--warn", "0s"], "--warn 0s is zero"),
     (
         ["on", "--at", "2026-12-01T14:00+00:00", "--until", "2026-12-01T13:00+00:00"],
@@ -357,7 +373,7 @@ BAD_INPUT = [
     (["bogus"], "Unknown action 'bogus'; use one of: on, off, status."),
     # Numbers too big for a timedelta, for int() (over 4300 digits) or for a datetime.
     (["on", "--for", "99999999999d"], "--for 99999999999d is too long; the longest is 366 days."),
-    (["on", "--for", "4" * 40], "is not a duration; write it with units"),
+    (["on", "--for", "4" * 40], "has no unit; write it with one"),
     (["on", "--for", "4" * 40 + "s"], f"--for {'4' * 40}s is too long; the longest is 366 days."),
     (["on", "--for", "9" * 5000 + "m"], "--for 999999999999999999999999…999m is too long"),
     (["on", "--for", "1d99999999999h"], "--for 1d99999999999h is too long"),
@@ -549,7 +565,7 @@ class SharedScopeTests:
         run_command("on", "--scope", "shared")
         out, _, code = run_command("status", "--format", "json")
         data = json.loads(out)
-        assert code == 4
+        assert code == ExitCode.MAINTENANCE_ACTIVE
         assert [(s["scope"], s["phase"]) for s in data["scopes"]] == [("host", "idle"), ("shared", "active")]
 
     def test_off_only_touches_its_scope(self, shared: str, state_file: Path) -> None:
@@ -557,7 +573,7 @@ class SharedScopeTests:
         run_command("on", "--scope", "shared")
         run_command("off", "--scope", "shared")
         out, _, code = run_command("status", "--format", "json")
-        assert code == 4
+        assert code == ExitCode.MAINTENANCE_ACTIVE
         assert [s["phase"] for s in json.loads(out)["scopes"]] == ["active", "idle"]
 
     def test_local_memory_cache_is_refused(self, settings: Any, state_file: Path) -> None:

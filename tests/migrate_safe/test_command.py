@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.db import connections
 from django.db.migrations.recorder import MigrationRecorder
 
+from django_deploykit.exit_codes import ExitCode
 from tests.json_fields import assert_documented
 from tests.migrate_safe.conftest import previous_release, run_command, use_graph
 
@@ -32,22 +33,25 @@ class CheckExitCodeTests:
             call_command("migrate", database=sqlite_db, verbosity=0)
             assert run_command(check=True, database=sqlite_db)[2] == 0
 
-    def test_pending_is_3(self, sqlite_db: str) -> None:
+    def test_pending_is_migrations_pending(self, sqlite_db: str) -> None:
         with use_graph("expand"):
-            assert run_command(check=True, database=sqlite_db)[2] == 3
+            assert run_command(check=True, database=sqlite_db)[2] == ExitCode.MIGRATIONS_PENDING
 
     def test_pending_in_the_chosen_phase_only(self, sqlite_db: str) -> None:
         with use_graph("expand"):
             previous_release(sqlite_db)
             call_command("migrate_safe", phase="additive", database=sqlite_db, verbosity=0)
             assert run_command(check=True, phase="additive", database=sqlite_db)[2] == 0
-            assert run_command(check=True, phase="destructive", database=sqlite_db)[2] == 3
+            assert (
+                run_command(check=True, phase="destructive", database=sqlite_db)[2]
+                == ExitCode.MIGRATIONS_PENDING
+            )
 
-    def test_mixed_or_unclassified_is_4(self, sqlite_db: str) -> None:
+    def test_mixed_or_unclassified_is_migrations_blocked(self, sqlite_db: str) -> None:
         with use_graph("rules"):
             previous_release(sqlite_db)
             out, _, code = run_command(check=True, database=sqlite_db)
-        assert code == 4
+        assert code == ExitCode.MIGRATIONS_BLOCKED
         assert "Runs in no phase until split or marked" in out
 
     def test_codes_differ_from_errors_and_usage(self, sqlite_db: str) -> None:
@@ -115,7 +119,7 @@ class JsonTests:
         with use_graph("expand"):
             out, _, code = run_command(check=True, format="json", database=sqlite_db)
             plan_out, _, _ = run_command(plan=True, sql=True, format="json", database=sqlite_db)
-        assert json.loads(out)["exit_code"] == code == 3
+        assert json.loads(out)["exit_code"] == code == ExitCode.MIGRATIONS_PENDING
         colour = next(m for m in json.loads(plan_out)["migrations"] if m["name"] == "0002_product_colour")
         assert any('ADD COLUMN "colour"' in s for s in colour["sql"])
 
@@ -131,7 +135,7 @@ class JsonTests:
             )
         check = json.loads(check_out)
         assert_documented(check, "migrate_safe.md", "`migrate_safe --plan` and `--check`")
-        assert check_code == check["exit_code"] == 3
+        assert check_code == check["exit_code"] == ExitCode.MIGRATIONS_PENDING
         # Refused before anything ran: the error, as JSON too.
         refused = json.loads(refused_out)
         assert refused_code == refused["exit_code"] == 1

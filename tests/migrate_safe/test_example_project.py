@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from django_deploykit.exit_codes import ExitCode
 from tests.example.test_example_project import run
 
 SUMMARY = """from django.db import migrations, models
@@ -33,7 +34,7 @@ class ExampleProjectTests:
         (migrations / "0004_remove_note_body.py").write_text(REMOVE_BODY)
 
         check = run(example_project, "manage.py", "migrate_safe", "--check", check=False)
-        assert check.returncode == 3
+        assert check.returncode == ExitCode.MIGRATIONS_PENDING
         early = run(example_project, "manage.py", "migrate_safe", "--phase=destructive", check=False)
         assert early.returncode == 1
         assert "run --phase=additive before the swap" in early.stderr

@@ -21,6 +21,7 @@ from django.db.migrations.state import ModelState, ProjectState
 from django.db.models.functions import Now
 from django.utils import timezone
 
+from django_deploykit.exit_codes import ExitCode
 from django_deploykit.migrate_safe import expansion
 from django_deploykit.migrate_safe.classify import judge
 from django_deploykit.migrate_safe.running_code import Judging
@@ -216,7 +217,7 @@ def expand_then_contract(phased: str, plain: str) -> None:
         (row,) = _rows(phased)
         assert row[:3] == ("pen", 1, "new")
         assert row[3] is not None
-        assert run_command(check=True, phase="destructive", database=phased)[2] == 3
+        assert run_command(check=True, phase="destructive", database=phased)[2] == ExitCode.MIGRATIONS_PENDING
         out, err, code = run_command(phase="destructive", database=phased)
         assert code == 0, err
         assert expansion.pending_contractions(connections[phased]) == []
@@ -270,7 +271,10 @@ class ContractionTests:
             assert run_command("ms_shop", "0002", phase="additive", database=sqlite_db)[2] == 0
             # Nothing to apply up to 0002, yet the kept defaults are pending destructive work.
             assert run_command("ms_shop", "0002", check=True, phase="additive", database=sqlite_db)[2] == 0
-            assert run_command("ms_shop", "0002", check=True, phase="destructive", database=sqlite_db)[2] == 3
+            assert (
+                run_command("ms_shop", "0002", check=True, phase="destructive", database=sqlite_db)[2]
+                == ExitCode.MIGRATIONS_PENDING
+            )
             text, _, _ = run_command("ms_shop", "0002", plan=True, database=sqlite_db)
             assert (
                 "removes the DB defaults an additive phase kept for the old code: ms_shop_product.weight"

@@ -18,6 +18,7 @@ from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations.executor import MigrationExecutor
 
+from django_deploykit.exit_codes import ExitCode
 from django_deploykit.migrate_safe import started
 from django_deploykit.migrate_safe.locks import ADVISORY_KEY
 from django_deploykit.migrate_safe.locks import mysql_name as mysql_lock_name
@@ -75,7 +76,7 @@ class KilledBeforeTheJournalEntryTests:
         assert journal_rows(mysql_db)[-1] == ("ms_shop", "0002_four_steps", 0, 2, "started")
         with use_graph("killed"):
             _, err, code = run_command(phase="all", database=mysql_db)
-            assert code == 6
+            assert code == ExitCode.HALF_APPLIED
             assert (
                 "ms_shop.0002_four_steps: operations 1 applied, 2 failed (the run stopped during it)" in err
             )
@@ -101,7 +102,7 @@ class KilledBeforeTheJournalEntryTests:
             "product) was left started by a run that stopped; the schema shows it took effect."
         ]
         with use_graph("killed"):
-            assert run_command(check=True, database=mysql_db)[2] == 3
+            assert run_command(check=True, database=mysql_db)[2] == ExitCode.MIGRATIONS_PENDING
         assert schema(mysql_db) == plain_migrate(mysql_db_b, "killed", "ms_shop", "0001")
         assert journal_rows(mysql_db) == []
 
@@ -147,7 +148,7 @@ class KilledBeforeTheJournalEntryTests:
         with use_graph("killed"):
             for action in ("resume", "undo"):
                 _, err, code = run_command(**{action: True}, database=mysql_db)
-                assert code == 6, err
+                assert code == ExitCode.HALF_APPLIED, err
                 assert "ms_shop.0002_four_steps operation 4 (Raw SQL operation) was left started" in err
                 assert "CREATE TABLE ms_shop_note (id integer PRIMARY KEY)" in err
                 assert "migrate_safe --resume --started=applied" in err
@@ -173,7 +174,7 @@ class KilledBeforeTheJournalEntryTests:
         before = journal_rows(mysql_db)
         with use_graph("killed"):
             _, err, code = run_command(resume=True, database=mysql_db)
-            assert code == 6
+            assert code == ExitCode.HALF_APPLIED
             assert (
                 "ms_stock.0001_initial operation 1 (Create model Stock) was left started by a run that stopped, "
                 "and the schema cannot tell whether it took effect: it took effect only in part: the schema has "
@@ -370,7 +371,7 @@ class MariaDBConnectionKilledTests:
         )
         with use_graph("stalls_outside"):
             _, err, code = run_command(resume=True, database=mysql_db)
-            assert code == 6
+            assert code == ExitCode.HALF_APPLIED
             assert "To settle it, it runs Python code (stall) that cannot be shown as SQL" in err
             out, err, code = run_command(resume=True, started="applied", database=mysql_db)
         assert (code, err) == (0, ""), out
@@ -458,7 +459,7 @@ class LockHolderTests:
     def check(self, alias: str, session: str) -> None:
         pid, (code, _, err), (waited_code, waited_out, _) = two_runs_meet(alias)
         holder = f"migrate_safe pid {pid} on {socket.gethostname()}: --phase=all"
-        assert code == 5
+        assert code == ExitCode.LOCK_BUSY
         assert "Another migrate_safe run holds the migration lock of this database: " + holder in err
         assert session in err
         assert waited_code == 0

@@ -8,6 +8,7 @@ import pytest
 from django.db import connections
 from django.db.migrations.recorder import MigrationRecorder
 
+from django_deploykit.exit_codes import ExitCode
 from django_deploykit.migrate_safe.journal import ensure_table
 from django_deploykit.migrate_safe.timeouts import session_timeouts
 from tests.migrate_safe.conftest import run_command, url_for, use_graph
@@ -52,7 +53,7 @@ class JournalTests:
         assert ("ms_shop", "0002_three_steps") not in applied
         with use_graph("half"):
             _, err, code = run_command(phase="all", database=half_applied)
-        assert code == 6
+        assert code == ExitCode.HALF_APPLIED
         assert (
             "The database is between migrations: ms_shop.0002_three_steps: operations 1\u20132 applied, 3 failed"
             in err
@@ -79,7 +80,7 @@ class JournalTests:
             assert code == 0
             assert "Undid ms_shop.0002_three_steps: operations 1\u20132 applied, 3 failed" in out
             # Pending again (and mixed: the constraint is destructive, the columns additive).
-            assert run_command(check=True, database=half_applied)[2] == 4
+            assert run_command(check=True, database=half_applied)[2] == ExitCode.MIGRATIONS_BLOCKED
         assert columns(half_applied, "ms_shop_product") == ["id", "name"]
         applied = MigrationRecorder(connections[half_applied]).applied_migrations()
         assert ("ms_shop", "0002_three_steps") not in applied
@@ -98,7 +99,7 @@ class JournalTests:
                     "('ms_shop', '0002_three_steps', 1, 2, 'failed', 'disk full', NOW())"
                 )
             _, err, code = run_command(phase="all", database=mysql_db)
-            assert code == 6
+            assert code == ExitCode.HALF_APPLIED
             assert "ms_shop.0002_three_steps: operations 3 undone, 2 failed (disk full)" in err
             assert run_command(undo=True, database=mysql_db)[2] == 0
             assert (
@@ -135,7 +136,7 @@ class JournalTests:
                     "VALUES ('ms_shop', '0002_three_steps', 0, 1, 'started', '', NOW())"
                 )
             _, err, code = run_command(phase="all", database=mysql_db)
-        assert code == 6
+        assert code == ExitCode.HALF_APPLIED
         assert (
             "ms_shop.0002_three_steps: operations none applied, 1 failed (the run stopped during it)" in err
         )
@@ -179,7 +180,7 @@ class GetLockTests:
             code, _, err = finish(start_migrate_safe(url, "slow", "--phase=all", "--no-wait"))
         finally:
             first_code, _, _ = finish(first)
-        assert (code, first_code) == (5, 0)
+        assert (code, first_code) == (ExitCode.LOCK_BUSY, 0)
         assert "Another migrate_safe run holds the migration lock" in err
 
     def test_lock_wait_timeout_is_bounded_during_the_run(self, mysql_db: str) -> None:

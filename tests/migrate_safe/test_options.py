@@ -1,43 +1,11 @@
-"""Durations and option defaults taken from the settings."""
+"""Option defaults taken from the settings (the duration grammar: tests/test_durations.py)."""
 
 from __future__ import annotations
 
 import pytest
 from django.test.utils import override_settings
 
-from django_deploykit.migrate_safe.durations import as_postgres, parse_duration
 from django_deploykit.migrate_safe.options import read_options
-
-
-class DurationTests:
-    @pytest.mark.parametrize(
-        ("text", "seconds"),
-        [
-            ("5s", 5.0),
-            ("500ms", 0.5),
-            ("2min", 120.0),
-            ("2m", 120.0),
-            ("1h", 3600.0),
-            ("0", 0.0),
-            (" 1.5 s ", 1.5),
-        ],
-    )
-    def test_units(self, text: str, seconds: float) -> None:
-        assert parse_duration(text, "--lock-timeout") == seconds
-
-    @pytest.mark.parametrize("text", ["", "soon", "-1s", "5 parsecs", "1e3"])
-    def test_not_a_duration(self, text: str) -> None:
-        with pytest.raises(ValueError, match="--lock-timeout .* is not a duration; write it like 5s"):
-            parse_duration(text, "--lock-timeout")
-
-    @pytest.mark.parametrize("text", ["86401s", "1441min", "99999999999999999999h"])
-    def test_longer_than_a_day(self, text: str) -> None:
-        with pytest.raises(ValueError, match="is longer than a day; give at most 24h, or 0 for no limit"):
-            parse_duration(text, "--statement-timeout")
-
-    def test_postgres_values_are_milliseconds(self) -> None:
-        assert as_postgres(0.25) == "250ms"
-        assert as_postgres(0) == "0ms"
 
 
 class OptionDefaultTests:

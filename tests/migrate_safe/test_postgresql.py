@@ -10,6 +10,7 @@ import pytest
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from django_deploykit.exit_codes import ExitCode
 from tests.migrate_safe.conftest import run_command, url_for, use_graph
 from tests.migrate_safe.processes import finish, start_migrate_safe
 
@@ -169,7 +170,7 @@ class AdvisoryLockTests:
             code, _, err = finish(start_migrate_safe(url, "slow", "--phase=all", "--no-wait"))
         finally:
             first_code, _, _ = finish(first)
-        assert code == 5
+        assert code == ExitCode.LOCK_BUSY
         assert "Another migrate_safe run holds the migration lock" in err
         assert first_code == 0
 

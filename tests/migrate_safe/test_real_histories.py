@@ -18,6 +18,7 @@ from django.db import DatabaseError, connections, models
 from django.db.migrations.operations import AlterField
 from django.db.migrations.state import ModelState, ProjectState
 
+from django_deploykit.exit_codes import ExitCode
 from django_deploykit.migrate_safe.classify import judge
 from django_deploykit.migrate_safe.planning import PhasePlan, pending_for_leaves
 from django_deploykit.migrate_safe.running_code import Judging
@@ -175,14 +176,14 @@ class FirstInstallTests:
     def test_check_reports_pending_not_blocked_and_the_plan_says_why(self, sqlite_db: str) -> None:
         with use_graph("rules"):
             out, _, code = run_command(check=True, database=sqlite_db)
-        assert code == 3
+        assert code == ExitCode.MIGRATIONS_PENDING
         assert "first install" in out.lower()
 
     def test_an_upgrade_of_the_same_graph_is_still_judged(self, sqlite_db: str) -> None:
         with use_graph("rules"):
             call_command("migrate", "ms_shop", "0001", database=sqlite_db, verbosity=0)
             _, _, code = run_command(check=True, database=sqlite_db)
-        assert code == 4
+        assert code == ExitCode.MIGRATIONS_BLOCKED
 
     @pytest.mark.postgresql
     def test_postgresql_first_install_then_nothing_destructive(

@@ -18,6 +18,7 @@ from django.db import connections
 from django.db.migrations.recorder import MigrationRecorder
 from django.test.utils import override_settings
 
+from django_deploykit.exit_codes import ExitCode
 from django_deploykit.migrate_safe.checks import check_reviewed_migrations
 from django_deploykit.migrate_safe.planning import pending_for_leaves
 from django_deploykit.migrate_safe.reviews import (
@@ -317,7 +318,7 @@ def end_to_end(alias: str, graph: Path, review_path: Path) -> None:
     previous_release(alias)
     assert labels_by_phase(alias)["ms_shop.0002_fill_codes"] == ("unclassified", "rules")
     _, _, code = run_command("--check", database=alias)
-    assert code == 4
+    assert code == ExitCode.MIGRATIONS_BLOCKED
     out, _, code = run_command("--review", "--format=json", database=alias)
     assert code == 0
     assert json.loads(out)["added"] == list(REVIEWED)

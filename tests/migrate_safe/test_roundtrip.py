@@ -7,6 +7,7 @@ import json
 import pytest
 from django.db import connections
 
+from django_deploykit.exit_codes import ExitCode
 from tests.json_fields import assert_documented
 from tests.migrate_safe.conftest import run_command, use_graph
 
@@ -23,7 +24,7 @@ class RoundtripTests:
     def test_reports_a_backwards_that_leaves_schema_behind_and_one_that_fails(self, sqlite_db: str) -> None:
         with use_graph("roundtrip_bad"):
             _, err, code = run_command("ms_shop", roundtrip=True, database=sqlite_db)
-        assert code == 7
+        assert code == ExitCode.ROUNDTRIP_FAILED
         assert (
             "ms_shop.0002_index_left_behind: backwards does not restore the schema: "
             "ms_shop_product keeps constraints product_name_x"
@@ -33,16 +34,16 @@ class RoundtripTests:
         with use_graph("roundtrip_bad"):
             out, err, code = run_command("ms_shop", roundtrip=True, database=sqlite_db, format="json")
         report = json.loads(out)
-        assert (code, err) == (7, "")
+        assert (code, err) == (ExitCode.ROUNDTRIP_FAILED, "")
         assert_documented(report, "migrate_safe.md", "`migrate_safe --roundtrip`")
-        assert report["exit_code"] == 7
+        assert report["exit_code"] == ExitCode.ROUNDTRIP_FAILED
         assert len(report["problems"]) == 2
 
     @pytest.mark.postgresql
     def test_on_postgresql(self, postgres_db: str) -> None:
         with use_graph("roundtrip_bad"):
             _, err, code = run_command("ms_shop", roundtrip=True, database=postgres_db)
-        assert code == 7
+        assert code == ExitCode.ROUNDTRIP_FAILED
         assert "ms_shop.0002_index_left_behind: backwards does not restore the schema" in err
         assert 'table "no_such_table" does not exist' in err
         assert connections[postgres_db].introspection.table_names() == []

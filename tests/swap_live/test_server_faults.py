@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from django_deploykit import history
+from django_deploykit.exit_codes import ExitCode
 from django_deploykit.swap_live import links
 from django_deploykit.swap_live.reload import _alive
 from tests import slot_packages
@@ -180,7 +181,7 @@ class LiveServerDiesTests:
         (site.root.path / "run" / "crash-on-verify").touch()
         code, out, err = swap_live_with(site, "verify:", lambda: None, "--timeout", "5")
         (site.root.path / "run" / "crash-on-verify").unlink()
-        assert code == 4, out + err
+        assert code == ExitCode.UNCERTAIN, out + err
         assert links.read_links(site.root) == links.LinkState("blue", "green")
         assert served_slot(site, "live") is None
         # What each server and link holds, and what to run.
@@ -221,7 +222,7 @@ class ReloadServersTests:
         start(site)
         kill_server(site, "live")
         completed = site.manage("live", "swap_live", "--reload-servers", "--timeout", "2", check=False)
-        assert completed.returncode == 4
+        assert completed.returncode == ExitCode.UNCERTAIN
         assert f"the live server ({site.url('live')}) does not answer" in completed.stderr
         assert "Start the live server again: through the live link it serves blue" in completed.stderr
         assert links.read_links(site.root) == links.LinkState("blue", "green")

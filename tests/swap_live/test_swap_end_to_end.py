@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from django_deploykit import history
+from django_deploykit.exit_codes import ExitCode
 from django_deploykit.swap_live import links
 from tests.deployment import Site, build_site, commit_change, free_port
 
@@ -114,7 +115,7 @@ class SwapEndToEndTests:
             DEPLOYKIT_LIVE_URL=site.url("live"),
         )
         completed = site.manage("live", "swap_live", "--timeout", "3", check=False)
-        assert completed.returncode == 3, completed.stdout + completed.stderr
+        assert completed.returncode == ExitCode.SWAPPED_BACK, completed.stdout + completed.stderr
         assert "did not go live" in completed.stderr
         assert "Swapped back: blue is live again" in completed.stderr
         # What the live server reported is said once, by the error, not by a progress line too.

@@ -19,10 +19,9 @@ from django_deploykit.cache_clearing.plan import (
     setup_from_settings,
 )
 from django_deploykit.cache_clearing.run import AliasResult, ClearFailed, clear_all, preflight
+from django_deploykit.exit_codes import ExitCode
 from django_deploykit.management.base import DeploykitCommand
 
-EXIT_REFUSED = 1
-EXIT_FAILED_PARTWAY = 3
 MAX_BATCH = 100_000
 PROGRESS_INTERVAL_SECONDS = 1.0
 
@@ -31,7 +30,7 @@ class Command(DeploykitCommand):
     help = (
         "Delete this instance's cache keys (its KEY_PREFIX, on Redis with SCAN and batched UNLINK), leaving "
         "the other slot's keys, other prefixes and sessions alone. Exit codes: 0 done, 1 refused or failed "
-        "with nothing changed, 3 failed after some keys were deleted."
+        "with nothing changed, 3 failed after some keys were deleted (docs/exit_codes.md)."
     )
     # The command must run even when our own cache checks fail: it is how their cause gets cleaned up.
     requires_system_checks: list[str] = []
@@ -103,7 +102,7 @@ class Command(DeploykitCommand):
         try:
             plans = build_plans(request, setup)
         except PlanRefused as exc:
-            raise CommandError(str(exc), returncode=EXIT_REFUSED) from exc
+            raise CommandError(str(exc), returncode=ExitCode.FAILED) from exc
         warnings = [sessions_warning(plan, setup) for plan in plans if plan.sessions_at_risk]
         if not dry_run:
             self._confirm(plans, warnings, yes)
@@ -116,7 +115,7 @@ class Command(DeploykitCommand):
             results = clear_all(plans, batch=batch, dry_run=dry_run, progress=self._progress_printer())
         except ClearFailed as exc:
             raise CommandError(
-                str(exc), returncode=EXIT_FAILED_PARTWAY if exc.changed else EXIT_REFUSED
+                str(exc), returncode=ExitCode.FAILED_PARTWAY if exc.changed else ExitCode.FAILED
             ) from exc
         self.document["aliases"] = [result.as_dict() for result in results]
         if not self.json_output:
@@ -130,7 +129,7 @@ class Command(DeploykitCommand):
             raise CommandError(
                 " ".join(warnings) + " Pass --yes to clear it anyway, or --dry-run to see what would go. "
                 "Nothing was cleared.",
-                returncode=EXIT_REFUSED,
+                returncode=ExitCode.FAILED,
             )
         flushed = [plan for plan in plans if plan.strategy is Strategy.FLUSH]
         if not flushed:
@@ -143,11 +142,11 @@ class Command(DeploykitCommand):
         if not sys.stdin.isatty() or self.json_output:
             raise CommandError(
                 question + "Pass --yes to confirm (there is no terminal to ask on). Nothing was cleared.",
-                returncode=EXIT_REFUSED,
+                returncode=ExitCode.FAILED,
             )
         answer = input(question + "Type 'flush' to continue: ")
         if answer.strip() != "flush":
-            raise CommandError("Flush not confirmed. Nothing was cleared.", returncode=EXIT_REFUSED)
+            raise CommandError("Flush not confirmed. Nothing was cleared.", returncode=ExitCode.FAILED)
 
     def _progress_printer(self) -> Any:
         if self.verbosity < 1:

@@ -25,7 +25,8 @@ from django_deploykit.deploy.procedure import (
     refused,
 )
 from django_deploykit.deploy_pull import git
-from django_deploykit.management.base import DeploykitCommand, seconds_option
+from django_deploykit.durations import VERIFY_TIMEOUT, WAIT_LOCK
+from django_deploykit.management.base import DeploykitCommand, duration_option
 
 
 class Command(DeploykitCommand):
@@ -34,7 +35,8 @@ class Command(DeploykitCommand):
         "destructive migrations in the new live slot, clear the old slot's cache keys, end maintenance. The stages "
         "come from DEPLOYKIT_DEPLOY_PIPELINE. Exit codes: 0 deployed; 1 bad input or a failure before the swap "
         "(live untouched); 3 a failure after the swap (the new code is live; the message says how to resume or "
-        "roll back); 4 the swap's outcome is uncertain. Stopped by SIGTERM, SIGHUP or SIGINT, it stops the stage's command, "
+        "roll back); 4 the swap's outcome is uncertain; 6 another run holds the lock (docs/exit_codes.md). "
+        "Stopped by SIGTERM, SIGHUP or SIGINT, it stops the stage's command, "
         "records the run and exits with the code of where it stood."
     )
     requires_system_checks: list[str] = []
@@ -57,13 +59,14 @@ class Command(DeploykitCommand):
         parser.add_argument("--message", help="With --maintenance: the banner's and the 503 page's text.")
         parser.add_argument("--resume-from", help="Start at this stage (after a failure that printed it).")
         parser.add_argument(
-            "--wait-lock", type=float, default=0.0, help="Seconds to wait for the deploy lock (default 0)."
+            "--wait-lock",
+            default="0",
+            help="How long to wait for the deploy lock, such as 30s or 5min (default 0).",
         )
         parser.add_argument(
             "--swap-timeout",
-            type=float,
-            default=30.0,
-            help="Seconds swap_live waits for verification (default 30).",
+            default="30s",
+            help="How long swap_live waits for verification, such as 30s or 2min (default 30s).",
         )
         parser.add_argument("--yes", action="store_true", help="Do not ask for confirmation.")
         parser.add_argument("--format", choices=("text", "json"), default="text", help="Output format.")
@@ -74,8 +77,8 @@ class Command(DeploykitCommand):
         problem = git.ref_error(ref)
         if problem:
             raise CommandError(problem)
-        seconds_option(options["wait_lock"], "--wait-lock", zero_allowed=True)
-        seconds_option(options["swap_timeout"], "--swap-timeout", zero_allowed=False)
+        wait_lock = duration_option(options["wait_lock"], "--wait-lock", WAIT_LOCK)
+        swap_timeout = duration_option(options["swap_timeout"], "--swap-timeout", VERIFY_TIMEOUT)
         maintenance_args = self._maintenance_args(options)
         try:
             root = runtime.deploy_root()
@@ -103,8 +106,8 @@ class Command(DeploykitCommand):
             resume_from=options["resume_from"],
             production_variable=(conf.SETTINGS_CHOICE or {}).get("variable", "PRODUCTION"),
             stage_timeout=conf.STAGE_TIMEOUT,
-            swap_timeout=options["swap_timeout"],
-            wait_lock=options["wait_lock"],
+            swap_timeout=swap_timeout,
+            wait_lock=wait_lock,
             log_keep=conf.LOG_KEEP,
         )
         try:

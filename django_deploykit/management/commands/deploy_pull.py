@@ -11,7 +11,8 @@ from django_deploykit import runtime
 from django_deploykit.conf import conf
 from django_deploykit.deploy_pull import git
 from django_deploykit.deploy_pull.pull import PullError, PullOptions, PullOutcome, pull
-from django_deploykit.management.base import DeploykitCommand, seconds_option
+from django_deploykit.durations import WAIT_LOCK
+from django_deploykit.management.base import DeploykitCommand, duration_option
 
 
 class Command(DeploykitCommand):
@@ -20,7 +21,7 @@ class Command(DeploykitCommand):
         "into the slot's virtualenv, collectstatic, apply the additive migrations, run check --deploy (and the "
         "tests when configured), reload the stage server, tag and record. Each stage is logged under the deploy "
         "root's logs/ folder; the first failure halts the run. Exit codes: 0 done (or dry run), 1 a stage failed "
-        "or bad input, live untouched."
+        "or bad input, live untouched; 6 another run holds the lock (docs/exit_codes.md)."
     )
     # The checks run in the stage slot's own interpreter as a stage.
     requires_system_checks: list[str] = []
@@ -41,9 +42,8 @@ class Command(DeploykitCommand):
         )
         parser.add_argument(
             "--wait-lock",
-            type=float,
-            default=0.0,
-            help="Seconds to wait for the deploy lock (default 0: fail at once, naming the holder).",
+            default="0",
+            help="How long to wait for the deploy lock, such as 30s or 5min (default 0: fail at once, naming the holder).",
         )
         parser.add_argument(
             "--in-place",
@@ -64,7 +64,7 @@ class Command(DeploykitCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         self.verbosity = options["verbosity"]
-        seconds_option(options["wait_lock"], "--wait-lock", zero_allowed=True)
+        wait_lock = duration_option(options["wait_lock"], "--wait-lock", WAIT_LOCK)
         ref = options["ref"] if options["ref"] is not None else conf.PULL_REF
         problem = git.ref_error(ref)
         if problem:
@@ -82,7 +82,7 @@ class Command(DeploykitCommand):
             remote=conf.PULL_REMOTE,
             offline=options["offline"] or conf.OFFLINE,
             dry_run=options["dry_run"],
-            wait_lock=options["wait_lock"],
+            wait_lock=wait_lock,
             in_place_slot=in_place_slot,
             allow_non_fast_forward=options["allow_non_fast_forward"],
             discard_local_changes=options["discard_local_changes"],
@@ -100,7 +100,7 @@ class Command(DeploykitCommand):
             outcome = pull(root, pull_options, self._progress)
         except PullError as exc:
             self.document = exc.outcome.as_dict()
-            raise CommandError(str(exc)) from exc
+            raise CommandError(str(exc), returncode=exc.exit_code) from exc
         self._show(outcome)
 
     def _running_slot(self, root: Any) -> str:

@@ -27,8 +27,8 @@ ON_ONLY = ("at", "duration", "until", "warn", "message", "retry_after", "allow_i
 
 class Command(DeploykitCommand):
     help = (
-        "Announce, start, end or show a maintenance window. Exit codes of 'status': 0 idle, 3 announced, "
-        "4 active, 5 ended; 1 is an error. With --format json, every action prints one JSON object."
+        "Announce, start, end or show a maintenance window. Exit codes of 'status': 0 idle, 13 announced, "
+        "14 active, 15 ended; 1 is an error (docs/exit_codes.md). With --format json, every action prints one JSON object."
     )
     requires_system_checks: list[str] = []
 

@@ -1,7 +1,7 @@
 """migrate_safe: run migrations in two phases, additive before the swap and destructive after.
 
 The logic is in django_deploykit.migrate_safe; this file reads options and prints.
-Exit codes: django_deploykit.migrate_safe.exitcodes (and docs/migrate_safe.md).
+Exit codes: django_deploykit.exit_codes (and docs/exit_codes.md).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from django.db.migrations import Migration
 from django.db.migrations.executor import MigrationExecutor
 from django.utils.module_loading import module_has_submodule
 
+from django_deploykit.exit_codes import ExitCode
 from django_deploykit.management.base import DeploykitCommand
 from django_deploykit.migrate_safe import exitcodes, journal
 from django_deploykit.migrate_safe.applying import ApplyOptions, MigrationFailed, apply_steps
@@ -179,9 +180,9 @@ class Command(DeploykitCommand):
                 announce=lambda plan: self._announce(options.phase or "all", plan),
             )
         except LockBusy as exc:
-            raise CommandError(str(exc), returncode=exitcodes.LOCK_BUSY) from exc
+            raise CommandError(str(exc), returncode=ExitCode.LOCK_BUSY) from exc
         except BetweenMigrations as exc:
-            raise CommandError(str(exc), returncode=exitcodes.PARTIAL) from exc
+            raise CommandError(str(exc), returncode=ExitCode.HALF_APPLIED) from exc
         except (PhaseRefused, MigrationFailed) as exc:
             self._close_line()
             raise CommandError(str(exc)) from exc
@@ -200,7 +201,7 @@ class Command(DeploykitCommand):
             if options.phase == ADDITIVE
             else [],
         )
-        return exitcodes.OK
+        return ExitCode.OK
 
     def _announce(self, phase: str, plan: PhasePlan) -> None:
         if self.verbosity < 1:
@@ -234,7 +235,7 @@ class Command(DeploykitCommand):
             if options.sql
             else None
         )
-        code = exitcodes.for_check(plan, options.phase) if options.check else exitcodes.OK
+        code = exitcodes.for_check(plan, options.phase) if options.check else ExitCode.OK
         if self.json_output:
             self.document = plan_as_dict(
                 plan, database=options.database, vendor=connection.vendor, phase=options.phase, sql=sql
@@ -297,7 +298,7 @@ class Command(DeploykitCommand):
                 if not written
                 else f"No pending migration needs a review; updated the comments of {path}."
             )
-            return exitcodes.OK
+            return ExitCode.OK
         for label in update.added:
             self._say(f"Added {label}: record its phase and reason.")
         for label in update.reopened:
@@ -313,7 +314,7 @@ class Command(DeploykitCommand):
         self._say(
             f"Wrote {path}; fill in phase and reason, then commit it." if written else f"{path} is unchanged."
         )
-        return exitcodes.OK
+        return ExitCode.OK
 
     def _finish_partials(self, options: Options) -> int:
         connection = connections[options.database]
@@ -346,11 +347,11 @@ class Command(DeploykitCommand):
                         say=self._say,
                     )
         except LockBusy as exc:
-            raise CommandError(str(exc), returncode=exitcodes.LOCK_BUSY) from exc
+            raise CommandError(str(exc), returncode=ExitCode.LOCK_BUSY) from exc
         except (MigrationFailed, journal.StartedUndecided) as exc:
             self._close_line()
-            raise CommandError(str(exc), returncode=exitcodes.PARTIAL) from exc
-        return exitcodes.OK
+            raise CommandError(str(exc), returncode=ExitCode.HALF_APPLIED) from exc
+        return ExitCode.OK
 
     def _settle_started(
         self, options: Options, executor: MigrationExecutor, partials: list[journal.Partial]
@@ -375,9 +376,9 @@ class Command(DeploykitCommand):
             if not self.json_output:
                 for problem in problems:
                     self.stderr.write(problem)
-            return exitcodes.ROUNDTRIP_FAILED
+            return ExitCode.ROUNDTRIP_FAILED
         self._say("Every migration survived forwards, backwards, forwards.")
-        return exitcodes.OK
+        return ExitCode.OK
 
     def _say(self, message: str) -> None:
         if self.verbosity >= 1:

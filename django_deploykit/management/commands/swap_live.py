@@ -7,7 +7,8 @@ from django.core.management.base import CommandError
 
 from django_deploykit import runtime
 from django_deploykit.conf import conf
-from django_deploykit.management.base import DeploykitCommand, seconds_option
+from django_deploykit.durations import VERIFY_TIMEOUT
+from django_deploykit.management.base import DeploykitCommand, duration_option
 from django_deploykit.swap_live import service
 
 
@@ -16,9 +17,9 @@ class Command(DeploykitCommand):
         "Make the stage slot live: take the deploy lock, gate the stage slot (check --deploy, additive "
         "migrations, health URL), exchange the live and stage links atomically, reload both servers and verify "
         "the live server reports the new revision, swapping back if it does not. Exit codes: 0 swapped (or "
-        "status/dry run), 1 refused or error with nothing changed, 3 verification failed and swapped back, "
-        "4 verification failed and the state after swapping back is uncertain (or, with --reload-servers, the "
-        "live server does not report the live slot)."
+        "status/dry run), 1 refused or error with nothing changed, 4 verification failed and the state after "
+        "swapping back is uncertain (or, with --reload-servers, the live server does not report the live slot), "
+        "5 verification failed and swapped back, 6 another run holds the lock (docs/exit_codes.md)."
     )
     # Checks run in the stage slot's own interpreter as part of the gate.
     requires_system_checks: list[str] = []
@@ -47,7 +48,9 @@ class Command(DeploykitCommand):
             "--no-reload", action="store_false", dest="reload", help="Exchange the links only."
         )
         parser.add_argument(
-            "--timeout", type=float, default=30.0, help="Seconds to wait for verification (default 30)."
+            "--timeout",
+            default="30s",
+            help="How long to wait for verification, such as 30s or 2min (default 30s).",
         )
         parser.add_argument("--format", choices=("text", "json"), default="text", help="Output format.")
 
@@ -61,11 +64,11 @@ class Command(DeploykitCommand):
         reverse_migrations: bool,
         dry_run: bool,
         reload: bool,
-        timeout: float,
+        timeout: str,
         format: str,
         **options: Any,
     ) -> None:
-        seconds_option(timeout, "--timeout", zero_allowed=False)
+        timeout_seconds = duration_option(timeout, "--timeout", VERIFY_TIMEOUT)
         if reload_servers and (dry_run or not reload):
             raise CommandError(
                 "--reload-servers reloads the servers; it goes with neither --dry-run nor --no-reload."
@@ -103,7 +106,7 @@ class Command(DeploykitCommand):
             production_variable=choice.get("variable", "PRODUCTION"),
             dry_run=dry_run,
             reload=reload,
-            timeout=timeout,
+            timeout=timeout_seconds,
             reverse_migrations=reverse_migrations,
         )
         try:
