@@ -62,6 +62,10 @@ def _calls_base_step(function: Any) -> bool:
 
 
 def judge(op: Operation, app_label: str, state: ProjectState, ctx: Judging) -> Judgement:
+    """The judgement of one operation: a composite one by what it holds, any other by its rule."""
+    if isinstance(op, ops.SeparateDatabaseAndState):
+        # A subclass too: whatever its own step, the database operations it holds are what runs.
+        return _separate(op, app_label, state, ctx)
     for kind, rule in RULES:
         if isinstance(op, kind):
             own_step = type(op).database_forwards
@@ -99,6 +103,30 @@ def judge(op: Operation, app_label: str, state: ProjectState, ctx: Judging) -> J
     )
 
 
+def _separate(
+    op: ops.SeparateDatabaseAndState, app_label: str, state: ProjectState, ctx: Judging
+) -> Judgement:
+    """A SeparateDatabaseAndState is judged by its database operations, each judged here in turn."""
+    if not op.database_operations:
+        return Judgement(ANY, "Changes only the model state, not the database.")
+    inner = classify_operations(op.database_operations, app_label, state.clone(), ctx)
+    phases = {v.phase for v in inner} - {ANY}
+    summary = "; ".join(f"{v.description}: {v.phase}" for v in inner)
+    hazards = [h for v in inner for h in v.hazards]
+    if not phases:
+        return Judgement(ANY, f"Its database operations change nothing the code sees ({summary}).", hazards)
+    if len(phases) == 1:
+        (phase,) = phases
+        fix = next((v.fix for v in inner if v.fix), "")
+        return Judgement(phase, f"Judged by its database operations ({summary}).", hazards, fix)
+    return Judgement(
+        REFUSED,
+        f"Its database operations need different phases ({summary}).",
+        hazards,
+        fix="Split the database operations into separate migrations, one per phase.",
+    )
+
+
 # Operations that only shape one model's table: harmless on a table no running code knows yet.
 TABLE_SHAPING = (
     ops.AddField,
@@ -115,7 +143,7 @@ TABLE_SHAPING = (
 # Operations on one column: AddField creates it, the others find it in the state before them.
 COLUMN_SHAPING = (ops.RemoveField, ops.AlterField, ops.RenameField)
 # Rules written for operations that run code of their own: a subclass is judged by the same rule.
-CUSTOM_STEP_KINDS = (ops.RunPython, ops.RunSQL, ops.SeparateDatabaseAndState)
+CUSTOM_STEP_KINDS = (ops.RunPython, ops.RunSQL)
 
 
 def _model_of(op: Operation) -> str | None:

@@ -1,7 +1,9 @@
 """One rule per operation family: is it additive, destructive, refused or unknown, and why.
 
 A rule sees the operation and the model state just before it; the state after it comes from
-the operation itself (``AddField.field``, ``AlterField.field``...).
+the operation itself (``AddField.field``, ``AlterField.field``...). A rule judges one operation
+on its own: operations that hold others (``SeparateDatabaseAndState``) are judged by
+``classify``, which judges what they hold, so this module never imports it.
 """
 
 from __future__ import annotations
@@ -428,30 +430,6 @@ def _run_python(op: Any, app_label: str, state: ProjectState, ctx: Judging) -> J
     )
 
 
-def _separate(op: Any, app_label: str, state: ProjectState, ctx: Judging) -> Judgement:
-    if not op.database_operations:
-        return Judgement(ANY, "Changes only the model state, not the database.")
-    # classify imports this module: the inner operations are judged through it, imported here.
-    from django_deploykit.migrate_safe.classify import classify_operations
-
-    inner = classify_operations(op.database_operations, app_label, state.clone(), ctx)
-    phases = {v.phase for v in inner} - {ANY}
-    summary = "; ".join(f"{v.description}: {v.phase}" for v in inner)
-    hazards = [h for v in inner for h in v.hazards]
-    if not phases:
-        return Judgement(ANY, f"Its database operations change nothing the code sees ({summary}).", hazards)
-    if len(phases) == 1:
-        (phase,) = phases
-        fix = next((v.fix for v in inner if v.fix), "")
-        return Judgement(phase, f"Judged by its database operations ({summary}).", hazards, fix)
-    return Judgement(
-        REFUSED,
-        f"Its database operations need different phases ({summary}).",
-        hazards,
-        fix="Split the database operations into separate migrations, one per phase.",
-    )
-
-
 def _state_only(op: Any, app_label: str, state: ProjectState, ctx: Judging) -> Judgement:
     return Judgement(ANY, "Changes only the model state (options, managers, comments, index names).")
 
@@ -470,7 +448,6 @@ Rule = Callable[[Any, str, ProjectState, Judging], Judgement]
 
 # Subclasses first: the first isinstance match wins.
 RULES: list[tuple[type[Operation], Rule]] = [
-    (ops.SeparateDatabaseAndState, _separate),
     (ops.CreateModel, _create_model),
     (ops.DeleteModel, _delete_model),
     (ops.RenameModel, _rename_model),
