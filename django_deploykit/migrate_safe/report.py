@@ -8,6 +8,7 @@ from typing import Any
 from django.db.migrations.executor import MigrationExecutor
 
 from django_deploykit.migrate_safe.expansion import expanding_migration
+from django_deploykit.migrate_safe.phases import ADDITIVE, DESTRUCTIVE, REFUSED, UNKNOWN
 from django_deploykit.migrate_safe.planning import PhasePlan, Step, applied_state
 from django_deploykit.migrate_safe.reviews import MigrationDetails, review_file
 
@@ -102,7 +103,7 @@ def plan_as_text(
                 lines.append(f"       lock: {op.lock}")
             for h in op.hazards:
                 lines.append(warning(f"       hazard {h.kind}: {h.reason}"))
-            if op.fix and op.phase in ("refused", "unknown") and v.source == "rules":
+            if op.fix and op.phase in (REFUSED, UNKNOWN) and v.source == "rules":
                 lines.append(warning(f"       fix: {op.fix}"))
         if v.details is not None:
             lines += _details_lines(v.details, warning)
@@ -111,8 +112,8 @@ def plan_as_text(
                 lines.append(f"      {statement}")
         if v.label in plan.held_back:
             lines.append(warning(f"      {plan.held_back[v.label]}"))
-    lines.append(_summary("Additive phase (before the swap)", plan.additive, phase == "additive"))
-    lines.append(_summary("Destructive phase (after the swap)", plan.destructive, phase == "destructive"))
+    lines.append(_summary("Additive phase (before the swap)", plan.additive, phase == ADDITIVE))
+    lines.append(_summary("Destructive phase (after the swap)", plan.destructive, phase == DESTRUCTIVE))
     if plan.contractions:
         lines.append(
             "  then removes the DB defaults an additive phase kept for the old code: "
