@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dis
 from collections.abc import Iterable
-from typing import Any
 
 from django.db.migrations import operations as ops
 from django.db.migrations.operations.base import Operation
@@ -41,7 +40,7 @@ from django_deploykit.migrate_safe.running_code import Judging
 __all__ = ["Hazard", "Judging", "OperationVerdict", "classify_operations", "judge", "undo_verdicts"]
 
 
-def _does_nothing(function: Any) -> bool:
+def _does_nothing(function: object) -> bool:
     """True for a method whose body is empty (``pass``, a docstring, ``return``)."""
     code = getattr(function, "__code__", None)
     if code is None:
@@ -55,7 +54,7 @@ def _does_nothing(function: Any) -> bool:
     return True
 
 
-def _calls_base_step(function: Any) -> bool:
+def _calls_base_step(function: object) -> bool:
     """True for a method that calls ``super().database_forwards``: a guard around the base step."""
     code = getattr(function, "__code__", None)
     return code is not None and "super" in code.co_names and "database_forwards" in code.co_names

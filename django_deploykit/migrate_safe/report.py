@@ -11,6 +11,7 @@ from django_deploykit.migrate_safe.expansion import expanding_migration
 from django_deploykit.migrate_safe.phases import ADDITIVE, DESTRUCTIVE, REFUSED, UNKNOWN
 from django_deploykit.migrate_safe.planning import PhasePlan, Step, applied_state
 from django_deploykit.migrate_safe.reviews import MigrationDetails, review_file
+from django_deploykit.migrate_safe.verdicts import MigrationVerdict
 
 JSON_FORMAT_VERSION = 1
 
@@ -155,7 +156,7 @@ def _details_lines(details: MigrationDetails, warning: Styler) -> list[str]:
     return lines
 
 
-def _summary(title: str, verdicts: list[Any], selected: bool) -> str:
+def _summary(title: str, verdicts: list[MigrationVerdict], selected: bool) -> str:
     mark = " <- selected" if selected else ""
     names = ", ".join(v.label for v in verdicts) if verdicts else "nothing"
     return f"{title}: {names}{mark}"
