@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dis
 from collections.abc import Iterable
-from typing import Any
 
 from django.db.migrations import operations as ops
 from django.db.migrations.operations.base import Operation
@@ -41,7 +40,7 @@ from django_deploykit.migrate_safe.running_code import Judging
 __all__ = ["Hazard", "Judging", "OperationVerdict", "classify_operations", "judge", "undo_verdicts"]
 
 
-def _does_nothing(function: Any) -> bool:
+def _does_nothing(function: object) -> bool:
     """True for a method whose body is empty (``pass``, a docstring, ``return``)."""
     code = getattr(function, "__code__", None)
     if code is None:
@@ -55,13 +54,17 @@ def _does_nothing(function: Any) -> bool:
     return True
 
 
-def _calls_base_step(function: Any) -> bool:
+def _calls_base_step(function: object) -> bool:
     """True for a method that calls ``super().database_forwards``: a guard around the base step."""
     code = getattr(function, "__code__", None)
     return code is not None and "super" in code.co_names and "database_forwards" in code.co_names
 
 
 def judge(op: Operation, app_label: str, state: ProjectState, ctx: Judging) -> Judgement:
+    """The judgement of one operation: a composite one by what it holds, any other by its rule."""
+    if isinstance(op, ops.SeparateDatabaseAndState):
+        # A subclass too: whatever its own step, the database operations it holds are what runs.
+        return _separate(op, app_label, state, ctx)
     for kind, rule in RULES:
         if isinstance(op, kind):
             own_step = type(op).database_forwards
@@ -99,6 +102,30 @@ def judge(op: Operation, app_label: str, state: ProjectState, ctx: Judging) -> J
     )
 
 
+def _separate(
+    op: ops.SeparateDatabaseAndState, app_label: str, state: ProjectState, ctx: Judging
+) -> Judgement:
+    """A SeparateDatabaseAndState is judged by its database operations, each judged here in turn."""
+    if not op.database_operations:
+        return Judgement(ANY, "Changes only the model state, not the database.")
+    inner = classify_operations(op.database_operations, app_label, state.clone(), ctx)
+    phases = {v.phase for v in inner} - {ANY}
+    summary = "; ".join(f"{v.description}: {v.phase}" for v in inner)
+    hazards = [h for v in inner for h in v.hazards]
+    if not phases:
+        return Judgement(ANY, f"Its database operations change nothing the code sees ({summary}).", hazards)
+    if len(phases) == 1:
+        (phase,) = phases
+        fix = next((v.fix for v in inner if v.fix), "")
+        return Judgement(phase, f"Judged by its database operations ({summary}).", hazards, fix)
+    return Judgement(
+        REFUSED,
+        f"Its database operations need different phases ({summary}).",
+        hazards,
+        fix="Split the database operations into separate migrations, one per phase.",
+    )
+
+
 # Operations that only shape one model's table: harmless on a table no running code knows yet.
 TABLE_SHAPING = (
     ops.AddField,
@@ -115,7 +142,7 @@ TABLE_SHAPING = (
 # Operations on one column: AddField creates it, the others find it in the state before them.
 COLUMN_SHAPING = (ops.RemoveField, ops.AlterField, ops.RenameField)
 # Rules written for operations that run code of their own: a subclass is judged by the same rule.
-CUSTOM_STEP_KINDS = (ops.RunPython, ops.RunSQL, ops.SeparateDatabaseAndState)
+CUSTOM_STEP_KINDS = (ops.RunPython, ops.RunSQL)
 
 
 def _model_of(op: Operation) -> str | None:

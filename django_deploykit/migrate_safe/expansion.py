@@ -357,7 +357,9 @@ class _KeepsDefault:
     expansion: Expansion
     migration_name: str
 
-    def __init__(self, original: Any, expansion: Expansion, migration_name: str) -> None:
+    def __init__(
+        self, original: ops.AddField | ops.AlterField, expansion: Expansion, migration_name: str
+    ) -> None:
         field = _unbound_with_db_default(original.field, expansion.db_default)
         super().__init__(original.model_name, original.name, field, original.preserve_default)  # type: ignore[call-arg]
         self.expansion = expansion
@@ -429,7 +431,7 @@ def expanding_migration(
     ``expansion_for`` accepts, on tables not created earlier in the same migration (no running
     code knows those). The operation count and order stay, so the MySQL journal's operation
     numbers keep meaning the migration's own operations."""
-    replaced: list[Any] = []
+    replaced: list[Operation] = []
     expanded: list[str] = []
     created: set[str] = set()
     state = state.clone()
@@ -570,11 +572,10 @@ def prepare_destructive(
     alters a column to what it already is. Returns the 'table.column's changed."""
     relaxed: list[str] = []
     for migration in later:
-        for operation in migration.operations:
+        for op in migration.operations:
             # Exactly these classes: a subclass may do more than its base class says.
-            if type(operation) not in (ops.RemoveField, ops.AlterField):
+            if type(op) is not ops.RemoveField and type(op) is not ops.AlterField:
                 continue
-            op: Any = operation
             model = state.models.get((migration.app_label, op.model_name_lower))
             if model is None or not has_table(model):
                 continue
@@ -585,7 +586,7 @@ def prepare_destructive(
             if f.many_to_many or f.primary_key or isinstance(f, models.GeneratedField):
                 continue
             column = column_name(name, f)
-            if type(op) is ops.RemoveField:
+            if isinstance(op, ops.RemoveField):
                 if f.null or has_db_default(f):
                     continue
                 relaxed_field: models.Field[Any, Any] | None = f.clone()

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import models
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations.state import ModelState
 
 from django_deploykit.migrate_safe.findings import Hazard
@@ -156,7 +157,11 @@ def _type_change(before: str, after: str) -> tuple[bool, bool, str]:
 
 
 def compare_fields(
-    old: models.Field[Any, Any], new: models.Field[Any, Any], name: str, vendor: str, connection: Any
+    old: models.Field[Any, Any],
+    new: models.Field[Any, Any],
+    name: str,
+    vendor: str,
+    connection: BaseDatabaseWrapper,
 ) -> ColumnChange:
     """What altering column ``name`` from ``old`` to ``new`` changes on ``connection``.
 
@@ -244,7 +249,11 @@ def compare_fields(
 
 
 def relaxing_half(
-    old: models.Field[Any, Any], new: models.Field[Any, Any], name: str, vendor: str, connection: Any
+    old: models.Field[Any, Any],
+    new: models.Field[Any, Any],
+    name: str,
+    vendor: str,
+    connection: BaseDatabaseWrapper,
 ) -> models.Field[Any, Any] | None:
     """For an AlterField that both relaxes and tightens through NULL (NULL allowed beside a type
     change, or NOT NULL beside a widening): the field between ``old`` and ``new`` that holds only

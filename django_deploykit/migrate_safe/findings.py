@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django_deploykit.migrate_safe.phases import HazardKind, Phase
+
 
 @dataclass(frozen=True)
 class Hazard:
-    kind: str
+    kind: HazardKind
     reason: str
 
     def as_dict(self) -> dict[str, str]:
@@ -22,7 +24,7 @@ class OperationVerdict:
     index: int
     description: str
     operation: str
-    phase: str
+    phase: Phase
     reason: str
     hazards: list[Hazard] = field(default_factory=list)
     fix: str = ""
@@ -43,7 +45,7 @@ class OperationVerdict:
 
 @dataclass
 class Judgement:
-    phase: str
+    phase: Phase
     reason: str
     hazards: list[Hazard] = field(default_factory=list)
     fix: str = ""

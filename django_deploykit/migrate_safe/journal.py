@@ -20,6 +20,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations import Migration
 from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.loader import MigrationLoader
+from django.db.migrations.operations.base import Operation
 from django.db.migrations.state import ProjectState
 from django.utils import timezone
 
@@ -264,7 +265,7 @@ def _maybe_atomic(connection: BaseDatabaseWrapper, wanted: bool) -> AbstractCont
 
 def _forward_steps(
     migration: Migration, state: ProjectState
-) -> list[tuple[int, Any, ProjectState, ProjectState]]:
+) -> list[tuple[int, Operation, ProjectState, ProjectState]]:
     steps = []
     for index, op in enumerate(migration.operations, start=1):
         before = state.clone()
@@ -275,7 +276,7 @@ def _forward_steps(
 
 def _undo_steps(
     migration: Migration, before: ProjectState, indexes: list[int]
-) -> list[tuple[int, Any, ProjectState, ProjectState]]:
+) -> list[tuple[int, Operation, ProjectState, ProjectState]]:
     """(index, operation, state after it, state before it) in the order to undo them."""
     forward = _forward_steps(migration, before)
     return [(i, op, after, prior) for i, op, prior, after in reversed(forward) if i in indexes]

@@ -8,8 +8,10 @@ from typing import Any
 from django.db.migrations.executor import MigrationExecutor
 
 from django_deploykit.migrate_safe.expansion import expanding_migration
+from django_deploykit.migrate_safe.phases import ADDITIVE, DESTRUCTIVE, REFUSED, UNKNOWN
 from django_deploykit.migrate_safe.planning import PhasePlan, Step, applied_state
 from django_deploykit.migrate_safe.reviews import MigrationDetails, review_file
+from django_deploykit.migrate_safe.verdicts import MigrationVerdict
 
 JSON_FORMAT_VERSION = 1
 
@@ -102,7 +104,7 @@ def plan_as_text(
                 lines.append(f"       lock: {op.lock}")
             for h in op.hazards:
                 lines.append(warning(f"       hazard {h.kind}: {h.reason}"))
-            if op.fix and op.phase in ("refused", "unknown") and v.source == "rules":
+            if op.fix and op.phase in (REFUSED, UNKNOWN) and v.source == "rules":
                 lines.append(warning(f"       fix: {op.fix}"))
         if v.details is not None:
             lines += _details_lines(v.details, warning)
@@ -111,8 +113,8 @@ def plan_as_text(
                 lines.append(f"      {statement}")
         if v.label in plan.held_back:
             lines.append(warning(f"      {plan.held_back[v.label]}"))
-    lines.append(_summary("Additive phase (before the swap)", plan.additive, phase == "additive"))
-    lines.append(_summary("Destructive phase (after the swap)", plan.destructive, phase == "destructive"))
+    lines.append(_summary("Additive phase (before the swap)", plan.additive, phase == ADDITIVE))
+    lines.append(_summary("Destructive phase (after the swap)", plan.destructive, phase == DESTRUCTIVE))
     if plan.contractions:
         lines.append(
             "  then removes the DB defaults an additive phase kept for the old code: "
@@ -154,7 +156,7 @@ def _details_lines(details: MigrationDetails, warning: Styler) -> list[str]:
     return lines
 
 
-def _summary(title: str, verdicts: list[Any], selected: bool) -> str:
+def _summary(title: str, verdicts: list[MigrationVerdict], selected: bool) -> str:
     mark = " <- selected" if selected else ""
     names = ", ".join(v.label for v in verdicts) if verdicts else "nothing"
     return f"{title}: {names}{mark}"

@@ -1,7 +1,9 @@
 """One rule per operation family: is it additive, destructive, refused or unknown, and why.
 
 A rule sees the operation and the model state just before it; the state after it comes from
-the operation itself (``AddField.field``, ``AlterField.field``...).
+the operation itself (``AddField.field``, ``AlterField.field``...). A rule judges one operation
+on its own: operations that hold others (``SeparateDatabaseAndState``) are judged by
+``classify``, which judges what they hold, so this module never imports it.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 from django.db import models
 from django.db.migrations import operations as ops
 from django.db.migrations.operations.base import Operation
+from django.db.migrations.operations.models import AlterTogetherOptionOperation
 from django.db.migrations.state import ModelState, ProjectState
 
 from django_deploykit.migrate_safe.expansion import expansion_for
@@ -40,13 +43,13 @@ def _model(state: ProjectState, app_label: str, name_lower: str) -> ModelState |
     return state.models.get((app_label, name_lower))
 
 
-def _create_model(op: Any, app_label: str, state: ProjectState, ctx: Judging) -> Judgement:
+def _create_model(op: ops.CreateModel, app_label: str, state: ProjectState, ctx: Judging) -> Judgement:
     if op.options.get("proxy") or not op.options.get("managed", True):
         return Judgement(ANY, "A proxy or unmanaged model changes no table.")
     return Judgement(ADDITIVE, "A new table: the old code never reads or writes it.")
 
 
-def _delete_model(op: Any, app_label: str, state: ProjectState, ctx: Judging) -> Judgement:
+def _delete_model(op: ops.DeleteModel, app_label: str, state: ProjectState, ctx: Judging) -> Judgement:
     model = _model(state, app_label, op.name_lower)
     if not has_table(model):
         return Judgement(ANY, "A proxy or unmanaged model changes no table.")
@@ -74,7 +77,7 @@ def _field_lock_hazards(f: models.Field[Any, Any], vendor: str) -> list[Hazard]:
     return hazards
 
 
-def _add_field(op: Any, app_label: str, state: ProjectState, ctx: Judging) -> Judgement:
+def _add_field(op: ops.AddField, app_label: str, state: ProjectState, ctx: Judging) -> Judgement:
     model = _model(state, app_label, op.model_name_lower)
     if not has_table(model):
         return Judgement(ANY, "The model has no table of its own.")
@@ -103,7 +106,7 @@ def _add_field(op: Any, app_label: str, state: ProjectState, ctx: Judging) -> Ju
     )
 
 
-def _remove_field(op: Any, app_label: str, state: ProjectState, ctx: Judging) -> Judgement:
+def _remove_field(op: ops.RemoveField, app_label: str, state: ProjectState, ctx: Judging) -> Judgement:
     model = _model(state, app_label, op.model_name_lower)
     if not has_table(model):
         return Judgement(ANY, "The model has no table of its own.")
@@ -123,7 +126,7 @@ def _remove_field(op: Any, app_label: str, state: ProjectState, ctx: Judging) ->
     )
 
 
-def _alter_field(op: Any, app_label: str, state: ProjectState, ctx: Judging) -> Judgement:
+def _alter_field(op: ops.AlterField, app_label: str, state: ProjectState, ctx: Judging) -> Judgement:
     model = _model(state, app_label, op.model_name_lower)
     if not has_table(model):
         return Judgement(ANY, "The model has no table of its own.")
@@ -196,7 +199,7 @@ def _rename_column(model: str, old: str, new: str) -> Judgement:
     )
 
 
-def _rename_field(op: Any, app_label: str, state: ProjectState, ctx: Judging) -> Judgement:
+def _rename_field(op: ops.RenameField, app_label: str, state: ProjectState, ctx: Judging) -> Judgement:
     model = _model(state, app_label, op.model_name_lower)
     if not has_table(model):
         return Judgement(ANY, "The model has no table of its own.")
@@ -206,7 +209,7 @@ def _rename_field(op: Any, app_label: str, state: ProjectState, ctx: Judging) ->
     return _rename_column(op.model_name, op.old_name, op.new_name)
 
 
-def _rename_model(op: Any, app_label: str, state: ProjectState, ctx: Judging) -> Judgement:
+def _rename_model(op: ops.RenameModel, app_label: str, state: ProjectState, ctx: Judging) -> Judgement:
     model = _model(state, app_label, op.old_name_lower)
     if model is not None and (not has_table(model) or model.options.get("db_table")):
         return Judgement(ANY, "The table keeps its name (db_table) or the model has none.")
@@ -220,7 +223,9 @@ def _rename_model(op: Any, app_label: str, state: ProjectState, ctx: Judging) ->
     )
 
 
-def _alter_model_table(op: Any, app_label: str, state: ProjectState, ctx: Judging) -> Judgement:
+def _alter_model_table(
+    op: ops.AlterModelTable, app_label: str, state: ProjectState, ctx: Judging
+) -> Judgement:
     model = _model(state, app_label, op.name_lower)
     if model is None or not has_table(model):
         return Judgement(ANY, "The model has no table of its own.")
@@ -236,13 +241,13 @@ def _alter_model_table(op: Any, app_label: str, state: ProjectState, ctx: Judgin
     )
 
 
-def _add_index(op: Any, app_label: str, state: ProjectState, ctx: Judging) -> Judgement:
+def _add_index(op: ops.AddIndex, app_label: str, state: ProjectState, ctx: Judging) -> Judgement:
     concurrent = pg_ops is not None and isinstance(op, pg_ops.AddIndexConcurrently)
     hazards = [] if concurrent else [index_build_hazard(ctx.vendor)]
     return Judgement(ANY, "An index changes no result either code sees: it fits either phase.", hazards)
 
 
-def _remove_index(op: Any, app_label: str, state: ProjectState, ctx: Judging) -> Judgement:
+def _remove_index(op: ops.RemoveIndex, app_label: str, state: ProjectState, ctx: Judging) -> Judgement:
     return Judgement(
         ANY,
         "Dropping an index changes no result either code sees (queries that used it may be slower): "
@@ -250,7 +255,7 @@ def _remove_index(op: Any, app_label: str, state: ProjectState, ctx: Judging) ->
     )
 
 
-def _unique_fields(constraint: Any) -> frozenset[str] | None:
+def _unique_fields(constraint: models.BaseConstraint) -> frozenset[str] | None:
     """The fields a plain UniqueConstraint makes unique; None for expressions or other constraints."""
     if not isinstance(constraint, models.UniqueConstraint) or constraint.expressions:
         return None
@@ -287,7 +292,7 @@ def _left_null_by_old_code(
     return None
 
 
-def _add_constraint(op: Any, app_label: str, state: ProjectState, ctx: Judging) -> Judgement:
+def _add_constraint(op: ops.AddConstraint, app_label: str, state: ProjectState, ctx: Judging) -> Judgement:
     unique = _unique_fields(op.constraint)
     null_field = _left_null_by_old_code(app_label, op.model_name_lower, unique, state, ctx)
     if null_field is not None:
@@ -317,7 +322,9 @@ def _add_constraint(op: Any, app_label: str, state: ProjectState, ctx: Judging) 
     )
 
 
-def _remove_constraint(op: Any, app_label: str, state: ProjectState, ctx: Judging) -> Judgement:
+def _remove_constraint(
+    op: ops.RemoveConstraint, app_label: str, state: ProjectState, ctx: Judging
+) -> Judgement:
     return Judgement(
         ADDITIVE, "Removing a constraint relaxes what may be written: the old code keeps working."
     )
@@ -356,7 +363,9 @@ def uniques_removed(
     return removed
 
 
-def _alter_together(op: Any, app_label: str, state: ProjectState, ctx: Judging) -> Judgement:
+def _alter_together(
+    op: AlterTogetherOptionOperation, app_label: str, state: ProjectState, ctx: Judging
+) -> Judgement:
     model = _model(state, app_label, op.name_lower)
     option = op.option_name
     before = {tuple(x) for x in (model.options.get(option) or ())} if model else set()
@@ -408,7 +417,7 @@ def _alter_together(op: Any, app_label: str, state: ProjectState, ctx: Judging) 
     return Judgement(ANY, f"{option} does not change.")
 
 
-def _run_sql(op: Any, app_label: str, state: ProjectState, ctx: Judging) -> Judgement:
+def _run_sql(op: ops.RunSQL, app_label: str, state: ProjectState, ctx: Judging) -> Judgement:
     if op.sql in ("", [], ()):
         return Judgement(ANY, "RunSQL.noop runs nothing.")
     return Judgement(
@@ -418,7 +427,7 @@ def _run_sql(op: Any, app_label: str, state: ProjectState, ctx: Judging) -> Judg
     )
 
 
-def _run_python(op: Any, app_label: str, state: ProjectState, ctx: Judging) -> Judgement:
+def _run_python(op: ops.RunPython, app_label: str, state: ProjectState, ctx: Judging) -> Judgement:
     if op.code is ops.RunPython.noop:
         return Judgement(ANY, "RunPython.noop runs nothing.")
     return Judgement(
@@ -428,35 +437,11 @@ def _run_python(op: Any, app_label: str, state: ProjectState, ctx: Judging) -> J
     )
 
 
-def _separate(op: Any, app_label: str, state: ProjectState, ctx: Judging) -> Judgement:
-    if not op.database_operations:
-        return Judgement(ANY, "Changes only the model state, not the database.")
-    # classify imports this module: the inner operations are judged through it, imported here.
-    from django_deploykit.migrate_safe.classify import classify_operations
-
-    inner = classify_operations(op.database_operations, app_label, state.clone(), ctx)
-    phases = {v.phase for v in inner} - {ANY}
-    summary = "; ".join(f"{v.description}: {v.phase}" for v in inner)
-    hazards = [h for v in inner for h in v.hazards]
-    if not phases:
-        return Judgement(ANY, f"Its database operations change nothing the code sees ({summary}).", hazards)
-    if len(phases) == 1:
-        (phase,) = phases
-        fix = next((v.fix for v in inner if v.fix), "")
-        return Judgement(phase, f"Judged by its database operations ({summary}).", hazards, fix)
-    return Judgement(
-        REFUSED,
-        f"Its database operations need different phases ({summary}).",
-        hazards,
-        fix="Split the database operations into separate migrations, one per phase.",
-    )
-
-
-def _state_only(op: Any, app_label: str, state: ProjectState, ctx: Judging) -> Judgement:
+def _state_only(op: Operation, app_label: str, state: ProjectState, ctx: Judging) -> Judgement:
     return Judgement(ANY, "Changes only the model state (options, managers, comments, index names).")
 
 
-def _create_extension(op: Any, app_label: str, state: ProjectState, ctx: Judging) -> Judgement:
+def _create_extension(op: Operation, app_label: str, state: ProjectState, ctx: Judging) -> Judgement:
     return Judgement(ADDITIVE, "A new database extension: the old code does not use it.")
 
 
@@ -466,11 +451,12 @@ REVIEW_FIX = (
     "migration with deploy_phase = 'additive' or 'destructive' if it is your own."
 )
 
+# Each rule takes the operation class it is listed with (or a subclass); a Callable over Operation
+# would not accept them, Callable parameters being contravariant.
 Rule = Callable[[Any, str, ProjectState, Judging], Judgement]
 
 # Subclasses first: the first isinstance match wins.
 RULES: list[tuple[type[Operation], Rule]] = [
-    (ops.SeparateDatabaseAndState, _separate),
     (ops.CreateModel, _create_model),
     (ops.DeleteModel, _delete_model),
     (ops.RenameModel, _rename_model),

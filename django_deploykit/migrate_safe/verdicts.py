@@ -31,6 +31,7 @@ from django_deploykit.migrate_safe.phases import (
     REFUSED,
     UNCLASSIFIED,
     UNKNOWN,
+    Phase,
     flip,
 )
 from django_deploykit.migrate_safe.reviews import (
@@ -52,13 +53,13 @@ class MigrationVerdict:
     app_label: str
     name: str
     backwards: bool
-    phase: str
+    phase: Phase
     source: str
     reason: str
     operations: list[OperationVerdict]
     atomic: bool = True
     hazards: list[Hazard] = field(default_factory=list)
-    split: dict[str, list[int]] = field(default_factory=dict)
+    split: dict[Phase, list[int]] = field(default_factory=dict)
     # For a migration no rule decides: where it is and what it runs, for the reviewer.
     details: MigrationDetails | None = None
     # Why a reviewed entry was not used (the migration changed since), or "".
@@ -82,7 +83,7 @@ class MigrationVerdict:
         return self.phase in (ADDITIVE, DESTRUCTIVE)
 
     def as_dict(self) -> dict[str, Any]:
-        data = {
+        data: dict[str, Any] = {
             "app_label": self.app_label,
             "name": self.name,
             "direction": "backwards" if self.backwards else "forwards",
@@ -115,7 +116,7 @@ def validate_phase_setting(value: object) -> list[str]:
     return problems
 
 
-def _override(migration: Migration) -> tuple[tuple[str, str, str] | None, str]:
+def _override(migration: Migration) -> tuple[tuple[Phase, str, str] | None, str]:
     """The overriding (phase, source, reason), or None; and why a review was not used."""
     label = f"{migration.app_label}.{migration.name}"
     marker = getattr(migration, MARKER_ATTRIBUTE, None)
@@ -124,14 +125,14 @@ def _override(migration: Migration) -> tuple[tuple[str, str, str] | None, str]:
             raise InvalidPhaseOverride(
                 f"Migration {label} has deploy_phase = {marker!r}; set it to 'additive' or 'destructive'."
             )
-        return (str(marker), "marker", f"Marked deploy_phase = {marker!r} in the migration."), ""
+        return (Phase(marker), "marker", f"Marked deploy_phase = {marker!r} in the migration."), ""
     configured = conf.MIGRATION_PHASES
     problems = validate_phase_setting(configured)
     if problems:
         raise InvalidPhaseOverride(" ".join(problems))
     if label in configured:
         phase = configured[label]
-        return (phase, "setting", f"DEPLOYKIT_MIGRATION_PHASES maps {label} to {phase!r}."), ""
+        return (Phase(phase), "setting", f"DEPLOYKIT_MIGRATION_PHASES maps {label} to {phase!r}."), ""
     note = ""
     path, reviews = current_reviews()
     review = reviews.get(label)
@@ -139,7 +140,7 @@ def _override(migration: Migration) -> tuple[tuple[str, str, str] | None, str]:
         if migration_digest(migration) == review.digest:
             # One line in the plan, however the reason was wrapped in the file.
             reason = " ".join(review.reason.split())
-            return (review.phase, "reviewed", f"Reviewed ({path.name}): {reason}"), ""
+            return (Phase(review.phase), "reviewed", f"Reviewed ({path.name}): {reason}"), ""
         on = f" on {review.reviewed_on}" if review.reviewed_on else ""
         note = (
             f"It changed since it was reviewed{on} ({path.name} says {review.phase}); review it again: "
@@ -151,8 +152,8 @@ def _override(migration: Migration) -> tuple[tuple[str, str, str] | None, str]:
     return None, note
 
 
-def _from_rules(operations: list[OperationVerdict]) -> tuple[str, str, dict[str, list[int]]]:
-    by_phase: dict[str, list[int]] = {}
+def _from_rules(operations: list[OperationVerdict]) -> tuple[Phase, str, dict[Phase, list[int]]]:
+    by_phase: dict[Phase, list[int]] = {}
     for op in operations:
         by_phase.setdefault(op.phase, []).append(op.index)
     if REFUSED in by_phase or UNKNOWN in by_phase:
@@ -195,7 +196,7 @@ def migration_verdict(
     unapplying it, required when ``backwards`` is true.
     """
     override, review_note = _override(migration)
-    split: dict[str, list[int]] = {}
+    split: dict[Phase, list[int]] = {}
     if first_install:
         # Nothing runs against this database yet: no old code to protect, one phase for all.
         phase, source = ADDITIVE, "first-install"

@@ -59,7 +59,8 @@ def rollback_targets(
 
 def forward_phase(backward_phase: str) -> str:
     # Unapplying an additive migration is destructive, and the other way round.
-    return {ADDITIVE: DESTRUCTIVE, DESTRUCTIVE: ADDITIVE}.get(backward_phase, backward_phase)
+    flipped: dict[str, str] = {ADDITIVE: DESTRUCTIVE, DESTRUCTIVE: ADDITIVE}
+    return flipped.get(backward_phase, backward_phase)
 
 
 def rollback_plan(connection: BaseDatabaseWrapper, previous_leaves: list[Node]) -> dict[str, Any]:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-import pytest
-from django.db import connections
+from typing import Any
 
+import pytest
+from django.db import connections, models
+from django.db.migrations import operations as ops
+from django.db.migrations.operations.base import Operation
+from django.db.migrations.state import ModelState, ProjectState
+
+from django_deploykit.migrate_safe.classify import Judging, OperationVerdict, classify_operations
 from django_deploykit.migrate_safe.planning import PhasePlan, pending_for_leaves
 from django_deploykit.migrate_safe.verdicts import MigrationVerdict
 from tests.migrate_safe.conftest import Judged, judged_one_by_one, previous_release, run_command, use_graph
@@ -187,3 +193,51 @@ class MoreClassificationRulesTests:
         assert (v.phase, op.phase) == (phase, op_phase)
         assert words in op.reason
         assert [h.kind for h in op.hazards] == hazards
+
+
+class SeparateDatabaseAndStateTests:
+    """The classifier judges a SeparateDatabaseAndState by the database operations it holds."""
+
+    @staticmethod
+    def judged(op: Operation, alias: str) -> OperationVerdict:
+        state = ProjectState()
+        state.add_model(
+            ModelState(
+                "ms_shop",
+                "Item",
+                [("id", models.AutoField(primary_key=True)), ("old", models.IntegerField(null=True))],
+            )
+        )
+        (verdict,) = classify_operations([op], "ms_shop", state, Judging(connections[alias]))
+        return verdict
+
+    def test_state_only(self, sqlite_db: str) -> None:
+        op = ops.SeparateDatabaseAndState(state_operations=[ops.RemoveField("item", "old")])
+        assert self.judged(op, sqlite_db).phase == "any"
+
+    def test_one_phase_is_its_phase(self, sqlite_db: str) -> None:
+        op = ops.SeparateDatabaseAndState(
+            database_operations=[ops.AddField("item", "new", models.IntegerField(null=True))]
+        )
+        v = self.judged(op, sqlite_db)
+        assert (v.phase, "Judged by its database operations" in v.reason) == ("additive", True)
+
+    def test_both_phases_are_refused(self, sqlite_db: str) -> None:
+        op = ops.SeparateDatabaseAndState(
+            database_operations=[
+                ops.AddField("item", "new", models.IntegerField(null=True)),
+                ops.RemoveField("item", "old"),
+            ]
+        )
+        v = self.judged(op, sqlite_db)
+        assert v.phase == "refused"
+        assert "need different phases" in v.reason
+        assert [h.kind for h in v.hazards] == ["data-loss"]
+
+    def test_a_subclass_is_judged_by_what_it_holds(self, sqlite_db: str) -> None:
+        class Guarded(ops.SeparateDatabaseAndState):
+            def database_forwards(self, *args: Any, **kwargs: Any) -> None:
+                super().database_forwards(*args, **kwargs)
+
+        op = Guarded(database_operations=[ops.RemoveField("item", "old")])
+        assert self.judged(op, sqlite_db).phase == "destructive"
