@@ -9,7 +9,8 @@ class DeployKitConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from django_deploykit import checks, revision
+        from django_deploykit import checks
+        from django_deploykit.deploy_root import revision
 
         checks.register_all()
         revision.capture_running()

@@ -14,10 +14,10 @@ from django.apps import AppConfig
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
-from django_deploykit import slots
 from django_deploykit.cache_clearing import checks as cache_checks
 from django_deploykit.conf import conf
 from django_deploykit.deploy import checks as deploy_checks
+from django_deploykit.deploy_root import layout
 from django_deploykit.maintenance import checks as maintenance_checks
 from django_deploykit.migrate_safe import checks as migrate_safe_checks
 from django_deploykit.swap_live import checks as swap_checks
@@ -73,7 +73,7 @@ def check_deploy_debug(app_configs: Sequence[AppConfig] | None = None, **kwargs:
 
 def check_slot_names(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[CheckMessage]:
     try:
-        slots.validate_slot_names(conf.SLOT_NAMES)
+        layout.validate_slot_names(conf.SLOT_NAMES)
     except (TypeError, ValueError) as exc:
         return [
             Error(
@@ -99,10 +99,10 @@ def check_deploy_root(app_configs: Sequence[AppConfig] | None = None, **kwargs: 
                 id="django_deploykit.E004",
             )
         ]
-    if not (path / slots.SHARED_DIR_NAME).is_dir():
+    if not (path / layout.SHARED_DIR_NAME).is_dir():
         return [
             Error(
-                f"DEPLOYKIT_ROOT {root!r} has no {slots.SHARED_DIR_NAME}/ folder.",
+                f"DEPLOYKIT_ROOT {root!r} has no {layout.SHARED_DIR_NAME}/ folder.",
                 hint="Create the layout with the deploykit_init command, or fix the path.",
                 id="django_deploykit.E005",
             )

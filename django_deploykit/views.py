@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 
 from django_deploykit.conf import conf
-from django_deploykit.revision import running
+from django_deploykit.deploy_root.revision import running
 
 # Set by a reverse proxy: a request that carries one is not from this machine, whatever
 # REMOTE_ADDR says (nginx on the same host connects from 127.0.0.1).

@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from django_deploykit import deploykit_init, revision
 from django_deploykit.demo import release, sandbox
-from django_deploykit.slots import DeployRoot
+from django_deploykit.deploy_root import create, revision
+from django_deploykit.deploy_root.layout import DeployRoot
 from tests import slot_packages
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -270,8 +270,8 @@ def build_site(base: Path, *, venvs: bool = True) -> Site:
     source = make_source_repo(base)
     if venvs:
         slot_packages.use_wheelhouse()
-    root = deploykit_init.create_deploy_root(
-        deploykit_init.InitOptions(
+    root = create.create_deploy_root(
+        create.InitOptions(
             root=base / "site",
             source=str(source),
             python=sys.executable,

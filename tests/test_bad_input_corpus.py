@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from django_deploykit import deploy_lock
+from django_deploykit.deploy_root import lock
 from tests import slot_packages
 from tests.deployment import BARE_ENVIRONMENT, Site, build_site
 
@@ -887,7 +887,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Corpus]:
     site.manage("live", "createcachetable")
     # The lock's empty file, as every root that has seen a pull or a swap has it: a refusal that took the
     # lock before it looked (swap_live --repair) leaves the file, which is no state.
-    with deploy_lock.deploy_lock(site.root, command="corpus"):
+    with lock.deploy_lock(site.root, command="corpus"):
         pass
     pristine = tmp_path_factory.mktemp("pristine") / "base"
     shutil.copytree(base, pristine, symlinks=True)

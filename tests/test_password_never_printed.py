@@ -20,15 +20,16 @@ from django.test import override_settings
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from django_deploykit import history
 from django_deploykit.deploy_check import diagnose
-from django_deploykit.deploy_pull.logs import RunLogs
-from django_deploykit.deploy_pull.stages import StageFailed, StageRunner
+from django_deploykit.deploy_root import history
+from django_deploykit.deploy_root.layout import ROOT_MARKER, DeployRoot
+from django_deploykit.deploy_root.logs import RunLogs
+from django_deploykit.deploy_root.slot_commands import SlotProject
+from django_deploykit.deploy_root.stages import StageFailed, StageRunner
 from django_deploykit.redact import redact_error, redact_text, redact_url
+from django_deploykit.servers import verify
 from django_deploykit.settings import DeployEnv
-from django_deploykit.slot_commands import SlotProject
-from django_deploykit.slots import ROOT_MARKER, DeployRoot
-from django_deploykit.swap_live import gate, verify
+from django_deploykit.swap_live import gate
 
 # Printable ASCII without the line breaks and other whitespace a one-line setting cannot hold; space stays.
 PRINTABLE = "".join(c for c in string.printable if c not in "\t\n\r\x0b\x0c")
@@ -158,7 +159,7 @@ def fixed_text(root: DeployRoot) -> str:
     """Everything the flows print around a password, found with a password that is in none of it."""
     parts = [*settings_errors(BENIGN), *redacted(BENIGN)]
     said, log, document = pull_that_prints(root, DATABASE_URLS[0].format(BENIGN))
-    history_file = (root.path / history.HISTORY_NAME).read_text()
+    history_file = root.history_file.read_text()
     return "\n".join([*parts, said, log, *strings_of(document), history_file]).replace(BENIGN, "")
 
 
@@ -186,7 +187,7 @@ class PasswordNeverPrintedTests:
         for template in (DATABASE_URLS[0], CACHE_URLS[0]):
             said, log, document = pull_that_prints(root, template.format(password))
             assert_hidden(password, said, log, *strings_of(document))
-        assert_hidden(password, (root.path / history.HISTORY_NAME).read_text())
+        assert_hidden(password, root.history_file.read_text())
 
 
 class HttpUrlSettingsTests:

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from django.test import RequestFactory, SimpleTestCase, override_settings
 
-from django_deploykit import revision, views
+from django_deploykit import views
+from django_deploykit.deploy_root import revision
 from tests.deployment import git, make_source_repo
 
 

@@ -24,19 +24,20 @@ from django.core.management import call_command, load_command_class
 from django.test import RequestFactory, override_settings
 from django.urls import URLPattern
 
-from django_deploykit import deploy_lock, redact, slot_settings, urls, views
+from django_deploykit import redact, urls, views
 from django_deploykit.conf import DeployKitSettings
 from django_deploykit.deploy_check import diagnose
-from django_deploykit.deploy_pull.logs import RunLogs
+from django_deploykit.deploy_root import lock, slot_settings
+from django_deploykit.deploy_root.layout import LOCK_HOLDER_NAME, DeployRoot
+from django_deploykit.deploy_root.logs import RunLogs
+from django_deploykit.deploy_root.revision import RunningCode
+from django_deploykit.deploy_root.slot_commands import SlotProject
 from django_deploykit.maintenance import bypass, operations, stores
 from django_deploykit.maintenance.middleware import MaintenanceMiddleware
 from django_deploykit.maintenance.reader import StateReader
 from django_deploykit.maintenance.state import MaintenanceState
 from django_deploykit.management.base import DeploykitCommand
-from django_deploykit.revision import RunningCode
-from django_deploykit.slot_commands import SlotProject
-from django_deploykit.slots import DeployRoot
-from django_deploykit.swap_live.verify import wait_for_revision
+from django_deploykit.servers.verify import wait_for_revision
 from tests.deployment import REPO_ROOT, make_source_repo
 
 PAGE = REPO_ROOT / "docs" / "security.md"
@@ -235,11 +236,11 @@ class SecretTests:
 
     def test_the_lock_token_is_written_beside_the_lock_and_removed_with_it(self, tmp_path: Path) -> None:
         root = DeployRoot(tmp_path)
-        with deploy_lock.deploy_lock(root, command="test") as holder:
+        with lock.deploy_lock(root, command="test") as holder:
             assert holder is not None
             assert len(holder.token) == 32
-            assert json.loads((tmp_path / deploy_lock.HOLDER_NAME).read_text())["token"] == holder.token
-        assert not (tmp_path / deploy_lock.HOLDER_NAME).exists()
+            assert json.loads((tmp_path / LOCK_HOLDER_NAME).read_text())["token"] == holder.token
+        assert not (tmp_path / LOCK_HOLDER_NAME).exists()
 
 
 @contextmanager
@@ -298,8 +299,8 @@ class FileModeTests:
                 MaintenanceState(start=datetime.now(UTC))
             )
             log = RunLogs(root, "20260101T000000Z-abc").stage(1, "git")
-            with deploy_lock.deploy_lock(root, command="test"):
-                lock_mode = (root.path / deploy_lock.HOLDER_NAME).stat().st_mode & 0o777
+            with lock.deploy_lock(root, command="test"):
+                lock_mode = root.lock_holder_file.stat().st_mode & 0o777
         makers: dict[str, Callable[[], Path]] = {
             "ROOT/shared/.env": lambda: root.shared_dir / ".env",
             "ROOT/shared/maintenance.json": lambda: root.shared_dir / stores.STATE_FILE_NAME,

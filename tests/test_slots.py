@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from django_deploykit import slots
+from django_deploykit.deploy_root import layout
 
 
 def make_root(tmp_path: Path, names: tuple[str, str] = ("blue", "green")) -> Path:
@@ -14,7 +15,7 @@ def make_root(tmp_path: Path, names: tuple[str, str] = ("blue", "green")) -> Pat
     for name in names:
         (root / name / "project").mkdir(parents=True)
     (root / "shared").mkdir()
-    (root / slots.ROOT_MARKER).write_text(json.dumps({"slots": list(names)}))
+    (root / layout.ROOT_MARKER).write_text(json.dumps({"slots": list(names)}))
     (root / "live").symlink_to(names[0])
     (root / "stage").symlink_to(names[1])
     return root
@@ -42,12 +43,12 @@ class FindDeployRootTests:
             slots.find_deploy_root(tmp_path, environ={"DEPLOYKIT_ROOT": str(tmp_path / "absent")})
 
     def test_marker_without_slots_uses_the_defaults(self, tmp_path: Path) -> None:
-        (tmp_path / slots.ROOT_MARKER).write_text("{}")
+        (tmp_path / layout.ROOT_MARKER).write_text("{}")
         assert slots.find_deploy_root(tmp_path, environ={}) == slots.DeployRoot(tmp_path.resolve())
 
     @pytest.mark.parametrize("content", ["not json", "[1, 2]", '{"slots": ["a", "a"]}'])
     def test_bad_marker(self, tmp_path: Path, content: str) -> None:
-        (tmp_path / slots.ROOT_MARKER).write_text(content)
+        (tmp_path / layout.ROOT_MARKER).write_text(content)
         with pytest.raises(ImproperlyConfigured, match="deploy root marker"):
             slots.find_deploy_root(tmp_path, environ={})
 
@@ -81,10 +82,10 @@ class SlotNameTests:
     )
     def test_invalid(self, names: tuple[str, ...], message: str) -> None:
         with pytest.raises(ValueError, match=message):
-            slots.validate_slot_names(names)
+            layout.validate_slot_names(names)
 
     def test_valid(self) -> None:
-        assert slots.validate_slot_names(["dog", "cat"]) == ("dog", "cat")
+        assert layout.validate_slot_names(["dog", "cat"]) == ("dog", "cat")
 
     def test_slot_dir_rejects_unknown(self, tmp_path: Path) -> None:
         with pytest.raises(ValueError, match="not one of"):

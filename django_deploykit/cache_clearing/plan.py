@@ -15,11 +15,11 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import InvalidCacheBackendError, caches
 
-from django_deploykit import slots
 from django_deploykit.cache_clearing import namespace as ns
 from django_deploykit.cache_clearing.backends import BackendKind, backend_kind, describe_location, same_store
 from django_deploykit.cache_clearing.generations import GENERATION_FILE_KEY
 from django_deploykit.conf import conf
+from django_deploykit.deploy_root import layout
 
 CACHE_SESSION_ENGINES = frozenset(
     {"django.contrib.sessions.backends.cache", "django.contrib.sessions.backends.cached_db"}
@@ -253,5 +253,5 @@ def current_slot_names() -> tuple[str, ...]:
     choice = conf.SETTINGS_CHOICE
     root = choice.get("deploy_root") if isinstance(choice, dict) else None
     if root:
-        return slots.read_deploy_root(Path(root)).slot_names
+        return layout.read_deploy_root(Path(root)).slot_names
     return tuple(conf.SLOT_NAMES)

@@ -31,10 +31,10 @@ from typing import Final
 import sh
 
 import django_deploykit
-from django_deploykit import deploykit_init
 from django_deploykit.demo.load import Load, LoadResult
 from django_deploykit.demo.release import write_v2
-from django_deploykit.slots import VENV_DIR, DeployRoot
+from django_deploykit.deploy_root import create
+from django_deploykit.deploy_root.layout import VENV_DIR, DeployRoot
 
 Say = Callable[[str], None]
 PROJECT: Final = "example_project"
@@ -153,8 +153,8 @@ def free_port() -> int:
 
 
 def build_root(base: Path, origin: Path, say: Say) -> tuple[DeployRoot, dict[str, int]]:
-    root = deploykit_init.create_deploy_root(
-        deploykit_init.InitOptions(
+    root = create.create_deploy_root(
+        create.InitOptions(
             root=base / "site", source=str(origin), python=sys.executable, requirements="requirements.txt"
         ),
         progress=lambda line: say(f"deploykit_init {line}"),

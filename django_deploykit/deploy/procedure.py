@@ -18,7 +18,6 @@ from typing import Any, Final
 
 from django.utils import timezone
 
-from django_deploykit import history
 from django_deploykit.deploy.pipeline import (
     PULL_STAGE,
     PipelineError,
@@ -26,9 +25,20 @@ from django_deploykit.deploy.pipeline import (
     parse_pipeline,
     swap_position,
 )
-from django_deploykit.deploy_lock import DeployLockBusy, LockHolder, child_environment, deploy_lock
-from django_deploykit.deploy_pull.logs import RunLogs, StageLog, prune
-from django_deploykit.deploy_pull.stages import (
+from django_deploykit.deploy_root import history, links
+from django_deploykit.deploy_root.layout import DeployRoot
+from django_deploykit.deploy_root.lock import DeployLockBusy, LockHolder, child_environment, deploy_lock
+from django_deploykit.deploy_root.logs import RunLogs, StageLog, prune
+from django_deploykit.deploy_root.revision import read_revision
+from django_deploykit.deploy_root.slot_commands import (
+    CommandResult,
+    SlotProject,
+    failure_text,
+    production_env,
+    run_manage,
+    run_program,
+)
+from django_deploykit.deploy_root.stages import (
     Report,
     StageFailed,
     StageResult,
@@ -39,11 +49,6 @@ from django_deploykit.deploy_pull.stages import (
 from django_deploykit.exit_codes import ExitCode, answer_of
 from django_deploykit.interrupts import Interrupted
 from django_deploykit.maintenance.schedule import ScheduleError, describe_moment, parse_duration, parse_when
-from django_deploykit.revision import read_revision
-from django_deploykit.slot_commands import CommandResult, SlotProject, failure_text, run_manage, run_program
-from django_deploykit.slots import DeployRoot
-from django_deploykit.swap_live import links
-from django_deploykit.swap_live.gate import production_env
 
 MAINTENANCE_POLL: Final = 2.0
 MAINTENANCE_REPORT_EVERY: Final = 60.0

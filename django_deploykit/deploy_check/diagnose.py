@@ -13,15 +13,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from django_deploykit import deploy_lock, slot_settings
 from django_deploykit.deploy.procedure import unfinished_deploys, unfinished_message
-from django_deploykit.deploy_pull import dependencies, static
+from django_deploykit.deploy_pull import static
+from django_deploykit.deploy_root import dependencies, links, lock, slot_settings
+from django_deploykit.deploy_root.layout import DeployRoot
+from django_deploykit.deploy_root.revision import read_revision
+from django_deploykit.deploy_root.slot_commands import SlotProject, production_env, run_manage, run_program
 from django_deploykit.redact import redact_error, redact_url
-from django_deploykit.revision import read_revision
-from django_deploykit.slot_commands import SlotProject, run_manage, run_program
-from django_deploykit.slots import DeployRoot
-from django_deploykit.swap_live import links
-from django_deploykit.swap_live.gate import production_env, revision_endpoint
+from django_deploykit.servers.endpoints import revision_endpoint
 from django_deploykit.text import tail
 
 Level = Literal["ok", "warning", "error"]
@@ -92,7 +91,7 @@ def diagnose(root: DeployRoot, options: CheckOptions) -> list[Finding]:
 
 def _unfinished(root: DeployRoot) -> list[Finding]:
     """A deploy killed before it could record its outcome (the next deploy records it, too)."""
-    if deploy_lock.read_holder(root) is not None:
+    if lock.read_holder(root) is not None:
         return []  # a deploy that runs now is "started" too
     return [
         Finding("history", "warning", unfinished_message(record), "Check, then run the deploy again.")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from django_deploykit.deploy_root.slot_commands import CommandLog, SlotProject, run_manage
 from django_deploykit.project_code import INSTALLED_LOCATIONS_SNIPPET, is_project_path
-from django_deploykit.slot_commands import CommandLog, SlotProject, run_manage
 from django_deploykit.text import tail
 
 # Run by 'manage.py shell -c' in the slot: the applied migrations, each app's folder, and the

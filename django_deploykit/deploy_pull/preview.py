@@ -17,9 +17,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from django_deploykit.deploy_pull import dependencies, git
-from django_deploykit.slot_commands import CommandLog, SlotProject, run_program
-from django_deploykit.slots import ROOT_ENV_VARIABLE
+from django_deploykit.deploy_root import dependencies, git
+from django_deploykit.deploy_root.layout import ROOT_ENV_VARIABLE
+from django_deploykit.deploy_root.slot_commands import CommandLog, SlotProject, run_program
 from django_deploykit.text import tail
 
 

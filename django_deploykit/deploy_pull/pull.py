@@ -10,11 +10,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from django_deploykit import history, revision, slot_settings
-from django_deploykit.deploy_lock import DeployLockBusy, LockHolder, deploy_lock
-from django_deploykit.deploy_pull import applied, dependencies, git, preview, static
-from django_deploykit.deploy_pull.logs import RunLogs, StageLog, prune
-from django_deploykit.deploy_pull.stages import (
+from django_deploykit.deploy_pull import applied, preview, static
+from django_deploykit.deploy_root import dependencies, git, history, links, revision, slot_settings
+from django_deploykit.deploy_root.layout import DeployRoot
+from django_deploykit.deploy_root.lock import DeployLockBusy, LockHolder, deploy_lock
+from django_deploykit.deploy_root.logs import RunLogs, StageLog, prune
+from django_deploykit.deploy_root.slot_commands import (
+    CommandResult,
+    SlotProject,
+    failure_text,
+    production_env,
+    run_manage,
+)
+from django_deploykit.deploy_root.stages import (
     Report,
     StageFailed,
     StageResult,
@@ -24,12 +32,8 @@ from django_deploykit.deploy_pull.stages import (
 )
 from django_deploykit.exit_codes import ExitCode, answer_of, meaning
 from django_deploykit.interrupts import Interrupted
-from django_deploykit.slot_commands import CommandResult, SlotProject, failure_text, run_manage
-from django_deploykit.slots import DeployRoot
-from django_deploykit.swap_live import links
-from django_deploykit.swap_live.gate import production_env
-from django_deploykit.swap_live.reload import ReloadError, build_reloader
-from django_deploykit.swap_live.verify import wait_for_revision
+from django_deploykit.servers.reload import ReloadError, build_reloader
+from django_deploykit.servers.verify import wait_for_revision
 from django_deploykit.text import shorten
 
 STAGE_NAMES = ("lock", "git", "dependencies", "collectstatic", "migrate", "checks", "reload-and-record")

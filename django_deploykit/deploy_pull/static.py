@@ -14,10 +14,10 @@ import re
 from pathlib import Path
 from typing import Final
 
-from django_deploykit.deploy_pull import dependencies, git
+from django_deploykit.deploy_root import dependencies, git
+from django_deploykit.deploy_root.layout import VENV_DIR
+from django_deploykit.deploy_root.slot_commands import CommandLog
 from django_deploykit.project_code import is_project_path
-from django_deploykit.slot_commands import CommandLog
-from django_deploykit.slots import VENV_DIR
 
 COLLECTED_MARKER: Final = ".deploykit-static.sha256"
 # collectstatic's last line (it has no JSON output, and it is not translated):

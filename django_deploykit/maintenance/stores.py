@@ -17,8 +17,8 @@ from django.core.cache import BaseCache
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
-from django_deploykit import slots
 from django_deploykit.conf import conf
+from django_deploykit.deploy_root import layout
 from django_deploykit.maintenance.state import MaintenanceState, StateError
 
 STATE_FILE_NAME = "maintenance.json"
@@ -193,9 +193,9 @@ def default_state_file() -> Path:
     base_dir = getattr(settings, "BASE_DIR", None)
     environ = dict(os.environ)
     if conf.ROOT:
-        environ[slots.ROOT_ENV_VARIABLE] = str(conf.ROOT)
+        environ[layout.ROOT_ENV_VARIABLE] = str(conf.ROOT)
     try:
-        root = slots.find_deploy_root(base_dir or Path.cwd(), environ)
+        root = layout.find_deploy_root(base_dir or Path.cwd(), environ)
     except ImproperlyConfigured as exc:
         raise StateError(f"The maintenance state file cannot be located: {exc}") from exc
     if root is not None:

@@ -25,6 +25,7 @@ from typing import Any, Final
 from django.core.exceptions import ImproperlyConfigured
 
 from django_deploykit import slots
+from django_deploykit.deploy_root import layout
 from django_deploykit.settings.environment import (
     DEFAULT_PRODUCTION_VARIABLE,
     FALSE_WORDS,
@@ -51,7 +52,7 @@ class SettingsChoice:
     variable: str
     env_file: Path | None
     base_dir: Path
-    deploy_root: slots.DeployRoot | None
+    deploy_root: layout.DeployRoot | None
     slot: str | None
     warnings: tuple[str, ...] = field(default=())
 
@@ -102,7 +103,7 @@ def dispatch(
     target = sys.modules[package]
     base = Path(base_dir) if base_dir is not None else _default_base_dir(target)
     env.environ = os.environ if environ is None else environ
-    deploy_root = slots.find_deploy_root(base, env.environ)
+    deploy_root = layout.find_deploy_root(base, env.environ)
     env_path = _env_file_path(env_file, deploy_root, base)
 
     env.production_variable = variable
@@ -213,7 +214,7 @@ def _default_base_dir(package: ModuleType) -> Path:
     return Path(package.__file__).resolve().parents[depth]
 
 
-def _env_file_path(explicit: Path | str | None, deploy_root: slots.DeployRoot | None, base: Path) -> Path:
+def _env_file_path(explicit: Path | str | None, deploy_root: layout.DeployRoot | None, base: Path) -> Path:
     if explicit is not None:
         return Path(explicit)
     configured = env.environ.get(ENV_FILE_VARIABLE)

@@ -10,7 +10,7 @@ from django.apps import AppConfig
 from django.core.checks import CheckMessage, Error, Warning, register
 
 from django_deploykit.conf import conf
-from django_deploykit.swap_live.reload import ReloadError, build_reloader
+from django_deploykit.servers.reload import ReloadError, build_reloader
 
 
 def register_checks() -> None:

@@ -8,18 +8,18 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from django_deploykit import history, slot_settings
 from django_deploykit.conf import conf
-from django_deploykit.deploy_lock import DeployLockBusy, deploy_lock, read_holder
+from django_deploykit.deploy_root import history, links, slot_settings
+from django_deploykit.deploy_root.layout import DeployRoot
+from django_deploykit.deploy_root.lock import DeployLockBusy, deploy_lock, read_holder
+from django_deploykit.deploy_root.revision import read_revision
+from django_deploykit.deploy_root.slot_commands import SlotProject, production_env, run_manage
 from django_deploykit.exit_codes import ExitCode
 from django_deploykit.redact import redact_url
-from django_deploykit.revision import read_revision
-from django_deploykit.slot_commands import SlotProject, run_manage
-from django_deploykit.slots import DeployRoot
-from django_deploykit.swap_live import gate, links
-from django_deploykit.swap_live.gate import production_env, revision_endpoint
-from django_deploykit.swap_live.reload import ReloadError, build_reloader
-from django_deploykit.swap_live.verify import Verification, wait_for_revision
+from django_deploykit.servers.endpoints import revision_endpoint
+from django_deploykit.servers.reload import ReloadError, build_reloader
+from django_deploykit.servers.verify import Verification, wait_for_revision
+from django_deploykit.swap_live import gate
 from django_deploykit.text import tail
 
 Report = Callable[[str], None]
@@ -310,7 +310,7 @@ def repair(root: DeployRoot) -> tuple[links.LinkState, str]:
 
 
 def _slot_json(project: SlotProject, args: list[str], options: SwapOptions) -> dict[str, Any]:
-    env = gate.production_env(options.production_variable)
+    env = production_env(options.production_variable)
     result = run_manage(project, args, env=env, timeout=max(options.timeout, 300))
     if result.exit_code != 0:
         raise SwapError(

@@ -25,9 +25,9 @@ from pathlib import Path
 
 import pytest
 
-from django_deploykit import history
 from django_deploykit.demo.load import Load
-from django_deploykit.slots import read_deploy_root
+from django_deploykit.deploy_root import history
+from django_deploykit.deploy_root.layout import read_deploy_root
 from tests import slot_packages
 from tests.deployment import BARE_ENVIRONMENT, GIT_ENV, free_port, git
 

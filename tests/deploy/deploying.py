@@ -7,8 +7,8 @@ import sqlite3
 import subprocess
 from typing import Any
 
-from django_deploykit import history
 from django_deploykit.demo.release import write_v2
+from django_deploykit.deploy_root import history
 from tests.deployment import Site, git
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from django_deploykit import history
 from django_deploykit.demo.sandbox import run
+from django_deploykit.deploy_root import history
 from tests.deployment import REPO_ROOT
 
 # One of the longest end-to-end tests: it runs in one tox environment only (tox.ini says which).

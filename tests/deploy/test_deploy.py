@@ -9,9 +9,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from django_deploykit import history
+from django_deploykit.deploy_root import history, links
 from django_deploykit.exit_codes import ExitCode
-from django_deploykit.swap_live import links
 from tests.deploy.deploying import commit_v2, deploy, deploy_json, last_deploy, note_columns
 from tests.deploy_pull.pulling import live_snapshot
 from tests.deployment import BARE_ENVIRONMENT, Site, free_port

@@ -10,8 +10,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 
-from django_deploykit import history
-from django_deploykit.deploy_pull.logs import RunLogs
+from django_deploykit.deploy_root import history
+from django_deploykit.deploy_root.logs import RunLogs
 from tests.deployment import Site, build_site
 from tests.json_fields import assert_documented
 

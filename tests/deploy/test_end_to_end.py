@@ -8,8 +8,8 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 import redis
 
-from django_deploykit import history
 from django_deploykit.demo.load import Load
+from django_deploykit.deploy_root import history
 from tests.deploy.deploying import commit_v2, deploy_json, note_columns
 from tests.deployment import Site, free_port
 

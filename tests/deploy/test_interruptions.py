@@ -13,9 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from django_deploykit import deploy_lock, history
+from django_deploykit.deploy_root import history, links, lock
 from django_deploykit.exit_codes import ExitCode
-from django_deploykit.swap_live import links
 from tests.deploy.deploying import commit_v2, deploy, deploy_json, last_deploy, note_columns
 from tests.deployment import BARE_ENVIRONMENT, Site, commit_file
 from tests.slot_packages import pip_environment_in_use
@@ -128,7 +127,7 @@ class SigtermTests:
         assert links.read_links(site.root) == links.LinkState("blue", "green")
         # The window is over: 'maintenance status' exits 0 when no window is on or announced.
         assert site.manage("live", "maintenance", "status", check=False).returncode == 0
-        assert deploy_lock.read_holder(site.root) is None
+        assert lock.read_holder(site.root) is None
         record = last_deploy(site)
         assert record.result == "interrupted"
         assert [stage["status"] for stage in record.details["stages"]][-1] == "interrupted"
@@ -174,7 +173,7 @@ class SigtermTests:
         assert status.returncode in (0, 3), status.stdout + status.stderr
         if status.returncode:
             site.manage("live", "swap_live", "--repair")
-        assert deploy_lock.read_holder(site.root) is None
+        assert lock.read_holder(site.root) is None
         completed = deploy(site)
         assert completed.returncode == 0, completed.stdout + completed.stderr
 
@@ -190,7 +189,7 @@ class SigkillTests:
         assert_all_gone(children)
         killed = last_deploy(site)
         assert killed.result == "started"
-        assert deploy_lock.read_holder(site.root) is None
+        assert lock.read_holder(site.root) is None
         checked = site.manage("live", "deploy_check", "--format", "json", check=False)
         history_findings = [f for f in json.loads(checked.stdout)["findings"] if f["check"] == "history"]
         assert [f["level"] for f in history_findings] == ["warning"], checked.stdout
@@ -211,12 +210,13 @@ class SigkillTests:
 class LockInheritanceTests:
     def test_a_token_counts_only_in_a_descendant_of_the_holder(self, site: Site) -> None:
         probe = (
-            "import sys; from django_deploykit import deploy_lock; from django_deploykit.slots import DeployRoot; "
-            "print(deploy_lock.held_by_parent(DeployRoot(__import__('pathlib').Path(sys.argv[1]))))"
+            "import sys; from django_deploykit.deploy_root import lock; "
+            "from django_deploykit.deploy_root.layout import DeployRoot; "
+            "print(lock.held_by_parent(DeployRoot(__import__('pathlib').Path(sys.argv[1]))))"
         )
-        with deploy_lock.deploy_lock(site.root, command="test") as holder:
+        with lock.deploy_lock(site.root, command="test") as holder:
             assert holder is not None
-            env = {**os.environ, **deploy_lock.child_environment(holder)}
+            env = {**os.environ, **lock.child_environment(holder)}
             child = subprocess.run(
                 [sys.executable, "-c", probe, str(site.root.path)], env=env, capture_output=True, text=True
             )
@@ -267,7 +267,7 @@ class EveryStageTests:
         assert exit_code == code, (document, stderr)
         assert_all_gone(children)
         assert f"during its {stage} stage" in str(document["error"])
-        assert deploy_lock.read_holder(site.root) is None
+        assert lock.read_holder(site.root) is None
         steps = document["next_steps"]
         assert isinstance(steps, list)
         if code == 1:
@@ -319,7 +319,7 @@ class PullSigtermTests:
         assert "Run 'manage.py deploy_pull --ref main' again to finish the pull." in stderr
         pulls = [record for record in history.read(site.root) if record.kind == "pull"]
         assert pulls[-1].result == "interrupted"
-        assert deploy_lock.read_holder(site.root) is None
+        assert lock.read_holder(site.root) is None
         assert links.read_links(site.root) == links.LinkState("blue", "green")
 
         again = site.manage("live", "deploy_pull", check=False)

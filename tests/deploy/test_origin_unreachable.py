@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from django_deploykit import history
+from django_deploykit.deploy_root import history
 from tests.deploy.deploying import deploy, deploy_json, last_deploy
 from tests.deploy_pull.pulling import INDEX, last_pull, live_snapshot, slot_head
 from tests.deploy_pull.test_faults import origin_url_to_a_closed_port

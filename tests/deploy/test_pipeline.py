@@ -6,11 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from django_deploykit import history
 from django_deploykit.deploy.pipeline import BUILTIN_STAGES, PipelineError, parse_pipeline
 from django_deploykit.deploy.procedure import DeployFailed, DeployOptions, StageContext, deploy
-from django_deploykit.deploy_lock import TOKEN_VARIABLE
-from django_deploykit.swap_live import links
+from django_deploykit.deploy_root import history, links
+from django_deploykit.deploy_root.lock import TOKEN_VARIABLE
 from tests.deployment import Site, build_site
 
 SEEN: list[StageContext] = []

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from django_deploykit.deploy_pull.dependencies import marker_path
+from django_deploykit.deploy_root.dependencies import marker_path
 from tests import slot_packages
 from tests.deployment import Site, build_site, commit_file, free_port
 from tests.json_fields import assert_documented

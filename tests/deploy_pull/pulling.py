@@ -7,8 +7,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from django_deploykit import history
-from django_deploykit.swap_live import links
+from django_deploykit.deploy_root import history, links
 from tests.deployment import Site, git
 
 INDEX = "example_project/notes/templates/notes/index.html"

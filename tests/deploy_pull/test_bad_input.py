@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 
-from django_deploykit import history
+from django_deploykit.deploy_root import history
 from tests.deploy_pull.pulling import deploy_pull, live_snapshot, slot_head
 from tests.deployment import BARE_ENVIRONMENT, Site
 

@@ -9,8 +9,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from django_deploykit import history
-from django_deploykit.deploy_lock import read_holder
+from django_deploykit.deploy_root import history
+from django_deploykit.deploy_root.lock import read_holder
 from django_deploykit.exit_codes import ExitCode
 from tests.deploy_pull.pulling import INDEX, deploy_pull, last_pull
 from tests.deployment import BARE_ENVIRONMENT, Site, commit_change

@@ -10,8 +10,8 @@ from django.core.files import File
 from django.core.files.storage import FileSystemStorage
 from django.test import override_settings
 
-from django_deploykit.deploy_pull.logs import RunLogs, prune
 from django_deploykit.deploy_pull.storage import SlotManifestStaticFilesStorage
+from django_deploykit.deploy_root.logs import RunLogs, prune
 from tests.deployment import Site, build_site
 
 

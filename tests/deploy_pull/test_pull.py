@@ -6,7 +6,7 @@ import json
 import re
 from pathlib import Path
 
-from django_deploykit import history
+from django_deploykit.deploy_root import history
 from tests.deploy_pull.pulling import (
     INDEX,
     all_logs,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from django_deploykit.deploy_pull.dependencies import newly_installed
-from django_deploykit.deploy_pull.stages import applied_migrations_summary
 from django_deploykit.deploy_pull.static import collected_summary
+from django_deploykit.deploy_root.dependencies import newly_installed
+from django_deploykit.deploy_root.stages import applied_migrations_summary
 
 
 class CollectedSummaryTests:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from django_deploykit.slots import ROOT_MARKER, DeployRoot
+from django_deploykit.deploy_root.layout import ROOT_MARKER, DeployRoot
 
 
 def build_fake_root(base: Path, names: tuple[str, str] = ("blue", "green")) -> DeployRoot:

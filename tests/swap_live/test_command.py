@@ -10,9 +10,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import override_settings
 
-from django_deploykit import history
-from django_deploykit.slots import DeployRoot
-from django_deploykit.swap_live import checks, links
+from django_deploykit.deploy_root import history, links
+from django_deploykit.deploy_root.layout import DeployRoot
+from django_deploykit.swap_live import checks
 from tests.json_fields import assert_documented
 from tests.swap_live.test_lock_and_history import start_holder
 
@@ -213,7 +213,7 @@ class RollbackHelperCommandTests:
 
 class RepairFirstTests:
     def test_an_interrupted_swap_is_finished_before_anything_else(self, fake_root: DeployRoot) -> None:
-        (fake_root.path / links.JOURNAL_NAME).write_text('{"live": "green", "stage": "blue"}')
+        fake_root.swap_journal.write_text('{"live": "green", "stage": "blue"}')
         # The fake slots fail the gate, but the interrupted swap is finished first.
         with pytest.raises(CommandError, match="did not pass the gate"):
             swap_live(fake_root)
@@ -231,7 +231,7 @@ class RepairCommandTests:
         assert [r.kind for r in history.read(fake_root)] == ["repair"]
 
     def test_interrupted_journal(self, fake_root: DeployRoot) -> None:
-        (fake_root.path / links.JOURNAL_NAME).write_text('{"live": "green", "stage": "blue"}')
+        fake_root.swap_journal.write_text('{"live": "green", "stage": "blue"}')
         data = json.loads(swap_live(fake_root, "--repair", "--format", "json"))
         assert_documented(data, "swap_live.md", "`swap_live --repair`")
         assert (data["live"], data["stage"]) == ("green", "blue")

@@ -11,8 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from django_deploykit import history
-from django_deploykit.swap_live import links
+from django_deploykit.deploy_root import history, links
 from tests.deployment import make_source_repo
 
 

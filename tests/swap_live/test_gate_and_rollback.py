@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from django_deploykit.swap_live import links
+from django_deploykit.deploy_root import links
 from tests.deployment import Site, build_site, commit_change, commit_drop_body, commit_summary_column
 from tests.json_fields import assert_documented
 

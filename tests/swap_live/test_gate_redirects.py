@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from django_deploykit.swap_live.gate import revision_endpoint
+from django_deploykit.servers.endpoints import revision_endpoint
 
 TOKEN = "token-" + "x" * 40
 

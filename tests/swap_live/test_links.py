@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from django_deploykit.slots import DeployRoot
-from django_deploykit.swap_live import links
-from django_deploykit.swap_live.links import LinkError, LinkState
+from django_deploykit.deploy_root import links
+from django_deploykit.deploy_root.layout import DeployRoot
+from django_deploykit.deploy_root.links import LinkError, LinkState
 
 
 def targets(root: DeployRoot) -> tuple[str, str]:
@@ -28,7 +28,7 @@ class ExchangeTests:
     def test_journal_path(self, fake_root: DeployRoot) -> None:
         assert links.exchange(fake_root, force_journal=True) == "journal"
         assert targets(fake_root) == ("green", "blue")
-        assert not (fake_root.path / links.JOURNAL_NAME).exists()
+        assert not fake_root.swap_journal.exists()
         assert not list(fake_root.path.glob(links.TEMP_LINK_PREFIX + "*"))
 
     def test_swap_twice_is_identity(self, fake_root: DeployRoot) -> None:
@@ -97,7 +97,7 @@ class RepairTests:
         assert links.repair(fake_root)[0] == LinkState("blue", "green")
 
     def test_interrupted_journal_is_finished(self, fake_root: DeployRoot) -> None:
-        (fake_root.path / links.JOURNAL_NAME).write_text('{"live": "green", "stage": "blue"}')
+        fake_root.swap_journal.write_text('{"live": "green", "stage": "blue"}')
         (fake_root.path / (links.TEMP_LINK_PREFIX + "abc")).symlink_to("green")
         assert links.needs_repair(fake_root) == "a swap was interrupted (its journal is still there)"
         state, what = links.repair(fake_root)
@@ -112,8 +112,8 @@ KILLER = textwrap.dedent(
     """
     import os, signal, sys
     from pathlib import Path
-    from django_deploykit.slots import DeployRoot
-    from django_deploykit.swap_live import links
+    from django_deploykit.deploy_root.layout import DeployRoot
+    from django_deploykit.deploy_root import links
 
     root = DeployRoot(Path(sys.argv[1]), ("blue", "green"))
 

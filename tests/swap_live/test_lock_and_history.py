@@ -11,15 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from django_deploykit import deploy_lock, history
-from django_deploykit.slots import DeployRoot
+from django_deploykit.deploy_root import history, lock
+from django_deploykit.deploy_root.layout import DeployRoot
 
 HOLDER = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from django_deploykit.deploy_lock import deploy_lock
-    from django_deploykit.slots import DeployRoot
+    from django_deploykit.deploy_root.lock import deploy_lock
+    from django_deploykit.deploy_root.layout import DeployRoot
 
     with deploy_lock(DeployRoot(Path(sys.argv[1])), command="deploy_pull --ref v2"):
         open(sys.argv[2], "w").close()
@@ -43,12 +43,12 @@ class DeployLockTests:
     def test_second_caller_is_refused_naming_the_holder(self, fake_root: DeployRoot, tmp_path: Path) -> None:
         holder = start_holder(fake_root, tmp_path)
         try:
-            with pytest.raises(deploy_lock.DeployLockBusy) as excinfo, deploy_lock.deploy_lock(fake_root):
+            with pytest.raises(lock.DeployLockBusy) as excinfo, lock.deploy_lock(fake_root):
                 pass
             message = str(excinfo.value)
             assert f"pid {holder.pid}" in message
             assert "deploy_pull --ref v2" in message
-            found = deploy_lock.read_holder(fake_root)
+            found = lock.read_holder(fake_root)
             assert found is not None
             assert found.pid == holder.pid
         finally:
@@ -59,8 +59,8 @@ class DeployLockTests:
         holder = start_holder(fake_root, tmp_path)
         try:
             with (
-                pytest.raises(deploy_lock.DeployLockBusy, match="after waiting 0.3 s"),
-                deploy_lock.deploy_lock(fake_root, wait=0.3),
+                pytest.raises(lock.DeployLockBusy, match="after waiting 0.3 s"),
+                lock.deploy_lock(fake_root, wait=0.3),
             ):
                 pass
         finally:
@@ -71,27 +71,27 @@ class DeployLockTests:
         holder = start_holder(fake_root, tmp_path)
         os.kill(holder.pid, signal.SIGKILL)
         holder.wait()
-        assert deploy_lock.read_holder(fake_root) is None
-        with deploy_lock.deploy_lock(fake_root, command="swap_live") as record:
+        assert lock.read_holder(fake_root) is None
+        with lock.deploy_lock(fake_root, command="swap_live") as record:
             assert record is not None
-            found = deploy_lock.read_holder(fake_root)
+            found = lock.read_holder(fake_root)
             assert found is not None
             assert found.command == "swap_live"
-        assert deploy_lock.read_holder(fake_root) is None
+        assert lock.read_holder(fake_root) is None
 
     def test_a_child_runs_under_its_parents_lock(self, fake_root: DeployRoot) -> None:
         child = textwrap.dedent(
             """
             import sys
             from pathlib import Path
-            from django_deploykit.deploy_lock import deploy_lock
-            from django_deploykit.slots import DeployRoot
+            from django_deploykit.deploy_root.lock import deploy_lock
+            from django_deploykit.deploy_root.layout import DeployRoot
             with deploy_lock(DeployRoot(Path(sys.argv[1]))) as held:
                 print("under parent" if held is None else "own lock")
             """
         )
-        with deploy_lock.deploy_lock(fake_root) as record:
-            env = {**os.environ, **deploy_lock.child_environment(record)}
+        with lock.deploy_lock(fake_root) as record:
+            env = {**os.environ, **lock.child_environment(record)}
             output = subprocess.run(
                 [sys.executable, "-c", child, str(fake_root.path)],
                 env=env,

@@ -12,9 +12,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import override_settings
 
-from django_deploykit import history
-from django_deploykit.slots import DeployRoot
-from django_deploykit.swap_live import links
+from django_deploykit.deploy_root import history, links
+from django_deploykit.deploy_root.layout import DeployRoot
 
 
 def digest(root: DeployRoot) -> dict[str, str]:
@@ -68,7 +67,7 @@ class RealFolderTests:
         assert f"mv {fake_root.path / name} {fake_root.path / name}.moved-aside" in message
         assert "'manage.py swap_live --repair'" in message
         assert digest(fake_root) == before
-        assert not (fake_root.path / links.JOURNAL_NAME).exists()
+        assert not fake_root.swap_journal.exists()
         assert list(history.read(fake_root)) == []
 
     def test_repair_refuses_a_plain_file_in_place_of_a_link(self, fake_root: DeployRoot) -> None:
@@ -93,7 +92,7 @@ class RealFolderTests:
     def test_an_interrupted_swap_with_a_real_folder_is_not_finished_either(
         self, fake_root: DeployRoot
     ) -> None:
-        (fake_root.path / links.JOURNAL_NAME).write_text('{"live": "green", "stage": "blue"}')
+        fake_root.swap_journal.write_text('{"live": "green", "stage": "blue"}')
         make_real_folder(fake_root, "stage")
         before = digest(fake_root)
         error, _ = swap_live(fake_root, "--repair")
@@ -116,7 +115,7 @@ class BadJournalTests:
         self, fake_root: DeployRoot, case: str, action: tuple[str, ...]
     ) -> None:
         content, problem = BAD_JOURNALS[case]
-        journal = fake_root.path / links.JOURNAL_NAME
+        journal = fake_root.swap_journal
         journal.write_text(content)
         before = digest(fake_root)
         error, data = swap_live(fake_root, *action)
@@ -132,7 +131,7 @@ class BadJournalTests:
         assert list(history.read(fake_root)) == []
 
     def test_status_reports_the_bad_journal(self, fake_root: DeployRoot) -> None:
-        (fake_root.path / links.JOURNAL_NAME).write_text('{"live": "blue", "stage": "blue"}')
+        fake_root.swap_journal.write_text('{"live": "blue", "stage": "blue"}')
         out = StringIO()
         with override_settings(
             DEPLOYKIT_ROOT=str(fake_root.path), DEPLOYKIT_PROJECT_SUBDIR="example_project"
@@ -144,7 +143,7 @@ class BadJournalTests:
         assert "names blue for both live and stage" in data["links_problem"]
 
     def test_status_text_says_what_to_do_once(self, fake_root: DeployRoot) -> None:
-        journal = fake_root.path / links.JOURNAL_NAME
+        journal = fake_root.swap_journal
         journal.write_text('{"live": "blue", "stage": "blue"}')
         out = StringIO()
         with override_settings(

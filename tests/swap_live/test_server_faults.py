@@ -17,10 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from django_deploykit import history
+from django_deploykit.deploy_root import history, links
 from django_deploykit.exit_codes import ExitCode
-from django_deploykit.swap_live import links
-from django_deploykit.swap_live.reload import _alive
+from django_deploykit.servers.reload import _alive
 from tests import slot_packages
 from tests.deployment import BARE_ENVIRONMENT, Site, build_site, commit_change, commit_file, free_port
 

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from django_deploykit import history
+from django_deploykit.deploy_root import history, links
 from django_deploykit.exit_codes import ExitCode
-from django_deploykit.swap_live import links
 from tests.deployment import Site, build_site, commit_change, free_port
 
 # One of the longest end-to-end tests: it runs in one tox environment only (tox.ini says which).

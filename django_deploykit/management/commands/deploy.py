@@ -13,7 +13,6 @@ from typing import Any
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from django_deploykit import runtime
 from django_deploykit.conf import conf
 from django_deploykit.deploy.pipeline import PipelineError, parse_pipeline
 from django_deploykit.deploy.procedure import (
@@ -24,7 +23,7 @@ from django_deploykit.deploy.procedure import (
     maintenance_options_error,
     refused,
 )
-from django_deploykit.deploy_pull import git
+from django_deploykit.deploy_root import git, locate
 from django_deploykit.durations import VERIFY_TIMEOUT, WAIT_LOCK
 from django_deploykit.management.base import DeploykitCommand, duration_option
 
@@ -81,9 +80,9 @@ class Command(DeploykitCommand):
         swap_timeout = duration_option(options["swap_timeout"], "--swap-timeout", VERIFY_TIMEOUT)
         maintenance_args = self._maintenance_args(options)
         try:
-            root = runtime.deploy_root()
-            subdir = runtime.project_subdir(root)
-        except runtime.DeployRootNotFound as exc:
+            root = locate.deploy_root()
+            subdir = locate.project_subdir(root)
+        except locate.DeployRootNotFound as exc:
             raise CommandError(str(exc)) from exc
         try:
             stages = parse_pipeline(conf.DEPLOY_PIPELINE)

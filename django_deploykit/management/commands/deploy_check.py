@@ -7,9 +7,9 @@ from typing import Any
 
 from django.core.management.base import CommandError
 
-from django_deploykit import runtime
 from django_deploykit.conf import conf
 from django_deploykit.deploy_check.diagnose import CheckOptions, diagnose
+from django_deploykit.deploy_root import locate
 from django_deploykit.management.base import DeploykitCommand
 
 
@@ -30,9 +30,9 @@ class Command(DeploykitCommand):
 
     def handle(self, *args: Any, slot: str, format: str, **options: Any) -> None:
         try:
-            root = runtime.deploy_root()
-            subdir = runtime.project_subdir(root)
-        except runtime.DeployRootNotFound as exc:
+            root = locate.deploy_root()
+            subdir = locate.project_subdir(root)
+        except locate.DeployRootNotFound as exc:
             raise CommandError(str(exc)) from exc
         check_options = CheckOptions(
             project_subdir=subdir,

@@ -7,8 +7,7 @@ from typing import Any
 
 from django.core.management.base import CommandError
 
-from django_deploykit import runtime
-from django_deploykit.deploy_pull import history_view
+from django_deploykit.deploy_root import history_view, locate
 from django_deploykit.management.base import DeploykitCommand
 
 
@@ -30,8 +29,8 @@ class Command(DeploykitCommand):
         if last < 1:
             raise CommandError("--last must be a positive number of records.")
         try:
-            root = runtime.deploy_root()
-        except runtime.DeployRootNotFound as exc:
+            root = locate.deploy_root()
+        except locate.DeployRootNotFound as exc:
             raise CommandError(str(exc)) from exc
         if id is None:
             records = history_view.latest(root, last)

@@ -7,10 +7,9 @@ from typing import Any
 
 from django.core.management.base import CommandError
 
-from django_deploykit import runtime
 from django_deploykit.conf import conf
-from django_deploykit.deploy_pull import git
 from django_deploykit.deploy_pull.pull import PullError, PullOptions, PullOutcome, pull
+from django_deploykit.deploy_root import git, locate
 from django_deploykit.durations import WAIT_LOCK
 from django_deploykit.management.base import DeploykitCommand, duration_option
 
@@ -70,10 +69,10 @@ class Command(DeploykitCommand):
         if problem:
             raise CommandError(problem)
         try:
-            root = runtime.deploy_root()
+            root = locate.deploy_root()
             in_place_slot = self._running_slot(root) if options["in_place"] else None
-            subdir = runtime.project_subdir(root)
-        except runtime.DeployRootNotFound as exc:
+            subdir = locate.project_subdir(root)
+        except locate.DeployRootNotFound as exc:
             raise CommandError(str(exc)) from exc
         choice = conf.SETTINGS_CHOICE or {}
         pull_options = PullOptions(

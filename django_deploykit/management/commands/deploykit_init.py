@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import CommandError
 
-from django_deploykit import deploykit_init, runtime
+from django_deploykit.deploy_root import create, locate
 from django_deploykit.management.base import DeploykitCommand
 from django_deploykit.redact import redact_url
 
@@ -69,9 +69,9 @@ class Command(DeploykitCommand):
                 "deploykit_init needs ROOT: give the path of the deploy root to create, such as /srv/mysite."
             )
         try:
-            source = source if source is not None else deploykit_init.default_source(runtime.project_dir())
-            created = deploykit_init.create_deploy_root(
-                deploykit_init.InitOptions(
+            source = source if source is not None else create.default_source(locate.project_dir())
+            created = create.create_deploy_root(
+                create.InitOptions(
                     root=Path(root),
                     source=source,
                     slot_names=(slots[0], slots[1]),
@@ -83,7 +83,7 @@ class Command(DeploykitCommand):
                 ),
                 progress=lambda line: self.stdout.write(line) if verbosity >= 1 else None,
             )
-        except deploykit_init.InitError as exc:
+        except create.InitError as exc:
             raise CommandError(str(exc)) from exc
         if verbosity >= 1:
             live, stage = created.slot_names

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from django_deploykit import slot_settings
+from django_deploykit.deploy_root import slot_settings
 
 
 class Command(BaseCommand):

@@ -7,8 +7,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import CommandError
 
-from django_deploykit import runtime
 from django_deploykit.deploy_pull import static_prune
+from django_deploykit.deploy_root import locate
 from django_deploykit.management.base import DeploykitCommand
 
 
@@ -28,8 +28,8 @@ class Command(DeploykitCommand):
         if not settings.STATIC_ROOT:
             raise CommandError("STATIC_ROOT is not set; there is no collected static folder to prune.")
         try:
-            root = runtime.deploy_root()
-        except runtime.DeployRootNotFound as exc:
+            root = locate.deploy_root()
+        except locate.DeployRootNotFound as exc:
             raise CommandError(str(exc)) from exc
         try:
             result = static_prune.prune(Path(settings.STATIC_ROOT), root.slot_names, dry_run=dry_run)

@@ -5,8 +5,8 @@ from typing import Any
 
 from django.core.management.base import CommandError
 
-from django_deploykit import runtime
 from django_deploykit.conf import conf
+from django_deploykit.deploy_root import locate
 from django_deploykit.durations import VERIFY_TIMEOUT
 from django_deploykit.management.base import DeploykitCommand, duration_option
 from django_deploykit.swap_live import service
@@ -77,8 +77,8 @@ class Command(DeploykitCommand):
             raise CommandError("--reverse-migrations goes with --rollback.")
         self.verbosity = options["verbosity"]
         try:
-            root = runtime.deploy_root()
-        except runtime.DeployRootNotFound as exc:
+            root = locate.deploy_root()
+        except locate.DeployRootNotFound as exc:
             raise CommandError(str(exc)) from exc
         if status:
             self._status(service.status(root))
@@ -97,8 +97,8 @@ class Command(DeploykitCommand):
                     self.stdout.write(self.style.SUCCESS(f"Repaired: {what}."))
             return
         try:
-            subdir = runtime.project_subdir(root)
-        except runtime.DeployRootNotFound as exc:
+            subdir = locate.project_subdir(root)
+        except locate.DeployRootNotFound as exc:
             raise CommandError(str(exc)) from exc
         choice = conf.SETTINGS_CHOICE or {}
         swap_options = service.SwapOptions(

@@ -10,9 +10,9 @@ from django.core.management.base import CommandError
 from django.db import DEFAULT_DB_ALIAS, connections
 
 from django_deploykit.management.base import DeploykitCommand
+from django_deploykit.migrate_safe import rollback
 from django_deploykit.migrate_safe.planning import PlanError
 from django_deploykit.migrate_safe.runner import PhaseRefused
-from django_deploykit.swap_live import rollback_migrations
 
 
 class Command(DeploykitCommand):
@@ -34,7 +34,7 @@ class Command(DeploykitCommand):
     def handle(self, *args: Any, action: str, leaves: str | None, database: str, **options: Any) -> None:
         connection = connections[database]
         if action == "known":
-            self.stdout.write(json.dumps(rollback_migrations.known_migrations(connection)))
+            self.stdout.write(json.dumps(rollback.known_migrations(connection)))
             return
         try:
             parsed = [(str(app), str(name)) for app, name in json.loads(leaves or "")]
@@ -42,10 +42,8 @@ class Command(DeploykitCommand):
             raise CommandError("--to must be a JSON list of [app_label, migration_name] pairs.") from exc
         try:
             if action == "plan":
-                self.stdout.write(json.dumps(rollback_migrations.rollback_plan(connection, parsed)))
+                self.stdout.write(json.dumps(rollback.rollback_plan(connection, parsed)))
             else:
-                self.stdout.write(
-                    json.dumps({"unapplied": rollback_migrations.reverse_to(connection, parsed)})
-                )
+                self.stdout.write(json.dumps({"unapplied": rollback.reverse_to(connection, parsed)}))
         except (PlanError, PhaseRefused) as exc:
             raise CommandError(str(exc)) from exc

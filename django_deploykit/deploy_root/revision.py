@@ -14,13 +14,12 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Final
+from typing import Any
 
 import sh
 
 from django_deploykit.conf import conf
-
-REVISION_NAME: Final = "REVISION"
+from django_deploykit.deploy_root.layout import REVISION_NAME
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-from django_deploykit.deploy_pull.logs import RunLogs, StageLog
-from django_deploykit.history import Stopwatch
+from django_deploykit.deploy_root.history import Stopwatch
+from django_deploykit.deploy_root.logs import RunLogs, StageLog
 from django_deploykit.interrupts import Interrupted
 from django_deploykit.redact import redact_text
 from django_deploykit.text import shorten

@@ -26,15 +26,21 @@ from typing import Final
 
 import sh
 
-from django_deploykit import history, revision
-from django_deploykit.deploy_pull import dependencies, git
+from django_deploykit.deploy_root import dependencies, git, history, revision
+from django_deploykit.deploy_root.layout import (
+    REVISION_NAME,
+    ROOT_MARKER,
+    VENV_DIR,
+    DeployRoot,
+    slot_python,
+    validate_slot_names,
+)
+from django_deploykit.deploy_root.slot_commands import run_programs_side_by_side
 from django_deploykit.redact import redact_text, redact_url
-from django_deploykit.slot_commands import run_programs_side_by_side
-from django_deploykit.slots import ROOT_MARKER, VENV_DIR, DeployRoot, slot_python, validate_slot_names
 from django_deploykit.text import tail
 
 # Files deploykit writes into a slot's checkout; excluded so the worktree stays clean.
-SLOT_EXCLUDES: Final = (f"/{VENV_DIR}/", f"/{revision.REVISION_NAME}", f"/.{revision.REVISION_NAME}.tmp")
+SLOT_EXCLUDES: Final = (f"/{VENV_DIR}/", f"/{REVISION_NAME}", f"/.{REVISION_NAME}.tmp")
 ENV_TEMPLATE: Final = """\
 # Read by every process of both slots (django_deploykit.settings.dispatch).
 # The presence of PRODUCTION, whatever its value, selects the production settings.

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from django_deploykit.deploy_root.slot_commands import CommandLog, CommandResult, failure_text, run_program
 from django_deploykit.redact import redact_url
-from django_deploykit.slot_commands import CommandLog, CommandResult, failure_text, run_program
 
 GIT_TIMEOUT = 300.0
 UNFINISHED_CHECKOUT = "deploykit-unfinished-checkout"

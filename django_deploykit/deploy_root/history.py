@@ -17,10 +17,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final, Literal
 
-from django_deploykit.deploy_lock import current_user
-from django_deploykit.slots import DeployRoot
+from django_deploykit.deploy_root.layout import DeployRoot
+from django_deploykit.deploy_root.lock import current_user
 
-HISTORY_NAME: Final = "history.jsonl"
 SCHEMA_VERSION: Final = 1
 
 Kind = Literal["init", "pull", "swap", "rollback", "repair", "reload", "deploy"]
@@ -66,7 +65,7 @@ class Stopwatch:
 
 
 def history_path(root: DeployRoot) -> Path:
-    return root.path / HISTORY_NAME
+    return root.history_file
 
 
 def append(root: DeployRoot, record: HistoryRecord) -> None:

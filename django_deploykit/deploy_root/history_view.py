@@ -6,9 +6,9 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from django_deploykit import history
+from django_deploykit.deploy_root import history
+from django_deploykit.deploy_root.layout import DeployRoot
 from django_deploykit.redact import redact_text
-from django_deploykit.slots import DeployRoot
 from django_deploykit.text import shorten
 
 # How much of a record's message the list shows; 'deploy_log ID' shows all of it.

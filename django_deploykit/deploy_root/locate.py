@@ -11,8 +11,8 @@ from pathlib import Path
 
 from django.conf import settings
 
-from django_deploykit import slots
 from django_deploykit.conf import conf
+from django_deploykit.deploy_root import layout
 
 
 class DeployRootNotFound(Exception):
@@ -26,14 +26,14 @@ def project_dir() -> Path:
     return Path(base) if base else Path.cwd()
 
 
-def deploy_root() -> slots.DeployRoot:
+def deploy_root() -> layout.DeployRoot:
     """The deploy root of the running project, or ``DeployRootNotFound`` saying how to set one."""
     if conf.ROOT:
         path = Path(conf.ROOT)
         if not path.is_dir():
             raise DeployRootNotFound(f"DEPLOYKIT_ROOT is {conf.ROOT!r}, which is not a directory.")
-        return slots.read_deploy_root(path.resolve())
-    found = slots.find_deploy_root(project_dir(), os.environ) or slots.find_deploy_root(
+        return layout.read_deploy_root(path.resolve())
+    found = layout.find_deploy_root(project_dir(), os.environ) or layout.find_deploy_root(
         Path.cwd(), os.environ
     )
     if found is None:
@@ -44,8 +44,8 @@ def deploy_root() -> slots.DeployRoot:
     return found
 
 
-def project_subdir(root: slots.DeployRoot) -> Path:
-    """The project's folder relative to its slot, e.g. ``example_project``; the same in both slots."""
+def project_subdir(root: layout.DeployRoot) -> Path:
+    """The project's folder relative to its slot, e.g. ``example_project``; the same in both layout."""
     if conf.PROJECT_SUBDIR is not None:
         return Path(conf.PROJECT_SUBDIR)
     real = project_dir().resolve()

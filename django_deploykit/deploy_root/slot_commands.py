@@ -16,9 +16,9 @@ from typing import Any, Final, Protocol
 
 import sh
 
+from django_deploykit.deploy_root.layout import DeployRoot, slot_python
 from django_deploykit.interrupts import Interrupted, deferred
 from django_deploykit.redact import redact_text
-from django_deploykit.slots import DeployRoot, slot_python
 from django_deploykit.text import tail
 
 # Variables that would make the child use this process's code or virtualenv instead of its own.
@@ -92,6 +92,13 @@ def failure_text(result: CommandResult, log: CommandLog | None = None) -> str:
     if isinstance(error, str) and error:
         return redact_text(error)
     return tail(result.error_output, full=str(log.path) if log is not None else None)
+
+
+def production_env(variable: str) -> dict[str, str]:
+    """What a command in a slot needs to run with the production settings: the settings dispatcher's
+    variable (``DEPLOYKIT_SETTINGS["variable"]``, ``PRODUCTION`` by default), present."""
+    # Only the variable's presence counts; an empty value leaves any other meaning aside.
+    return {variable: ""}
 
 
 def child_environment(env: Mapping[str, str] | None = None, unset: Sequence[str] = ()) -> dict[str, str]:

@@ -12,16 +12,13 @@ import tempfile
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Final
 
+from django_deploykit.deploy_root.layout import DeployRoot
 from django_deploykit.redact import redact_text
-from django_deploykit.slots import DeployRoot
-
-LOGS_DIR: Final = "logs"
 
 
 def logs_dir(root: DeployRoot) -> Path:
-    return root.path / LOGS_DIR
+    return root.logs_dir
 
 
 class StageLog:

@@ -19,9 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal
 
-from django_deploykit.slots import DeployRoot
+from django_deploykit.deploy_root.layout import DeployRoot
 
-JOURNAL_NAME: Final = ".swap-journal.json"
 TEMP_LINK_PREFIX: Final = ".tmp-link-"
 _AT_FDCWD: Final = -100
 _RENAME_EXCHANGE: Final = 2
@@ -103,7 +102,7 @@ def pending_journal(root: DeployRoot) -> LinkState | None:
     A journal that is not what ``_journalled_swap`` writes (two different slots of the root)
     raises ``LinkError``: following it could point both links at one slot.
     """
-    journal = root.path / JOURNAL_NAME
+    journal = root.swap_journal
     try:
         text = journal.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -161,7 +160,7 @@ def refuse_what_is_not_a_link(root: DeployRoot) -> None:
 
 def needs_repair(root: DeployRoot) -> str | None:
     """Say why the links need ``repair``, or return ``None`` when they are consistent."""
-    if (root.path / JOURNAL_NAME).exists():
+    if (root.swap_journal).exists():
         try:
             pending_journal(root)
         except LinkError as exc:
@@ -190,7 +189,7 @@ def repair(root: DeployRoot) -> tuple[LinkState, str]:
     if wanted is not None:
         _journalled_swap(root, wanted, lambda step: None)
         return wanted, f"finished the interrupted swap: live -> {wanted.live}, stage -> {wanted.stage}"
-    (root.path / JOURNAL_NAME).unlink(missing_ok=True)
+    (root.swap_journal).unlink(missing_ok=True)
     live = _usable_slot(root, root.live_link)
     stage = _usable_slot(root, root.stage_link)
     if live is None:
@@ -210,7 +209,7 @@ def _usable_slot(root: DeployRoot, link: Path) -> str | None:
 
 
 def _journalled_swap(root: DeployRoot, wanted: LinkState, step_hook: Callable[[str], None]) -> None:
-    journal = root.path / JOURNAL_NAME
+    journal = root.swap_journal
     step_hook("write-journal")
     _write_durably(journal, json.dumps({"live": wanted.live, "stage": wanted.stage}))
     step_hook("replace-live")

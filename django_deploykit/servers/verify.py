@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass, field
 
 from django_deploykit.redact import redact_error, redact_url
-from django_deploykit.swap_live.gate import revision_endpoint
+from django_deploykit.servers.endpoints import revision_endpoint
 
 
 @dataclass

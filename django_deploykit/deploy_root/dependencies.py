@@ -14,8 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from django_deploykit.slot_commands import CommandLog, CommandResult, run_program, run_programs_side_by_side
-from django_deploykit.slots import VENV_DIR
+from django_deploykit.deploy_root.layout import VENV_DIR
+from django_deploykit.deploy_root.slot_commands import (
+    CommandLog,
+    CommandResult,
+    run_program,
+    run_programs_side_by_side,
+)
 
 INSTALLED_MARKER: Final = ".deploykit-requirements.sha256"
 HASH_OPTION = re.compile(r"--hash[= ]")

@@ -15,7 +15,7 @@ import json
 from typing import Any, Final
 
 from django_deploykit.conf import conf
-from django_deploykit.slot_commands import CommandLog, SlotProject, run_manage
+from django_deploykit.deploy_root.slot_commands import CommandLog, SlotProject, run_manage
 
 # Settings a slot reports about itself. Secrets (the revision token) stay out: this output
 # goes into stage logs, and both slots read the token from the same shared .env anyway.

@@ -27,10 +27,8 @@ from typing import Any, Final
 
 from filelock import FileLock, Timeout
 
-from django_deploykit.slots import DeployRoot
+from django_deploykit.deploy_root.layout import DeployRoot
 
-LOCK_NAME: Final = ".deploy.lock"
-HOLDER_NAME: Final = ".deploy.lock.json"
 TOKEN_VARIABLE: Final = "DEPLOYKIT_LOCK_TOKEN"  # noqa: S105 (a variable name)
 
 
@@ -65,7 +63,7 @@ def current_user() -> str:
 
 def read_holder(root: DeployRoot) -> LockHolder | None:
     """Return who holds the lock, or ``None`` when nobody does."""
-    lock = FileLock(str(root.path / LOCK_NAME))
+    lock = FileLock(str(root.lock_file))
     try:
         lock.acquire(timeout=0)
     except Timeout:
@@ -76,7 +74,7 @@ def read_holder(root: DeployRoot) -> LockHolder | None:
 
 def _read_side_file(root: DeployRoot) -> LockHolder | None:
     try:
-        data: dict[str, Any] = json.loads((root.path / HOLDER_NAME).read_text(encoding="utf-8"))
+        data: dict[str, Any] = json.loads(root.lock_holder_file.read_text(encoding="utf-8"))
         return LockHolder(**data)
     except (OSError, ValueError, TypeError):
         return None
@@ -131,7 +129,7 @@ def deploy_lock(
     if held_by_parent(root):
         yield None
         return
-    lock = FileLock(str(root.path / LOCK_NAME))
+    lock = FileLock(str(root.lock_file))
     started = time.monotonic()
     try:
         lock.acquire(timeout=wait)
@@ -145,13 +143,13 @@ def deploy_lock(
             started_at=datetime.now(UTC).isoformat(timespec="seconds"),
             token=secrets.token_hex(16),
         )
-        side_file = root.path / HOLDER_NAME
+        side_file = root.lock_holder_file
         temporary = side_file.with_name(side_file.name + ".tmp")
         temporary.write_text(json.dumps(asdict(holder)), encoding="utf-8")
         os.replace(temporary, side_file)
         yield holder
     finally:
-        (root.path / HOLDER_NAME).unlink(missing_ok=True)
+        root.lock_holder_file.unlink(missing_ok=True)
         lock.release()
 
 

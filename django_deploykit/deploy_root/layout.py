@@ -1,0 +1,183 @@
+"""The deploy root's layout: every folder and file name in it, in one place.
+
+A deploy root looks like this::
+
+    <root>/.deploykit-root       JSON: {"slots": ["blue", "green"]}
+    <root>/blue/                 a checkout of the app, with its own virtualenv (.venv) and REVISION file
+    <root>/green/                the other checkout
+    <root>/live -> blue          the slot the public site serves
+    <root>/stage -> green        the slot being updated and tested
+    <root>/shared/               what survives a swap: .env, media, SQLite files, state
+    <root>/run/                  the servers' pid files, control sockets and reload files
+    <root>/logs/<run id>/        one folder of stage logs per pull or deploy
+    <root>/history.jsonl         one record per init, pull, swap, rollback, repair, reload and deploy
+    <root>/.deploy.lock          the deploy lock (flock), and .deploy.lock.json: who holds it
+    <root>/.swap-journal.json    a swap's two renames, while they are under way
+
+These helpers also run while a settings module is being imported (through ``django_deploykit.slots``),
+before Django's settings exist, so they take every input as an explicit argument and never read ``conf``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+DEFAULT_SLOT_NAMES: tuple[str, str] = ("blue", "green")
+ROOT_MARKER = ".deploykit-root"
+ROOT_ENV_VARIABLE = "DEPLOYKIT_ROOT"
+SHARED_DIR_NAME = "shared"
+RUN_DIR_NAME = "run"
+# Each slot's own virtualenv, inside the slot: <root>/<slot>/.venv.
+VENV_DIR = ".venv"
+LIVE_LINK = "live"
+STAGE_LINK = "stage"
+# Inside a slot: the commit its checkout is at, written by deploykit_init and deploy_pull.
+REVISION_NAME = "REVISION"
+LOGS_DIR_NAME = "logs"
+HISTORY_NAME = "history.jsonl"
+LOCK_NAME = ".deploy.lock"
+LOCK_HOLDER_NAME = ".deploy.lock.json"
+SWAP_JOURNAL_NAME = ".swap-journal.json"
+
+# A slot name becomes a directory name and part of a cache key prefix, so it must be
+# safe in both: no path separators, no ``:`` (Django's key separator), no glob characters.
+SAFE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+_RESERVED_NAMES = frozenset({LIVE_LINK, STAGE_LINK, SHARED_DIR_NAME, RUN_DIR_NAME})
+
+
+@dataclass(frozen=True)
+class DeployRoot:
+    path: Path
+    slot_names: tuple[str, str] = DEFAULT_SLOT_NAMES
+
+    @property
+    def shared_dir(self) -> Path:
+        return self.path / SHARED_DIR_NAME
+
+    @property
+    def run_dir(self) -> Path:
+        return self.path / RUN_DIR_NAME
+
+    @property
+    def live_link(self) -> Path:
+        return self.path / LIVE_LINK
+
+    @property
+    def stage_link(self) -> Path:
+        return self.path / STAGE_LINK
+
+    @property
+    def marker(self) -> Path:
+        return self.path / ROOT_MARKER
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.path / LOGS_DIR_NAME
+
+    @property
+    def history_file(self) -> Path:
+        return self.path / HISTORY_NAME
+
+    @property
+    def lock_file(self) -> Path:
+        return self.path / LOCK_NAME
+
+    @property
+    def lock_holder_file(self) -> Path:
+        return self.path / LOCK_HOLDER_NAME
+
+    @property
+    def swap_journal(self) -> Path:
+        return self.path / SWAP_JOURNAL_NAME
+
+    def slot_dir(self, slot: str) -> Path:
+        if slot not in self.slot_names:
+            raise ValueError(f"{slot!r} is not one of this deploy root's slots {self.slot_names}.")
+        return self.path / slot
+
+    def slot_python(self, slot: str) -> Path:
+        return slot_python(self.slot_dir(slot))
+
+    def other_slot(self, slot: str) -> str:
+        first, second = self.slot_names
+        if slot == first:
+            return second
+        if slot == second:
+            return first
+        raise ValueError(f"{slot!r} is not one of this deploy root's slots {self.slot_names}.")
+
+
+def slot_python(slot_dir: Path) -> Path:
+    """The interpreter of a slot's own virtualenv."""
+    return slot_dir / VENV_DIR / "bin" / "python"
+
+
+def validate_slot_names(names: Iterable[str]) -> tuple[str, str]:
+    """Return ``names`` as a pair, or raise ``ValueError`` saying what is wrong with them."""
+    pair = tuple(names)
+    if len(pair) != 2:
+        raise ValueError(f"Exactly two slot names are needed, got {len(pair)}: {pair!r}.")
+    first, second = pair
+    if first == second:
+        raise ValueError(f"The two slot names must differ, both are {first!r}.")
+    for name in pair:
+        if not isinstance(name, str) or not SAFE_NAME_RE.match(name):
+            raise ValueError(
+                f"Slot name {name!r} must start with a letter or digit and hold only letters, digits, "
+                "'-' and '_'."
+            )
+        if name in _RESERVED_NAMES:
+            raise ValueError(f"Slot name {name!r} is reserved for the deploy root's own links and folders.")
+    if first.startswith(second) or second.startswith(first):
+        # A prefix of the other would make one slot's cache keys match the other's patterns.
+        raise ValueError(f"Slot names {first!r} and {second!r} must not be prefixes of each other.")
+    return first, second
+
+
+def read_deploy_root(path: Path) -> DeployRoot:
+    """Load the deploy root at ``path`` from its marker file."""
+    marker = path / ROOT_MARKER
+    try:
+        data = json.loads(marker.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return DeployRoot(path=path)
+    except (OSError, ValueError) as exc:
+        raise ImproperlyConfigured(f"The deploy root marker {marker} cannot be read: {exc}.") from exc
+    if not isinstance(data, dict):
+        raise ImproperlyConfigured(f"The deploy root marker {marker} must hold a JSON object.")
+    try:
+        names = validate_slot_names(data.get("slots", DEFAULT_SLOT_NAMES))
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"The deploy root marker {marker} is invalid: {exc}") from exc
+    return DeployRoot(path=path, slot_names=names)
+
+
+def find_deploy_root(start: Path | str, environ: Mapping[str, str] | None = None) -> DeployRoot | None:
+    """Find the deploy root that holds the code at ``start``.
+
+    ``DEPLOYKIT_ROOT`` in ``environ`` wins; otherwise the real path of ``start`` and its
+    parents are searched for the marker file. ``None`` means the code is not deployed in
+    slots (a developer's checkout, a single-checkout server).
+    """
+    environ = os.environ if environ is None else environ
+    configured = environ.get(ROOT_ENV_VARIABLE, "")
+    if configured:
+        path = Path(configured)
+        if not path.is_dir():
+            raise ImproperlyConfigured(
+                f"{ROOT_ENV_VARIABLE} is {configured!r}, which is not a directory. Point it at the deploy root "
+                "or unset it."
+            )
+        return read_deploy_root(path.resolve())
+    real = Path(start).resolve()
+    for candidate in (real, *real.parents):
+        if (candidate / ROOT_MARKER).is_file():
+            return read_deploy_root(candidate)
+    return None
