@@ -218,7 +218,7 @@ MAINTENANCE = [
         "status",
         "--format",
         "yaml",
-        message="is not a format; use text or json",
+        message=INVALID_CHOICE,
     ),
     case(
         "off-with-on-option",
@@ -355,7 +355,7 @@ MIGRATE_SAFE = [
         "resume-and-undo", "migrate_safe", "--resume", "--undo", message="Use --resume or --undo, not both."
     ),
     case("plan-and-check", "migrate_safe", "--plan", "--check", message="use one at a time"),
-    case("format-unknown", "migrate_safe", "--plan", "--format", "yaml", message="Unknown format 'yaml'"),
+    case("format-unknown", "migrate_safe", "--plan", "--format", "yaml", message=INVALID_CHOICE),
     case("resume-nothing", "migrate_safe", "--resume", message="The journal shows no half-applied migration"),
 ]
 

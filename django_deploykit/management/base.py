@@ -16,6 +16,11 @@ Negative numbers. An option's value that starts with a minus and a digit (``--lo
 as the value, so the command's own check says what is wrong with it, rather than argparse calling it a
 missing argument.
 
+Shared options and lookups. ``add_format_argument`` is the one ``--format`` (argparse checks its choices);
+``progress`` writes a progress line unless the output is JSON or ``-v 0``; ``find_deploy_root`` and
+``find_project_subdir`` turn "no deploy root here" into a ``CommandError`` with the sentence that says how
+to make one.
+
 Durations. ``duration_option`` reads every duration and timeout option in the one grammar of ``durations``
 (``500ms``, ``90s``, ``2min``, ``1h30m``; a bare number is seconds for a timeout), within the option's bounds.
 
@@ -26,13 +31,17 @@ refuses it up front, naming the option, before anything is changed.
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import sys
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from django_deploykit.deploy_root import locate
+from django_deploykit.deploy_root.layout import DeployRoot
 from django_deploykit.durations import Bounds, DurationError, parse_duration
 from django_deploykit.interrupts import Interrupted, stop_signals_raise
 
@@ -97,12 +106,42 @@ class DeploykitCommand(BaseCommand):
             self.stdout.flush()
             sys.exit(self.exit_code)
 
+    def progress(self, line: str) -> None:
+        """A progress line of a long run, indented under the command's own lines; none with JSON or -v 0."""
+        if getattr(self, "verbosity", 1) >= 1 and not self.json_output:
+            self.stdout.write(f"  {line}")
+
     @property
     def name_for_messages(self) -> str:
         return type(self).__module__.rsplit(".", 1)[-1]
 
     def _write_json(self, data: dict[str, Any]) -> None:
         self.stdout.write(json.dumps(data, indent=2, default=str))
+
+
+def add_format_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text (the default) or json: exactly one JSON object on stdout, whatever happens.",
+    )
+
+
+def find_deploy_root() -> DeployRoot:
+    """The running project's deploy root; ``CommandError`` saying how to create one when there is none."""
+    try:
+        return locate.deploy_root()
+    except locate.DeployRootNotFound as exc:
+        raise CommandError(str(exc)) from exc
+
+
+def find_project_subdir(root: DeployRoot) -> Path:
+    """The project's folder inside a slot; ``CommandError`` when the project is not inside the deploy root."""
+    try:
+        return locate.project_subdir(root)
+    except locate.DeployRootNotFound as exc:
+        raise CommandError(str(exc)) from exc
 
 
 def duration_option(value: object, option: str, bounds: Bounds) -> float:

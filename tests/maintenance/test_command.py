@@ -369,7 +369,7 @@ BAD_INPUT = [
     (["off", "--no-wait"], "--no-wait goes only with 'maintenance on'"),
     (["off", "--for", "30m", "--allow-ip", "10.0.0.1"], "--for, --allow-ip go only with 'maintenance on'"),
     (["status", "--scope", "host"], "'maintenance status' shows every scope; leave out --scope."),
-    (["status", "--format", "xml"], "--format 'xml' is not a format; use text or json."),
+    (["status", "--format", "xml"], "argument --format: invalid choice: 'xml'"),
     (["bogus"], "Unknown action 'bogus'; use one of: on, off, status."),
     # Numbers too big for a timedelta, for int() (over 4300 digits) or for a datetime.
     (["on", "--for", "99999999999d"], "--for 99999999999d is too long; the longest is 366 days."),

@@ -20,7 +20,7 @@ from django_deploykit.cache_clearing.plan import (
 )
 from django_deploykit.cache_clearing.run import AliasResult, ClearFailed, clear_all, preflight
 from django_deploykit.exit_codes import ExitCode
-from django_deploykit.management.base import DeploykitCommand
+from django_deploykit.management.base import DeploykitCommand, add_format_argument
 
 MAX_BATCH = 100_000
 PROGRESS_INTERVAL_SECONDS = 1.0
@@ -68,9 +68,7 @@ class Command(DeploykitCommand):
         parser.add_argument(
             "--yes", action="store_true", help="Confirm --flush and clearing sessions without being asked."
         )
-        parser.add_argument(
-            "--format", choices=("text", "json"), default="text", help="Output format (default: text)."
-        )
+        add_format_argument(parser)
 
     def handle(
         self,

@@ -23,9 +23,15 @@ from django_deploykit.deploy.procedure import (
     maintenance_options_error,
     refused,
 )
-from django_deploykit.deploy_root import git, locate
+from django_deploykit.deploy_root import git
 from django_deploykit.durations import VERIFY_TIMEOUT, WAIT_LOCK
-from django_deploykit.management.base import DeploykitCommand, duration_option
+from django_deploykit.management.base import (
+    DeploykitCommand,
+    add_format_argument,
+    duration_option,
+    find_deploy_root,
+    find_project_subdir,
+)
 
 
 class Command(DeploykitCommand):
@@ -68,7 +74,7 @@ class Command(DeploykitCommand):
             help="How long swap_live waits for verification, such as 30s or 2min (default 30s).",
         )
         parser.add_argument("--yes", action="store_true", help="Do not ask for confirmation.")
-        parser.add_argument("--format", choices=("text", "json"), default="text", help="Output format.")
+        add_format_argument(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
         self.verbosity = options["verbosity"]
@@ -79,11 +85,8 @@ class Command(DeploykitCommand):
         wait_lock = duration_option(options["wait_lock"], "--wait-lock", WAIT_LOCK)
         swap_timeout = duration_option(options["swap_timeout"], "--swap-timeout", VERIFY_TIMEOUT)
         maintenance_args = self._maintenance_args(options)
-        try:
-            root = locate.deploy_root()
-            subdir = locate.project_subdir(root)
-        except locate.DeployRootNotFound as exc:
-            raise CommandError(str(exc)) from exc
+        root = find_deploy_root()
+        subdir = find_project_subdir(root)
         try:
             stages = parse_pipeline(conf.DEPLOY_PIPELINE)
         except PipelineError as exc:
@@ -110,7 +113,7 @@ class Command(DeploykitCommand):
             log_keep=conf.LOG_KEEP,
         )
         try:
-            outcome = deploy(root, deploy_options, self._progress)
+            outcome = deploy(root, deploy_options, self.progress)
         except DeployFailed as exc:
             self.document = exc.outcome.as_dict()
             raise CommandError(str(exc), returncode=exc.exit_code) from exc
@@ -146,10 +149,6 @@ class Command(DeploykitCommand):
         answer = input(f"Deploy {ref} through {', '.join(names)}? [y/N] ")
         if answer.strip().lower() not in ("y", "yes"):
             raise CommandError("Not confirmed; nothing was changed.")
-
-    def _progress(self, line: str) -> None:
-        if self.verbosity >= 1 and not self.json_output:
-            self.stdout.write(f"  {line}")
 
     def _show(self, outcome: DeployOutcome) -> None:
         self.document = outcome.as_dict()

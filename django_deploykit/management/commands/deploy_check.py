@@ -9,8 +9,12 @@ from django.core.management.base import CommandError
 
 from django_deploykit.conf import conf
 from django_deploykit.deploy_check.diagnose import CheckOptions, diagnose
-from django_deploykit.deploy_root import locate
-from django_deploykit.management.base import DeploykitCommand
+from django_deploykit.management.base import (
+    DeploykitCommand,
+    add_format_argument,
+    find_deploy_root,
+    find_project_subdir,
+)
 
 
 class Command(DeploykitCommand):
@@ -26,14 +30,11 @@ class Command(DeploykitCommand):
         parser.add_argument(
             "--slot", choices=("live", "stage"), default="live", help="Which slot to diagnose (default live)."
         )
-        parser.add_argument("--format", choices=("text", "json"), default="text", help="Output format.")
+        add_format_argument(parser)
 
     def handle(self, *args: Any, slot: str, format: str, **options: Any) -> None:
-        try:
-            root = locate.deploy_root()
-            subdir = locate.project_subdir(root)
-        except locate.DeployRootNotFound as exc:
-            raise CommandError(str(exc)) from exc
+        root = find_deploy_root()
+        subdir = find_project_subdir(root)
         check_options = CheckOptions(
             project_subdir=subdir,
             link="live" if slot == "live" else "stage",

@@ -7,8 +7,8 @@ from typing import Any
 
 from django.core.management.base import CommandError
 
-from django_deploykit.deploy_root import history_view, locate
-from django_deploykit.management.base import DeploykitCommand
+from django_deploykit.deploy_root import history_view
+from django_deploykit.management.base import DeploykitCommand, add_format_argument, find_deploy_root
 
 
 class Command(DeploykitCommand):
@@ -23,15 +23,12 @@ class Command(DeploykitCommand):
             "id", nargs="?", help="A record's id (or its unique start) to show with its stage logs."
         )
         parser.add_argument("--last", type=int, default=20, help="How many records to list (default 20).")
-        parser.add_argument("--format", choices=("text", "json"), default="text", help="Output format.")
+        add_format_argument(parser)
 
     def handle(self, *args: Any, id: str | None, last: int, format: str, **options: Any) -> None:
         if last < 1:
             raise CommandError("--last must be a positive number of records.")
-        try:
-            root = locate.deploy_root()
-        except locate.DeployRootNotFound as exc:
-            raise CommandError(str(exc)) from exc
+        root = find_deploy_root()
         if id is None:
             records = history_view.latest(root, last)
             self.document = {"records": [history_view.as_dict(record) for record in records]}

@@ -9,9 +9,15 @@ from django.core.management.base import CommandError
 
 from django_deploykit.conf import conf
 from django_deploykit.deploy_pull.pull import PullError, PullOptions, PullOutcome, pull
-from django_deploykit.deploy_root import git, locate
+from django_deploykit.deploy_root import git
 from django_deploykit.durations import WAIT_LOCK
-from django_deploykit.management.base import DeploykitCommand, duration_option
+from django_deploykit.management.base import (
+    DeploykitCommand,
+    add_format_argument,
+    duration_option,
+    find_deploy_root,
+    find_project_subdir,
+)
 
 
 class Command(DeploykitCommand):
@@ -59,7 +65,7 @@ class Command(DeploykitCommand):
             action="store_true",
             help="Throw away local changes in the slot's checkout.",
         )
-        parser.add_argument("--format", choices=("text", "json"), default="text", help="Output format.")
+        add_format_argument(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
         self.verbosity = options["verbosity"]
@@ -68,12 +74,9 @@ class Command(DeploykitCommand):
         problem = git.ref_error(ref)
         if problem:
             raise CommandError(problem)
-        try:
-            root = locate.deploy_root()
-            in_place_slot = self._running_slot(root) if options["in_place"] else None
-            subdir = locate.project_subdir(root)
-        except locate.DeployRootNotFound as exc:
-            raise CommandError(str(exc)) from exc
+        root = find_deploy_root()
+        in_place_slot = self._running_slot(root) if options["in_place"] else None
+        subdir = find_project_subdir(root)
         choice = conf.SETTINGS_CHOICE or {}
         pull_options = PullOptions(
             project_subdir=subdir,
@@ -96,7 +99,7 @@ class Command(DeploykitCommand):
             log_keep=conf.LOG_KEEP,
         )
         try:
-            outcome = pull(root, pull_options, self._progress)
+            outcome = pull(root, pull_options, self.progress)
         except PullError as exc:
             self.document = exc.outcome.as_dict()
             raise CommandError(str(exc), returncode=exc.exit_code) from exc
@@ -107,10 +110,6 @@ class Command(DeploykitCommand):
         if slot not in root.slot_names:
             raise CommandError("--in-place needs the command to run from a slot's checkout (live or stage).")
         return str(slot)
-
-    def _progress(self, line: str) -> None:
-        if self.verbosity >= 1 and not self.json_output:
-            self.stdout.write(f"  {line}")
 
     def _show(self, outcome: PullOutcome) -> None:
         self.document = outcome.as_dict()

@@ -17,7 +17,7 @@ from django_deploykit.maintenance.checks import MIDDLEWARE_PATH
 from django_deploykit.maintenance.reader import staleness_bound
 from django_deploykit.maintenance.schedule import utc_now
 from django_deploykit.maintenance.state import Phase
-from django_deploykit.management.base import DeploykitCommand
+from django_deploykit.management.base import DeploykitCommand, add_format_argument
 
 ACTIONS = ("on", "off", "status")
 # Options whose flag is not their dest with dashes: messages name what the user typed.
@@ -75,7 +75,7 @@ class Command(DeploykitCommand):
             default=None,
             help="host (a file, the default) or shared (a Redis key for all servers).",
         )
-        parser.add_argument("--format", default="text", help="Output: text (the default) or json.")
+        add_format_argument(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
         self.verbosity = int(options["verbosity"])

@@ -20,7 +20,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils.module_loading import module_has_submodule
 
 from django_deploykit.exit_codes import ExitCode
-from django_deploykit.management.base import DeploykitCommand
+from django_deploykit.management.base import DeploykitCommand, add_format_argument
 from django_deploykit.migrate_safe import exitcodes, journal
 from django_deploykit.migrate_safe.applying import ApplyOptions, MigrationFailed, apply_steps
 from django_deploykit.migrate_safe.locks import LockBusy, migration_lock
@@ -63,9 +63,7 @@ class Command(DeploykitCommand):
         parser.add_argument("--phase", help="additive (before the swap), destructive (after it) or all.")
         parser.add_argument("--plan", action="store_true", help="Show the classified plan; apply nothing.")
         parser.add_argument("--sql", action="store_true", help="With --plan: the SQL of each migration.")
-        parser.add_argument(
-            "--format", default="text", help="text or json (one JSON object, whatever happens)."
-        )
+        add_format_argument(parser)
         parser.add_argument(
             "--check",
             action="store_true",

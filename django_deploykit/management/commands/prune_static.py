@@ -8,8 +8,7 @@ from django.conf import settings
 from django.core.management.base import CommandError
 
 from django_deploykit.deploy_pull import static_prune
-from django_deploykit.deploy_root import locate
-from django_deploykit.management.base import DeploykitCommand
+from django_deploykit.management.base import DeploykitCommand, add_format_argument, find_deploy_root
 
 
 class Command(DeploykitCommand):
@@ -22,15 +21,12 @@ class Command(DeploykitCommand):
         parser.add_argument(
             "--dry-run", action="store_true", help="List what would be removed; remove nothing."
         )
-        parser.add_argument("--format", choices=("text", "json"), default="text", help="Output format.")
+        add_format_argument(parser)
 
     def handle(self, *args: Any, dry_run: bool, **options: Any) -> None:
         if not settings.STATIC_ROOT:
             raise CommandError("STATIC_ROOT is not set; there is no collected static folder to prune.")
-        try:
-            root = locate.deploy_root()
-        except locate.DeployRootNotFound as exc:
-            raise CommandError(str(exc)) from exc
+        root = find_deploy_root()
         try:
             result = static_prune.prune(Path(settings.STATIC_ROOT), root.slot_names, dry_run=dry_run)
         except static_prune.PruneRefused as exc:

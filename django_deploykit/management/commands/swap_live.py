@@ -6,9 +6,14 @@ from typing import Any
 from django.core.management.base import CommandError
 
 from django_deploykit.conf import conf
-from django_deploykit.deploy_root import locate
 from django_deploykit.durations import VERIFY_TIMEOUT
-from django_deploykit.management.base import DeploykitCommand, duration_option
+from django_deploykit.management.base import (
+    DeploykitCommand,
+    add_format_argument,
+    duration_option,
+    find_deploy_root,
+    find_project_subdir,
+)
 from django_deploykit.swap_live import service
 
 
@@ -52,7 +57,7 @@ class Command(DeploykitCommand):
             default="30s",
             help="How long to wait for verification, such as 30s or 2min (default 30s).",
         )
-        parser.add_argument("--format", choices=("text", "json"), default="text", help="Output format.")
+        add_format_argument(parser)
 
     def handle(
         self,
@@ -76,10 +81,7 @@ class Command(DeploykitCommand):
         if reverse_migrations and not rollback:
             raise CommandError("--reverse-migrations goes with --rollback.")
         self.verbosity = options["verbosity"]
-        try:
-            root = locate.deploy_root()
-        except locate.DeployRootNotFound as exc:
-            raise CommandError(str(exc)) from exc
+        root = find_deploy_root()
         if status:
             self._status(service.status(root))
             return
@@ -96,10 +98,7 @@ class Command(DeploykitCommand):
                 else:
                     self.stdout.write(self.style.SUCCESS(f"Repaired: {what}."))
             return
-        try:
-            subdir = locate.project_subdir(root)
-        except locate.DeployRootNotFound as exc:
-            raise CommandError(str(exc)) from exc
+        subdir = find_project_subdir(root)
         choice = conf.SETTINGS_CHOICE or {}
         swap_options = service.SwapOptions(
             project_subdir=subdir,
@@ -111,7 +110,7 @@ class Command(DeploykitCommand):
         )
         try:
             run = service.rollback if rollback else service.reload_servers if reload_servers else service.swap
-            outcome = run(root, swap_options, self._progress)
+            outcome = run(root, swap_options, self.progress)
         except service.SwapError as exc:
             if exc.outcome is not None:
                 self.document = exc.outcome.as_dict()
@@ -136,10 +135,6 @@ class Command(DeploykitCommand):
                     f"{outcome.after['stage']} is the stage; {verification}."
                 )
             )
-
-    def _progress(self, line: str) -> None:
-        if self.verbosity >= 1 and not self.json_output:
-            self.stdout.write(f"  {line}")
 
     def _status(self, data: dict[str, Any]) -> None:
         self.document = {"action": "status", **data}
