@@ -7,11 +7,21 @@ built on it), so nothing reaches a terminal, a log line or the history cut in th
 from __future__ import annotations
 
 import re
-from typing import Final, Literal
+from typing import Final, Literal, NamedTuple
 
 from django_deploykit.redact import redact_text
 
 ELLIPSIS: Final = "…"
+Tone = Literal["plain", "heading", "success", "warning", "error"]
+
+
+class Say(NamedTuple):
+    """A line of a command's text output and its tone; the packages say what, the command styles it."""
+
+    text: str
+    tone: Tone = "plain"
+
+
 _SPACE: Final = re.compile(r"\s")
 
 

@@ -18,6 +18,7 @@ from typing import Any, Final
 
 from django.utils import timezone
 
+from django_deploykit.conf import conf
 from django_deploykit.deploy.pipeline import (
     PULL_STAGE,
     PipelineError,
@@ -25,11 +26,13 @@ from django_deploykit.deploy.pipeline import (
     parse_pipeline,
     swap_position,
 )
-from django_deploykit.deploy_root import history, links
+from django_deploykit.deploy_root import history, links, locate
+from django_deploykit.deploy_root.history import Result
 from django_deploykit.deploy_root.layout import DeployRoot
 from django_deploykit.deploy_root.lock import DeployLockBusy, LockHolder, child_environment, deploy_lock
-from django_deploykit.deploy_root.logs import RunLogs, StageLog, prune
+from django_deploykit.deploy_root.logs import StageLog
 from django_deploykit.deploy_root.revision import read_revision
+from django_deploykit.deploy_root.run import Run, record_now
 from django_deploykit.deploy_root.slot_commands import (
     CommandResult,
     SlotProject,
@@ -49,6 +52,7 @@ from django_deploykit.deploy_root.stages import (
 from django_deploykit.exit_codes import ExitCode, answer_of
 from django_deploykit.interrupts import Interrupted
 from django_deploykit.maintenance.schedule import ScheduleError, describe_moment, parse_duration, parse_when
+from django_deploykit.text import Say
 
 MAINTENANCE_POLL: Final = 2.0
 MAINTENANCE_REPORT_EVERY: Final = 60.0
@@ -84,6 +88,33 @@ def maintenance_options_error(
     return None
 
 
+def maintenance_arguments(
+    enabled: bool,
+    at: str | None,
+    warn: str | None,
+    duration: str | None,
+    message: str | None,
+    *,
+    now: datetime | None = None,
+    zone: tzinfo | None = None,
+) -> tuple[str, ...]:
+    """The ``maintenance on`` arguments of ``deploy --maintenance``; ``ValueError`` with a sentence when they
+    would be refused, or are given without ``--maintenance``."""
+    given = [
+        (flag, value)
+        for flag, value in (("--at", at), ("--warn", warn), ("--for", duration), ("--message", message))
+        if value is not None
+    ]
+    if given and not enabled:
+        raise ValueError(f"{given[0][0]} only makes sense with --maintenance; add it or drop {given[0][0]}.")
+    problem = maintenance_options_error(
+        at, duration, warn, now=now or datetime.now(UTC), zone=zone or timezone.get_default_timezone()
+    )
+    if problem:
+        raise ValueError(f"{problem} Nothing was deployed.")
+    return tuple(part for flag, value in given for part in (flag, value))
+
+
 class DeployFailed(Exception):
     def __init__(self, message: str, exit_code: ExitCode, outcome: DeployOutcome) -> None:
         super().__init__(message)
@@ -105,6 +136,21 @@ class DeployOptions:
     swap_timeout: float = 30.0
     wait_lock: float = 0.0
     log_keep: int = 100
+
+    @classmethod
+    def from_settings(
+        cls, project_subdir: Path, stages: list[StageSpec], *, offline: bool, **given: Any
+    ) -> DeployOptions:
+        """The options of a deploy the command line asked for (``given``), the rest from the settings."""
+        return cls(
+            project_subdir=project_subdir,
+            stages=stages,
+            offline=offline or conf.OFFLINE,
+            production_variable=locate.production_variable(),
+            stage_timeout=conf.STAGE_TIMEOUT,
+            log_keep=conf.LOG_KEEP,
+            **given,
+        )
 
 
 @dataclass
@@ -147,14 +193,11 @@ class StageContext:
 
 
 def deploy(root: DeployRoot, options: DeployOptions, report: Report) -> DeployOutcome:
-    stopwatch = history.Stopwatch()
-    record = history.HistoryRecord(
-        kind="deploy", result="failed", started_at=stopwatch.started_at, duration=0.0
-    )
-    outcome = DeployOutcome(id=record.id, ref=options.ref)
-    logs = RunLogs(root, record.id)
-    outcome.log_dir = str(logs.directory)
-    runner = StageRunner(logs, len(options.stages), report)
+    run = Run(root, "deploy")
+    record = run.record
+    outcome = DeployOutcome(id=run.id, ref=options.ref)
+    runner = run.stages(len(options.stages), report)
+    outcome.log_dir = str(runner.logs.directory)
     exit_code = ExitCode.OK
     # Read again under the lock below; this first reading is for the record of a deploy that cannot start.
     record.from_slot, record.to_slot = _deploy_slots(root, options)
@@ -186,27 +229,28 @@ def deploy(root: DeployRoot, options: DeployOptions, report: Report) -> DeployOu
         exit_code = ExitCode.FAILED
     outcome.stages = runner.results
     interrupted = bool(runner.results) and runner.results[-1].status == "interrupted"
-    outcome.result = "ok" if exit_code == ExitCode.OK else "interrupted" if interrupted else "failed"
+    result: Result = "ok" if exit_code == ExitCode.OK else "interrupted" if interrupted else "failed"
+    outcome.result = result
     try:
         outcome.live_after = links.read_links(root).live
     except links.LinkError:
         outcome.live_after = None
-    record.result = "ok" if exit_code == ExitCode.OK else "interrupted" if interrupted else "failed"
-    record.duration = stopwatch.elapsed
-    record.from_revision = read_revision(root.path / record.from_slot) if record.from_slot else None
-    record.to_revision = read_revision(root.path / record.to_slot) if record.to_slot else None
-    record.message = outcome.message
-    record.details = {
-        "ref": options.ref,
-        "swapped": outcome.swapped,
-        "pull_id": outcome.pull.get("id"),
-        "commits": outcome.pull.get("commits", []),
-        "log_dir": outcome.log_dir,
-        "stages": [stage.as_dict() for stage in runner.results],
-        "next_steps": outcome.next_steps,
-    }
-    history.append(root, record)
-    prune(root, options.log_keep)
+    run.finish(
+        result,
+        log_keep=options.log_keep,
+        from_revision=read_revision(root.path / record.from_slot) if record.from_slot else None,
+        to_revision=read_revision(root.path / record.to_slot) if record.to_slot else None,
+        message=outcome.message,
+        details={
+            "ref": options.ref,
+            "swapped": outcome.swapped,
+            "pull_id": outcome.pull.get("id"),
+            "commits": outcome.pull.get("commits", []),
+            "log_dir": outcome.log_dir,
+            "stages": [stage.as_dict() for stage in runner.results],
+            "next_steps": outcome.next_steps,
+        },
+    )
     if exit_code != ExitCode.OK:
         raise DeployFailed(outcome.message, exit_code, outcome)
     return outcome
@@ -298,22 +342,37 @@ def _explain_interruption(
     return ExitCode.FAILED
 
 
+def pipeline_of_settings(root: DeployRoot, ref: str, resume_from: str | None) -> list[StageSpec]:
+    """The stages of ``DEPLOYKIT_DEPLOY_PIPELINE``; ``PipelineError`` when the setting is wrong (recorded as a
+    refused deploy) or ``resume_from`` is not one of them."""
+    try:
+        stages = parse_pipeline(conf.DEPLOY_PIPELINE)
+    except PipelineError as exc:
+        message = f"{exc} Nothing was deployed."
+        refused(root, ref, message)
+        raise PipelineError(message) from exc
+    names = [stage.name for stage in stages]
+    if resume_from is not None and resume_from not in names:
+        raise PipelineError(f"--resume-from must be one of the pipeline's stages: {', '.join(names)}.")
+    return stages
+
+
+def outcome_lines(outcome: DeployOutcome) -> list[Say]:
+    """What a finished deploy says in text."""
+    return [Say(f"WARNING: {warning}", "warning") for warning in outcome.warnings] + [
+        Say(
+            f"Deployed {outcome.ref}: {outcome.live_after} is live (was {outcome.live_before}); "
+            f"logs in {outcome.log_dir}.",
+            "success",
+        )
+    ]
+
+
 def refused(root: DeployRoot, ref: str, message: str) -> None:
     """Record a deploy that did not start (a bad pipeline setting): the failure is in the history too."""
-    stopwatch = history.Stopwatch()
     from_slot, to_slot = _deploy_slots(root, None)
-    history.append(
-        root,
-        history.HistoryRecord(
-            kind="deploy",
-            result="refused",
-            started_at=stopwatch.started_at,
-            duration=0.0,
-            from_slot=from_slot,
-            to_slot=to_slot,
-            message=message,
-            details={"ref": ref},
-        ),
+    record_now(
+        root, "deploy", "refused", from_slot=from_slot, to_slot=to_slot, message=message, details={"ref": ref}
     )
 
 

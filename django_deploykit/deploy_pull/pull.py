@@ -10,11 +10,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from django_deploykit.conf import conf
 from django_deploykit.deploy_pull import applied, preview, static
-from django_deploykit.deploy_root import dependencies, git, history, links, revision, slot_settings
+from django_deploykit.deploy_root import dependencies, git, links, locate, revision, slot_settings
 from django_deploykit.deploy_root.layout import DeployRoot
 from django_deploykit.deploy_root.lock import DeployLockBusy, LockHolder, deploy_lock
-from django_deploykit.deploy_root.logs import RunLogs, StageLog, prune
+from django_deploykit.deploy_root.logs import StageLog
+from django_deploykit.deploy_root.run import Run
 from django_deploykit.deploy_root.slot_commands import (
     CommandResult,
     SlotProject,
@@ -67,6 +69,25 @@ class PullOptions:
     revision_token: str | None = None
     log_keep: int = 100
 
+    @classmethod
+    def from_settings(cls, project_subdir: Path, *, offline: bool, **given: Any) -> PullOptions:
+        """The options of a pull the command line asked for (``given``), the rest from the settings."""
+        return cls(
+            project_subdir=project_subdir,
+            remote=conf.PULL_REMOTE,
+            offline=offline or conf.OFFLINE,
+            production_variable=locate.production_variable(),
+            requirements=conf.REQUIREMENTS_FILE,
+            wheelhouse=conf.WHEELHOUSE,
+            test_settings=conf.TEST_SETTINGS,
+            stage_timeout=conf.STAGE_TIMEOUT,
+            reload=conf.RELOAD,
+            stage_url=conf.STAGE_URL,
+            revision_token=conf.REVISION_TOKEN,
+            log_keep=conf.LOG_KEEP,
+            **given,
+        )
+
 
 @dataclass
 class PullOutcome:
@@ -95,11 +116,9 @@ class PullOutcome:
 
 def pull(root: DeployRoot, options: PullOptions, report: Report) -> PullOutcome:
     """Run deploy_pull; raise PullError (with the outcome, already recorded) when a stage fails."""
-    record = history.HistoryRecord(kind="pull", result="failed", started_at="", duration=0.0)
-    stopwatch = history.Stopwatch()
-    record.started_at = stopwatch.started_at
-    outcome = PullOutcome(id=record.id, ref=options.ref)
-    work = _Pull(root, options, outcome, report)
+    run = Run(root, "pull")
+    outcome = PullOutcome(id=run.id, ref=options.ref)
+    work = _Pull(root, options, outcome, report, run)
     try:
         work.run()
     except StageFailed as exc:
@@ -119,7 +138,7 @@ def pull(root: DeployRoot, options: PullOptions, report: Report) -> PullOutcome:
         )
         outcome.stages = results
         if not options.dry_run:
-            _record(root, record, outcome, stopwatch)
+            _record(run, outcome)
         raise
     else:
         outcome.result = "dry-run" if options.dry_run else "ok"
@@ -129,8 +148,7 @@ def pull(root: DeployRoot, options: PullOptions, report: Report) -> PullOutcome:
         for stage in outcome.stages:
             stage.log = None
     if not options.dry_run:
-        _record(root, record, outcome, stopwatch)
-        prune(root, options.log_keep)
+        _record(run, outcome, log_keep=options.log_keep)
     if outcome.result == "failed":
         raise PullError(outcome.message, outcome, ExitCode.LOCK_BUSY if work.lock_busy else ExitCode.FAILED)
     return outcome
@@ -146,30 +164,30 @@ def _command_line(options: PullOptions) -> str:
     return " ".join(words)
 
 
-def _record(
-    root: DeployRoot, record: history.HistoryRecord, outcome: PullOutcome, stopwatch: history.Stopwatch
-) -> None:
-    record.result = (
-        "ok" if outcome.result == "ok" else "interrupted" if outcome.result == "interrupted" else "failed"
+def _record(run: Run, outcome: PullOutcome, log_keep: int | None = None) -> None:
+    run.finish(
+        "ok" if outcome.result == "ok" else "interrupted" if outcome.result == "interrupted" else "failed",
+        log_keep=log_keep,
+        to_slot=outcome.slot,
+        from_revision=outcome.from_revision,
+        to_revision=outcome.to_revision,
+        message=outcome.message,
+        details={
+            "ref": outcome.ref,
+            "commits": outcome.commits,
+            "tag": outcome.tag,
+            "log_dir": outcome.log_dir,
+            "stages": [stage.as_dict() for stage in outcome.stages],
+        },
     )
-    record.duration = stopwatch.elapsed
-    record.to_slot = outcome.slot
-    record.from_revision = outcome.from_revision
-    record.to_revision = outcome.to_revision
-    record.message = outcome.message
-    record.details = {
-        "ref": outcome.ref,
-        "commits": outcome.commits,
-        "tag": outcome.tag,
-        "log_dir": outcome.log_dir,
-        "stages": [stage.as_dict() for stage in outcome.stages],
-    }
-    history.append(root, record)
 
 
 class _Pull:
-    def __init__(self, root: DeployRoot, options: PullOptions, outcome: PullOutcome, report: Report) -> None:
+    def __init__(
+        self, root: DeployRoot, options: PullOptions, outcome: PullOutcome, report: Report, run: Run
+    ) -> None:
         self.root = root
+        self.recorded_run = run
         self.options = options
         self.outcome = outcome
         self.report = report
@@ -186,12 +204,10 @@ class _Pull:
         return production_env(self.options.production_variable)
 
     def run(self) -> None:
-        if self.options.dry_run:
-            logs = RunLogs.temporary()
-        else:
-            logs = RunLogs(self.root, self.outcome.id)
+        self.runner = self.recorded_run.stages(len(STAGE_NAMES), self.report, temporary=self.options.dry_run)
+        logs = self.runner.logs
+        if not self.options.dry_run:
             self.outcome.log_dir = str(logs.directory)
-        self.runner = StageRunner(logs, len(STAGE_NAMES), self.report)
         try:
             with deploy_lock(
                 self.root, wait=self.options.wait_lock, command=f"deploy_pull --ref {self.options.ref}"

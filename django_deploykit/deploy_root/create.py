@@ -26,7 +26,7 @@ from typing import Final
 
 import sh
 
-from django_deploykit.deploy_root import dependencies, git, history, revision
+from django_deploykit.deploy_root import dependencies, git, revision
 from django_deploykit.deploy_root.layout import (
     REVISION_NAME,
     ROOT_MARKER,
@@ -35,6 +35,7 @@ from django_deploykit.deploy_root.layout import (
     slot_python,
     validate_slot_names,
 )
+from django_deploykit.deploy_root.run import record_now
 from django_deploykit.deploy_root.slot_commands import run_programs_side_by_side
 from django_deploykit.redact import redact_text, redact_url
 from django_deploykit.text import tail
@@ -253,16 +254,11 @@ def _lay_out(root: DeployRoot, options: InitOptions) -> None:
     (root.path / ROOT_MARKER).write_text(
         json.dumps({"slots": list(root.slot_names)}) + "\n", encoding="utf-8"
     )
-    stopwatch = history.Stopwatch()
-    history.append(
+    record_now(
         root,
-        history.HistoryRecord(
-            kind="init",
-            result="ok",
-            started_at=stopwatch.started_at,
-            duration=0.0,
-            to_slot=root.slot_names[0],
-            to_revision=revision.read_revision(root.path / root.slot_names[0]),
-            message=f"created from {redact_url(options.source)}",
-        ),
+        "init",
+        "ok",
+        to_slot=root.slot_names[0],
+        to_revision=revision.read_revision(root.path / root.slot_names[0]),
+        message=f"created from {redact_url(options.source)}",
     )

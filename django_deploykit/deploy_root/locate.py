@@ -58,3 +58,14 @@ def project_subdir(root: layout.DeployRoot) -> Path:
     if not relative.parts or relative.parts[0] not in root.slot_names:
         raise DeployRootNotFound(f"The project {real} is not inside a slot of {root.path}.")
     return Path(*relative.parts[1:])
+
+
+def production_variable() -> str:
+    """The variable whose presence selects the production settings (``DEPLOYKIT_SETTINGS["variable"]``)."""
+    return str((conf.SETTINGS_CHOICE or {}).get("variable", "PRODUCTION"))
+
+
+def running_slot() -> str | None:
+    """The slot the running code was imported from, as the settings dispatcher found it; ``None`` outside."""
+    slot = (conf.SETTINGS_CHOICE or {}).get("slot")
+    return str(slot) if slot else None

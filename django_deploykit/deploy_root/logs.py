@@ -61,10 +61,6 @@ class RunLogs:
             self.directory.mkdir(parents=True, exist_ok=True)
             self.is_temporary = False
 
-    @classmethod
-    def temporary(cls) -> RunLogs:
-        return cls(None, "")
-
     def discard(self) -> None:
         if self.is_temporary:
             shutil.rmtree(self.directory, ignore_errors=True)

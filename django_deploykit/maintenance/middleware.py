@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase, HttpResponseRedirect
-from django.urls import Resolver404, URLPattern, get_script_prefix, resolve
+from django.urls import Resolver404, get_script_prefix, resolve
 
 from django_deploykit.conf import conf
 from django_deploykit.maintenance import bypass, responses
@@ -263,23 +263,24 @@ def is_narrow_exempt_path(path: object) -> bool:
     return isinstance(path, str) and path.startswith("/") and path != "/"
 
 
+PACKAGE_VIEWS = "django_deploykit.views"
+
+
 def is_package_endpoint(request: HttpRequest) -> bool:
     """Whether the request resolves to one of the package's own views (django_deploykit.urls).
 
     Not every path under the prefix: a project with a catch-all pattern (a CMS) would serve its
     own pages there during the window.
     """
-    from django_deploykit import urls
-
     try:
         match = resolve(request.path_info, getattr(request, "urlconf", None))
     except Resolver404:
         return False
     except Exception:  # a URLconf that fails to load: the view would fail too, so the 503 is kinder
         return False
-    return any(
-        match.func is pattern.callback for pattern in urls.urlpatterns if isinstance(pattern, URLPattern)
-    )
+    # By the view's module, not by importing the package's URLconf: the middleware sits below the entry
+    # points (docs/architecture.md), and every view of django_deploykit.urls lives in django_deploykit.views.
+    return getattr(match.func, "__module__", None) == PACKAGE_VIEWS
 
 
 def asset_prefixes() -> tuple[str, ...]:

@@ -35,15 +35,18 @@ import argparse
 import json
 import re
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from django_deploykit.deploy_root import locate
+from django_deploykit.conf import conf
+from django_deploykit.deploy_root import git, locate
 from django_deploykit.deploy_root.layout import DeployRoot
 from django_deploykit.durations import Bounds, DurationError, parse_duration
 from django_deploykit.interrupts import Interrupted, stop_signals_raise
+from django_deploykit.text import Say
 
 
 class CommandOutput(str):
@@ -111,6 +114,21 @@ class DeploykitCommand(BaseCommand):
         if getattr(self, "verbosity", 1) >= 1 and not self.json_output:
             self.stdout.write(f"  {line}")
 
+    def say(self, lines: Iterable[Say], *, even_quiet: bool = False) -> None:
+        """Write the lines a package composed, each styled by its tone; nothing with JSON, nor with -v 0
+        unless the lines are what was asked for (``even_quiet``: a status)."""
+        if self.json_output or (getattr(self, "verbosity", 1) < 1 and not even_quiet):
+            return
+        styles = {
+            "heading": self.style.MIGRATE_HEADING,
+            "success": self.style.SUCCESS,
+            "warning": self.style.WARNING,
+            "error": self.style.ERROR,
+        }
+        for line in lines:
+            style = styles.get(line.tone)
+            self.stdout.write(style(line.text) if style else line.text)
+
     @property
     def name_for_messages(self) -> str:
         return type(self).__module__.rsplit(".", 1)[-1]
@@ -125,6 +143,30 @@ def add_format_argument(parser: argparse.ArgumentParser) -> None:
         choices=("text", "json"),
         default="text",
         help="text (the default) or json: exactly one JSON object on stdout, whatever happens.",
+    )
+
+
+def add_ref_argument(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument(
+        "--ref", help=f"Branch, tag or commit to {what} (default DEPLOYKIT_PULL_REF, 'main')."
+    )
+
+
+def ref_option(value: str | None) -> str:
+    """The ``--ref`` to pull or deploy (``DEPLOYKIT_PULL_REF`` when not given); ``CommandError`` when it cannot
+    name a commit."""
+    ref = value if value is not None else conf.PULL_REF
+    problem = git.ref_error(ref)
+    if problem:
+        raise CommandError(problem)
+    return ref
+
+
+def add_wait_lock_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--wait-lock",
+        default="0",
+        help="How long to wait for the deploy lock, such as 30s or 5min (default 0: fail at once, naming the holder).",
     )
 
 

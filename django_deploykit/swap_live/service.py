@@ -13,6 +13,7 @@ from django_deploykit.deploy_root import history, links, slot_settings
 from django_deploykit.deploy_root.layout import DeployRoot
 from django_deploykit.deploy_root.lock import DeployLockBusy, deploy_lock, read_holder
 from django_deploykit.deploy_root.revision import read_revision
+from django_deploykit.deploy_root.run import Run
 from django_deploykit.deploy_root.slot_commands import SlotProject, production_env, run_manage
 from django_deploykit.exit_codes import ExitCode
 from django_deploykit.redact import redact_url
@@ -127,7 +128,7 @@ def status(root: DeployRoot) -> dict[str, Any]:
 
 
 def swap(root: DeployRoot, options: SwapOptions, report: Report) -> SwapOutcome:
-    with _locked(root, SwapOutcome("swap"), "swap_live", report) as (outcome, state, stopwatch):
+    with _locked(root, SwapOutcome("swap"), "swap_live", report) as (outcome, state, run):
         stage = SlotProject(root, state.stage, options.project_subdir)
         gated = options.gate
         incoming = _run_gate(stage, options, outcome, report) if gated else Servers.of_slot(stage, options)
@@ -139,7 +140,7 @@ def swap(root: DeployRoot, options: SwapOptions, report: Report) -> SwapOutcome:
             )
             return outcome
         outgoing = Servers.of_slot(SlotProject(root, state.live, options.project_subdir), options)
-        _exchange_reload_verify(root, state, options, outcome, report, stopwatch, incoming, outgoing)
+        _exchange_reload_verify(root, state, options, outcome, report, run, incoming, outgoing)
         return outcome
 
 
@@ -148,7 +149,7 @@ def rollback(root: DeployRoot, options: SwapOptions, report: Report) -> SwapOutc
     with _locked(root, SwapOutcome("rollback"), "swap_live --rollback", report) as (
         outcome,
         state,
-        stopwatch,
+        run,
     ):
         last = history.last(root)
         if last is None or last.from_slot is None:
@@ -194,7 +195,7 @@ def rollback(root: DeployRoot, options: SwapOptions, report: Report) -> SwapOutc
                 outcome.messages.append(f"Would {verb}: {', '.join(newer_migrations)}.")
             return outcome
         incoming, outgoing = Servers.of_slot(older, options), Servers.of_slot(newer, options)
-        _exchange_reload_verify(root, state, options, outcome, report, stopwatch, incoming, outgoing)
+        _exchange_reload_verify(root, state, options, outcome, report, run, incoming, outgoing)
         if not newer_migrations:
             return outcome
         if not options.reverse_migrations:
@@ -222,7 +223,7 @@ def reload_servers(root: DeployRoot, options: SwapOptions, report: Report) -> Sw
     with _locked(root, SwapOutcome("reload"), "swap_live --reload-servers", report) as (
         outcome,
         state,
-        stopwatch,
+        run,
     ):
         servers = Servers.of_slot(SlotProject(root, state.live, options.project_subdir), options)
         outcome.after = {"live": state.live, "stage": state.stage}
@@ -239,28 +240,22 @@ def reload_servers(root: DeployRoot, options: SwapOptions, report: Report) -> Sw
         warning = _check_stage(root, servers, state.stage, outcome, options, stage_problem)
         if warning:
             outcome.messages.append(warning)
-        record = history.HistoryRecord(
-            kind="reload",
-            result="failed" if problem else "ok",
-            started_at=stopwatch.started_at,
-            duration=stopwatch.elapsed,
-            from_slot=state.live,
-            to_slot=state.live,
-            from_revision=outcome.revisions.get(state.live),
-            to_revision=outcome.revisions.get(state.live),
-            message=problem,
-            details={"verification": outcome.verification},
-        )
+        recorded: dict[str, Any] = {
+            "from_slot": state.live,
+            "to_slot": state.live,
+            "from_revision": outcome.revisions.get(state.live),
+            "to_revision": outcome.revisions.get(state.live),
+            "details": {"verification": outcome.verification},
+        }
         if problem:
             outcome.result = "uncertain"
             message = (
                 f"The servers were reloaded onto the links ({_links_now(state, outcome)}), but "
                 f"{_clause(problem)}. " + _what_servers_serve(root, servers, state, outcome)
             )
-            record.message = message
-            history.append(root, record)
+            run.finish("failed", message=message, **recorded)
             raise SwapError(message, ExitCode.UNCERTAIN, outcome)
-        history.append(root, record)
+        run.finish("ok", **recorded)
         outcome.result = "ok"
         return outcome
 
@@ -268,16 +263,17 @@ def reload_servers(root: DeployRoot, options: SwapOptions, report: Report) -> Sw
 @contextmanager
 def _locked(
     root: DeployRoot, outcome: SwapOutcome, command: str, report: Report
-) -> Iterator[tuple[SwapOutcome, links.LinkState, history.Stopwatch]]:
-    """Hold the deploy lock with consistent links; lock and link problems become ``SwapError``."""
-    stopwatch = history.Stopwatch()
+) -> Iterator[tuple[SwapOutcome, links.LinkState, Run]]:
+    """Hold the deploy lock with consistent links; lock and link problems become ``SwapError``. The run's
+    clock starts before the lock: a record's duration includes the wait for it."""
+    run = Run(root, outcome.action)
     try:
         with deploy_lock(root, command=command):
             _repair_if_needed(root, outcome, report)
             state = links.read_links(root)
             outcome.before = {"live": state.live, "stage": state.stage}
             outcome.revisions = {slot: read_revision(root.path / slot) for slot in root.slot_names}
-            yield outcome, state, stopwatch
+            yield outcome, state, run
     except DeployLockBusy as exc:
         raise SwapError(str(exc), ExitCode.LOCK_BUSY) from exc
     except links.LinkError as exc:
@@ -288,20 +284,10 @@ def repair(root: DeployRoot) -> tuple[links.LinkState, str]:
     """Repair the links under the deploy lock; return them and what was done (the caller says it)."""
     try:
         with deploy_lock(root, command="swap_live --repair"):
-            stopwatch = history.Stopwatch()
+            run = Run(root, "repair")
             state, what = links.repair(root)
             if what != "nothing to repair":
-                history.append(
-                    root,
-                    history.HistoryRecord(
-                        kind="repair",
-                        result="ok",
-                        started_at=stopwatch.started_at,
-                        duration=stopwatch.elapsed,
-                        to_slot=state.live,
-                        message=what,
-                    ),
-                )
+                run.finish("ok", to_slot=state.live, message=what)
             return state, what
     except DeployLockBusy as exc:
         raise SwapError(str(exc), ExitCode.LOCK_BUSY) from exc
@@ -368,7 +354,7 @@ def _exchange_reload_verify(
     options: SwapOptions,
     outcome: SwapOutcome,
     report: Report,
-    stopwatch: history.Stopwatch,
+    run: Run,
     incoming: Servers,
     outgoing: Servers,
 ) -> None:
@@ -383,16 +369,12 @@ def _exchange_reload_verify(
     report(f"exchange: live -> {new_live}, stage -> {new_stage}")
     outcome.method = links.exchange(root, force_journal=incoming.force_journal)
     outcome.after = {"live": new_live, "stage": new_stage}
-    record = history.HistoryRecord(
-        kind=outcome.action,
-        result="ok",
-        started_at=stopwatch.started_at,
-        duration=0.0,
-        from_slot=state.live,
-        to_slot=new_live,
-        from_revision=outcome.revisions.get(state.live),
-        to_revision=outcome.revisions.get(new_live),
-    )
+    recorded: dict[str, Any] = {
+        "from_slot": state.live,
+        "to_slot": new_live,
+        "from_revision": outcome.revisions.get(state.live),
+        "to_revision": outcome.revisions.get(new_live),
+    }
     problem = stage_problem = ""
     if options.reload:
         problem = _reload(root, incoming, "live", outcome, report)
@@ -412,9 +394,7 @@ def _exchange_reload_verify(
                     f"'manage.py swap_live --rollback' undoes the {outcome.action}."
                 )
         outcome.result = "ok"
-        record.duration = stopwatch.elapsed
-        record.details = {"method": outcome.method, "verification": outcome.verification}
-        history.append(root, record)
+        run.finish("ok", details={"method": outcome.method, "verification": outcome.verification}, **recorded)
         return
     # Why is said once, by the error below.
     report(f"swapping back: {state.live} live again")
@@ -433,19 +413,15 @@ def _exchange_reload_verify(
             back_problem = "" if back.verified else (back_problem or f"the live server {back.describe()}")
         stage_warning = _check_stage(root, outgoing, state.stage, outcome, options, back_stage_problem)
     outcome.result = "swapped-back" if not back_problem else "uncertain"
-    record.result = "swapped-back" if not back_problem else "failed"
-    record.duration = stopwatch.elapsed
     if back_problem:
         message = (
             f"The new slot {new_live} did not go live ({_clause(problem)}). The links were swapped back: "
             f"{_links_now(state, outcome)}; but after swapping back {_clause(back_problem)}. "
             + _what_servers_serve(root, outgoing, state, outcome)
         )
-        record.message = message
-        history.append(root, record)
+        run.finish("failed", message=message, **recorded)
         raise SwapError(message, ExitCode.UNCERTAIN, outcome)
-    record.message = problem + (f"; {stage_warning}" if stage_warning else "")
-    history.append(root, record)
+    run.finish("swapped-back", message=problem + (f"; {stage_warning}" if stage_warning else ""), **recorded)
     raise SwapError(
         f"The new slot {new_live} did not go live: {_clause(problem)}. Swapped back: {state.live} is live again."
         + (f"\n{stage_warning}" if stage_warning else ""),

@@ -7,30 +7,29 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import UTC, datetime
 from typing import Any
 
 from django.core.management.base import CommandError
-from django.utils import timezone
 
-from django_deploykit.conf import conf
-from django_deploykit.deploy.pipeline import PipelineError, parse_pipeline
+from django_deploykit.deploy.pipeline import PipelineError
 from django_deploykit.deploy.procedure import (
     DeployFailed,
     DeployOptions,
-    DeployOutcome,
     deploy,
-    maintenance_options_error,
-    refused,
+    maintenance_arguments,
+    outcome_lines,
+    pipeline_of_settings,
 )
-from django_deploykit.deploy_root import git
 from django_deploykit.durations import VERIFY_TIMEOUT, WAIT_LOCK
 from django_deploykit.management.base import (
     DeploykitCommand,
     add_format_argument,
+    add_ref_argument,
+    add_wait_lock_argument,
     duration_option,
     find_deploy_root,
     find_project_subdir,
+    ref_option,
 )
 
 
@@ -47,9 +46,7 @@ class Command(DeploykitCommand):
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument(
-            "--ref", help="Branch, tag or commit to deploy (default DEPLOYKIT_PULL_REF, 'main')."
-        )
+        add_ref_argument(parser, "deploy")
         parser.add_argument("--offline", action="store_true", help="Pass --offline to deploy_pull.")
         parser.add_argument(
             "--maintenance",
@@ -63,11 +60,7 @@ class Command(DeploykitCommand):
         )
         parser.add_argument("--message", help="With --maintenance: the banner's and the 503 page's text.")
         parser.add_argument("--resume-from", help="Start at this stage (after a failure that printed it).")
-        parser.add_argument(
-            "--wait-lock",
-            default="0",
-            help="How long to wait for the deploy lock, such as 30s or 5min (default 0).",
-        )
+        add_wait_lock_argument(parser)
         parser.add_argument(
             "--swap-timeout",
             default="30s",
@@ -78,69 +71,45 @@ class Command(DeploykitCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         self.verbosity = options["verbosity"]
-        ref = options["ref"] if options["ref"] is not None else conf.PULL_REF
-        problem = git.ref_error(ref)
-        if problem:
-            raise CommandError(problem)
+        ref = ref_option(options["ref"])
         wait_lock = duration_option(options["wait_lock"], "--wait-lock", WAIT_LOCK)
         swap_timeout = duration_option(options["swap_timeout"], "--swap-timeout", VERIFY_TIMEOUT)
-        maintenance_args = self._maintenance_args(options)
+        try:
+            maintenance_args = maintenance_arguments(
+                options["maintenance"],
+                options["at"],
+                options["warn"],
+                options["duration"],
+                options["message"],
+            )
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
         root = find_deploy_root()
         subdir = find_project_subdir(root)
         try:
-            stages = parse_pipeline(conf.DEPLOY_PIPELINE)
+            stages = pipeline_of_settings(root, ref, options["resume_from"])
         except PipelineError as exc:
-            message = f"{exc} Nothing was deployed."
-            refused(root, ref, message)
-            raise CommandError(message) from exc
-        names = [stage.name for stage in stages]
-        if options["resume_from"] is not None and options["resume_from"] not in names:
-            raise CommandError(f"--resume-from must be one of the pipeline's stages: {', '.join(names)}.")
+            raise CommandError(str(exc)) from exc
         if not options["yes"]:
-            self._confirm(ref, names)
-        deploy_options = DeployOptions(
-            project_subdir=subdir,
-            stages=stages,
+            self._confirm(ref, [stage.name for stage in stages])
+        deploy_options = DeployOptions.from_settings(
+            subdir,
+            stages,
+            offline=options["offline"],
             ref=ref,
-            offline=options["offline"] or conf.OFFLINE,
             maintenance=options["maintenance"],
             maintenance_args=maintenance_args,
             resume_from=options["resume_from"],
-            production_variable=(conf.SETTINGS_CHOICE or {}).get("variable", "PRODUCTION"),
-            stage_timeout=conf.STAGE_TIMEOUT,
             swap_timeout=swap_timeout,
             wait_lock=wait_lock,
-            log_keep=conf.LOG_KEEP,
         )
         try:
             outcome = deploy(root, deploy_options, self.progress)
         except DeployFailed as exc:
             self.document = exc.outcome.as_dict()
             raise CommandError(str(exc), returncode=exc.exit_code) from exc
-        self._show(outcome)
-
-    def _maintenance_args(self, options: dict[str, Any]) -> tuple[str, ...]:
-        pairs = [
-            ("--at", options["at"]),
-            ("--warn", options["warn"]),
-            ("--for", options["duration"]),
-            ("--message", options["message"]),
-        ]
-        given = [(flag, value) for flag, value in pairs if value is not None]
-        if given and not options["maintenance"]:
-            raise CommandError(
-                f"{given[0][0]} only makes sense with --maintenance; add it or drop {given[0][0]}."
-            )
-        problem = maintenance_options_error(
-            options["at"],
-            options["duration"],
-            options["warn"],
-            now=datetime.now(UTC),
-            zone=timezone.get_default_timezone(),
-        )
-        if problem:
-            raise CommandError(f"{problem} Nothing was deployed.")
-        return tuple(part for flag, value in given for part in (flag, value))
+        self.document = outcome.as_dict()
+        self.say(outcome_lines(outcome))
 
     def _confirm(self, ref: str, names: list[str]) -> None:
         # A prompt on stdout would break the JSON document.
@@ -149,15 +118,3 @@ class Command(DeploykitCommand):
         answer = input(f"Deploy {ref} through {', '.join(names)}? [y/N] ")
         if answer.strip().lower() not in ("y", "yes"):
             raise CommandError("Not confirmed; nothing was changed.")
-
-    def _show(self, outcome: DeployOutcome) -> None:
-        self.document = outcome.as_dict()
-        if not self.json_output and self.verbosity >= 1:
-            for warning in outcome.warnings:
-                self.stdout.write(self.style.WARNING(f"WARNING: {warning}"))
-            self.stdout.write(
-                self.style.SUCCESS(
-                    f"Deployed {outcome.ref}: {outcome.live_after} is live (was {outcome.live_before}); "
-                    f"logs in {outcome.log_dir}."
-                )
-            )

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import CommandError
 
-from django_deploykit.conf import conf
+from django_deploykit.deploy_root import locate
 from django_deploykit.durations import VERIFY_TIMEOUT
 from django_deploykit.management.base import (
     DeploykitCommand,
@@ -14,7 +14,7 @@ from django_deploykit.management.base import (
     find_deploy_root,
     find_project_subdir,
 )
-from django_deploykit.swap_live import service
+from django_deploykit.swap_live import report, service
 
 
 class Command(DeploykitCommand):
@@ -83,26 +83,21 @@ class Command(DeploykitCommand):
         self.verbosity = options["verbosity"]
         root = find_deploy_root()
         if status:
-            self._status(service.status(root))
+            data = service.status(root)
+            self.document = {"action": "status", **data}
+            self.say(report.status_lines(data), even_quiet=True)
             return
         if repair:
             try:
                 state, what = service.repair(root)
             except service.SwapError as exc:
-                raise CommandError(str(exc)) from exc
+                raise CommandError(str(exc), returncode=exc.exit_code) from exc
             self.document = {"action": "repair", "repair": what, "live": state.live, "stage": state.stage}
-            if not self.json_output and self.verbosity >= 1:
-                # 'what' names the links itself whenever it changed them.
-                if what == "nothing to repair":
-                    self.stdout.write(f"Nothing to repair: live -> {state.live}, stage -> {state.stage}.")
-                else:
-                    self.stdout.write(self.style.SUCCESS(f"Repaired: {what}."))
+            self.say(report.repair_lines(state, what))
             return
-        subdir = find_project_subdir(root)
-        choice = conf.SETTINGS_CHOICE or {}
         swap_options = service.SwapOptions(
-            project_subdir=subdir,
-            production_variable=choice.get("variable", "PRODUCTION"),
+            project_subdir=find_project_subdir(root),
+            production_variable=locate.production_variable(),
             dry_run=dry_run,
             reload=reload,
             timeout=timeout_seconds,
@@ -116,60 +111,4 @@ class Command(DeploykitCommand):
                 self.document = exc.outcome.as_dict()
             raise CommandError(str(exc), returncode=exc.exit_code) from exc
         self.document = outcome.as_dict()
-        if self.json_output or self.verbosity < 1:
-            return
-        for message in outcome.messages:
-            self.stdout.write(message)
-        if outcome.result == "ok" and outcome.action == "reload":
-            verification = "verified by the live server" if outcome.verified else outcome.verification
-            self.stdout.write(
-                self.style.SUCCESS(
-                    f"Reloaded: live -> {outcome.after['live']}, stage -> {outcome.after['stage']}; {verification}."
-                )
-            )
-        elif outcome.result == "ok":
-            verification = "verified by the live server" if outcome.verified else outcome.verification
-            self.stdout.write(
-                self.style.SUCCESS(
-                    f"{outcome.after['live']} is live (revision {outcome.revisions.get(outcome.after['live'])}), "
-                    f"{outcome.after['stage']} is the stage; {verification}."
-                )
-            )
-
-    def _status(self, data: dict[str, Any]) -> None:
-        self.document = {"action": "status", **data}
-        if self.json_output:
-            return
-        self.stdout.write(f"Deploy root: {data['deploy_root']}")
-        roles = {data["live"]: "live", data["stage"]: "stage"}
-        for slot, about in data["slots"].items():
-            self.stdout.write(
-                f"  {slot:<10} {roles.get(slot, '?'):<6} revision {about['revision'] or 'unknown'}"
-            )
-        if not data["links_ok"]:
-            problem = data["links_problem"]
-            # What --repair refuses says itself what to do by hand first.
-            hint = "" if "by hand" in problem else " 'manage.py swap_live --repair' fixes them."
-            self.stdout.write(self.style.ERROR(f"Links: {problem}{hint}"))
-        last = data["last_swap"]
-        if last is None:
-            self.stdout.write("Last swap: none")
-        else:
-            self.stdout.write(
-                f"Last swap: {last['kind']} {last['result']} at {last['started_at']} by {last['user']}, "
-                f"{last['from_slot'] or '-'} -> {last['to_slot'] or '-'} ({last['duration']:.1f} s; "
-                f"deploy_log {last['id']})"
-            )
-        self.stdout.write(
-            f"Deploy lock: {'held by ' + data['lock_holder'] if data['lock_holder'] else 'free'}"
-        )
-        if data["interrupted_swap"] and not data["links_ok"] and "swap journal" in data["links_problem"]:
-            self.stdout.write(
-                self.style.WARNING("Interrupted swap: a journal --repair will not follow (above).")
-            )
-        elif data["interrupted_swap"]:
-            self.stdout.write(
-                self.style.WARNING("Interrupted swap: yes; 'manage.py swap_live --repair' finishes it.")
-            )
-        else:
-            self.stdout.write("Interrupted swap: no")
+        self.say(report.outcome_lines(outcome))
