@@ -10,7 +10,8 @@ import pytest
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from tests.migrate_safe.conftest import run_command, url_for, use_graph
+from tests.commands import run_command
+from tests.migrate_safe.conftest import url_for, use_graph
 from tests.migrate_safe.processes import finish, start_migrate_safe
 
 pytestmark = pytest.mark.postgresql
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.postgresql
 @pytest.fixture
 def product_table(postgres_db: str) -> Iterator[str]:
     with use_graph("expand"):
-        assert run_command("ms_shop", "0001", phase="additive", database=postgres_db)[2] == 0
+        assert run_command("migrate_safe", "ms_shop", "0001", phase="additive", database=postgres_db)[2] == 0
         yield postgres_db
 
 
@@ -48,6 +49,7 @@ class LockTimeoutTests:
         try:
             with use_graph("expand", DEPLOYKIT_MIGRATE_RETRY_DELAY=0.1):
                 out, err, code = run_command(
+                    "migrate_safe",
                     "ms_shop",
                     "0002",
                     phase="additive",
@@ -55,7 +57,9 @@ class LockTimeoutTests:
                     retries=2,
                     database=product_table,
                 )
-                applied = run_command("ms_shop", "0002", check=True, database=product_table)[2]
+                applied = run_command("migrate_safe", "ms_shop", "0002", check=True, database=product_table)[
+                    2
+                ]
         finally:
             release(blocker)
         assert code == 1
@@ -88,6 +92,7 @@ class LockTimeoutTests:
                 target=lambda: result.setdefault(
                     "run",
                     run_command(
+                        "migrate_safe",
                         "ms_shop",
                         "0002",
                         phase="additive",
@@ -109,11 +114,13 @@ class LockTimeoutTests:
 
     def test_a_non_atomic_migration_is_not_retried(self, postgres_db: str) -> None:
         with use_graph("nonatomic"):
-            assert run_command("ms_shop", "0001", phase="additive", database=postgres_db)[2] == 0
+            assert (
+                run_command("migrate_safe", "ms_shop", "0001", phase="additive", database=postgres_db)[2] == 0
+            )
             blocker = hold_read_lock(postgres_db)
             try:
                 out, err, code = run_command(
-                    phase="additive", lock_timeout="1s", retries=3, database=postgres_db
+                    "migrate_safe", phase="additive", lock_timeout="1s", retries=3, database=postgres_db
                 )
             finally:
                 release(blocker)
@@ -124,8 +131,10 @@ class LockTimeoutTests:
 
     def test_statement_timeout_stops_a_long_statement_without_retrying(self, postgres_db: str) -> None:
         with use_graph("sleepy_sql"):
-            out, err, code = run_command(phase="additive", statement_timeout="300ms", database=postgres_db)
-            pending = run_command("ms_shop", "0002", check=True, database=postgres_db)[2]
+            out, err, code = run_command(
+                "migrate_safe", phase="additive", statement_timeout="300ms", database=postgres_db
+            )
+            pending = run_command("migrate_safe", "ms_shop", "0002", check=True, database=postgres_db)[2]
         assert code == 1
         assert (
             "ms_shop.0002_sleep failed: canceling statement due to statement timeout. ms_shop.0002_sleep was "
@@ -139,7 +148,14 @@ class LockTimeoutTests:
     def test_timeouts_are_reset_after_the_run(self, product_table: str) -> None:
         with use_graph("expand"):
             assert (
-                run_command("ms_shop", "0002", phase="additive", lock_timeout="1s", database=product_table)[2]
+                run_command(
+                    "migrate_safe",
+                    "ms_shop",
+                    "0002",
+                    phase="additive",
+                    lock_timeout="1s",
+                    database=product_table,
+                )[2]
                 == 0
             )
         with connections[product_table].cursor() as cursor:

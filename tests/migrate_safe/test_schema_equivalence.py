@@ -9,7 +9,8 @@ from django.core.management import call_command
 from django.db import connections
 
 from django_deploykit.migrate_safe.schema import BOOKKEEPING_TABLES
-from tests.migrate_safe.conftest import run_command, use_graph
+from tests.commands import run_command
+from tests.migrate_safe.conftest import use_graph
 
 IGNORED_TABLES = BOOKKEEPING_TABLES
 
@@ -45,8 +46,8 @@ def phased_then_plain(
     phased: str, plain: str, graph: str = "expand"
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     with use_graph(graph):
-        assert run_command(phase="additive", database=phased)[2] == 0
-        assert run_command(phase="destructive", database=phased)[2] == 0
+        assert run_command("migrate_safe", phase="additive", database=phased)[2] == 0
+        assert run_command("migrate_safe", phase="destructive", database=phased)[2] == 0
         call_command("migrate", database=plain, verbosity=0)
     return schema(phased), schema(plain)
 
@@ -54,9 +55,9 @@ def phased_then_plain(
 def backwards_then_plain(phased: str, plain: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """Everything applied, then back to ms_shop.0002 with migrate_safe; against plain migrate doing the same."""
     with use_graph("expand"):
-        assert run_command(phase="all", database=phased)[2] == 0
-        assert run_command("ms_shop", "0002", phase="additive", database=phased)[2] == 0
-        assert run_command("ms_shop", "0002", phase="destructive", database=phased)[2] == 0
+        assert run_command("migrate_safe", phase="all", database=phased)[2] == 0
+        assert run_command("migrate_safe", "ms_shop", "0002", phase="additive", database=phased)[2] == 0
+        assert run_command("migrate_safe", "ms_shop", "0002", phase="destructive", database=phased)[2] == 0
         call_command("migrate", database=plain, verbosity=0)
         call_command("migrate", "ms_shop", "0002", database=plain, verbosity=0)
     return schema(phased), schema(plain)
@@ -129,8 +130,8 @@ def recorded(alias: str) -> list[tuple[str, str]]:
 
 def squashed_rows(phased: str, plain: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     with use_graph("squashed"):
-        assert run_command(phase="additive", database=phased)[2] == 0
-        assert run_command(phase="destructive", database=phased)[2] == 0
+        assert run_command("migrate_safe", phase="additive", database=phased)[2] == 0
+        assert run_command("migrate_safe", phase="destructive", database=phased)[2] == 0
         call_command("migrate", database=plain, verbosity=0)
     return recorded(phased), recorded(plain)
 
