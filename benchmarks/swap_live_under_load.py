@@ -35,7 +35,8 @@ django.setup()
 from django.test import override_settings  # noqa: E402
 
 from django_deploykit.swap_live import service  # noqa: E402
-from tests.deployment import build_site, commit_change, free_port  # noqa: E402
+from tests.deployment import build_site, commit_change  # noqa: E402
+from tests.servers import free_port  # noqa: E402
 
 
 class Load:

@@ -10,7 +10,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ from django_deploykit import deploykit_init, revision
 from django_deploykit.demo import release, sandbox
 from django_deploykit.slots import DeployRoot
 from tests import slot_packages
+from tests.servers import free_port
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 STRONG_KEY = "deploy-tests-" + "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ"
@@ -112,12 +112,6 @@ def commit_drop_body(repo: Path) -> str:
         },
         "v3: notes lose their body",
     )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

@@ -25,6 +25,7 @@ import sh
 
 
 def free_port() -> int:
+    """A loopback TCP port that was free a moment ago: one to serve on, or one nothing listens on."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]

@@ -26,8 +26,9 @@ from django_deploykit.cache_clearing.generations import (
     read_generations,
     with_cache_generations,
 )
-from tests.cache_clearing.helpers import closed_port, unique_base
+from tests.cache_clearing.helpers import unique_base
 from tests.commands import run_command
+from tests.servers import free_port
 
 PYMEMCACHE = "django.core.cache.backends.memcached.PyMemcacheCache"
 REDIS = "django.core.cache.backends.redis.RedisCache"
@@ -187,7 +188,7 @@ class MemcachedGenerationTests:
 def private_memcached(memcached_url: str) -> Iterator[str]:
     """A memcached server of our own, so a flush cannot touch anyone else's keys."""
     executable = shutil.which("memcached") or "/usr/bin/memcached"
-    port = closed_port()
+    port = free_port()
     arguments = ["-l", "127.0.0.1", "-p", str(port), "-m", "8"]
     if os.geteuid() == 0:
         arguments += ["-u", "memcache"]  # memcached refuses to run as root
@@ -229,7 +230,7 @@ class MemcachedFlushTests:
             assert caches["other"].get("k") is None
 
     def test_unreachable_server(self) -> None:
-        port = closed_port()
+        port = free_port()
         with override_settings(CACHES={"default": {"BACKEND": PYMEMCACHE, "LOCATION": f"127.0.0.1:{port}"}}):
             _, err, code = run_command("clear_cache", "--flush", "--yes")
         assert code == 1

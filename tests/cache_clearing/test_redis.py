@@ -9,10 +9,10 @@ import redis
 from django.core.cache import caches
 from django.test import override_settings
 
-from tests.cache_clearing.helpers import closed_port
 from tests.cache_clearing.redis_store import Store, with_db
 from tests.commands import run_command
 from tests.json_fields import assert_documented
+from tests.servers import free_port
 
 BACKENDS = ["django.core.cache.backends.redis.RedisCache", "django_redis.cache.RedisCache"]
 # A Redis database only the flush tests of clear_cache use, since they empty it.
@@ -226,7 +226,7 @@ class RedisClearTests:
         own.close()
 
     def test_unreachable_server_names_host_and_port_but_no_password(self, store: Store, backend: str) -> None:
-        port = closed_port()
+        port = free_port()
         url = f"redis://:s3cretpassw0rd@127.0.0.1:{port}/1"
         config = {"BACKEND": backend, "LOCATION": url, "KEY_PREFIX": store.blue}
         with override_settings(CACHES={"default": config}):

@@ -11,7 +11,8 @@ import redis
 from django_deploykit import history
 from django_deploykit.demo.load import Load
 from tests.deploy.deploying import commit_v2, deploy_json, note_columns
-from tests.deployment import Site, free_port
+from tests.deployment import Site
+from tests.servers import free_port
 
 # One of the longest end-to-end tests: it runs in one tox environment only (tox.ini says which).
 pytestmark = pytest.mark.end_to_end

@@ -20,7 +20,8 @@ import pytest
 
 from tests.deploy.deploying import deploy_json
 from tests.deploy_pull.pulling import INDEX, deploy_pull_json
-from tests.deployment import Site, commit_file, commit_files, free_port
+from tests.deployment import Site, commit_file, commit_files
+from tests.servers import free_port
 
 # One of the longest end-to-end tests: it runs in one tox environment only (tox.ini says which).
 pytestmark = pytest.mark.end_to_end

@@ -10,8 +10,9 @@ import pytest
 
 from django_deploykit.deploy_pull.dependencies import marker_path
 from tests import slot_packages
-from tests.deployment import Site, build_site, commit_file, free_port
+from tests.deployment import Site, build_site, commit_file
 from tests.json_fields import assert_documented
+from tests.servers import free_port
 
 # One of the longest end-to-end tests: it runs in one tox environment only (tox.ini says which).
 pytestmark = pytest.mark.end_to_end

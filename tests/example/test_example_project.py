@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+
+from tests.servers import free_port
 
 # One of the longest end-to-end tests: it runs in one tox environment only (tox.ini says which).
 pytestmark = pytest.mark.end_to_end
@@ -159,12 +160,6 @@ class DeployCheckTests:
         completed = run(example_project, "manage.py", "check", "--deploy", check=False)
         assert completed.returncode == 0, completed.stderr
         assert "django_deploykit" not in completed.stdout + completed.stderr
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class ServeTests:

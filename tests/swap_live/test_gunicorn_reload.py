@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from django_deploykit.swap_live.reload import GunicornReloader, ReloadError, _alive
-from tests.deployment import free_port
+from tests.servers import free_port
 
 APP = """import os
 

@@ -21,7 +21,8 @@ from django_deploykit import history
 from django_deploykit.swap_live import links
 from django_deploykit.swap_live.reload import _alive
 from tests import slot_packages
-from tests.deployment import BARE_ENVIRONMENT, Site, build_site, commit_change, commit_file, free_port
+from tests.deployment import BARE_ENVIRONMENT, Site, build_site, commit_change, commit_file
+from tests.servers import free_port
 
 # A heavy fault or corpus test: it runs in one tox environment only (tox.ini says which).
 pytestmark = pytest.mark.faults

@@ -10,7 +10,8 @@ import pytest
 
 from django_deploykit import history
 from django_deploykit.swap_live import links
-from tests.deployment import Site, build_site, commit_change, free_port
+from tests.deployment import Site, build_site, commit_change
+from tests.servers import free_port
 
 # One of the longest end-to-end tests: it runs in one tox environment only (tox.ini says which).
 pytestmark = pytest.mark.end_to_end
