@@ -14,9 +14,12 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from django_deploykit import deploykit_init, revision
 from django_deploykit.demo import release, sandbox
@@ -276,3 +279,17 @@ def build_site(base: Path, *, venvs: bool = True) -> Site:
     site = Site(root=root, source=source)
     site.write_env()
     return site
+
+
+@pytest.fixture(name="site")
+def migrated_site(tmp_path: Path) -> Iterator[Site]:
+    """blue live and migrated at v1, green the stage slot at v1; its servers stopped afterwards.
+
+    The ``site`` of the deploy and deploy_pull tests: their conftests import it.
+    """
+    site = build_site(tmp_path)
+    site.manage("live", "migrate", "-v0")
+    try:
+        yield site
+    finally:
+        site.stop_servers()
