@@ -8,37 +8,23 @@ import pytest
 from django.core.management import call_command
 from django.db import connections
 
-from django_deploykit.migrate_safe.schema import BOOKKEEPING_TABLES
+from django_deploykit.migrate_safe.schema import snapshot
 from tests.commands import run_command
 from tests.migrate_safe.conftest import use_graph
 
-IGNORED_TABLES = BOOKKEEPING_TABLES
-
 
 def schema(alias: str) -> dict[str, Any]:
-    """Tables, columns (name, type, nullability, DB default) and constraints (indexes included),
-    introspected. The defaults matter: expand/contract keeps some until the destructive phase."""
+    """The package's schema snapshot (tables, columns, constraints and indexes), with each column's
+    database default as well: expand/contract keeps some defaults until the destructive phase, and
+    the snapshot, made for other comparisons, leaves them out."""
     connection = connections[alias]
-    found: dict[str, Any] = {}
+    found: dict[str, Any] = snapshot(connection)
     with connection.cursor() as cursor:
-        for table in sorted(set(connection.introspection.table_names(cursor)) - IGNORED_TABLES):
-            columns = [
-                (c.name, c.type_code, c.null_ok, getattr(c, "default", None))
-                for c in connection.introspection.get_table_description(cursor, table)
-            ]
-            constraints = sorted(
-                (
-                    name,
-                    tuple(c["columns"] or ()),
-                    bool(c["primary_key"]),
-                    bool(c["unique"]),
-                    bool(c["index"]),
-                    bool(c["check"]),
-                    tuple(c["foreign_key"] or ()),
-                )
-                for name, c in connection.introspection.get_constraints(cursor, table).items()
+        for table, parts in found.items():
+            parts["defaults"] = sorted(
+                (column.name, getattr(column, "default", None))
+                for column in connection.introspection.get_table_description(cursor, table)
             )
-            found[table] = {"columns": sorted(columns), "constraints": constraints}
     return found
 
 
