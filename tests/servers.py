@@ -1,4 +1,4 @@
-"""Start a real gunicorn on a free port for a test, wait until it answers, stop it afterwards.
+"""Real servers for tests: a free port, and a gunicorn that answers before the test goes on.
 
     with GunicornServer("myproject.wsgi:application", cwd=project_dir, env=env) as server:
         urllib.request.urlopen(server.url + "/")
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import socket
 import sys
 import time
@@ -22,6 +23,10 @@ from types import TracebackType
 from typing import Any
 
 import sh
+
+# gunicorn through this module re-executes itself correctly on USR2 (see its docstring): what a
+# server reloaded by the gunicorn adapter must be started with.
+LAUNCHER = "django_deploykit.gunicorn_launcher"
 
 
 def free_port() -> int:
@@ -46,12 +51,18 @@ class GunicornServer:
         workers: int = 2,
         startup_timeout: float = 30.0,
         log_path: Path | None = None,
+        module: str = "gunicorn",
+        pidfile: Path | None = None,
     ) -> None:
+        """``module`` is what ``python -m`` runs (``LAUNCHER`` for a server that is reloaded);
+        ``pidfile`` is gunicorn's ``--pid``, for a reload adapter to read."""
         self.wsgi_app = wsgi_app
         self.cwd = cwd
         self.env = {**os.environ, **(env or {})}
         self.workers = workers
         self.startup_timeout = startup_timeout
+        self.module = module
+        self.pidfile = pidfile
         self.port = free_port()
         self.log_path = log_path or cwd / f"gunicorn-{self.port}.log"
         self._process: Any = None
@@ -61,8 +72,10 @@ class GunicornServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> GunicornServer:
-        gunicorn = sh.Command(sys.executable).bake("-m", "gunicorn")
+        gunicorn = sh.Command(sys.executable).bake("-m", self.module)
+        pid_option = ["--pid", str(self.pidfile)] if self.pidfile else []
         self._process = gunicorn(
+            *pid_option,
             "--bind",
             f"127.0.0.1:{self.port}",
             "--workers",
@@ -100,6 +113,12 @@ class GunicornServer:
     def stop(self) -> None:
         if self._process is None:
             return
+        # A master started by a USR2 reload is not our child: its pid is only in the pid files
+        # (gunicorn writes <pidfile>.2 while two masters run).
+        if self.pidfile is not None:
+            for path in self.pidfile.parent.glob(self.pidfile.name + "*"):
+                with contextlib.suppress(ValueError, OSError):
+                    os.kill(int(path.read_text().strip()), signal.SIGTERM)
         with contextlib.suppress(ProcessLookupError):
             self._process.terminate()
         with contextlib.suppress(sh.ErrorReturnCode, sh.SignalException):
