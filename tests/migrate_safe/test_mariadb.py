@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from django.db import connections
 from django.db.migrations.recorder import MigrationRecorder
@@ -12,7 +10,7 @@ from django_deploykit.migrate_safe.journal import ensure_table
 from django_deploykit.migrate_safe.timeouts import session_timeouts
 from tests.commands import run_command
 from tests.migrate_safe.conftest import url_for, use_graph
-from tests.migrate_safe.processes import finish, start_migrate_safe
+from tests.migrate_safe.processes import assert_one_of_two_runs_migrates, run_no_wait_while_another_migrates
 
 pytestmark = pytest.mark.mysql
 
@@ -157,29 +155,10 @@ class JournalTests:
 
 class GetLockTests:
     def test_two_processes_at_once_exactly_one_migrates(self, mysql_db: str) -> None:
-        url = url_for(mysql_db)
-        first = start_migrate_safe(url, "slow", "--phase=all")
-        second = start_migrate_safe(url, "slow", "--phase=all")
-        results = [finish(first), finish(second)]
-        assert [code for code, _, _ in results] == [0, 0], results
-        migrated = [out for _, out, _ in results if "Applying ms_shop.0002_take_a_while... OK" in out]
-        waited = [out for _, out, _ in results if "waiting for it to finish" in out]
-        assert len(migrated) == 1, results
-        assert len(waited) == 1, results
-        assert "No migrations to apply." in waited[0]
+        assert_one_of_two_runs_migrates(url_for(mysql_db))
 
     def test_no_wait_fails_at_once(self, mysql_db: str) -> None:
-        url = url_for(mysql_db)
-        # The first run holds the lock long enough for the second one to start under any load.
-        first = start_migrate_safe(url, "slow", "--phase=all", sleep=10)
-        try:
-            deadline = time.monotonic() + 20
-            while "ms_shop_product" not in connections[mysql_db].introspection.table_names():
-                assert time.monotonic() < deadline
-                time.sleep(0.1)
-            code, _, err = finish(start_migrate_safe(url, "slow", "--phase=all", "--no-wait"))
-        finally:
-            first_code, _, _ = finish(first)
+        code, err, first_code = run_no_wait_while_another_migrates(url_for(mysql_db), mysql_db)
         assert (code, first_code) == (5, 0)
         assert "Another migrate_safe run holds the migration lock" in err
 

@@ -12,7 +12,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 
 from tests.commands import run_command
 from tests.migrate_safe.conftest import url_for, use_graph
-from tests.migrate_safe.processes import finish, start_migrate_safe
+from tests.migrate_safe.processes import assert_one_of_two_runs_migrates, run_no_wait_while_another_migrates
 
 pytestmark = pytest.mark.postgresql
 
@@ -165,36 +165,10 @@ class LockTimeoutTests:
 
 class AdvisoryLockTests:
     def test_two_processes_at_once_exactly_one_migrates(self, postgres_db: str) -> None:
-        url = url_for(postgres_db)
-        first = start_migrate_safe(url, "slow", "--phase=all")
-        second = start_migrate_safe(url, "slow", "--phase=all")
-        results = [finish(first), finish(second)]
-        assert [code for code, _, _ in results] == [0, 0], results
-        migrated = [out for _, out, _ in results if "Applying ms_shop.0002_take_a_while... OK" in out]
-        waited = [out for _, out, _ in results if "waiting for it to finish" in out]
-        assert len(migrated) == 1, results
-        assert len(waited) == 1, results
-        assert "No migrations to apply." in waited[0]
+        assert_one_of_two_runs_migrates(url_for(postgres_db))
 
     def test_no_wait_fails_at_once_with_its_own_exit_code(self, postgres_db: str) -> None:
-        url = url_for(postgres_db)
-        # The first run holds the lock long enough for the second one to start under any load.
-        first = start_migrate_safe(url, "slow", "--phase=all", sleep=10)
-        try:
-            _wait_for_table(postgres_db, "ms_shop_product")
-            code, _, err = finish(start_migrate_safe(url, "slow", "--phase=all", "--no-wait"))
-        finally:
-            first_code, _, _ = finish(first)
+        code, err, first_code = run_no_wait_while_another_migrates(url_for(postgres_db), postgres_db)
         assert code == 5
         assert "Another migrate_safe run holds the migration lock" in err
         assert first_code == 0
-
-
-def _wait_for_table(alias: str, table: str, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    connection = connections[alias]
-    while time.monotonic() < deadline:
-        if table in connection.introspection.table_names():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"{table} did not appear within {timeout}s")
