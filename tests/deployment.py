@@ -35,6 +35,8 @@ GIT_ENV = {
     "GIT_COMMITTER_NAME": "tests",
     "GIT_COMMITTER_EMAIL": "tests@example.invalid",
 }
+# The notes page's template, in the source repository.
+NOTES_INDEX = "example_project/notes/templates/notes/index.html"
 # What a service manager gives a server: no PRODUCTION, no DJANGO_SETTINGS_MODULE, no virtualenv.
 BARE_ENVIRONMENT = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
 
@@ -65,6 +67,11 @@ def commit_change(repo: Path, path: str, old: str, new: str, message: str) -> st
     target.write_text(target.read_text().replace(old, new))
     git(repo, "commit", "--quiet", "-am", message)
     return git(repo, "rev-parse", "HEAD")
+
+
+def commit_heading_v2(repo: Path) -> str:
+    """v2, a change of code only: the notes page's heading says "Notes v2". Returns the commit."""
+    return commit_change(repo, NOTES_INDEX, "<h1>Notes</h1>", "<h1>Notes v2</h1>", "v2")
 
 
 def commit_file(repo: Path, path: str, content: str, message: str) -> str:

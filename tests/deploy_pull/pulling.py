@@ -11,8 +11,6 @@ from django_deploykit import history
 from django_deploykit.swap_live import links
 from tests.deployment import Site, git
 
-INDEX = "example_project/notes/templates/notes/index.html"
-
 
 def deploy_pull(site: Site, *args: str, link: str = "live") -> subprocess.CompletedProcess[str]:
     completed: subprocess.CompletedProcess[str] = site.manage(link, "deploy_pull", *args, check=False)

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from tests import slot_packages
-from tests.deploy_pull.pulling import INDEX, deploy_pull, last_pull, live_snapshot, slot_head, stage_statuses
-from tests.deployment import BARE_ENVIRONMENT, Site, commit_change, git
+from tests.deploy_pull.pulling import deploy_pull, last_pull, live_snapshot, slot_head, stage_statuses
+from tests.deployment import BARE_ENVIRONMENT, Site, commit_heading_v2, git
 from tests.servers import free_port
 
 # A heavy fault or corpus test: it runs in one tox environment only (tox.ini says which).
@@ -53,7 +53,7 @@ UNREACHABLE: dict[str, Callable[[Site], str]] = {
 
 @pytest.fixture
 def v2(site: Site) -> str:
-    return commit_change(site.source, INDEX, "<h1>Notes</h1>", "<h1>Notes v2</h1>", "v2")
+    return commit_heading_v2(site.source)
 
 
 class OriginUnreachableTests:
