@@ -1,10 +1,12 @@
-"""Real servers for tests: a free port, and a gunicorn that answers before the test goes on.
+"""Real servers for tests: a free port, a gunicorn that answers before the test goes on, and the
+live and stage servers of a deploy root.
 
     with GunicornServer("myproject.wsgi:application", cwd=project_dir, env=env) as server:
         urllib.request.urlopen(server.url + "/")
 
 The server's output goes to ``server.log_path``; ``server.log()`` returns it for assertion
-messages.
+messages. ``serve`` starts a deploy root's servers (gunicorn through the links, or uWSGI) the way
+the reload adapters expect them.
 """
 
 from __future__ import annotations
@@ -17,12 +19,16 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import sh
+
+if TYPE_CHECKING:
+    # Only for annotations: tests.deployment imports free_port from here.
+    from tests.deployment import Site
 
 # gunicorn through this module re-executes itself correctly on USR2 (see its docstring): what a
 # server reloaded by the gunicorn adapter must be started with.
@@ -155,3 +161,30 @@ def fetch(
             return response.status, dict(response.headers), response.read()
     except urllib.error.HTTPError as error:
         return error.code, dict(error.headers), error.read()
+
+
+ServerKind = Literal["gunicorn", "uwsgi"]
+
+
+def serve(
+    site: Site,
+    *links: str,
+    server: ServerKind = "gunicorn",
+    urls: Iterable[str] = (),
+    **env: str,
+) -> None:
+    """Serve each of ``links`` (the slot links "live", "stage") of ``site`` on a fresh port.
+
+    The shared .env gets ``env``, and ``DEPLOYKIT_<LINK>_URL`` for each link in ``urls``, before
+    the servers start, so they read them. gunicorn runs through the links with a pid file, as the
+    gunicorn reload adapter expects; uWSGI re-executes when ``run/<link>.reload`` is touched, as the
+    touch adapter expects.
+    """
+    site.ports = {link: free_port() for link in links}
+    link_urls = {f"DEPLOYKIT_{link.upper()}_URL": site.url(link) for link in urls}
+    site.write_env(**link_urls, **env)
+    for link in links:
+        if server == "gunicorn":
+            site.start_server(link)
+        else:
+            site.start_uwsgi(link)
