@@ -35,7 +35,8 @@ django.setup()
 from django.test import override_settings  # noqa: E402
 
 from django_deploykit.swap_live import service  # noqa: E402
-from tests.deployment import build_site, commit_change, free_port  # noqa: E402
+from tests.deployment import build_site, commit_heading_v2  # noqa: E402
+from tests.servers import serve  # noqa: E402
 
 
 class Load:
@@ -99,19 +100,10 @@ def main() -> None:
     base = Path(tempfile.mkdtemp(prefix="deploykit-bench-"))
     print(f"building a deploy root in {base} ...", flush=True)
     site = build_site(base)
-    commit_change(
-        site.source,
-        "example_project/notes/templates/notes/index.html",
-        "<h1>Notes</h1>",
-        "<h1>Notes v2</h1>",
-        "v2",
-    )
+    commit_heading_v2(site.source)
     site.update_slot("green")
-    site.ports = {"live": free_port(), "stage": free_port()}
-    site.write_env()
     site.manage("live", "migrate", "-v0")
-    site.start_server("live")
-    site.start_server("stage")
+    serve(site, "live", "stage")
     reload = {
         "live": {"adapter": "gunicorn", "pidfile": "run/live.pid"},
         "stage": {"adapter": "gunicorn", "pidfile": "run/stage.pid"},

@@ -10,19 +10,22 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from django_deploykit.demo import release, sandbox
 from django_deploykit.deploy_root import create, revision
 from django_deploykit.deploy_root.layout import DeployRoot
 from tests import slot_packages
+from tests.servers import free_port
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 STRONG_KEY = "deploy-tests-" + "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ"
@@ -32,6 +35,8 @@ GIT_ENV = {
     "GIT_COMMITTER_NAME": "tests",
     "GIT_COMMITTER_EMAIL": "tests@example.invalid",
 }
+# The notes page's template, in the source repository.
+NOTES_INDEX = "example_project/notes/templates/notes/index.html"
 # What a service manager gives a server: no PRODUCTION, no DJANGO_SETTINGS_MODULE, no virtualenv.
 BARE_ENVIRONMENT = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
 
@@ -62,6 +67,11 @@ def commit_change(repo: Path, path: str, old: str, new: str, message: str) -> st
     target.write_text(target.read_text().replace(old, new))
     git(repo, "commit", "--quiet", "-am", message)
     return git(repo, "rev-parse", "HEAD")
+
+
+def commit_heading_v2(repo: Path) -> str:
+    """v2, a change of code only: the notes page's heading says "Notes v2". Returns the commit."""
+    return commit_change(repo, NOTES_INDEX, "<h1>Notes</h1>", "<h1>Notes v2</h1>", "v2")
 
 
 def commit_file(repo: Path, path: str, content: str, message: str) -> str:
@@ -112,12 +122,6 @@ def commit_drop_body(repo: Path) -> str:
         },
         "v3: notes lose their body",
     )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -282,3 +286,17 @@ def build_site(base: Path, *, venvs: bool = True) -> Site:
     site = Site(root=root, source=source)
     site.write_env()
     return site
+
+
+@pytest.fixture(name="site")
+def migrated_site(tmp_path: Path) -> Iterator[Site]:
+    """blue live and migrated at v1, green the stage slot at v1; its servers stopped afterwards.
+
+    The ``site`` of the deploy and deploy_pull tests: their conftests import it.
+    """
+    site = build_site(tmp_path)
+    site.manage("live", "migrate", "-v0")
+    try:
+        yield site
+    finally:
+        site.stop_servers()

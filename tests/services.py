@@ -8,7 +8,10 @@ DEPLOYKIT_TEST_MEMCACHED_URL.
 from __future__ import annotations
 
 import os
+import secrets
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -51,3 +54,23 @@ SERVICES = {
     "redis": Service("redis", "DEPLOYKIT_TEST_REDIS_URL", "redis://127.0.0.1:6379/1"),
     "memcached": Service("memcached", "DEPLOYKIT_TEST_MEMCACHED_URL", "memcached://127.0.0.1:11211"),
 }
+
+
+@contextmanager
+def throwaway_postgres_database(server_url: str, prefix: str) -> Iterator[str]:
+    """A new database on the PostgreSQL server at ``server_url``, named ``prefix`` and a random part;
+    yields its URL, then drops it, even while something is still connected to it."""
+    # Imported here: most runs of the suite never need the driver.
+    import psycopg2
+
+    name = f"{prefix}_{secrets.token_hex(5)}"
+    admin = psycopg2.connect(server_url)
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield urlsplit(server_url)._replace(path=f"/{name}").geturl()
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()

@@ -29,7 +29,8 @@ from django_deploykit.demo.load import Load
 from django_deploykit.deploy_root import history
 from django_deploykit.deploy_root.layout import read_deploy_root
 from tests import slot_packages
-from tests.deployment import BARE_ENVIRONMENT, GIT_ENV, free_port, git
+from tests.deployment import BARE_ENVIRONMENT, GIT_ENV, git
+from tests.servers import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DOC = REPO_ROOT / "docs" / "adopting.md"

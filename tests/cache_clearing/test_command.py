@@ -14,8 +14,8 @@ import sh
 from django.core.cache import caches
 from django.test import override_settings
 
-from tests.cache_clearing.helpers import run_command
 from tests.cache_clearing.redis_store import Store, with_db
+from tests.commands import run_command
 
 DJANGO_REDIS = "django_redis.cache.RedisCache"
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -50,7 +50,7 @@ class OptionTests:
         with override_settings(CACHES=store.caches(DJANGO_REDIS)):
             store.fill()
             before = store.stored()
-            _, err, code = run_command(*arguments)
+            _, err, code = run_command("clear_cache", *arguments)
         assert code == 1
         assert message in err
         assert store.stored() == before
@@ -58,7 +58,7 @@ class OptionTests:
     def test_verbosity_zero_prints_nothing(self, store: Store) -> None:
         with override_settings(CACHES=store.caches(DJANGO_REDIS)):
             store.fill()
-            out, err, code = run_command(verbosity=0)
+            out, err, code = run_command("clear_cache", verbosity=0)
         assert (out, err, code) == ("", "", 0)
         assert not any(key.startswith(f"{store.blue}:1:") for key in store.stored())
 
@@ -68,8 +68,8 @@ class OptionTests:
         with override_settings(CACHES=store.caches(DJANGO_REDIS), DEPLOYKIT_SETTINGS_CHOICE=choice):
             caches["default"].set("k", 1)
             store.raw.set(f"{store.base}_cat:1:k", 1)
-            out, err, code = run_command("--slot", "cat")
-            _, err_green, code_green = run_command("--slot", "green")
+            out, err, code = run_command("clear_cache", "--slot", "cat")
+            _, err_green, code_green = run_command("clear_cache", "--slot", "green")
         assert code == 0, err
         assert f"Deleted 1 keys matching {store.base}_cat:1:*" in out
         assert code_green == 1
@@ -83,7 +83,7 @@ class OptionTests:
         with override_settings(CACHES=store.caches(DJANGO_REDIS), **sessions):
             store.fill()
             before = store.stored()
-            _, err, code = run_command("--flush")
+            _, err, code = run_command("clear_cache", "--flush")
         assert code == 1
         assert "Sessions are kept in the cache" in err
         assert "everyone will be logged out" in err
@@ -108,7 +108,7 @@ class FlushConfirmationTests:
         with override_settings(
             CACHES={"default": {"BACKEND": DJANGO_REDIS, "LOCATION": url, "KEY_PREFIX": "a"}}
         ):
-            _, err, code = run_command("--flush")
+            _, err, code = run_command("clear_cache", "--flush")
         assert code == 0, err
         assert client.dbsize() == 0
 
@@ -120,7 +120,7 @@ class FlushConfirmationTests:
         with override_settings(
             CACHES={"default": {"BACKEND": DJANGO_REDIS, "LOCATION": url, "KEY_PREFIX": "a"}}
         ):
-            _, err, code = run_command("--flush")
+            _, err, code = run_command("clear_cache", "--flush")
         assert code == 1
         assert "Flush not confirmed. Nothing was cleared." in err
         assert client.dbsize() == 1

@@ -13,7 +13,7 @@ from django.test import override_settings
 
 from django_deploykit.cache_clearing.plan import ClearRequest, build_plans, setup_from_settings
 from django_deploykit.cache_clearing.run import ClearFailed, clear_all, preflight
-from tests.cache_clearing.helpers import run_command
+from tests.commands import run_command
 
 LOCMEM = "django.core.cache.backends.locmem.LocMemCache"
 FILE = "django.core.cache.backends.filebased.FileBasedCache"
@@ -26,7 +26,7 @@ class LocMemTests:
     def test_refused_because_another_process_cannot_clear_it(self) -> None:
         with override_settings(CACHES={"default": {"BACKEND": LOCMEM, "KEY_PREFIX": "mysite_blue"}}):
             caches["default"].set("k", 1)
-            _, err, code = run_command()
+            _, err, code = run_command("clear_cache")
             assert caches["default"].get("k") == 1
         assert code == 1
         assert "Alias 'default' is a LocMemCache" in err
@@ -34,7 +34,7 @@ class LocMemTests:
 
     def test_flush_does_not_help(self) -> None:
         with override_settings(CACHES={"default": {"BACKEND": LOCMEM}}):
-            _, err, code = run_command("--flush", "--yes")
+            _, err, code = run_command("clear_cache", "--flush", "--yes")
         assert code == 1
         assert "is a LocMemCache" in err
 
@@ -42,7 +42,7 @@ class LocMemTests:
 class DummyTests:
     def test_nothing_to_clear(self) -> None:
         with override_settings(CACHES={"default": {"BACKEND": DUMMY}}):
-            out, err, code = run_command()
+            out, err, code = run_command("clear_cache")
         assert code == 0, err
         assert "Nothing to clear in alias 'default'" in out
 
@@ -52,7 +52,7 @@ class FileBasedTests:
         config = {"BACKEND": FILE, "LOCATION": str(tmp_path), "KEY_PREFIX": "mysite_blue"}
         with override_settings(CACHES={"default": config}):
             caches["default"].set("k", 1)
-            _, err, code = run_command()
+            _, err, code = run_command("clear_cache")
         assert code == 1
         assert "is a FileBasedCache, whose file names are hashes of the keys" in err
         assert "Pass --flush" in err
@@ -63,7 +63,7 @@ class FileBasedTests:
         with override_settings(CACHES={"default": config}):
             for i in range(4):
                 caches["default"].set(f"k{i}", i)
-            out, err, code = run_command("--flush", "--yes")
+            out, err, code = run_command("clear_cache", "--flush", "--yes")
         assert code == 0, err
         assert f"Flushed alias 'default' ({tmp_path}): 4 keys of every prefix" in out
         assert list(tmp_path.glob("*.djcache")) == []
@@ -104,7 +104,7 @@ def fill_database_cache() -> set[str]:
 class DatabaseCacheTests:
     def test_only_this_instances_rows_go(self) -> None:
         survivors = fill_database_cache()
-        out, err, code = run_command()
+        out, err, code = run_command("clear_cache")
         assert code == 0, err
         assert "Deleted 12 keys matching my_site_blue:1:* from alias 'default'" in out
         assert "Left alone: every row outside that namespace in the same table." in out
@@ -112,7 +112,7 @@ class DatabaseCacheTests:
 
     def test_all_versions(self) -> None:
         survivors = fill_database_cache()
-        out, err, code = run_command("--all-versions", "--batch", "5")
+        out, err, code = run_command("clear_cache", "--all-versions", "--batch", "5")
         assert code == 0, err
         assert "Deleted 13 keys" in out
         assert stored_keys() == survivors - {"my_site_blue:2:old"}
@@ -120,7 +120,7 @@ class DatabaseCacheTests:
     def test_dry_run_counts_and_deletes_nothing(self) -> None:
         fill_database_cache()
         before = stored_keys()
-        out, err, code = run_command("--dry-run", "--all-versions", "--format", "json")
+        out, err, code = run_command("clear_cache", "--dry-run", "--all-versions", "--format", "json")
         assert code == 0, err
         [alias] = json.loads(out)["aliases"]
         assert (alias["strategy"], alias["keys"]) == ("database-rows", 13)
@@ -130,10 +130,10 @@ class DatabaseCacheTests:
     def test_refusal_changes_nothing(self) -> None:
         fill_database_cache()
         before = stored_keys()
-        _, err, code = run_command("--prefix", "my_site")
+        _, err, code = run_command("clear_cache", "--prefix", "my_site")
         assert code == 1
         assert "is the beginning of another slot's prefix" in err
-        out, _, code = run_command("--prefix", "my_site", "--format", "json")
+        out, _, code = run_command("clear_cache", "--prefix", "my_site", "--format", "json")
         report = json.loads(out)
         assert (code, report["exit_code"]) == (1, 1)
         assert "is the beginning of another slot's prefix" in report["error"]
@@ -142,7 +142,7 @@ class DatabaseCacheTests:
     def test_flush_with_yes_deletes_every_row(self) -> None:
         fill_database_cache()
         count = len(stored_keys())
-        out, err, code = run_command("--flush", "--yes")
+        out, err, code = run_command("clear_cache", "--flush", "--yes")
         assert code == 0, err
         assert f"{count} keys of every prefix" in out
         assert stored_keys() == set()
@@ -169,7 +169,7 @@ class FailurePartwayTests:
     def test_a_missing_table_is_found_before_anything_is_deleted(self) -> None:
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE {TABLE}")
-        _, err, code = run_command()
+        _, err, code = run_command("clear_cache")
         assert code == 1
         assert "could not be read" in err
         assert "Nothing was cleared." in err

@@ -26,7 +26,9 @@ from django_deploykit.cache_clearing.generations import (
     read_generations,
     with_cache_generations,
 )
-from tests.cache_clearing.helpers import closed_port, run_command, unique_base
+from tests.cache_clearing.helpers import unique_base
+from tests.commands import run_command
+from tests.servers import free_port
 
 PYMEMCACHE = "django.core.cache.backends.memcached.PyMemcacheCache"
 REDIS = "django.core.cache.backends.redis.RedisCache"
@@ -116,7 +118,7 @@ class MemcachedGenerationTests:
             caches["default"].set("page", "green page")
         with override_settings(CACHES=project_caches(server, base, "blue", path)):
             caches["default"].set("page", "old blue page")
-            out, err, code = run_command()
+            out, err, code = run_command("clear_cache")
             assert code == 0, err
             assert f"Moved prefix '{base}_blue' of alias 'default' ({server}) from generation 0 to 1" in out
             assert "It takes effect when the servers reload" in out
@@ -132,7 +134,7 @@ class MemcachedGenerationTests:
         path = tmp_path / "g.json"
         path.write_text(json.dumps({"x_blue": 4}))
         with override_settings(CACHES=project_caches(location(memcached_url), "x", "blue", path)):
-            out, err, code = run_command("--dry-run", "--format", "json")
+            out, err, code = run_command("clear_cache", "--dry-run", "--format", "json")
         assert code == 0, err
         [alias] = json.loads(out)["aliases"]
         assert alias["strategy"] == "memcached-generation"
@@ -143,7 +145,7 @@ class MemcachedGenerationTests:
     def test_without_generations_it_is_refused(self, memcached_url: str) -> None:
         config = {"BACKEND": PYMEMCACHE, "LOCATION": location(memcached_url), "KEY_PREFIX": "x_blue"}
         with override_settings(CACHES={"default": config}):
-            _, err, code = run_command()
+            _, err, code = run_command("clear_cache")
         assert code == 1
         assert "is a Memcached cache, which cannot delete keys by prefix" in err
         assert "with_cache_generations()" in err
@@ -152,7 +154,7 @@ class MemcachedGenerationTests:
     def test_prefix_cannot_be_chosen(self, memcached_url: str, tmp_path: Path) -> None:
         path = tmp_path / "g.json"
         with override_settings(CACHES=project_caches(location(memcached_url), "x", "blue", path)):
-            _, err, code = run_command("--slot", "green")
+            _, err, code = run_command("clear_cache", "--slot", "green")
         assert code == 1
         assert "--prefix and --slot cannot be used with it" in err
         assert not path.exists()
@@ -186,7 +188,7 @@ class MemcachedGenerationTests:
 def private_memcached(memcached_url: str) -> Iterator[str]:
     """A memcached server of our own, so a flush cannot touch anyone else's keys."""
     executable = shutil.which("memcached") or "/usr/bin/memcached"
-    port = closed_port()
+    port = free_port()
     arguments = ["-l", "127.0.0.1", "-p", str(port), "-m", "8"]
     if os.geteuid() == 0:
         arguments += ["-u", "memcache"]  # memcached refuses to run as root
@@ -211,7 +213,7 @@ class MemcachedFlushTests:
     def test_flush_needs_yes(self, private_memcached: str) -> None:
         with override_settings(CACHES={"default": {"BACKEND": PYMEMCACHE, "LOCATION": private_memcached}}):
             caches["default"].set("k", 1)
-            _, err, code = run_command("--flush")
+            _, err, code = run_command("clear_cache", "--flush")
             assert code == 1
             assert "Pass --yes to confirm" in err
             assert caches["default"].get("k") == 1
@@ -222,15 +224,15 @@ class MemcachedFlushTests:
         with override_settings(CACHES={"default": config, "other": other}):
             caches["default"].set("k", 1)
             caches["other"].set("k", 2)
-            out, err, code = run_command("--flush", "--yes")
+            out, err, code = run_command("clear_cache", "--flush", "--yes")
             assert code == 0, err
             assert f"Flushed alias 'default' ({private_memcached}): an unknown number of keys" in out
             assert caches["other"].get("k") is None
 
     def test_unreachable_server(self) -> None:
-        port = closed_port()
+        port = free_port()
         with override_settings(CACHES={"default": {"BACKEND": PYMEMCACHE, "LOCATION": f"127.0.0.1:{port}"}}):
-            _, err, code = run_command("--flush", "--yes")
+            _, err, code = run_command("clear_cache", "--flush", "--yes")
         assert code == 1
         assert f"Memcached at 127.0.0.1:{port} does not answer" in err
         assert "Nothing was cleared." in err

@@ -9,9 +9,10 @@ import redis
 from django.core.cache import caches
 from django.test import override_settings
 
-from tests.cache_clearing.helpers import closed_port, run_command
 from tests.cache_clearing.redis_store import Store, with_db
+from tests.commands import run_command
 from tests.json_fields import assert_documented
+from tests.servers import free_port
 
 BACKENDS = ["django.core.cache.backends.redis.RedisCache", "django_redis.cache.RedisCache"]
 # A Redis database only the flush tests of clear_cache use, since they empty it.
@@ -25,7 +26,7 @@ class RedisClearTests:
     def test_only_this_instances_current_version_goes(self, store: Store, backend: str) -> None:
         with override_settings(CACHES=store.caches(backend)):
             survivors = store.fill()
-            out, err, code = run_command()
+            out, err, code = run_command("clear_cache")
         assert code == 0, err
         assert f"Deleted 30 keys matching {store.blue}:1:* from alias 'default'" in out
         assert "Left alone: every key outside that namespace in the same Redis database." in out
@@ -37,7 +38,7 @@ class RedisClearTests:
     def test_all_versions_but_never_a_non_digit_version(self, store: Store, backend: str) -> None:
         with override_settings(CACHES=store.caches(backend)):
             survivors = store.fill()
-            out, err, code = run_command("--all-versions")
+            out, err, code = run_command("clear_cache", "--all-versions")
         assert code == 0, err
         assert f"Deleted 35 keys matching {store.blue}:<any version>:*" in out
         assert store.stored() == {k for k in survivors if not k.startswith(f"{store.blue}:2:")}
@@ -47,7 +48,7 @@ class RedisClearTests:
         with override_settings(CACHES=store.caches(backend)):
             store.fill()
             before = store.stored()
-            out, err, code = run_command("--dry-run", "--all-versions", "--batch", "3")
+            out, err, code = run_command("clear_cache", "--dry-run", "--all-versions", "--batch", "3")
         assert code == 0, err
         assert f"Would delete 35 keys matching {store.blue}:<any version>:*" in out
         assert store.stored() == before
@@ -56,7 +57,7 @@ class RedisClearTests:
         with override_settings(CACHES=store.caches(backend)):
             store.fill()
             before = store.stored()
-            out, err, code = run_command("--slot", "green")
+            out, err, code = run_command("clear_cache", "--slot", "green")
         assert code == 0, err
         assert f"Deleted 10 keys matching {store.green}:1:*" in out
         assert store.stored() == {k for k in before if not k.startswith(f"{store.green}:")}
@@ -64,7 +65,7 @@ class RedisClearTests:
     def test_json_report(self, store: Store, backend: str) -> None:
         with override_settings(CACHES=store.caches(backend)):
             store.fill()
-            out, err, code = run_command("--format", "json", "--batch", "7")
+            out, err, code = run_command("clear_cache", "--format", "json", "--batch", "7")
         assert code == 0, err
         report = json.loads(out)
         assert_documented(report, "clear_cache.md", "`clear_cache`")
@@ -84,7 +85,7 @@ class RedisClearTests:
     def test_progress_in_small_batches(self, store: Store, backend: str) -> None:
         with override_settings(CACHES=store.caches(backend)):
             store.fill()
-            _, err, code = run_command("--batch", "10", verbosity=2)
+            _, err, code = run_command("clear_cache", "--batch", "10", verbosity=2)
         assert code == 0, err
         assert "default: 10 keys so far…" in err
         assert "default: 30 keys so far…" in err
@@ -93,7 +94,7 @@ class RedisClearTests:
         with override_settings(CACHES=store.caches(backend)):
             store.fill()
             before = store.stored()
-            _, err, code = run_command("--prefix", f"{store.base}*")
+            _, err, code = run_command("clear_cache", "--prefix", f"{store.base}*")
         assert code == 1
         assert "contains the glob character(s) *" in err
         assert "Nothing was cleared." in err
@@ -103,7 +104,7 @@ class RedisClearTests:
         with override_settings(CACHES=store.caches(backend)):
             store.fill()
             before = store.stored()
-            _, err, code = run_command("--prefix", f"{store.blue}:canary")
+            _, err, code = run_command("clear_cache", "--prefix", f"{store.blue}:canary")
         assert code == 1
         assert "contains ':', Django's key separator" in err
         assert store.stored() == before
@@ -112,7 +113,7 @@ class RedisClearTests:
         with override_settings(CACHES=store.caches(backend)):
             store.fill()
             before = store.stored()
-            _, err, code = run_command("--prefix", store.base)
+            _, err, code = run_command("clear_cache", "--prefix", store.base)
         assert code == 1
         assert f"is the beginning of another slot's prefix ({store.blue}, {store.green})" in err
         assert store.stored() == before
@@ -121,7 +122,7 @@ class RedisClearTests:
         with override_settings(CACHES=store.caches(backend, KEY_PREFIX="")):
             caches["default"].set(f"k-{store.base}", 1)
             before = store.stored()
-            _, err, code = run_command()
+            _, err, code = run_command("clear_cache")
         assert code == 1
         assert "its KEY_PREFIX is empty" in err
         assert store.stored() == before == {f":1:k-{store.base}"}
@@ -131,7 +132,7 @@ class RedisClearTests:
         with override_settings(CACHES=store.caches(backend, KEY_FUNCTION=key_function)):
             store.fill()
             before = store.stored()
-            _, err, code = run_command()
+            _, err, code = run_command("clear_cache")
         assert code == 1
         assert "custom KEY_FUNCTION tests.cache_clearing.keys.reversed_key" in err
         assert store.stored() == before
@@ -141,12 +142,12 @@ class RedisClearTests:
         with override_settings(CACHES=store.caches(backend), **sessions):
             store.fill()
             before = store.stored()
-            _, err, code = run_command()
+            _, err, code = run_command("clear_cache")
             assert code == 1
             assert "everyone will be logged out" in err
             assert "Pass --yes" in err
             assert store.stored() == before
-            out, err, code = run_command("--yes")
+            out, err, code = run_command("clear_cache", "--yes")
         assert code == 0, err
         assert "everyone will be logged out" in err
         assert "Deleted 30 keys" in out
@@ -156,10 +157,10 @@ class RedisClearTests:
         with override_settings(CACHES=store.caches(backend), **sessions):
             store.fill()
             before = store.stored()
-            _, err, code = run_command("sessions")
+            _, err, code = run_command("clear_cache", "sessions")
             assert (code, store.stored()) == (1, before)
             assert "everyone will be logged out" in err
-            out, err, code = run_command("sessions", "--yes")
+            out, err, code = run_command("clear_cache", "sessions", "--yes")
         assert code == 0, err
         assert f"Deleted 5 keys matching {store.base}:1:* from alias 'sessions'" in out
         assert store.stored() == {k for k in before if not k.startswith(f"{store.base}:1:")}
@@ -168,7 +169,7 @@ class RedisClearTests:
         sessions = {"SESSION_ENGINE": CACHE_SESSIONS, "SESSION_CACHE_ALIAS": "default"}
         with override_settings(CACHES=store.caches(backend), **sessions):
             store.fill()
-            out, err, code = run_command("--yes", "--format", "json")
+            out, err, code = run_command("clear_cache", "--yes", "--format", "json")
         assert code == 0, err
         report = json.loads(out)
         [warning] = report["warnings"]
@@ -180,7 +181,7 @@ class RedisClearTests:
         sessions = {"SESSION_ENGINE": CACHE_SESSIONS, "SESSION_CACHE_ALIAS": "sessions"}
         with override_settings(CACHES=store.caches(backend), **sessions):
             store.fill()
-            _, err, code = run_command()
+            _, err, code = run_command("clear_cache")
         assert code == 0, err
         assert "logged out" not in err
         assert len([k for k in store.stored() if k.startswith(f"{store.base}:1:session")]) == 5
@@ -189,7 +190,7 @@ class RedisClearTests:
         with override_settings(CACHES=store.caches(backend)):
             store.fill()
             before = store.stored()
-            _, err, code = run_command("--flush")
+            _, err, code = run_command("clear_cache", "--flush")
         assert code == 1
         assert "--flush empties the whole store of 'default'" in err
         assert "Pass --yes to confirm" in err
@@ -203,7 +204,7 @@ class RedisClearTests:
         config = {"BACKEND": backend, "LOCATION": url, "KEY_PREFIX": store.blue}
         with override_settings(CACHES={"default": config}):
             caches["default"].set("mine", 1)
-            out, err, code = run_command("--flush", "--yes", "--format", "json")
+            out, err, code = run_command("clear_cache", "--flush", "--yes", "--format", "json")
         assert code == 0, err
         [alias] = json.loads(out)["aliases"]
         assert (alias["strategy"], alias["keys"]) == ("flush", 2)
@@ -216,7 +217,7 @@ class RedisClearTests:
         own.flushdb()
         own.mset({"a": 1, "b": 2, "c": 3})
         with override_settings(CACHES={"default": {"BACKEND": backend, "LOCATION": url, "KEY_PREFIX": "x"}}):
-            out, err, code = run_command("--flush", "--dry-run")
+            out, err, code = run_command("clear_cache", "--flush", "--dry-run")
         assert code == 0, err
         assert "Would flush alias 'default'" in out
         assert ": 3 keys of every prefix" in out
@@ -225,11 +226,11 @@ class RedisClearTests:
         own.close()
 
     def test_unreachable_server_names_host_and_port_but_no_password(self, store: Store, backend: str) -> None:
-        port = closed_port()
+        port = free_port()
         url = f"redis://:s3cretpassw0rd@127.0.0.1:{port}/1"
         config = {"BACKEND": backend, "LOCATION": url, "KEY_PREFIX": store.blue}
         with override_settings(CACHES={"default": config}):
-            _, err, code = run_command()
+            _, err, code = run_command("clear_cache")
         assert code == 1
         assert f"Redis at 127.0.0.1:{port} (database 1) failed" in err
         assert "Nothing was cleared." in err
@@ -239,7 +240,7 @@ class RedisClearTests:
         with override_settings(CACHES=store.caches(backend)):
             store.fill()
             before = store.stored()
-            _, err, code = run_command("default", "nope")
+            _, err, code = run_command("clear_cache", "default", "nope")
         assert code == 1
         assert "Unknown cache alias(es): 'nope'. The CACHES setting defines 'default', 'sessions'" in err
         assert store.stored() == before
@@ -250,7 +251,7 @@ class RedisClearTests:
         with override_settings(CACHES=settings):
             store.fill()
             before = store.stored()
-            _, err, code = run_command("--all-aliases")
+            _, err, code = run_command("clear_cache", "--all-aliases")
         assert code == 1
         assert "Alias 'local' is a LocMemCache" in err
         assert store.stored() == before

@@ -13,8 +13,9 @@ from django_deploykit.deploy_root import history, links
 from django_deploykit.exit_codes import ExitCode
 from tests.deploy.deploying import commit_v2, deploy, deploy_json, last_deploy, note_columns
 from tests.deploy_pull.pulling import live_snapshot
-from tests.deployment import BARE_ENVIRONMENT, Site, free_port
+from tests.deployment import BARE_ENVIRONMENT, Site
 from tests.json_fields import assert_documented
+from tests.servers import free_port
 
 
 class DeployTests:

@@ -12,6 +12,7 @@ from django.test import override_settings
 
 from django_deploykit.deploy_root import history
 from django_deploykit.deploy_root.logs import RunLogs
+from tests.commands import run_command
 from tests.deployment import Site, build_site
 from tests.json_fields import assert_documented
 
@@ -130,12 +131,10 @@ class DeployLogTests:
     def test_bad_input(self, bare_site: Site) -> None:
         with pytest.raises(CommandError, match="No record 'nope' in the deploy history"):
             run(bare_site, "nope")
-        out = StringIO()
-        with (
-            override_settings(DEPLOYKIT_ROOT=str(bare_site.root.path)),
-            pytest.raises(CommandError, match="No record 'nope'") as excinfo,
-        ):
-            call_command("deploy_log", "nope", "--format", "json", stdout=out)
-        assert json.loads(out.getvalue()) == {"error": str(excinfo.value), "exit_code": 1}
+        with override_settings(DEPLOYKIT_ROOT=str(bare_site.root.path)):
+            out, err, code = run_command("deploy_log", "nope", "--format", "json")
+        assert code == 1
+        assert "No record 'nope'" in err
+        assert json.loads(out) == {"error": err, "exit_code": 1}
         with pytest.raises(CommandError, match="--last must be a positive number of records."):
             run(bare_site, "--last", "0")

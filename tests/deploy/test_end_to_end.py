@@ -11,7 +11,8 @@ import redis
 from django_deploykit.demo.load import Load
 from django_deploykit.deploy_root import history
 from tests.deploy.deploying import commit_v2, deploy_json, note_columns
-from tests.deployment import Site, free_port
+from tests.deployment import Site
+from tests.servers import serve
 
 # One of the longest end-to-end tests: it runs in one tox environment only (tox.ini says which).
 pytestmark = pytest.mark.end_to_end
@@ -34,18 +35,10 @@ class DeployEndToEndTests:
             site.pip_install(slot, "redis>=5.0")
         parts = urlsplit(redis_url)
         cache_url = urlunsplit((parts.scheme, parts.netloc, f"/{REDIS_DB}", "", ""))
-        site.ports = {"live": free_port(), "stage": free_port()}
-        site.write_env(
-            DEPLOYKIT_RELOAD=RELOAD,
-            DEPLOYKIT_LIVE_URL=site.url("live"),
-            DEPLOYKIT_STAGE_URL=site.url("stage"),
-            CACHE_URL=cache_url,
-        )
+        serve(site, "live", "stage", urls=("live", "stage"), DEPLOYKIT_RELOAD=RELOAD, CACHE_URL=cache_url)
         site.manage("live", "shell", "-c", "from django.core.cache import cache; cache.set('e2e-old-key', 1)")
         store = redis.Redis.from_url(cache_url)
         assert store.keys("mysite_blue:*e2e-old-key")
-        site.start_server("live")
-        site.start_server("stage")
         v2 = commit_v2(site)
 
         with Load(site.url("live", "/")) as load:

@@ -7,9 +7,9 @@ import pytest
 
 from django_deploykit.deploy_root import history
 from tests.deploy.deploying import deploy, deploy_json, last_deploy
-from tests.deploy_pull.pulling import INDEX, last_pull, live_snapshot, slot_head
+from tests.deploy_pull.pulling import last_pull, live_snapshot, slot_head
 from tests.deploy_pull.test_faults import origin_url_to_a_closed_port
-from tests.deployment import Site, commit_change
+from tests.deployment import Site, commit_heading_v2
 
 # A heavy fault or corpus test: it runs in one tox environment only (tox.ini says which).
 pytestmark = pytest.mark.faults
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.faults
 
 class OriginUnreachableTests:
     def test_deploy_fails_at_its_pull_naming_the_origin_and_leaves_live_untouched(self, site: Site) -> None:
-        commit_change(site.source, INDEX, "<h1>Notes</h1>", "<h1>Notes v2</h1>", "v2")
+        commit_heading_v2(site.source)
         before = live_snapshot(site)
         stage_before = slot_head(site, "green")
         moved = site.source.parent / "source-moved-away"

@@ -19,8 +19,9 @@ from pathlib import Path
 import pytest
 
 from tests.deploy.deploying import deploy_json
-from tests.deploy_pull.pulling import INDEX, deploy_pull_json
-from tests.deployment import Site, commit_file, commit_files, free_port
+from tests.deploy_pull.pulling import deploy_pull_json
+from tests.deployment import NOTES_INDEX, Site, commit_file, commit_files
+from tests.servers import free_port, serve
 
 # One of the longest end-to-end tests: it runs in one tox environment only (tox.ini says which).
 pytestmark = pytest.mark.end_to_end
@@ -76,20 +77,13 @@ class StaticAcrossSwapTests:
     def test_both_slots_pages_load_their_assets_across_swaps_and_prune_keeps_them(
         self, site: Site, static_server: str
     ) -> None:
-        site.ports = {"live": free_port(), "stage": free_port()}
-        site.write_env(
-            DEPLOYKIT_RELOAD=RELOAD,
-            DEPLOYKIT_LIVE_URL=site.url("live"),
-            DEPLOYKIT_STAGE_URL=site.url("stage"),
-        )
-        site.start_server("live")
-        site.start_server("stage")
-        template = (site.source / INDEX).read_text()
+        serve(site, "live", "stage", urls=("live", "stage"), DEPLOYKIT_RELOAD=RELOAD)
+        template = (site.source / NOTES_INDEX).read_text()
         commit_files(
             site.source,
             {
                 CSS: "body { color: red; }\n",
-                INDEX: '{% load static %}<link rel="stylesheet" href="{% static "notes/site.css" %}">\n'
+                NOTES_INDEX: '{% load static %}<link rel="stylesheet" href="{% static "notes/site.css" %}">\n'
                 + template,
             },
             "v2: a stylesheet",

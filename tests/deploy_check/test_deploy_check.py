@@ -10,8 +10,9 @@ import pytest
 
 from django_deploykit.deploy_root.dependencies import marker_path
 from tests import slot_packages
-from tests.deployment import Site, build_site, commit_file, free_port
+from tests.deployment import Site, build_site, commit_file
 from tests.json_fields import assert_documented
+from tests.servers import free_port, serve
 
 # One of the longest end-to-end tests: it runs in one tox environment only (tox.ini says which).
 pytestmark = pytest.mark.end_to_end
@@ -50,9 +51,7 @@ class DeployCheckTests:
     def test_a_healthy_live_slot_has_no_errors(self, site: Site) -> None:
         assert site.manage("stage", "deploy_pull", check=False).returncode == 0
         assert site.manage("live", "swap_live", "--no-reload", check=False).returncode == 0
-        site.ports["live"] = free_port()
-        site.write_env(DEPLOYKIT_LIVE_URL=site.url("live"), DEPLOYKIT_RELOAD=RELOAD)
-        site.start_server("live")
+        serve(site, "live", urls=("live",), DEPLOYKIT_RELOAD=RELOAD)
 
         code, by_check = findings(site)
 

@@ -1,19 +1,7 @@
+"""The fixtures these tests share with the deploy tests, from tests/deployment.py."""
+
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
+from tests.deployment import migrated_site
 
-import pytest
-
-from tests.deployment import Site, build_site
-
-
-@pytest.fixture
-def site(tmp_path: Path) -> Iterator[Site]:
-    """blue live and migrated at v1, green the stage slot at v1."""
-    site = build_site(tmp_path)
-    site.manage("live", "migrate", "-v0")
-    try:
-        yield site
-    finally:
-        site.stop_servers()
+__all__ = ["migrated_site"]

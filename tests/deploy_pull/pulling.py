@@ -10,8 +10,6 @@ from typing import Any
 from django_deploykit.deploy_root import history, links
 from tests.deployment import Site, git
 
-INDEX = "example_project/notes/templates/notes/index.html"
-
 
 def deploy_pull(site: Site, *args: str, link: str = "live") -> subprocess.CompletedProcess[str]:
     completed: subprocess.CompletedProcess[str] = site.manage(link, "deploy_pull", *args, check=False)

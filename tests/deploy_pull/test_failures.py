@@ -8,7 +8,6 @@ import subprocess
 import sys
 
 from tests.deploy_pull.pulling import (
-    INDEX,
     deploy_pull,
     deploy_pull_json,
     last_pull,
@@ -17,7 +16,7 @@ from tests.deploy_pull.pulling import (
     stage_statuses,
 )
 from tests.deploy_pull.wheels import make_wheel, sha256_of
-from tests.deployment import Site, commit_change, commit_file, git
+from tests.deployment import Site, commit_file, commit_heading_v2, git
 
 FAILING_TEST = """from django.test import SimpleTestCase
 
@@ -113,7 +112,7 @@ class StageFailureTests:
 
     def test_a_reload_that_fails_halts_the_run_before_it_is_recorded_as_deployed(self, site: Site) -> None:
         before = live_snapshot(site)
-        commit_change(site.source, INDEX, "<h1>Notes</h1>", "<h1>Notes v2</h1>", "v2")
+        commit_heading_v2(site.source)
         site.write_env(DEPLOYKIT_RELOAD=json.dumps({"stage": {"adapter": "command", "argv": ["false"]}}))
         code, outcome = deploy_pull_json(site)
         assert code == 1

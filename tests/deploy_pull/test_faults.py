@@ -10,7 +10,6 @@ import json
 import os
 import resource
 import shutil
-import socket
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,18 +17,12 @@ from pathlib import Path
 import pytest
 
 from tests import slot_packages
-from tests.deploy_pull.pulling import INDEX, deploy_pull, last_pull, live_snapshot, slot_head, stage_statuses
-from tests.deployment import BARE_ENVIRONMENT, Site, commit_change, git
+from tests.deploy_pull.pulling import deploy_pull, last_pull, live_snapshot, slot_head, stage_statuses
+from tests.deployment import BARE_ENVIRONMENT, Site, commit_heading_v2, git
+from tests.servers import free_port
 
 # A heavy fault or corpus test: it runs in one tox environment only (tox.ini says which).
 pytestmark = pytest.mark.faults
-
-
-def closed_port() -> int:
-    """A loopback port nothing listens on (bound, then closed)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def origin_removed(site: Site) -> str:
@@ -39,7 +32,7 @@ def origin_removed(site: Site) -> str:
 
 
 def origin_url_to_a_closed_port(site: Site) -> str:
-    url = f"http://127.0.0.1:{closed_port()}/source.git"
+    url = f"http://127.0.0.1:{free_port()}/source.git"
     git(site.slot_dir("green"), "remote", "set-url", "origin", url)
     return url
 
@@ -60,7 +53,7 @@ UNREACHABLE: dict[str, Callable[[Site], str]] = {
 
 @pytest.fixture
 def v2(site: Site) -> str:
-    return commit_change(site.source, INDEX, "<h1>Notes</h1>", "<h1>Notes v2</h1>", "v2")
+    return commit_heading_v2(site.source)
 
 
 class OriginUnreachableTests:

@@ -12,8 +12,8 @@ from pathlib import Path
 from django_deploykit.deploy_root import history
 from django_deploykit.deploy_root.lock import read_holder
 from django_deploykit.exit_codes import ExitCode
-from tests.deploy_pull.pulling import INDEX, deploy_pull, last_pull
-from tests.deployment import BARE_ENVIRONMENT, Site, commit_change
+from tests.deploy_pull.pulling import deploy_pull, last_pull
+from tests.deployment import BARE_ENVIRONMENT, Site, commit_heading_v2
 
 # A stage reload that takes a while: long enough to start a second pull during it.
 SLOW_RELOAD = json.dumps({"stage": {"adapter": "command", "argv": ["sleep", "6"]}})
@@ -47,7 +47,7 @@ def wait_for_stage_log(site: Site, name: str, timeout: float = 60) -> Path:
 
 class DeployPullLockTests:
     def test_a_second_pull_at_the_same_time_fails_at_once_naming_the_holder(self, site: Site) -> None:
-        commit_change(site.source, INDEX, "<h1>Notes</h1>", "<h1>Notes v2</h1>", "v2")
+        commit_heading_v2(site.source)
         site.write_env(DEPLOYKIT_RELOAD=SLOW_RELOAD)
         first = start_pull(site)
         try:
@@ -66,7 +66,7 @@ class DeployPullLockTests:
         assert results[-2:] == ["ok", "failed"] or results[-2:] == ["failed", "ok"]
 
     def test_kill_9_in_the_middle_of_a_stage_releases_the_lock_and_keeps_the_log(self, site: Site) -> None:
-        commit_change(site.source, INDEX, "<h1>Notes</h1>", "<h1>Notes v2</h1>", "v2")
+        commit_heading_v2(site.source)
         site.write_env(DEPLOYKIT_RELOAD=SLOW_RELOAD)
         first = start_pull(site)
         log = wait_for_stage_log(site, "reload-and-record")

@@ -6,11 +6,11 @@ import secrets
 from collections.abc import Iterator
 from urllib.parse import urlsplit, urlunsplit
 
-import psycopg2
 import pytest
 
 from tests.deploy_pull.pulling import all_logs, deploy_pull
 from tests.deployment import Site, commit_change
+from tests.services import throwaway_postgres_database
 
 PASSWORD = "Pg-Sup3r-Secret-" + secrets.token_hex(4)
 
@@ -18,19 +18,10 @@ PASSWORD = "Pg-Sup3r-Secret-" + secrets.token_hex(4)
 @pytest.fixture
 def database_url(postgres_url: str) -> Iterator[str]:
     """A database of its own on the PostgreSQL server, reached with a password in the URL."""
-    name = f"deploykit_pull_{secrets.token_hex(4)}"
-    admin = psycopg2.connect(postgres_url)
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    parts = urlsplit(postgres_url)
-    netloc = f"{parts.username or 'postgres'}:{PASSWORD}@{parts.hostname}:{parts.port or 5432}"
-    try:
-        yield urlunsplit(("postgres", netloc, f"/{name}", "", ""))
-    finally:
-        with admin.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+    with throwaway_postgres_database(postgres_url, "deploykit_pull") as url:
+        parts = urlsplit(url)
+        netloc = f"{parts.username or 'postgres'}:{PASSWORD}@{parts.hostname}:{parts.port or 5432}"
+        yield urlunsplit(("postgres", netloc, parts.path, "", ""))
 
 
 @pytest.mark.postgresql

@@ -8,7 +8,6 @@ from pathlib import Path
 
 from django_deploykit.deploy_root import history
 from tests.deploy_pull.pulling import (
-    INDEX,
     all_logs,
     deploy_pull,
     deploy_pull_json,
@@ -17,7 +16,7 @@ from tests.deploy_pull.pulling import (
     slot_head,
     stage_statuses,
 )
-from tests.deployment import Site, commit_change, commit_file, git
+from tests.deployment import NOTES_INDEX, Site, commit_change, commit_file, commit_heading_v2, git
 from tests.json_fields import assert_documented
 
 MIGRATION_0003 = """from django.db import migrations, models
@@ -34,7 +33,7 @@ class Migration(migrations.Migration):
 class DeployPullTests:
     def test_pull_moves_the_stage_slot_logs_every_stage_and_records(self, site: Site) -> None:
         before = live_snapshot(site)
-        v2 = commit_change(site.source, INDEX, "<h1>Notes</h1>", "<h1>Notes v2</h1>", "v2")
+        v2 = commit_heading_v2(site.source)
 
         code, outcome = deploy_pull_json(site)
 
@@ -137,26 +136,26 @@ class DeployPullTests:
         assert "CommandError: The git stage failed: v1 (" in completed.stderr
 
     def test_a_non_fast_forward_and_a_dirty_checkout_are_refused_unless_asked(self, site: Site) -> None:
-        commit_change(site.source, INDEX, "<h1>Notes</h1>", "<h1>Notes v2</h1>", "v2")
+        commit_heading_v2(site.source)
         assert deploy_pull(site).returncode == 0
         completed = deploy_pull(site, "--ref", "v1")
         assert completed.returncode == 1
         assert "is not a fast-forward" in completed.stderr
         assert "--allow-non-fast-forward" in completed.stderr
 
-        index = site.slot_dir("green") / INDEX
+        index = site.slot_dir("green") / NOTES_INDEX
         index.write_text("edited on the server")
         completed = deploy_pull(site)
         assert completed.returncode == 1
         assert "has local changes" in completed.stderr
-        assert f"has local changes ({INDEX})" in completed.stderr  # the whole path, first letter too
+        assert f"has local changes ({NOTES_INDEX})" in completed.stderr  # the whole path, first letter too
         assert index.read_text() == "edited on the server"
 
         assert deploy_pull(site, "--discard-local-changes").returncode == 0
         assert "Notes v2" in index.read_text()
 
     def test_in_place_updates_the_running_slot_with_a_warning(self, site: Site) -> None:
-        v2 = commit_change(site.source, INDEX, "<h1>Notes</h1>", "<h1>Notes v2</h1>", "v2")
+        v2 = commit_heading_v2(site.source)
         completed = deploy_pull(site, "--in-place")
         assert completed.returncode == 0, completed.stderr
         assert "it is the LIVE slot" in completed.stdout

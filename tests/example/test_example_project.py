@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
 import subprocess
 import sys
 import time
@@ -17,13 +15,15 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.deployment import BARE_ENVIRONMENT
+from tests.servers import free_port
+from tests.services import throwaway_postgres_database
+
 # One of the longest end-to-end tests: it runs in one tox environment only (tox.ini says which).
 pytestmark = pytest.mark.end_to_end
 
 PROBE = Path(__file__).with_name("probe_wsgi.py")
 STRONG_KEY = "example-" + "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ"
-# What a service manager passes when it starts a server "in an empty environment".
-BARE_ENVIRONMENT = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
 
 
 def run(
@@ -161,12 +161,6 @@ class DeployCheckTests:
         assert "django_deploykit" not in completed.stdout + completed.stderr
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class ServeTests:
     def test_migrate_and_runserver_on_sqlite(self, example_project: Path) -> None:
         """The README's first command: migrate and serve the example project in development."""
@@ -198,19 +192,8 @@ class ServeTests:
 
 @pytest.fixture
 def postgres_database(postgres_url: str) -> Iterator[str]:
-    import psycopg2
-
-    name = f"dk_example_{uuid.uuid4().hex[:10]}"
-    admin = psycopg2.connect(postgres_url)
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield urlsplit(postgres_url)._replace(path=f"/{name}").geturl()
-    finally:
-        with admin.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+    with throwaway_postgres_database(postgres_url, "dk_example") as url:
+        yield url
 
 
 @pytest.fixture

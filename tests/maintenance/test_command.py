@@ -3,6 +3,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -14,7 +15,7 @@ from typing import Any
 
 import pytest
 import sh
-from django.core.management import CommandError, call_command
+from django.core.management import call_command
 
 from django_deploykit.exit_codes import ExitCode
 from django_deploykit.maintenance import bypass
@@ -22,17 +23,12 @@ from django_deploykit.maintenance.middleware import MaintenanceMiddleware
 from django_deploykit.maintenance.state import MaintenanceState
 from django_deploykit.maintenance.stores import FileStore
 from django_deploykit.management.base import CommandOutput
+from tests.commands import run_command
 from tests.conftest import REPO_ROOT
 from tests.json_fields import assert_documented
 from tests.maintenance.conftest import NOW, make_state
 
 COMMAND_MODULE = "django_deploykit.management.commands.maintenance"
-
-
-def run_command(*args: str) -> tuple[str, str, int]:
-    out, err = StringIO(), StringIO()
-    code = call_command("maintenance", *args, stdout=out, stderr=err).exit_code
-    return out.getvalue(), err.getvalue(), code
 
 
 @pytest.fixture
@@ -49,7 +45,7 @@ def stored(state_file: Path) -> MaintenanceState | None:
 
 class OnTests:
     def test_on_now_is_active_and_says_so(self, state_file: Path) -> None:
-        out, _, code = run_command("on", "--message", "Back soon.")
+        out, _, code = run_command("maintenance", "on", "--message", "Back soon.")
         assert code == 0
         assert "Maintenance set (host scope, file" in out
         assert "phase: active" in out
@@ -60,14 +56,14 @@ class OnTests:
 
     def test_warns_when_the_middleware_is_missing(self, state_file: Path, settings: Any) -> None:
         settings.MIDDLEWARE = []
-        _, err, _ = run_command("on")
+        _, err, _ = run_command("maintenance", "on")
         assert "MaintenanceMiddleware is not in MIDDLEWARE" in err
         settings.MIDDLEWARE = ["django_deploykit.maintenance.middleware.MaintenanceMiddleware"]
-        _, err, _ = run_command("on")
+        _, err, _ = run_command("maintenance", "on")
         assert err == ""
 
     def test_at_clock_time_still_ahead_is_today(self, state_file: Path, frozen_now: datetime) -> None:
-        out, _, _ = run_command("on", "--at", "14:00", "--for", "30m", "--warn", "60m")
+        out, _, _ = run_command("maintenance", "on", "--at", "14:00", "--for", "30m", "--warn", "60m")
         assert "Maintenance starts today at 14:00 (Europe/Paris)." in out
         assert "start: today at 14:00 (in 1 hour)" in out
         assert "banner from: today at 13:00" in out
@@ -81,11 +77,11 @@ class OnTests:
         )
 
     def test_at_clock_time_already_past_is_tomorrow(self, state_file: Path, frozen_now: datetime) -> None:
-        out, _, _ = run_command("on", "--at", "12:30")
+        out, _, _ = run_command("maintenance", "on", "--at", "12:30")
         assert "Maintenance starts tomorrow at 12:30 (Europe/Paris)." in out
 
     def test_until(self, state_file: Path, frozen_now: datetime) -> None:
-        run_command("on", "--at", "2026-12-01T14:00+01:00", "--until", "15:15")
+        run_command("maintenance", "on", "--at", "2026-12-01T14:00+01:00", "--until", "15:15")
         state = stored(state_file)
         assert state is not None
         assert state.end == datetime(2026, 12, 1, 14, 15, tzinfo=UTC)
@@ -93,9 +89,20 @@ class OnTests:
     def test_on_again_updates_the_given_fields_and_keeps_the_rest(
         self, state_file: Path, frozen_now: datetime
     ) -> None:
-        run_command("on", "--at", "14:00", "--for", "30m", "--message", "First.", "--allow-ip", "10.0.0.0/8")
+        run_command(
+            "maintenance",
+            "on",
+            "--at",
+            "14:00",
+            "--for",
+            "30m",
+            "--message",
+            "First.",
+            "--allow-ip",
+            "10.0.0.0/8",
+        )
         first = stored(state_file)
-        out, _, _ = run_command("on", "--message", "Second.")
+        out, _, _ = run_command("maintenance", "on", "--message", "Second.")
         second = stored(state_file)
         assert first is not None
         assert second is not None
@@ -107,20 +114,20 @@ class OnTests:
 
     def test_for_while_active_counts_from_the_start(self, state_file: Path, frozen_now: datetime) -> None:
         FileStore(state_file).write(make_state(start=NOW - timedelta(minutes=10), end=None))
-        run_command("on", "--for", "1h")
+        run_command("maintenance", "on", "--for", "1h")
         state = stored(state_file)
         assert state is not None
         assert state.end == NOW + timedelta(minutes=50)
 
     def test_on_after_an_ended_window_starts_afresh(self, state_file: Path, frozen_now: datetime) -> None:
         FileStore(state_file).write(make_state(start=NOW - timedelta(hours=2), end=NOW - timedelta(hours=1)))
-        run_command("on")
+        run_command("maintenance", "on")
         state = stored(state_file)
         assert state is not None
         assert (state.start, state.end, state.version) == (NOW, None, 1)
 
     def test_secret_is_printed_once_and_only_its_hash_is_stored(self, state_file: Path) -> None:
-        out, _, _ = run_command("on", "--secret")
+        out, _, _ = run_command("maintenance", "on", "--secret")
         line = next(line for line in out.splitlines() if "Bypass URL" in line)
         secret = line.rsplit("/", 1)[1]
         assert "<your site>/-/deploykit/maintenance/bypass/" in line
@@ -128,7 +135,7 @@ class OnTests:
         state = stored(state_file)
         assert state is not None
         assert state.secret_hash == bypass.hash_secret(secret)
-        status_out, _, _ = run_command("status")
+        status_out, _, _ = run_command("maintenance", "status")
         assert secret not in status_out
         assert "secret bypass: yes" in status_out
 
@@ -137,13 +144,13 @@ class OnTests:
         ["10.0.0.0/8", "fc00::/7", "2600::/16", "::ffff:10.0.0.0/104", "2001:db8::/32", "fe80::/10"],
     )
     def test_wide_but_deliberate_networks_are_accepted(self, state_file: Path, network: str) -> None:
-        run_command("on", "--no-wait", "--allow-ip", network)
+        run_command("maintenance", "on", "--no-wait", "--allow-ip", network)
         state = stored(state_file)
         assert state is not None
         assert [ipaddress.ip_network(n) for n in state.allow_ips] == [ipaddress.ip_network(network)]
 
     def test_retry_after_and_allow_ip_are_stored(self, state_file: Path) -> None:
-        run_command("on", "--retry-after", "600", "--allow-ip", "10.0.0.1", "2001:db8::/32")
+        run_command("maintenance", "on", "--retry-after", "600", "--allow-ip", "10.0.0.1", "2001:db8::/32")
         state = stored(state_file)
         assert state is not None
         assert (state.retry_after, state.allow_ips) == (600, ("10.0.0.1/32", "2001:db8::/32"))
@@ -158,32 +165,32 @@ class WaitTests:
         return calls
 
     def test_window_starting_now_waits_for_the_staleness_bound(self, sleeps: list[float]) -> None:
-        out, _, _ = run_command("on")
+        out, _, _ = run_command("maintenance", "on")
         assert sleeps == [0.5]
         assert "Waiting 0.5 s for every worker to see the window." in out
 
     def test_no_wait(self, sleeps: list[float]) -> None:
-        run_command("on", "--no-wait")
+        run_command("maintenance", "on", "--no-wait")
         assert sleeps == []
 
     def test_future_start_does_not_wait(self, sleeps: list[float]) -> None:
         # Workers already hold the state; the clock starts the window in each of them.
-        run_command("on", "--at", (datetime.now(UTC) + timedelta(days=2)).isoformat())
+        run_command("maintenance", "on", "--at", (datetime.now(UTC) + timedelta(days=2)).isoformat())
         assert sleeps == []
 
 
 class OffTests:
     def test_off_removes_the_state(self, state_file: Path) -> None:
-        run_command("on")
-        out, _, _ = run_command("off")
+        run_command("maintenance", "on")
+        out, _, _ = run_command("maintenance", "off")
         assert "Maintenance off (host scope" in out
         assert not state_file.exists()
-        out, _, _ = run_command("off")
+        out, _, _ = run_command("maintenance", "off")
         assert "Maintenance was already off" in out
 
     def test_off_removes_a_corrupt_state(self, state_file: Path) -> None:
         state_file.write_text("garbage")
-        run_command("off")
+        run_command("maintenance", "off")
         assert not state_file.exists()
 
 
@@ -206,7 +213,7 @@ class StatusTests:
     ) -> None:
         if state is not None:
             FileStore(state_file).write(state)
-        out, _, exit_code = run_command("status")
+        out, _, exit_code = run_command("maintenance", "status")
         assert exit_code == code
         assert out.startswith(f"Maintenance: {phase}\n")
 
@@ -235,7 +242,7 @@ class StatusTests:
 
     def test_text_shows_every_field(self, state_file: Path, frozen_now: datetime) -> None:
         FileStore(state_file).write(make_state(start=NOW + timedelta(minutes=25)))
-        out, _, _ = run_command("status")
+        out, _, _ = run_command("maintenance", "status")
         assert out.splitlines() == [
             "Maintenance: announced",
             f"host scope (file {state_file}):",
@@ -252,7 +259,7 @@ class StatusTests:
 
     def test_json(self, state_file: Path, frozen_now: datetime) -> None:
         FileStore(state_file).write(make_state())
-        out, _, code = run_command("status", "--format", "json")
+        out, _, code = run_command("maintenance", "status", "--format", "json")
         data = json.loads(out)
         assert (code, data["phase"], data["exit_code"]) == (
             ExitCode.MAINTENANCE_ACTIVE,
@@ -270,14 +277,24 @@ class StatusTests:
         self, state_file: Path, frozen_now: datetime
     ) -> None:
         out, _, code = run_command(
-            "on", "--at", "14:00", "--warn", "90m", "--for", "30m", "--secret", "--format", "json"
+            "maintenance",
+            "on",
+            "--at",
+            "14:00",
+            "--warn",
+            "90m",
+            "--for",
+            "30m",
+            "--secret",
+            "--format",
+            "json",
         )
         on = json.loads(out)
         assert_documented(on, "maintenance.md", "`maintenance on`")
         assert (code, on["action"], on["window"]["phase"], on["exit_code"]) == (0, "on", "announced", 0)
         assert on["bypass_path"].startswith("/-/deploykit/maintenance/bypass/")
 
-        out, _, code = run_command("status", "--format", "json")
+        out, _, code = run_command("maintenance", "status", "--format", "json")
         status = json.loads(out)
         assert_documented(status, "maintenance.md", "`maintenance status`")
         assert (code, status["phase"], status["exit_code"]) == (
@@ -287,33 +304,34 @@ class StatusTests:
         )
         assert "secret" not in out.replace("secret_bypass", "")
 
-        out, _, code = run_command("off", "--format", "json")
+        out, _, code = run_command("maintenance", "off", "--format", "json")
         off = json.loads(out)
         assert_documented(off, "maintenance.md", "`maintenance off`")
         assert (code, off["removed"]) == (0, True)
 
     def test_an_error_with_json_is_a_json_object_too(self, state_file: Path) -> None:
-        out = StringIO()
-        with pytest.raises(CommandError, match="--for 'banana' is not a duration") as excinfo:
-            call_command("maintenance", "on", "--for", "banana", "--format", "json", stdout=out)
-        assert json.loads(out.getvalue()) == {"error": str(excinfo.value), "exit_code": 1}
+        out, err, code = run_command("maintenance", "on", "--for", "banana", "--format", "json")
+        assert code == 1
+        assert "--for 'banana' is not a duration" in err
+        assert json.loads(out) == {"error": err, "exit_code": 1}
         assert not state_file.exists()
 
     def test_corrupt_state_says_so(self, state_file: Path) -> None:
         state_file.write_text("{")
-        with pytest.raises(CommandError, match=r"is corrupt: .* Run 'maintenance off' for that scope"):
-            run_command("status")
+        _, err, code = run_command("maintenance", "status")
+        assert code == 1
+        assert re.search(r"is corrupt: .* Run 'maintenance off' for that scope", err)
 
     def test_misconfigured_shared_scope_is_reported_with_the_host_scope(
         self, state_file: Path, settings: Any
     ) -> None:
         settings.DEPLOYKIT_MAINTENANCE_CACHE_ALIAS = "missing"
         FileStore(state_file).write(make_state(start=datetime.now(UTC) - timedelta(minutes=1), end=None))
-        out = StringIO()
-        with pytest.raises(CommandError, match="CACHES has no alias 'missing'"):
-            call_command("maintenance", "status", stdout=out)
-        assert "host scope (file" in out.getvalue()
-        assert "shared scope ((misconfigured)):" in out.getvalue()
+        out, err, code = run_command("maintenance", "status")
+        assert code == 1
+        assert "CACHES has no alias 'missing'" in err
+        assert "host scope (file" in out
+        assert "shared scope ((misconfigured)):" in out
 
     def test_real_exit_code_from_the_command_line(self, state_file: Path) -> None:
         # tests.settings has no BASE_DIR, so the state file is beside the working folder.
@@ -427,9 +445,9 @@ class BadInputTests:
         self, before: bytes | None, args: list[str], message: str, settings: Any
     ) -> None:
         settings.TIME_ZONE = "UTC"
-        with pytest.raises(CommandError) as excinfo:
-            run_command(*args)
-        assert message in str(excinfo.value)
+        _, err, code = run_command("maintenance", *args)
+        assert code == 1
+        assert message in err
 
     @pytest.mark.parametrize("value", [10**12, -5, "15m", 1.5])
     def test_a_bad_default_warning_setting_is_named(
@@ -437,12 +455,12 @@ class BadInputTests:
     ) -> None:
         # Only read when no window is stored: a stored one keeps its own warning.
         settings.DEPLOYKIT_MAINTENANCE_DEFAULT_WARN = value
-        with pytest.raises(CommandError) as excinfo:
-            run_command("on", "--at", "14:00", "--for", "30m")
+        _, err, code = run_command("maintenance", "on", "--at", "14:00", "--for", "30m")
+        assert code == 1
         assert not state_file.exists()
         assert (
             f"DEPLOYKIT_MAINTENANCE_DEFAULT_WARN is {value!r}; give a whole number of seconds from 0 to "
-            in str(excinfo.value)
+            in err
         )
 
     def test_a_stored_window_whose_arithmetic_overflows_is_refused(self, state_file: Path) -> None:
@@ -451,8 +469,9 @@ class BadInputTests:
             make_state(start=datetime(9999, 12, 31, 23, 0, tzinfo=UTC), end=None, warn_seconds=0)
         )
         before = state_file.read_bytes()
-        with pytest.raises(CommandError, match="out of range"):
-            run_command("on", "--for", "2d")
+        _, err, code = run_command("maintenance", "on", "--for", "2d")
+        assert code == 1
+        assert "out of range" in err
         assert state_file.read_bytes() == before
 
     @pytest.mark.parametrize(
@@ -487,20 +506,23 @@ class BadInputTests:
     def test_unwritable_state_folder(self, state_file: Path, read_only_folder: Any) -> None:
         FileStore(state_file).write(make_state())
         before = state_file.read_bytes()
-        with read_only_folder(state_file.parent), pytest.raises(CommandError) as excinfo:
-            run_command("on", "--message", "changed")
-        assert f"The maintenance state cannot be written in {state_file.parent}" in str(excinfo.value)
-        assert "Make the folder writable, or point DEPLOYKIT_MAINTENANCE_STATE_FILE" in str(excinfo.value)
+        with read_only_folder(state_file.parent):
+            _, err, code = run_command("maintenance", "on", "--message", "changed")
+        assert code == 1
+        assert f"The maintenance state cannot be written in {state_file.parent}" in err
+        assert "Make the folder writable, or point DEPLOYKIT_MAINTENANCE_STATE_FILE" in err
         assert state_file.read_bytes() == before
 
     def test_unwritable_state_path(self, settings: Any, tmp_path: Path) -> None:
         blocker = tmp_path / "a-file"
         blocker.write_text("")
         settings.DEPLOYKIT_MAINTENANCE_STATE_FILE = str(blocker / "maintenance.json")
-        with pytest.raises(CommandError, match="cannot be read: Not a directory"):
-            run_command("on")
-        with pytest.raises(CommandError, match="cannot be removed: Not a directory"):
-            run_command("off")
+        _, err, code = run_command("maintenance", "on")
+        assert code == 1
+        assert "cannot be read: Not a directory" in err
+        _, err, code = run_command("maintenance", "off")
+        assert code == 1
+        assert "cannot be removed: Not a directory" in err
 
     def test_bogus_from_the_command_line_exits_non_zero(self) -> None:
         python = sh.Command(sys.executable)
@@ -545,7 +567,7 @@ class SharedScopeTests:
     ) -> None:
         import redis
 
-        run_command("on", "--scope", "shared", "--for", "10m", "--message", "All servers.")
+        run_command("maintenance", "on", "--scope", "shared", "--for", "10m", "--message", "All servers.")
         assert redis.Redis.from_url(redis_url).exists(shared) == 1
         # The other slot, with another KEY_PREFIX, sees the same window.
         settings.CACHES = {
@@ -562,24 +584,25 @@ class SharedScopeTests:
         self, shared: str, state_file: Path
     ) -> None:
         FileStore(state_file).write(make_state(start=datetime.now(UTC) + timedelta(hours=5)))
-        run_command("on", "--scope", "shared")
-        out, _, code = run_command("status", "--format", "json")
+        run_command("maintenance", "on", "--scope", "shared")
+        out, _, code = run_command("maintenance", "status", "--format", "json")
         data = json.loads(out)
         assert code == ExitCode.MAINTENANCE_ACTIVE
         assert [(s["scope"], s["phase"]) for s in data["scopes"]] == [("host", "idle"), ("shared", "active")]
 
     def test_off_only_touches_its_scope(self, shared: str, state_file: Path) -> None:
-        run_command("on")
-        run_command("on", "--scope", "shared")
-        run_command("off", "--scope", "shared")
-        out, _, code = run_command("status", "--format", "json")
+        run_command("maintenance", "on")
+        run_command("maintenance", "on", "--scope", "shared")
+        run_command("maintenance", "off", "--scope", "shared")
+        out, _, code = run_command("maintenance", "status", "--format", "json")
         assert code == ExitCode.MAINTENANCE_ACTIVE
         assert [s["phase"] for s in json.loads(out)["scopes"]] == ["active", "idle"]
 
     def test_local_memory_cache_is_refused(self, settings: Any, state_file: Path) -> None:
         settings.DEPLOYKIT_MAINTENANCE_CACHE_ALIAS = "default"
-        with pytest.raises(CommandError, match="LocMemCache, which is not shared between servers"):
-            run_command("on", "--scope", "shared")
+        _, err, code = run_command("maintenance", "on", "--scope", "shared")
+        assert code == 1
+        assert "LocMemCache, which is not shared between servers" in err
         assert not state_file.exists()
 
 

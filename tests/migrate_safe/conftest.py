@@ -3,7 +3,6 @@ throwaway databases (SQLite files, PostgreSQL and MariaDB databases with random 
 
 from __future__ import annotations
 
-import io
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -14,7 +13,6 @@ from typing import Any
 import environ
 import pytest
 from django.core.management import call_command
-from django.core.management.base import CommandError
 from django.db import connections
 from django.test.utils import override_settings
 
@@ -38,17 +36,6 @@ def drop_alias(alias: str) -> None:
     with suppress(AttributeError, KeyError):
         del connections[alias]
     connections.settings.pop(alias, None)
-
-
-def run_command(*args: str, **options: Any) -> tuple[str, str, int]:
-    """migrate_safe's (stdout, stderr, exit code), as a shell would see them."""
-    out, err = io.StringIO(), io.StringIO()
-    try:
-        code = call_command("migrate_safe", *args, stdout=out, stderr=err, no_color=True, **options).exit_code
-    except CommandError as exc:
-        err.write(str(exc))
-        code = exc.returncode
-    return out.getvalue(), err.getvalue(), code
 
 
 @pytest.fixture

@@ -13,7 +13,8 @@ from django.db.migrations.state import ModelState, ProjectState
 from django_deploykit.migrate_safe.classify import Judging, OperationVerdict, classify_operations
 from django_deploykit.migrate_safe.planning import PhasePlan, pending_for_leaves
 from django_deploykit.migrate_safe.verdicts import MigrationVerdict
-from tests.migrate_safe.conftest import Judged, judged_one_by_one, previous_release, run_command, use_graph
+from tests.commands import run_command
+from tests.migrate_safe.conftest import Judged, judged_one_by_one, previous_release, use_graph
 
 
 @pytest.fixture
@@ -125,8 +126,8 @@ class ClassificationRulesTests:
     def test_plan_shows_locks_at_verbosity_2(self, postgres_db: str) -> None:
         with use_graph("expand"):
             previous_release(postgres_db)
-            quiet, _, _ = run_command(plan=True, database=postgres_db)
-            detailed, _, _ = run_command(plan=True, database=postgres_db, verbosity=2)
+            quiet, _, _ = run_command("migrate_safe", plan=True, database=postgres_db)
+            detailed, _, _ = run_command("migrate_safe", plan=True, database=postgres_db, verbosity=2)
         assert "       lock: " not in quiet
         assert "       lock: SHARE (writes wait)" in detailed
         assert "       lock: none on existing tables" in detailed

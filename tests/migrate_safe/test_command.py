@@ -13,8 +13,9 @@ from django.db import connections
 from django.db.migrations.recorder import MigrationRecorder
 
 from django_deploykit.exit_codes import ExitCode
+from tests.commands import run_command
 from tests.json_fields import assert_documented
-from tests.migrate_safe.conftest import previous_release, run_command, use_graph
+from tests.migrate_safe.conftest import previous_release, use_graph
 
 
 def snapshot(alias: str) -> tuple[list[tuple[str, str]], list[str]]:
@@ -31,39 +32,43 @@ class CheckExitCodeTests:
     def test_nothing_pending_is_0(self, sqlite_db: str) -> None:
         with use_graph("expand"):
             call_command("migrate", database=sqlite_db, verbosity=0)
-            assert run_command(check=True, database=sqlite_db)[2] == 0
+            assert run_command("migrate_safe", check=True, database=sqlite_db)[2] == 0
 
     def test_pending_is_migrations_pending(self, sqlite_db: str) -> None:
         with use_graph("expand"):
-            assert run_command(check=True, database=sqlite_db)[2] == ExitCode.MIGRATIONS_PENDING
+            assert (
+                run_command("migrate_safe", check=True, database=sqlite_db)[2] == ExitCode.MIGRATIONS_PENDING
+            )
 
     def test_pending_in_the_chosen_phase_only(self, sqlite_db: str) -> None:
         with use_graph("expand"):
             previous_release(sqlite_db)
             call_command("migrate_safe", phase="additive", database=sqlite_db, verbosity=0)
-            assert run_command(check=True, phase="additive", database=sqlite_db)[2] == 0
+            assert run_command("migrate_safe", check=True, phase="additive", database=sqlite_db)[2] == 0
             assert (
-                run_command(check=True, phase="destructive", database=sqlite_db)[2]
+                run_command("migrate_safe", check=True, phase="destructive", database=sqlite_db)[2]
                 == ExitCode.MIGRATIONS_PENDING
             )
 
     def test_mixed_or_unclassified_is_migrations_blocked(self, sqlite_db: str) -> None:
         with use_graph("rules"):
             previous_release(sqlite_db)
-            out, _, code = run_command(check=True, database=sqlite_db)
+            out, _, code = run_command("migrate_safe", check=True, database=sqlite_db)
         assert code == ExitCode.MIGRATIONS_BLOCKED
         assert "Runs in no phase until split or marked" in out
 
     def test_codes_differ_from_errors_and_usage(self, sqlite_db: str) -> None:
         with use_graph("expand"):
-            assert run_command(check=True, database="nope")[2] == 1
+            assert run_command("migrate_safe", check=True, database="nope")[2] == 1
 
 
 class JsonTests:
     def test_plan_json_shape_is_stable(self, sqlite_db: str) -> None:
         with use_graph("cross_app"):
             previous_release(sqlite_db)
-            out, _, code = run_command(plan=True, format="json", phase="additive", database=sqlite_db)
+            out, _, code = run_command(
+                "migrate_safe", plan=True, format="json", phase="additive", database=sqlite_db
+            )
         assert code == 0
         data = json.loads(out)
         assert sorted(data) == [
@@ -117,8 +122,10 @@ class JsonTests:
 
     def test_check_json_carries_the_exit_code_and_sql(self, sqlite_db: str) -> None:
         with use_graph("expand"):
-            out, _, code = run_command(check=True, format="json", database=sqlite_db)
-            plan_out, _, _ = run_command(plan=True, sql=True, format="json", database=sqlite_db)
+            out, _, code = run_command("migrate_safe", check=True, format="json", database=sqlite_db)
+            plan_out, _, _ = run_command(
+                "migrate_safe", plan=True, sql=True, format="json", database=sqlite_db
+            )
         assert json.loads(out)["exit_code"] == code == ExitCode.MIGRATIONS_PENDING
         colour = next(m for m in json.loads(plan_out)["migrations"] if m["name"] == "0002_product_colour")
         assert any('ADD COLUMN "colour"' in s for s in colour["sql"])
@@ -126,12 +133,14 @@ class JsonTests:
     def test_every_action_prints_one_json_object_with_the_documented_fields(self, sqlite_db: str) -> None:
         with use_graph("expand"):
             previous_release(sqlite_db)
-            check_out, _, check_code = run_command(check=True, format="json", database=sqlite_db)
+            check_out, _, check_code = run_command(
+                "migrate_safe", check=True, format="json", database=sqlite_db
+            )
             refused_out, refused_err, refused_code = run_command(
-                phase="destructive", format="json", database=sqlite_db
+                "migrate_safe", phase="destructive", format="json", database=sqlite_db
             )
             applied_out, applied_err, applied_code = run_command(
-                phase="additive", format="json", database=sqlite_db
+                "migrate_safe", phase="additive", format="json", database=sqlite_db
             )
         check = json.loads(check_out)
         assert_documented(check, "migrate_safe.md", "`migrate_safe --plan` and `--check`")
@@ -157,7 +166,9 @@ class PlanTextTests:
         with use_graph("expand"):
             previous_release(sqlite_db)
             before = snapshot(sqlite_db)
-            out, _, code = run_command(plan=True, sql=True, phase="additive", database=sqlite_db)
+            out, _, code = run_command(
+                "migrate_safe", plan=True, sql=True, phase="additive", database=sqlite_db
+            )
         assert code == 0
         assert "  ms_shop.0003_remove_legacy  [destructive, rules]" in out
         assert (
@@ -175,7 +186,7 @@ class ApplyTests:
     def test_additive_then_destructive_with_signals_and_progress(self, sqlite_db: str) -> None:
         with use_graph("expand"):
             previous_release(sqlite_db)
-            out, err, code = run_command(phase="additive", database=sqlite_db)
+            out, err, code = run_command("migrate_safe", phase="additive", database=sqlite_db)
             assert (code, err) == (0, "")
             assert "Running migrations (additive phase):" in out
             assert "  Applying ms_shop.0002_product_colour... OK" in out
@@ -200,10 +211,10 @@ class ApplyTests:
                     "delete_product",
                     "view_product",
                 ]
-            out, _, code = run_command(phase="destructive", database=sqlite_db)
+            out, _, code = run_command("migrate_safe", phase="destructive", database=sqlite_db)
             assert code == 0
             assert "  Applying ms_shop.0004_product_size... OK" in out
-            assert run_command(check=True, database=sqlite_db)[2] == 0
+            assert run_command("migrate_safe", check=True, database=sqlite_db)[2] == 0
 
     def test_signals_carry_the_filtered_plan(self, sqlite_db: str) -> None:
         from django.db.models.signals import post_migrate, pre_migrate
@@ -233,7 +244,7 @@ class ApplyTests:
 
     def test_destructive_first_is_refused_and_changes_nothing(self, sqlite_db: str) -> None:
         with use_graph("expand"):
-            _, err, code = run_command(phase="destructive", database=sqlite_db)
+            _, err, code = run_command("migrate_safe", phase="destructive", database=sqlite_db)
         assert code == 1
         assert "run --phase=additive before the swap" in err
         assert snapshot(sqlite_db) == ([], [])
@@ -243,27 +254,31 @@ class ApplyTests:
             previous_release(sqlite_db)
             call_command("migrate_safe", phase="additive", database=sqlite_db, verbosity=0)
             before = snapshot(sqlite_db)
-            _, err, code = run_command(phase="destructive", database=sqlite_db)
+            _, err, code = run_command("migrate_safe", phase="destructive", database=sqlite_db)
             assert code == 1
             assert "These migrations run in no phase: ms_shop.0005_unmarked_sql" in err
             assert snapshot(sqlite_db) == before
 
     def test_phase_all_runs_everything_in_order(self, sqlite_db: str) -> None:
         with use_graph("cross_app"):
-            code = run_command(phase="all", database=sqlite_db)[2]
+            code = run_command("migrate_safe", phase="all", database=sqlite_db)[2]
             assert code == 0
-            assert run_command(check=True, database=sqlite_db)[2] == 0
+            assert run_command("migrate_safe", check=True, database=sqlite_db)[2] == 0
 
     def test_one_app_up_to_one_migration_then_back(self, sqlite_db: str) -> None:
         with use_graph("expand"):
-            assert run_command("ms_shop", "0002", phase="additive", database=sqlite_db)[2] == 0
+            assert (
+                run_command("migrate_safe", "ms_shop", "0002", phase="additive", database=sqlite_db)[2] == 0
+            )
             applied, _ = snapshot(sqlite_db)
             assert ("ms_shop", "0002_product_colour") in applied
             assert ("ms_stock", "0001_initial") not in applied
             # Going back: unapplying the additive 0002 is destructive.
-            _, _, code = run_command("ms_shop", "0001", phase="additive", database=sqlite_db)
+            _, _, code = run_command("migrate_safe", "ms_shop", "0001", phase="additive", database=sqlite_db)
             assert ("ms_shop", "0002_product_colour") in snapshot(sqlite_db)[0]
-            out, _, code = run_command("ms_shop", "0001", phase="destructive", database=sqlite_db)
+            out, _, code = run_command(
+                "migrate_safe", "ms_shop", "0001", phase="destructive", database=sqlite_db
+            )
             assert code == 0
             assert "  Unapplying ms_shop.0002_product_colour... OK" in out
             assert ("ms_shop", "0002_product_colour") not in snapshot(sqlite_db)[0]
@@ -272,14 +287,16 @@ class ApplyTests:
         with use_graph("markers", DEPLOYKIT_MIGRATION_PHASES={"ms_shop.0003_setting_sql": "destructive"}):
             call_command("migrate", database=sqlite_db, verbosity=0)
             before = snapshot(sqlite_db)
-            _, err, code = run_command("ms_shop", "0001", phase="all", database=sqlite_db)
+            _, err, code = run_command("migrate_safe", "ms_shop", "0001", phase="all", database=sqlite_db)
             assert code == 1
             assert "cannot be reversed. Nothing was unapplied." in err
             assert snapshot(sqlite_db) == before
 
     def test_fake_records_without_running(self, sqlite_db: str) -> None:
         with use_graph("expand"):
-            out, _, code = run_command("ms_shop", "0001", phase="additive", fake=True, database=sqlite_db)
+            out, _, code = run_command(
+                "migrate_safe", "ms_shop", "0001", phase="additive", fake=True, database=sqlite_db
+            )
             assert code == 0
             assert "FAKED" in out
             applied, tables = snapshot(sqlite_db)
@@ -326,7 +343,7 @@ class BadInputTests:
     ) -> None:
         options.setdefault("database", sqlite_db)
         with use_graph("expand"):
-            _, err, code = run_command(*args, **options)
+            _, err, code = run_command("migrate_safe", *args, **options)
         assert code == 1
         assert message in err
         assert snapshot(sqlite_db) == ([], [])
@@ -334,21 +351,21 @@ class BadInputTests:
     def test_a_bad_phase_setting_fails_the_system_checks(self, sqlite_db: str) -> None:
         with use_graph("expand", DEPLOYKIT_MIGRATION_PHASES={"ms_shop.0001_initial": "soon"}):
             # call_command skips the checks unless asked; manage.py runs them.
-            _, err, code = run_command(phase="all", database=sqlite_db, skip_checks=False)
+            _, err, code = run_command("migrate_safe", phase="all", database=sqlite_db, skip_checks=False)
         assert code == 1
         assert "django_deploykit.E030" in err
         assert snapshot(sqlite_db) == ([], [])
 
     def test_conflicting_leaves(self, sqlite_db: str) -> None:
         with use_graph("conflict"):
-            _, err, code = run_command(phase="all", database=sqlite_db)
+            _, err, code = run_command("migrate_safe", phase="all", database=sqlite_db)
         assert code == 1
         assert "makemigrations --merge" in err
         assert snapshot(sqlite_db) == ([], [])
 
     def test_an_invalid_marker(self, sqlite_db: str) -> None:
         with use_graph("bad_marker"):
-            _, err, code = run_command(phase="all", database=sqlite_db)
+            _, err, code = run_command("migrate_safe", phase="all", database=sqlite_db)
         assert (code, snapshot(sqlite_db)) == (1, ([], []))
         assert "deploy_phase = 'later'" in err
 

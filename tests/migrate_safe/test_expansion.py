@@ -26,7 +26,8 @@ from django_deploykit.migrate_safe import expansion
 from django_deploykit.migrate_safe.classify import judge
 from django_deploykit.migrate_safe.running_code import Judging
 from django_deploykit.migrate_safe.schema import BOOKKEEPING_TABLES
-from tests.migrate_safe.conftest import previous_release, run_command, use_graph
+from tests.commands import run_command
+from tests.migrate_safe.conftest import previous_release, use_graph
 
 GRAPH = "expand_contract"
 # What the old code (which knows only name and legacy) inserts.
@@ -158,8 +159,8 @@ class RuleTests:
     def test_the_plan_shows_it_in_text_and_json(self, sqlite_db: str) -> None:
         with use_graph(GRAPH):
             previous_release(sqlite_db)
-            text, _, _ = run_command(plan=True, database=sqlite_db)
-            data = json.loads(run_command(plan=True, database=sqlite_db, format="json")[0])
+            text, _, _ = run_command("migrate_safe", plan=True, database=sqlite_db)
+            data = json.loads(run_command("migrate_safe", plan=True, database=sqlite_db, format="json")[0])
         assert "the additive phase creates it with DB default 'new' so the old code's INSERTs" in text
         weight = next(m for m in data["migrations"] if m["name"] == "0002_product_weight")
         assert weight["phase"] == "additive"
@@ -202,7 +203,7 @@ def expand_then_contract(phased: str, plain: str) -> None:
     with use_graph(GRAPH):
         for alias in (phased, plain):
             previous_release(alias)
-        out, err, code = run_command(phase="additive", database=phased)
+        out, err, code = run_command("migrate_safe", phase="additive", database=phased)
         assert code == 0, err
         assert "Kept DB default 1 on ms_shop_product.weight for the old code's INSERTs" in out
         records = expansion.pending_contractions(connections[phased])
@@ -217,8 +218,11 @@ def expand_then_contract(phased: str, plain: str) -> None:
         (row,) = _rows(phased)
         assert row[:3] == ("pen", 1, "new")
         assert row[3] is not None
-        assert run_command(check=True, phase="destructive", database=phased)[2] == ExitCode.MIGRATIONS_PENDING
-        out, err, code = run_command(phase="destructive", database=phased)
+        assert (
+            run_command("migrate_safe", check=True, phase="destructive", database=phased)[2]
+            == ExitCode.MIGRATIONS_PENDING
+        )
+        out, err, code = run_command("migrate_safe", phase="destructive", database=phased)
         assert code == 0, err
         assert expansion.pending_contractions(connections[phased]) == []
         call_command("migrate", database=plain, verbosity=0)
@@ -230,7 +234,7 @@ def expand_then_contract(phased: str, plain: str) -> None:
         with pytest.raises(DatabaseError):
             _execute(alias, OLD_INSERT_AFTER)
     with use_graph(GRAPH):
-        assert run_command(check=True, database=phased)[2] == 0
+        assert run_command("migrate_safe", check=True, database=phased)[2] == 0
 
 
 class PlanSqlTests:
@@ -238,8 +242,10 @@ class PlanSqlTests:
     def test_the_additive_plans_sql_keeps_the_default_and_writes_nothing(self, postgres_db: str) -> None:
         with use_graph(GRAPH):
             previous_release(postgres_db)
-            additive, _, _ = run_command(plan=True, sql=True, phase="additive", database=postgres_db)
-            plain, _, _ = run_command(plan=True, sql=True, database=postgres_db)
+            additive, _, _ = run_command(
+                "migrate_safe", plan=True, sql=True, phase="additive", database=postgres_db
+            )
+            plain, _, _ = run_command("migrate_safe", plan=True, sql=True, database=postgres_db)
         assert 'ADD COLUMN "weight" integer DEFAULT 1 NOT NULL;' in additive
         assert 'ALTER COLUMN "weight" DROP DEFAULT' not in additive
         assert 'ALTER COLUMN "weight" DROP DEFAULT' in plain
@@ -268,19 +274,32 @@ class ContractionTests:
     def test_the_destructive_phase_contracts_with_no_migration_pending(self, sqlite_db: str) -> None:
         with use_graph(GRAPH):
             previous_release(sqlite_db)
-            assert run_command("ms_shop", "0002", phase="additive", database=sqlite_db)[2] == 0
-            # Nothing to apply up to 0002, yet the kept defaults are pending destructive work.
-            assert run_command("ms_shop", "0002", check=True, phase="additive", database=sqlite_db)[2] == 0
             assert (
-                run_command("ms_shop", "0002", check=True, phase="destructive", database=sqlite_db)[2]
-                == ExitCode.MIGRATIONS_PENDING
+                run_command("migrate_safe", "ms_shop", "0002", phase="additive", database=sqlite_db)[2] == 0
             )
-            text, _, _ = run_command("ms_shop", "0002", plan=True, database=sqlite_db)
+            # Nothing to apply up to 0002, yet the kept defaults are pending destructive work.
+            assert (
+                run_command(
+                    "migrate_safe", "ms_shop", "0002", check=True, phase="additive", database=sqlite_db
+                )[2]
+                == 0
+            )
+            assert (
+                run_command(
+                    "migrate_safe", "ms_shop", "0002", check=True, phase="destructive", database=sqlite_db
+                )[2]
+                == 3
+            )
+            text, _, _ = run_command("migrate_safe", "ms_shop", "0002", plan=True, database=sqlite_db)
             assert (
                 "removes the DB defaults an additive phase kept for the old code: ms_shop_product.weight"
                 in text
             )
-            data = json.loads(run_command("ms_shop", "0002", plan=True, format="json", database=sqlite_db)[0])
+            data = json.loads(
+                run_command("migrate_safe", "ms_shop", "0002", plan=True, format="json", database=sqlite_db)[
+                    0
+                ]
+            )
             assert data["contractions"][0] == {
                 "app_label": "ms_shop",
                 "migration": "0002_product_weight",
@@ -289,7 +308,7 @@ class ContractionTests:
                 "default": "1",
             }
             out, err, code = run_command(
-                "ms_shop", "0002", phase="destructive", database=sqlite_db, format="json"
+                "migrate_safe", "ms_shop", "0002", phase="destructive", database=sqlite_db, format="json"
             )
             assert code == 0, err
             assert json.loads(out)["contracted"] == [
@@ -297,18 +316,25 @@ class ContractionTests:
                 "ms_shop_product.label",
                 "ms_shop_product.added",
             ]
-            assert run_command("ms_shop", "0002", check=True, phase="destructive", database=sqlite_db)[2] == 0
+            assert (
+                run_command(
+                    "migrate_safe", "ms_shop", "0002", check=True, phase="destructive", database=sqlite_db
+                )[2]
+                == 0
+            )
         with pytest.raises(DatabaseError):
             _execute(sqlite_db, OLD_INSERT)
 
     def test_phase_all_and_fake_never_expand(self, sqlite_db: str, sqlite_db_b: str) -> None:
         with use_graph(GRAPH):
-            out, _, code = run_command(phase="all", database=sqlite_db, format="json")
+            out, _, code = run_command("migrate_safe", phase="all", database=sqlite_db, format="json")
             assert code == 0
             assert json.loads(out)["expanded"] == []
-            assert run_command("ms_shop", "0001", phase="all", database=sqlite_db_b)[2] == 0
-            assert run_command("auth", phase="all", database=sqlite_db_b)[2] == 0
-            out, err, code = run_command(phase="additive", fake=True, database=sqlite_db_b, format="json")
+            assert run_command("migrate_safe", "ms_shop", "0001", phase="all", database=sqlite_db_b)[2] == 0
+            assert run_command("migrate_safe", "auth", phase="all", database=sqlite_db_b)[2] == 0
+            out, err, code = run_command(
+                "migrate_safe", phase="additive", fake=True, database=sqlite_db_b, format="json"
+            )
             assert code == 0, err
             assert json.loads(out)["applied"] == ["ms_shop.0002_product_weight"]
             assert json.loads(out)["expanded"] == []
@@ -318,10 +344,14 @@ class ContractionTests:
     def test_unapplying_the_migration_drops_its_records(self, sqlite_db: str) -> None:
         with use_graph(GRAPH):
             previous_release(sqlite_db)
-            assert run_command("ms_shop", "0002", phase="additive", database=sqlite_db)[2] == 0
+            assert (
+                run_command("migrate_safe", "ms_shop", "0002", phase="additive", database=sqlite_db)[2] == 0
+            )
             assert len(expansion.pending_contractions(connections[sqlite_db])) == 3
             # Unapplying an additive migration is destructive.
-            _, err, code = run_command("ms_shop", "0001", phase="destructive", database=sqlite_db)
+            _, err, code = run_command(
+                "migrate_safe", "ms_shop", "0001", phase="destructive", database=sqlite_db
+            )
             assert code == 0, err
         assert expansion.pending_contractions(connections[sqlite_db]) == []
 
@@ -339,9 +369,13 @@ class ContractionTests:
 
         with use_graph(GRAPH):
             previous_release(sqlite_db)
-            assert run_command("ms_shop", "0002", phase="additive", database=sqlite_db)[2] == 0
+            assert (
+                run_command("migrate_safe", "ms_shop", "0002", phase="additive", database=sqlite_db)[2] == 0
+            )
             monkeypatch.setattr(expansion, "_contract_one", fail_second)
-            _, err, code = run_command("ms_shop", "0002", phase="destructive", database=sqlite_db)
+            _, err, code = run_command(
+                "migrate_safe", "ms_shop", "0002", phase="destructive", database=sqlite_db
+            )
             assert code == 1
             assert (
                 "Removing the DB default of ms_shop_product.label (DEFAULT 'new', kept by "
@@ -354,7 +388,9 @@ class ContractionTests:
                 "added",
             ]
             monkeypatch.setattr(expansion, "_contract_one", real)
-            _, err, code = run_command("ms_shop", "0002", phase="destructive", database=sqlite_db)
+            _, err, code = run_command(
+                "migrate_safe", "ms_shop", "0002", phase="destructive", database=sqlite_db
+            )
             assert code == 0, err
         assert expansion.pending_contractions(connections[sqlite_db]) == []
 
@@ -363,7 +399,7 @@ class ContractionTests:
         """On MariaDB the record is written before the DDL: a run that stopped between the two
         leaves a record for a column without the default (or without the column)."""
         with use_graph(GRAPH):
-            assert run_command("ms_shop", "0001", phase="all", database=mysql_db)[2] == 0
+            assert run_command("migrate_safe", "ms_shop", "0001", phase="all", database=mysql_db)[2] == 0
             connection = connections[mysql_db]
             expansion.ensure_table(connection)
             expansion._records(connection).create(
@@ -384,7 +420,9 @@ class ContractionTests:
                 db_column="name",
                 default_sql="'x'",
             )
-            out, err, code = run_command("ms_shop", "0001", phase="destructive", database=mysql_db)
+            out, err, code = run_command(
+                "migrate_safe", "ms_shop", "0001", phase="destructive", database=mysql_db
+            )
             assert code == 0, err
             assert "Removed the DB default" not in out
         assert expansion.pending_contractions(connection) == []
@@ -395,10 +433,12 @@ class ContractionTests:
         destructive run sees no default left and only deletes the record."""
         with use_graph(GRAPH):
             previous_release(mysql_db)
-            assert run_command("ms_shop", "0002", phase="additive", database=mysql_db)[2] == 0
+            assert run_command("migrate_safe", "ms_shop", "0002", phase="additive", database=mysql_db)[2] == 0
             assert expansion.live_default(connections[mysql_db], "ms_shop_product", "weight") is not None
             _execute(mysql_db, "ALTER TABLE ms_shop_product ALTER COLUMN weight DROP DEFAULT")
-            out, err, code = run_command("ms_shop", "0002", phase="destructive", database=mysql_db)
+            out, err, code = run_command(
+                "migrate_safe", "ms_shop", "0002", phase="destructive", database=mysql_db
+            )
             assert code == 0, err
             assert "Removed the DB default kept for the old code: ms_shop_product.weight" not in out
             assert "Removed the DB default kept for the old code: ms_shop_product.label" in out
@@ -418,9 +458,11 @@ class ContractionTests:
             real(self, app_label, editor, *states)
 
         with use_graph(GRAPH):
-            assert run_command("ms_shop", "0001", phase="all", database=postgres_db)[2] == 0
+            assert run_command("migrate_safe", "ms_shop", "0001", phase="all", database=postgres_db)[2] == 0
             monkeypatch.setattr(ops.AddField, "database_forwards", fail_on_added)
-            _, err, code = run_command("ms_shop", "0002", phase="additive", database=postgres_db, retries=0)
+            _, err, code = run_command(
+                "migrate_safe", "ms_shop", "0002", phase="additive", database=postgres_db, retries=0
+            )
             assert code == 1
             assert "was rolled back" in err
         assert expansion.pending_contractions(connections[postgres_db]) == []
@@ -431,12 +473,12 @@ def own_default_then_plain(phased: str, plain: str) -> None:
     with use_graph("expand_own_default"):
         for alias in (phased, plain):
             previous_release(alias)
-        _, err, code = run_command(phase="additive", database=phased)
+        _, err, code = run_command("migrate_safe", phase="additive", database=phased)
         assert code == 0, err
         assert [r.label for r in expansion.pending_contractions(connections[phased])] == [
             "ms_shop_product.weight"
         ]
-        out, err, code = run_command(phase="destructive", database=phased)
+        out, err, code = run_command("migrate_safe", phase="destructive", database=phased)
         assert code == 0, err
         assert "Removed the DB default" not in out
         assert expansion.pending_contractions(connections[phased]) == []
@@ -469,14 +511,14 @@ def alter_then_plain(phased: str, plain: str) -> None:
     with use_graph("expand_alter"):
         for alias in (phased, plain):
             previous_release(alias)
-        out, err, code = run_command(phase="additive", database=phased)
+        out, err, code = run_command("migrate_safe", phase="additive", database=phased)
         assert code == 0, err
         assert "Kept DB default 'none' on ms_shop_product.note" in out
         _execute(phased, "INSERT INTO ms_shop_product (name) VALUES ('pen')")
         with connections[phased].cursor() as cursor:
             cursor.execute("SELECT note FROM ms_shop_product")
             assert list(cursor.fetchall()) == [("none",)]
-        _, err, code = run_command(phase="destructive", database=phased)
+        _, err, code = run_command("migrate_safe", phase="destructive", database=phased)
         assert code == 0, err
         assert expansion.pending_contractions(connections[phased]) == []
         call_command("migrate", database=plain, verbosity=0)
@@ -517,19 +559,21 @@ class MariaDBFailureTests:
         with use_graph(GRAPH):
             previous_release(mysql_db)
             monkeypatch.setattr(ops.AddField, "database_forwards", fail_on_label)
-            _, err, code = run_command(phase="additive", database=mysql_db)
+            _, err, code = run_command("migrate_safe", phase="additive", database=mysql_db)
             assert code == 1
             assert "ms_shop.0002_product_weight: operations 1 applied, 2 failed (boom)" in err
             monkeypatch.setattr(ops.AddField, "database_forwards", real)
-            assert run_command(undo=True, database=mysql_db)[2] == 0
+            assert run_command("migrate_safe", undo=True, database=mysql_db)[2] == 0
             assert [r.column for r in expansion.pending_contractions(connections[mysql_db])] == [
                 "weight",
                 "label",
             ]
-            _, err, code = run_command(phase="additive", database=mysql_db)
+            _, err, code = run_command("migrate_safe", phase="additive", database=mysql_db)
             assert code == 0, err
             _execute(mysql_db, OLD_INSERT)
-            out, err, code = run_command(phase="destructive", database=mysql_db, format="json")
+            out, err, code = run_command(
+                "migrate_safe", phase="destructive", database=mysql_db, format="json"
+            )
             assert code == 0, err
             assert json.loads(out)["contracted"] == [
                 "ms_shop_product.weight",

@@ -22,8 +22,9 @@ from django_deploykit.exit_codes import ExitCode
 from django_deploykit.migrate_safe import started
 from django_deploykit.migrate_safe.locks import ADVISORY_KEY
 from django_deploykit.migrate_safe.locks import mysql_name as mysql_lock_name
+from tests.commands import run_command
 from tests.json_fields import assert_documented
-from tests.migrate_safe.conftest import run_command, url_for, use_graph
+from tests.migrate_safe.conftest import url_for, use_graph
 from tests.migrate_safe.faults import KILL_VARIABLE, STALL_VARIABLE
 from tests.migrate_safe.processes import finish, start_migrate_safe
 from tests.migrate_safe.test_schema_equivalence import schema
@@ -46,7 +47,7 @@ def plain_migrate(alias: str, graph: str, *target: str) -> dict[str, Any]:
 def finish_phase(alias: str, graph: str) -> None:
     """What follows --resume in a deploy: the rest of the phase."""
     with use_graph(graph):
-        out, err, code = run_command(phase="all", database=alias)
+        out, err, code = run_command("migrate_safe", phase="all", database=alias)
     assert (code, err) == (0, ""), out
 
 
@@ -75,12 +76,12 @@ class KilledBeforeTheJournalEntryTests:
         killed_run(mysql_db, "index", "--phase=all")
         assert journal_rows(mysql_db)[-1] == ("ms_shop", "0002_four_steps", 0, 2, "started")
         with use_graph("killed"):
-            _, err, code = run_command(phase="all", database=mysql_db)
+            _, err, code = run_command("migrate_safe", phase="all", database=mysql_db)
             assert code == ExitCode.HALF_APPLIED
             assert (
                 "ms_shop.0002_four_steps: operations 1 applied, 2 failed (the run stopped during it)" in err
             )
-            out, err, code = run_command(resume=True, database=mysql_db)
+            out, err, code = run_command("migrate_safe", resume=True, database=mysql_db)
         assert (code, err) == (0, "")
         assert (
             "ms_shop.0002_four_steps operation 2 (Create index product_name_idx on field(s) name of model "
@@ -93,7 +94,7 @@ class KilledBeforeTheJournalEntryTests:
     def test_undo_reverts_the_index_made(self, mysql_db: str, mysql_db_b: str) -> None:
         killed_run(mysql_db, "index", "--phase=all")
         with use_graph("killed"):
-            out, err, code = run_command(undo=True, database=mysql_db, format="json")
+            out, err, code = run_command("migrate_safe", undo=True, database=mysql_db, format="json")
         assert (code, err) == (0, "")
         document = json.loads(out)
         assert_documented(document, "migrate_safe.md", "`migrate_safe --resume` and `--undo`")
@@ -102,7 +103,9 @@ class KilledBeforeTheJournalEntryTests:
             "product) was left started by a run that stopped; the schema shows it took effect."
         ]
         with use_graph("killed"):
-            assert run_command(check=True, database=mysql_db)[2] == ExitCode.MIGRATIONS_PENDING
+            assert (
+                run_command("migrate_safe", check=True, database=mysql_db)[2] == ExitCode.MIGRATIONS_PENDING
+            )
         assert schema(mysql_db) == plain_migrate(mysql_db_b, "killed", "ms_shop", "0001")
         assert journal_rows(mysql_db) == []
 
@@ -110,7 +113,7 @@ class KilledBeforeTheJournalEntryTests:
         # As auth.0001 and auth_user: before, "Table 'ms_stock_stock' already exists".
         killed_run(mysql_db, "create", "--phase=all")
         with use_graph("killed"):
-            out, err, code = run_command(resume=True, database=mysql_db)
+            out, err, code = run_command("migrate_safe", resume=True, database=mysql_db)
         assert (code, err) == (0, "")
         assert "ms_stock.0001_initial operation 1 (Create model Stock) was left started" in out
         finish_phase(mysql_db, "killed")
@@ -119,7 +122,7 @@ class KilledBeforeTheJournalEntryTests:
     def test_undo_drops_the_table_created(self, mysql_db: str, mysql_db_b: str) -> None:
         killed_run(mysql_db, "create", "--phase=all")
         with use_graph("killed"):
-            _, err, code = run_command(undo=True, database=mysql_db)
+            _, err, code = run_command("migrate_safe", undo=True, database=mysql_db)
         assert (code, err) == (0, "")
         assert "ms_stock_stock" not in schema(mysql_db)
         assert schema(mysql_db) == plain_migrate(mysql_db_b, "killed", "ms_stock", "zero")
@@ -133,7 +136,7 @@ class KilledBeforeTheJournalEntryTests:
         with connections[mysql_db].cursor() as cursor:
             cursor.execute("DROP INDEX product_name_idx ON ms_shop_product")
         with use_graph("killed"):
-            out, err, code = run_command(resume=True, database=mysql_db)
+            out, err, code = run_command("migrate_safe", resume=True, database=mysql_db)
         assert (code, err) == (0, "")
         assert "operation 2 (Create index product_name_idx on field(s) name of model product)" in out
         assert "the schema shows it did not take effect" in out
@@ -147,14 +150,14 @@ class KilledBeforeTheJournalEntryTests:
         before = journal_rows(mysql_db)
         with use_graph("killed"):
             for action in ("resume", "undo"):
-                _, err, code = run_command(**{action: True}, database=mysql_db)
+                _, err, code = run_command("migrate_safe", **{action: True}, database=mysql_db)
                 assert code == ExitCode.HALF_APPLIED, err
                 assert "ms_shop.0002_four_steps operation 4 (Raw SQL operation) was left started" in err
                 assert "CREATE TABLE ms_shop_note (id integer PRIMARY KEY)" in err
                 assert "migrate_safe --resume --started=applied" in err
                 assert "--started=not-applied" in err
                 assert journal_rows(mysql_db) == before
-            _, err, code = run_command(resume=True, started="applied", database=mysql_db)
+            _, err, code = run_command("migrate_safe", resume=True, started="applied", database=mysql_db)
         assert (code, err) == (0, "")
         finish_phase(mysql_db, "killed")
         assert schema(mysql_db) == plain_migrate(mysql_db_b, "killed")
@@ -173,7 +176,7 @@ class KilledBeforeTheJournalEntryTests:
             cursor.execute(f"ALTER TABLE ms_stock_stock DROP FOREIGN KEY {constraint}")
         before = journal_rows(mysql_db)
         with use_graph("killed"):
-            _, err, code = run_command(resume=True, database=mysql_db)
+            _, err, code = run_command("migrate_safe", resume=True, database=mysql_db)
             assert code == ExitCode.HALF_APPLIED
             assert (
                 "ms_stock.0001_initial operation 1 (Create model Stock) was left started by a run that stopped, "
@@ -185,7 +188,7 @@ class KilledBeforeTheJournalEntryTests:
             assert "'migrate_safe --undo --started=applied --database migrate_safe_mysql' reverts it" in err
             assert journal_rows(mysql_db) == before
             # Undoing what took effect is the way out: dropping the table drops the part that exists.
-            _, err, code = run_command(undo=True, started="applied", database=mysql_db)
+            _, err, code = run_command("migrate_safe", undo=True, started="applied", database=mysql_db)
         assert (code, err) == (0, "")
         assert schema(mysql_db) == plain_migrate(mysql_db_b, "killed", "ms_stock", "zero")
 
@@ -197,7 +200,7 @@ class KilledBeforeTheJournalEntryTests:
             )
         before = (journal_rows(mysql_db), schema(mysql_db))
         with use_graph("killed"):
-            _, err, code = run_command(undo=True, started="applied", database=mysql_db)
+            _, err, code = run_command("migrate_safe", undo=True, started="applied", database=mysql_db)
         assert code == 1
         assert "--started answers for an operation left started, and the journal shows none." in err
         assert (journal_rows(mysql_db), schema(mysql_db)) == before
@@ -205,16 +208,16 @@ class KilledBeforeTheJournalEntryTests:
     def test_undo_with_the_operators_verdict(self, mysql_db: str, mysql_db_b: str) -> None:
         killed_run(mysql_db, "sql", "--phase=all")
         with use_graph("killed"):
-            _, err, code = run_command(undo=True, started="applied", database=mysql_db)
+            _, err, code = run_command("migrate_safe", undo=True, started="applied", database=mysql_db)
         assert (code, err) == (0, "")
         assert schema(mysql_db) == plain_migrate(mysql_db_b, "killed", "ms_shop", "0001")
 
     def test_a_kill_during_a_backwards_run(self, mysql_db: str, mysql_db_b: str) -> None:
         with use_graph("killed"):
-            assert run_command(phase="all", database=mysql_db)[2] == 0
+            assert run_command("migrate_safe", phase="all", database=mysql_db)[2] == 0
         killed_run(mysql_db, "index:backwards", "ms_shop", "0001", "--phase=all")
         with use_graph("killed"):
-            out, err, code = run_command(undo=True, database=mysql_db)
+            out, err, code = run_command("migrate_safe", undo=True, database=mysql_db)
             assert (code, err) == (0, ""), out
         assert (
             "operation 2 (Create index product_name_idx on field(s) name of model product), being undone,"
@@ -224,7 +227,7 @@ class KilledBeforeTheJournalEntryTests:
         assert schema(mysql_db) == plain_migrate(mysql_db_b, "killed", "ms_stock", "zero")
         killed_run(mysql_db, "index:backwards", "ms_shop", "0001", "--phase=all")
         with use_graph("killed"):
-            out, err, code = run_command(resume=True, database=mysql_db)
+            out, err, code = run_command("migrate_safe", resume=True, database=mysql_db)
             assert (code, err) == (0, ""), out
             call_command("migrate", "ms_shop", "0001", database=mysql_db_b, verbosity=0)
         assert schema(mysql_db) == schema(mysql_db_b)
@@ -305,7 +308,7 @@ def kill_connection_between(alias: str, tmp_path: Path, graph: str = "stalls") -
 def kill_connection_inside(alias: str) -> tuple[int, str, str]:
     """The connection killed while ms_shop.0002's AddField (operation 1) waits for its lock."""
     with use_graph("stalls"):
-        assert run_command("ms_shop", "0001", phase="all", database=alias)[2] == 0
+        assert run_command("migrate_safe", "ms_shop", "0001", phase="all", database=alias)[2] == 0
     blocker = hold_table(alias)
     process = start_migrate_safe(url_for(alias), "stalls", "--phase=all", "--lock-timeout=60s")
     try:
@@ -344,7 +347,7 @@ class MariaDBConnectionKilledTests:
     def test_between_operations_then_resume(self, mysql_db: str, mysql_db_b: str, tmp_path: Path) -> None:
         assert_reported(kill_connection_between(mysql_db, tmp_path), self.between, self.what_next)
         with use_graph("stalls"):
-            out, err, code = run_command(resume=True, database=mysql_db)
+            out, err, code = run_command("migrate_safe", resume=True, database=mysql_db)
         assert (code, err) == (0, ""), out
         assert (
             "operation 2 (Raw Python operation) was left started by a run that stopped; it changes data"
@@ -356,7 +359,7 @@ class MariaDBConnectionKilledTests:
     def test_between_operations_then_undo(self, mysql_db: str, mysql_db_b: str, tmp_path: Path) -> None:
         assert_reported(kill_connection_between(mysql_db, tmp_path), self.between)
         with use_graph("stalls"):
-            out, err, code = run_command(undo=True, database=mysql_db)
+            out, err, code = run_command("migrate_safe", undo=True, database=mysql_db)
         assert (code, err) == (0, ""), out
         assert schema(mysql_db) == plain_migrate(mysql_db_b, "stalls", "ms_shop", "0001")
 
@@ -370,10 +373,10 @@ class MariaDBConnectionKilledTests:
             self.what_next,
         )
         with use_graph("stalls_outside"):
-            _, err, code = run_command(resume=True, database=mysql_db)
+            _, err, code = run_command("migrate_safe", resume=True, database=mysql_db)
             assert code == ExitCode.HALF_APPLIED
             assert "To settle it, it runs Python code (stall) that cannot be shown as SQL" in err
-            out, err, code = run_command(resume=True, started="applied", database=mysql_db)
+            out, err, code = run_command("migrate_safe", resume=True, started="applied", database=mysql_db)
         assert (code, err) == (0, ""), out
         assert "as --started=applied says, it took effect" in out
         finish_phase(mysql_db, "stalls_outside")
@@ -382,7 +385,7 @@ class MariaDBConnectionKilledTests:
     def test_inside_a_ddl_operation_then_resume(self, mysql_db: str, mysql_db_b: str) -> None:
         assert_reported(kill_connection_inside(mysql_db), self.inside, self.what_next)
         with use_graph("stalls"):
-            out, err, code = run_command(resume=True, database=mysql_db)
+            out, err, code = run_command("migrate_safe", resume=True, database=mysql_db)
         assert (code, err) == (0, ""), out
         assert "operation 1 (Add field colour to product) was left started" in out
         assert "the schema shows it did not take effect" in out
@@ -392,7 +395,7 @@ class MariaDBConnectionKilledTests:
     def test_inside_a_ddl_operation_then_undo(self, mysql_db: str, mysql_db_b: str) -> None:
         assert_reported(kill_connection_inside(mysql_db), self.inside)
         with use_graph("stalls"):
-            out, err, code = run_command(undo=True, database=mysql_db)
+            out, err, code = run_command("migrate_safe", undo=True, database=mysql_db)
         assert (code, err) == (0, ""), out
         assert schema(mysql_db) == plain_migrate(mysql_db_b, "stalls", "ms_shop", "0001")
 
@@ -419,7 +422,7 @@ class PostgreSQLConnectionKilledTests:
     def test_between_operations_then_undo(self, postgres_db: str, postgres_db_b: str, tmp_path: Path) -> None:
         assert_reported(kill_connection_between(postgres_db, tmp_path), self.rolled_back)
         with use_graph("stalls"):
-            _, err, code = run_command(undo=True, database=postgres_db)
+            _, err, code = run_command("migrate_safe", undo=True, database=postgres_db)
         assert code == 1
         assert "The journal shows no half-applied migration; there is nothing to resume or undo." in err
         assert schema(postgres_db) == plain_migrate(postgres_db_b, "stalls", "ms_shop", "0001")
@@ -434,7 +437,7 @@ class PostgreSQLConnectionKilledTests:
     def test_inside_a_ddl_operation_then_undo(self, postgres_db: str, postgres_db_b: str) -> None:
         assert_reported(kill_connection_inside(postgres_db), self.rolled_back)
         with use_graph("stalls"):
-            assert run_command(undo=True, database=postgres_db)[2] == 1
+            assert run_command("migrate_safe", undo=True, database=postgres_db)[2] == 1
         assert schema(postgres_db) == plain_migrate(postgres_db_b, "stalls", "ms_shop", "0001")
 
 

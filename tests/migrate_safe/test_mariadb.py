@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from django.db import connections
 from django.db.migrations.recorder import MigrationRecorder
@@ -11,8 +9,9 @@ from django.db.migrations.recorder import MigrationRecorder
 from django_deploykit.exit_codes import ExitCode
 from django_deploykit.migrate_safe.journal import ensure_table
 from django_deploykit.migrate_safe.timeouts import session_timeouts
-from tests.migrate_safe.conftest import run_command, url_for, use_graph
-from tests.migrate_safe.processes import finish, start_migrate_safe
+from tests.commands import run_command
+from tests.migrate_safe.conftest import url_for, use_graph
+from tests.migrate_safe.processes import assert_one_of_two_runs_migrates, run_no_wait_while_another_migrates
 
 pytestmark = pytest.mark.mysql
 
@@ -33,10 +32,10 @@ def constraints(alias: str, table: str) -> list[str]:
 def half_applied(mysql_db: str) -> str:
     """ms_shop.0002_three_steps failed in its third operation, after two ALTER TABLEs."""
     with use_graph("half"):
-        assert run_command("ms_shop", "0001", phase="all", database=mysql_db)[2] == 0
+        assert run_command("migrate_safe", "ms_shop", "0001", phase="all", database=mysql_db)[2] == 0
         with connections[mysql_db].cursor() as cursor:
             cursor.execute("INSERT INTO ms_shop_product (name) VALUES ('pen'), ('pen')")
-        _, err, code = run_command(phase="all", database=mysql_db)
+        _, err, code = run_command("migrate_safe", phase="all", database=mysql_db)
     assert code == 1
     assert "ms_shop.0002_three_steps: operations 1\u20132 applied, 3 failed (" in err
     assert "Duplicate entry" in err
@@ -52,7 +51,7 @@ class JournalTests:
         applied = MigrationRecorder(connections[half_applied]).applied_migrations()
         assert ("ms_shop", "0002_three_steps") not in applied
         with use_graph("half"):
-            _, err, code = run_command(phase="all", database=half_applied)
+            _, err, code = run_command("migrate_safe", phase="all", database=half_applied)
         assert code == ExitCode.HALF_APPLIED
         assert (
             "The database is between migrations: ms_shop.0002_three_steps: operations 1\u20132 applied, 3 failed"
@@ -65,10 +64,10 @@ class JournalTests:
                 "DELETE FROM ms_shop_product WHERE id = (SELECT max(id) FROM (SELECT id FROM ms_shop_product) p)"
             )
         with use_graph("half"):
-            out, err, code = run_command(resume=True, database=half_applied)
+            out, err, code = run_command("migrate_safe", resume=True, database=half_applied)
             assert (code, err) == (0, "")
             assert "Applying ms_shop.0002_three_steps... OK" in out
-            assert run_command(check=True, database=half_applied)[2] == 0
+            assert run_command("migrate_safe", check=True, database=half_applied)[2] == 0
         assert "unique_product_name" in constraints(half_applied, "ms_shop_product")
         with connections[half_applied].cursor() as cursor:
             cursor.execute("SELECT count(*) FROM deploykit_migration_journal")
@@ -76,18 +75,21 @@ class JournalTests:
 
     def test_undo_reverts_the_operations_that_ran(self, half_applied: str) -> None:
         with use_graph("half"):
-            out, _, code = run_command(undo=True, database=half_applied)
+            out, _, code = run_command("migrate_safe", undo=True, database=half_applied)
             assert code == 0
             assert "Undid ms_shop.0002_three_steps: operations 1\u20132 applied, 3 failed" in out
             # Pending again (and mixed: the constraint is destructive, the columns additive).
-            assert run_command(check=True, database=half_applied)[2] == ExitCode.MIGRATIONS_BLOCKED
+            assert (
+                run_command("migrate_safe", check=True, database=half_applied)[2]
+                == ExitCode.MIGRATIONS_BLOCKED
+            )
         assert columns(half_applied, "ms_shop_product") == ["id", "name"]
         applied = MigrationRecorder(connections[half_applied]).applied_migrations()
         assert ("ms_shop", "0002_three_steps") not in applied
 
     def test_a_failed_backwards_run_can_be_undone_or_resumed(self, mysql_db: str) -> None:
         with use_graph("half"):
-            assert run_command(phase="all", database=mysql_db)[2] == 0
+            assert run_command("migrate_safe", phase="all", database=mysql_db)[2] == 0
             fully_applied = (columns(mysql_db, "ms_shop_product"), constraints(mysql_db, "ms_shop_product"))
             # As a backwards run that undid operation 3 and then failed on operation 2 leaves it.
             ensure_table(connections[mysql_db])
@@ -98,19 +100,19 @@ class JournalTests:
                     "VALUES ('ms_shop', '0002_three_steps', 1, 3, 'done', '', NOW()), "
                     "('ms_shop', '0002_three_steps', 1, 2, 'failed', 'disk full', NOW())"
                 )
-            _, err, code = run_command(phase="all", database=mysql_db)
+            _, err, code = run_command("migrate_safe", phase="all", database=mysql_db)
             assert code == ExitCode.HALF_APPLIED
             assert "ms_shop.0002_three_steps: operations 3 undone, 2 failed (disk full)" in err
-            assert run_command(undo=True, database=mysql_db)[2] == 0
+            assert run_command("migrate_safe", undo=True, database=mysql_db)[2] == 0
             assert (
                 columns(mysql_db, "ms_shop_product"),
                 constraints(mysql_db, "ms_shop_product"),
             ) == fully_applied
-            assert run_command(check=True, database=mysql_db)[2] == 0
+            assert run_command("migrate_safe", check=True, database=mysql_db)[2] == 0
 
     def test_resuming_a_failed_backwards_run_finishes_the_undo(self, mysql_db: str) -> None:
         with use_graph("half"):
-            assert run_command(phase="all", database=mysql_db)[2] == 0
+            assert run_command("migrate_safe", phase="all", database=mysql_db)[2] == 0
             ensure_table(connections[mysql_db])
             with connections[mysql_db].cursor() as cursor:
                 cursor.execute("ALTER TABLE ms_shop_product DROP INDEX unique_product_name")
@@ -118,7 +120,7 @@ class JournalTests:
                     "INSERT INTO deploykit_migration_journal (app, name, backwards, operation, status, error, at) "
                     "VALUES ('ms_shop', '0002_three_steps', 1, 3, 'done', '', NOW())"
                 )
-            out, _, code = run_command(resume=True, database=mysql_db)
+            out, _, code = run_command("migrate_safe", resume=True, database=mysql_db)
             assert code == 0
             assert "Unapplying ms_shop.0002_three_steps... OK" in out
         assert columns(mysql_db, "ms_shop_product") == ["id", "name"]
@@ -128,14 +130,14 @@ class JournalTests:
 
     def test_an_operation_that_never_finished_is_reported(self, mysql_db: str) -> None:
         with use_graph("half"):
-            assert run_command("ms_shop", "0001", phase="all", database=mysql_db)[2] == 0
+            assert run_command("migrate_safe", "ms_shop", "0001", phase="all", database=mysql_db)[2] == 0
             ensure_table(connections[mysql_db])
             with connections[mysql_db].cursor() as cursor:
                 cursor.execute(
                     "INSERT INTO deploykit_migration_journal (app, name, backwards, operation, status, error, at) "
                     "VALUES ('ms_shop', '0002_three_steps', 0, 1, 'started', '', NOW())"
                 )
-            _, err, code = run_command(phase="all", database=mysql_db)
+            _, err, code = run_command("migrate_safe", phase="all", database=mysql_db)
         assert code == ExitCode.HALF_APPLIED
         assert (
             "ms_shop.0002_three_steps: operations none applied, 1 failed (the run stopped during it)" in err
@@ -144,42 +146,23 @@ class JournalTests:
     def test_data_migrations_run_through_the_journal(self, mysql_db: str) -> None:
         phases = {"ms_shop.0003_setting_sql": "destructive"}
         with use_graph("markers", DEPLOYKIT_MIGRATION_PHASES=phases):
-            out, err, code = run_command(phase="all", database=mysql_db)
+            out, err, code = run_command("migrate_safe", phase="all", database=mysql_db)
         assert (code, err) == (0, "")
         assert "Applying ms_shop.0002_marked_python... OK" in out
         assert "Applying ms_shop.0005_unmarked_sql... OK" in out
 
     def test_the_plan_warns_of_non_transactional_ddl(self, mysql_db: str) -> None:
         with use_graph("half"):
-            out, _, _ = run_command(plan=True, database=mysql_db)
+            out, _, _ = run_command("migrate_safe", plan=True, database=mysql_db)
         assert "hazard non-transactional: This database cannot roll DDL back" in out
 
 
 class GetLockTests:
     def test_two_processes_at_once_exactly_one_migrates(self, mysql_db: str) -> None:
-        url = url_for(mysql_db)
-        first = start_migrate_safe(url, "slow", "--phase=all")
-        second = start_migrate_safe(url, "slow", "--phase=all")
-        results = [finish(first), finish(second)]
-        assert [code for code, _, _ in results] == [0, 0], results
-        migrated = [out for _, out, _ in results if "Applying ms_shop.0002_take_a_while... OK" in out]
-        waited = [out for _, out, _ in results if "waiting for it to finish" in out]
-        assert len(migrated) == 1, results
-        assert len(waited) == 1, results
-        assert "No migrations to apply." in waited[0]
+        assert_one_of_two_runs_migrates(url_for(mysql_db))
 
     def test_no_wait_fails_at_once(self, mysql_db: str) -> None:
-        url = url_for(mysql_db)
-        # The first run holds the lock long enough for the second one to start under any load.
-        first = start_migrate_safe(url, "slow", "--phase=all", sleep=10)
-        try:
-            deadline = time.monotonic() + 20
-            while "ms_shop_product" not in connections[mysql_db].introspection.table_names():
-                assert time.monotonic() < deadline
-                time.sleep(0.1)
-            code, _, err = finish(start_migrate_safe(url, "slow", "--phase=all", "--no-wait"))
-        finally:
-            first_code, _, _ = finish(first)
+        code, err, first_code = run_no_wait_while_another_migrates(url_for(mysql_db), mysql_db)
         assert (code, first_code) == (ExitCode.LOCK_BUSY, 0)
         assert "Another migrate_safe run holds the migration lock" in err
 

@@ -11,8 +11,9 @@ from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from django_deploykit.exit_codes import ExitCode
-from tests.migrate_safe.conftest import run_command, url_for, use_graph
-from tests.migrate_safe.processes import finish, start_migrate_safe
+from tests.commands import run_command
+from tests.migrate_safe.conftest import url_for, use_graph
+from tests.migrate_safe.processes import assert_one_of_two_runs_migrates, run_no_wait_while_another_migrates
 
 pytestmark = pytest.mark.postgresql
 
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.postgresql
 @pytest.fixture
 def product_table(postgres_db: str) -> Iterator[str]:
     with use_graph("expand"):
-        assert run_command("ms_shop", "0001", phase="additive", database=postgres_db)[2] == 0
+        assert run_command("migrate_safe", "ms_shop", "0001", phase="additive", database=postgres_db)[2] == 0
         yield postgres_db
 
 
@@ -49,6 +50,7 @@ class LockTimeoutTests:
         try:
             with use_graph("expand", DEPLOYKIT_MIGRATE_RETRY_DELAY=0.1):
                 out, err, code = run_command(
+                    "migrate_safe",
                     "ms_shop",
                     "0002",
                     phase="additive",
@@ -56,7 +58,9 @@ class LockTimeoutTests:
                     retries=2,
                     database=product_table,
                 )
-                applied = run_command("ms_shop", "0002", check=True, database=product_table)[2]
+                applied = run_command("migrate_safe", "ms_shop", "0002", check=True, database=product_table)[
+                    2
+                ]
         finally:
             release(blocker)
         assert code == 1
@@ -89,6 +93,7 @@ class LockTimeoutTests:
                 target=lambda: result.setdefault(
                     "run",
                     run_command(
+                        "migrate_safe",
                         "ms_shop",
                         "0002",
                         phase="additive",
@@ -110,11 +115,13 @@ class LockTimeoutTests:
 
     def test_a_non_atomic_migration_is_not_retried(self, postgres_db: str) -> None:
         with use_graph("nonatomic"):
-            assert run_command("ms_shop", "0001", phase="additive", database=postgres_db)[2] == 0
+            assert (
+                run_command("migrate_safe", "ms_shop", "0001", phase="additive", database=postgres_db)[2] == 0
+            )
             blocker = hold_read_lock(postgres_db)
             try:
                 out, err, code = run_command(
-                    phase="additive", lock_timeout="1s", retries=3, database=postgres_db
+                    "migrate_safe", phase="additive", lock_timeout="1s", retries=3, database=postgres_db
                 )
             finally:
                 release(blocker)
@@ -125,8 +132,10 @@ class LockTimeoutTests:
 
     def test_statement_timeout_stops_a_long_statement_without_retrying(self, postgres_db: str) -> None:
         with use_graph("sleepy_sql"):
-            out, err, code = run_command(phase="additive", statement_timeout="300ms", database=postgres_db)
-            pending = run_command("ms_shop", "0002", check=True, database=postgres_db)[2]
+            out, err, code = run_command(
+                "migrate_safe", phase="additive", statement_timeout="300ms", database=postgres_db
+            )
+            pending = run_command("migrate_safe", "ms_shop", "0002", check=True, database=postgres_db)[2]
         assert code == 1
         assert (
             "ms_shop.0002_sleep failed: canceling statement due to statement timeout. ms_shop.0002_sleep was "
@@ -140,7 +149,14 @@ class LockTimeoutTests:
     def test_timeouts_are_reset_after_the_run(self, product_table: str) -> None:
         with use_graph("expand"):
             assert (
-                run_command("ms_shop", "0002", phase="additive", lock_timeout="1s", database=product_table)[2]
+                run_command(
+                    "migrate_safe",
+                    "ms_shop",
+                    "0002",
+                    phase="additive",
+                    lock_timeout="1s",
+                    database=product_table,
+                )[2]
                 == 0
             )
         with connections[product_table].cursor() as cursor:
@@ -150,36 +166,10 @@ class LockTimeoutTests:
 
 class AdvisoryLockTests:
     def test_two_processes_at_once_exactly_one_migrates(self, postgres_db: str) -> None:
-        url = url_for(postgres_db)
-        first = start_migrate_safe(url, "slow", "--phase=all")
-        second = start_migrate_safe(url, "slow", "--phase=all")
-        results = [finish(first), finish(second)]
-        assert [code for code, _, _ in results] == [0, 0], results
-        migrated = [out for _, out, _ in results if "Applying ms_shop.0002_take_a_while... OK" in out]
-        waited = [out for _, out, _ in results if "waiting for it to finish" in out]
-        assert len(migrated) == 1, results
-        assert len(waited) == 1, results
-        assert "No migrations to apply." in waited[0]
+        assert_one_of_two_runs_migrates(url_for(postgres_db))
 
     def test_no_wait_fails_at_once_with_its_own_exit_code(self, postgres_db: str) -> None:
-        url = url_for(postgres_db)
-        # The first run holds the lock long enough for the second one to start under any load.
-        first = start_migrate_safe(url, "slow", "--phase=all", sleep=10)
-        try:
-            _wait_for_table(postgres_db, "ms_shop_product")
-            code, _, err = finish(start_migrate_safe(url, "slow", "--phase=all", "--no-wait"))
-        finally:
-            first_code, _, _ = finish(first)
+        code, err, first_code = run_no_wait_while_another_migrates(url_for(postgres_db), postgres_db)
         assert code == ExitCode.LOCK_BUSY
         assert "Another migrate_safe run holds the migration lock" in err
         assert first_code == 0
-
-
-def _wait_for_table(alias: str, table: str, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    connection = connections[alias]
-    while time.monotonic() < deadline:
-        if table in connection.introspection.table_names():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"{table} did not appear within {timeout}s")

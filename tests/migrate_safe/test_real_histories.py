@@ -23,7 +23,8 @@ from django_deploykit.migrate_safe.classify import judge
 from django_deploykit.migrate_safe.planning import PhasePlan, pending_for_leaves
 from django_deploykit.migrate_safe.running_code import Judging
 from django_deploykit.migrate_safe.verdicts import MigrationVerdict
-from tests.migrate_safe.conftest import run_command, use_graph
+from tests.commands import run_command
+from tests.migrate_safe.conftest import use_graph
 from tests.migrate_safe.graphs.histories.operations import (
     ConcurrentlyBuiltAddIndex,
     GuardedRemoveIndex,
@@ -140,8 +141,8 @@ def phased_upgrade(phased: str, plain: str) -> None:
     with use_graph("histories"):
         for alias in (phased, plain):
             previous(alias)
-        assert run_command(phase="additive", database=phased)[2] == 0
-        assert run_command(phase="destructive", database=phased)[2] == 0
+        assert run_command("migrate_safe", phase="additive", database=phased)[2] == 0
+        assert run_command("migrate_safe", phase="destructive", database=phased)[2] == 0
         call_command("migrate", database=plain, verbosity=0)
 
 
@@ -175,14 +176,14 @@ class FirstInstallTests:
 
     def test_check_reports_pending_not_blocked_and_the_plan_says_why(self, sqlite_db: str) -> None:
         with use_graph("rules"):
-            out, _, code = run_command(check=True, database=sqlite_db)
+            out, _, code = run_command("migrate_safe", check=True, database=sqlite_db)
         assert code == ExitCode.MIGRATIONS_PENDING
         assert "first install" in out.lower()
 
     def test_an_upgrade_of_the_same_graph_is_still_judged(self, sqlite_db: str) -> None:
         with use_graph("rules"):
             call_command("migrate", "ms_shop", "0001", database=sqlite_db, verbosity=0)
-            _, _, code = run_command(check=True, database=sqlite_db)
+            _, _, code = run_command("migrate_safe", check=True, database=sqlite_db)
         assert code == ExitCode.MIGRATIONS_BLOCKED
 
     @pytest.mark.postgresql
@@ -190,8 +191,8 @@ class FirstInstallTests:
         self, postgres_db: str, postgres_db_b: str
     ) -> None:
         with use_graph("histories"):
-            assert run_command(phase="additive", database=postgres_db)[2] == 0
-            _, _, code = run_command(check=True, database=postgres_db)
+            assert run_command("migrate_safe", phase="additive", database=postgres_db)[2] == 0
+            _, _, code = run_command("migrate_safe", check=True, database=postgres_db)
             call_command("migrate", database=postgres_db_b, verbosity=0)
         assert code == 0
         assert_same_as_migrate(postgres_db, postgres_db_b)
@@ -260,7 +261,7 @@ def relax_then_drop(phased: str, plain: str) -> None:
     with use_graph("drop_not_null"):
         for alias in (phased, plain):
             call_command("migrate", "ms_shop", "0001", database=alias, verbosity=0)
-        out, err, code = run_command(phase="additive", database=phased, format="json")
+        out, err, code = run_command("migrate_safe", phase="additive", database=phased, format="json")
         assert code == 0, err
         assert json.loads(out)["relaxed"] == ["ms_shop_product.sku"]
         # The new code is live: its INSERT leaves sku out and works; the old code's still sets it.
@@ -268,8 +269,8 @@ def relax_then_drop(phased: str, plain: str) -> None:
             cursor.execute("INSERT INTO ms_shop_product (name) VALUES ('new code')")
             cursor.execute("INSERT INTO ms_shop_product (name, sku) VALUES ('old code', 'A-1')")
         # Running the additive phase again changes nothing more.
-        assert run_command(phase="additive", database=phased)[2] == 0
-        assert run_command(phase="destructive", database=phased)[2] == 0
+        assert run_command("migrate_safe", phase="additive", database=phased)[2] == 0
+        assert run_command("migrate_safe", phase="destructive", database=phased)[2] == 0
         # Without the relaxing step, the new code's INSERT fails until the column is dropped.
         with connections[plain].cursor() as cursor, pytest.raises(DatabaseError):
             cursor.execute("INSERT INTO ms_shop_product (name) VALUES ('new code')")
@@ -307,7 +308,7 @@ def split_alter(phased: str, plain: str) -> None:
     with use_graph("split_alter"):
         for alias in (phased, plain):
             call_command("migrate", "ms_shop", "0001", database=alias, verbosity=0)
-        out, err, code = run_command(phase="additive", database=phased, format="json")
+        out, err, code = run_command("migrate_safe", phase="additive", database=phased, format="json")
         assert code == 0, err
         assert json.loads(out)["relaxed"] == ["ms_shop_product.scope"]
         with connections[phased].cursor() as cursor:
@@ -315,7 +316,7 @@ def split_alter(phased: str, plain: str) -> None:
             cursor.execute("INSERT INTO ms_shop_product (name, scope) VALUES ('new', %s)", ["x" * 40])
             cursor.execute("INSERT INTO ms_shop_product (name, scope) VALUES ('old', NULL)")
             cursor.execute("DELETE FROM ms_shop_product WHERE scope IS NULL")
-        assert run_command(phase="destructive", database=phased)[2] == 0
+        assert run_command("migrate_safe", phase="destructive", database=phased)[2] == 0
         call_command("migrate", database=plain, verbosity=0)
 
 

@@ -29,7 +29,8 @@ from django_deploykit.migrate_safe.reviews import (
     render,
     toml_string,
 )
-from tests.migrate_safe.conftest import previous_release, run_command, use_graph
+from tests.commands import run_command
+from tests.migrate_safe.conftest import previous_release, use_graph
 from tests.migrate_safe.graph_settings import BASE_APPS, GRAPHS, TEST_APPS
 
 REVIEWED = ("ms_shop.0002_fill_codes", "ms_shop.0003_raw_sql")
@@ -169,8 +170,8 @@ class ReviewedLayerTests:
     ) -> None:
         with use_graph("reviewed"):
             previous_release(sqlite_db)
-            out, _, code = run_command("--plan", database=sqlite_db)
-            json_out, _, _ = run_command("--plan", "--format=json", database=sqlite_db)
+            out, _, code = run_command("migrate_safe", "--plan", database=sqlite_db)
+            json_out, _, _ = run_command("migrate_safe", "--plan", "--format=json", database=sqlite_db)
         assert code == 0
         assert "ms_shop.0002_fill_codes  [unclassified, rules]" in out
         assert (
@@ -197,7 +198,7 @@ class ReviewedLayerTests:
     ) -> None:
         with use_graph("reviewed"):
             previous_release(sqlite_db)
-            out, _, code = run_command("--review", database=sqlite_db)
+            out, _, code = run_command("migrate_safe", "--review", database=sqlite_db)
             assert code == 0
             assert "Added ms_shop.0002_fill_codes" in out
             assert "Added ms_shop.0003_raw_sql" in out
@@ -215,11 +216,11 @@ class ReviewedLayerTests:
                 review_path, {"ms_shop.0002_fill_codes": ("additive", "Fills a column the old code ignores.")}
             )
             decided = review_path.read_bytes()
-            out, _, _ = run_command("--review", database=sqlite_db)
+            out, _, _ = run_command("migrate_safe", "--review", database=sqlite_db)
             assert "Kept the review of ms_shop.0002_fill_codes" in out
             assert "Still waiting for a phase and a reason: ms_shop.0003_raw_sql" in out
             assert review_path.read_bytes() == decided
-            plan, _, _ = run_command("--plan", database=sqlite_db)
+            plan, _, _ = run_command("migrate_safe", "--plan", database=sqlite_db)
         assert (
             "ms_shop.0002_fill_codes  [additive, reviewed] Reviewed (reviewed_migrations.toml): "
             "Fills a column the old code ignores." in plan
@@ -294,7 +295,7 @@ class BadFileChangesNothingTests:
     ) -> None:
         alias = request.getfixturevalue(database)
         with use_graph("reviewed"):
-            _, _, code = run_command("ms_shop", "0001", "--phase=additive", database=alias)
+            _, _, code = run_command("migrate_safe", "ms_shop", "0001", "--phase=additive", database=alias)
             assert code == 0
             before = applied(alias)
             text, expected = BAD_FILES[bad]
@@ -302,7 +303,7 @@ class BadFileChangesNothingTests:
             content = review_path.read_bytes()
             # With the system checks (E034) and without them (migrate_safe's own refusal).
             for skip in (False, True):
-                out, err, code = run_command(*action, database=alias, skip_checks=skip)
+                out, err, code = run_command("migrate_safe", *action, database=alias, skip_checks=skip)
                 assert code == 1, (out, err)
                 assert str(review_path) in err
                 assert expected in err
@@ -317,9 +318,9 @@ def end_to_end(alias: str, graph: Path, review_path: Path) -> None:
     # A database at the live release: on an empty one every migration is a first install.
     previous_release(alias)
     assert labels_by_phase(alias)["ms_shop.0002_fill_codes"] == ("unclassified", "rules")
-    _, _, code = run_command("--check", database=alias)
+    _, _, code = run_command("migrate_safe", "--check", database=alias)
     assert code == ExitCode.MIGRATIONS_BLOCKED
-    out, _, code = run_command("--review", "--format=json", database=alias)
+    out, _, code = run_command("migrate_safe", "--review", "--format=json", database=alias)
     assert code == 0
     assert json.loads(out)["added"] == list(REVIEWED)
     decide(
@@ -341,26 +342,26 @@ def end_to_end(alias: str, graph: Path, review_path: Path) -> None:
     found = labels_by_phase(alias)
     assert found["ms_shop.0002_fill_codes"] == ("additive", "reviewed")
     assert found["ms_shop.0003_raw_sql"] == ("unclassified", "rules")
-    plan, _, _ = run_command("--plan", database=alias)
+    plan, _, _ = run_command("migrate_safe", "--plan", database=alias)
     assert "It changed since it was reviewed on " in plan
     assert "review it again: migrate_safe --review" in plan
-    document = json.loads(run_command("--plan", "--format=json", database=alias)[0])
+    document = json.loads(run_command("migrate_safe", "--plan", "--format=json", database=alias)[0])
     notes = {m["name"]: m.get("review_note", "") for m in document["migrations"]}
     assert notes["0003_raw_sql"].startswith("It changed since it was reviewed on ")
     assert notes["0002_fill_codes"] == ""
 
-    out, _, code = run_command("--phase=additive", database=alias)
+    out, _, code = run_command("migrate_safe", "--phase=additive", database=alias)
     assert code == 0, out
     assert ("ms_shop", "0002_fill_codes") in applied(alias)
     assert ("ms_shop", "0003_raw_sql") not in applied(alias)
 
-    out, _, code = run_command("--review", database=alias)
+    out, _, code = run_command("migrate_safe", "--review", database=alias)
     assert "Reopened ms_shop.0003_raw_sql" in out
     reopened = tomllib.loads(review_path.read_text(encoding="utf-8"))["ms_shop.0003_raw_sql"]
     assert reopened["phase"] == reopened["reason"] == ""
     assert "# Reviewed on " in review_path.read_text(encoding="utf-8")
     decide(review_path, {"ms_shop.0003_raw_sql": ("additive", "Rewrites codes the old code never reads.")})
-    out, _, code = run_command("--phase=additive", database=alias)
+    out, _, code = run_command("migrate_safe", "--phase=additive", database=alias)
     assert code == 0, out
     assert ("ms_shop", "0003_raw_sql") in applied(alias)
 
@@ -376,7 +377,7 @@ class EndToEndTests:
 class ReviewOptionTests:
     def test_nothing_to_review_writes_no_file(self, sqlite_db: str, review_path: Path) -> None:
         with use_graph("expand"):
-            out, _, code = run_command("--review", database=sqlite_db)
+            out, _, code = run_command("migrate_safe", "--review", database=sqlite_db)
         assert code == 0
         assert "No pending migration needs a review" in out
         assert not review_path.exists()
@@ -392,7 +393,7 @@ class ReviewOptionTests:
         self, sqlite_db: str, review_path: Path, args: tuple[str, ...], expected: str
     ) -> None:
         with use_graph("reviewed"):
-            _, err, code = run_command(*args, database=sqlite_db)
+            _, err, code = run_command("migrate_safe", *args, database=sqlite_db)
         assert code == 1
         assert expected in err
         assert applied(sqlite_db) == []
@@ -402,7 +403,7 @@ class ReviewOptionTests:
         with use_graph("reviewed", BASE_DIR=tmp_path, DEPLOYKIT_REVIEWED_MIGRATIONS="reviews/phases.toml"):
             (tmp_path / "reviews").mkdir()
             previous_release(sqlite_db)
-            _, _, code = run_command("--review", database=sqlite_db)
+            _, _, code = run_command("migrate_safe", "--review", database=sqlite_db)
         assert code == 0
         assert sorted(tomllib.loads((tmp_path / "reviews" / "phases.toml").read_text())) == list(REVIEWED)
         assert [p.name for p in (tmp_path / "reviews").iterdir()] == ["phases.toml"]

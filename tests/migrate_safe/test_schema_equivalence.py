@@ -8,36 +8,23 @@ import pytest
 from django.core.management import call_command
 from django.db import connections
 
-from django_deploykit.migrate_safe.schema import BOOKKEEPING_TABLES
-from tests.migrate_safe.conftest import run_command, use_graph
-
-IGNORED_TABLES = BOOKKEEPING_TABLES
+from django_deploykit.migrate_safe.schema import snapshot
+from tests.commands import run_command
+from tests.migrate_safe.conftest import use_graph
 
 
 def schema(alias: str) -> dict[str, Any]:
-    """Tables, columns (name, type, nullability, DB default) and constraints (indexes included),
-    introspected. The defaults matter: expand/contract keeps some until the destructive phase."""
+    """The package's schema snapshot (tables, columns, constraints and indexes), with each column's
+    database default as well: expand/contract keeps some defaults until the destructive phase, and
+    the snapshot, made for other comparisons, leaves them out."""
     connection = connections[alias]
-    found: dict[str, Any] = {}
+    found: dict[str, Any] = snapshot(connection)
     with connection.cursor() as cursor:
-        for table in sorted(set(connection.introspection.table_names(cursor)) - IGNORED_TABLES):
-            columns = [
-                (c.name, c.type_code, c.null_ok, getattr(c, "default", None))
-                for c in connection.introspection.get_table_description(cursor, table)
-            ]
-            constraints = sorted(
-                (
-                    name,
-                    tuple(c["columns"] or ()),
-                    bool(c["primary_key"]),
-                    bool(c["unique"]),
-                    bool(c["index"]),
-                    bool(c["check"]),
-                    tuple(c["foreign_key"] or ()),
-                )
-                for name, c in connection.introspection.get_constraints(cursor, table).items()
+        for table, parts in found.items():
+            parts["defaults"] = sorted(
+                (column.name, getattr(column, "default", None))
+                for column in connection.introspection.get_table_description(cursor, table)
             )
-            found[table] = {"columns": sorted(columns), "constraints": constraints}
     return found
 
 
@@ -45,8 +32,8 @@ def phased_then_plain(
     phased: str, plain: str, graph: str = "expand"
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     with use_graph(graph):
-        assert run_command(phase="additive", database=phased)[2] == 0
-        assert run_command(phase="destructive", database=phased)[2] == 0
+        assert run_command("migrate_safe", phase="additive", database=phased)[2] == 0
+        assert run_command("migrate_safe", phase="destructive", database=phased)[2] == 0
         call_command("migrate", database=plain, verbosity=0)
     return schema(phased), schema(plain)
 
@@ -54,9 +41,9 @@ def phased_then_plain(
 def backwards_then_plain(phased: str, plain: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """Everything applied, then back to ms_shop.0002 with migrate_safe; against plain migrate doing the same."""
     with use_graph("expand"):
-        assert run_command(phase="all", database=phased)[2] == 0
-        assert run_command("ms_shop", "0002", phase="additive", database=phased)[2] == 0
-        assert run_command("ms_shop", "0002", phase="destructive", database=phased)[2] == 0
+        assert run_command("migrate_safe", phase="all", database=phased)[2] == 0
+        assert run_command("migrate_safe", "ms_shop", "0002", phase="additive", database=phased)[2] == 0
+        assert run_command("migrate_safe", "ms_shop", "0002", phase="destructive", database=phased)[2] == 0
         call_command("migrate", database=plain, verbosity=0)
         call_command("migrate", "ms_shop", "0002", database=plain, verbosity=0)
     return schema(phased), schema(plain)
@@ -129,8 +116,8 @@ def recorded(alias: str) -> list[tuple[str, str]]:
 
 def squashed_rows(phased: str, plain: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     with use_graph("squashed"):
-        assert run_command(phase="additive", database=phased)[2] == 0
-        assert run_command(phase="destructive", database=phased)[2] == 0
+        assert run_command("migrate_safe", phase="additive", database=phased)[2] == 0
+        assert run_command("migrate_safe", phase="destructive", database=phased)[2] == 0
         call_command("migrate", database=plain, verbosity=0)
     return recorded(phased), recorded(plain)
 

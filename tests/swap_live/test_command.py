@@ -14,12 +14,13 @@ from django_deploykit.deploy_root import history, links
 from django_deploykit.deploy_root.layout import DeployRoot
 from django_deploykit.swap_live import checks
 from tests.json_fields import assert_documented
+from tests.swap_live.conftest import run_swap_live, settings_of
 from tests.swap_live.test_lock_and_history import start_holder
 
 
 def swap_live(root: DeployRoot, *args: str) -> str:
     out = StringIO()
-    with override_settings(DEPLOYKIT_ROOT=str(root.path), DEPLOYKIT_PROJECT_SUBDIR="example_project"):
+    with settings_of(root):
         call_command("swap_live", *args, stdout=out, stderr=StringIO())
     return out.getvalue()
 
@@ -188,14 +189,11 @@ class RollbackHelperCommandTests:
     def test_an_error_with_json_is_one_json_object(
         self, fake_root: DeployRoot, args: tuple[str, ...], message: str
     ) -> None:
-        out = StringIO()
-        with (
-            override_settings(DEPLOYKIT_ROOT=str(fake_root.path), DEPLOYKIT_PROJECT_SUBDIR="example_project"),
-            pytest.raises(CommandError, match=message) as excinfo,
-        ):
-            call_command("swap_live", *args, "--format", "json", stdout=out, stderr=StringIO())
-        data = json.loads(out.getvalue())
-        assert (data["error"], data["exit_code"]) == (str(excinfo.value), 1)
+        out, err, code = run_swap_live(fake_root, *args, "--format", "json")
+        assert code == 1
+        assert message in err
+        data = json.loads(out)
+        assert (data["error"], data["exit_code"]) == (err, 1)
         if args == ():
             # The gate ran: the outcome so far comes with the error.
             assert_documented(

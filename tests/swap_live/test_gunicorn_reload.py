@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
-import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -15,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from django_deploykit.servers.reload import GunicornReloader, ReloadError, _alive
-from tests.deployment import free_port
+from tests.servers import LAUNCHER, GunicornServer
 
 APP = """import os
 
@@ -25,87 +22,63 @@ def application(environ, start_response):
     return [str(os.getppid()).encode()]
 """
 
+# Where the fixture's gunicorn writes its pid, below its folder.
+PIDFILE = Path("run/app.pid")
 
-class Server:
-    def __init__(self, base: Path) -> None:
-        self.base = base
-        self.port = free_port()
-        self.pidfile = base / "run" / "app.pid"
 
-    def master(self) -> int:
-        """The pid of the master serving the port: the parent of the worker that answers."""
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/", timeout=5) as response:
-            return int(response.read())
+def master(server: GunicornServer) -> int:
+    """The pid of the master serving the port: the parent of the worker that answers."""
+    with urllib.request.urlopen(server.url + "/", timeout=5) as response:  # noqa: S310 - our own http URL
+        return int(response.read())
 
-    def wait_until_up(self, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                self.master()
-                return
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
+
+def wait_for_a_master(server: GunicornServer, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            master(server)
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
+def server(tmp_path: Path) -> Iterator[GunicornServer]:
     (tmp_path / "app.py").write_text(APP)
     (tmp_path / "run").mkdir()
-    server = Server(tmp_path)
-    with open(tmp_path / "gunicorn.log", "w") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "django_deploykit.gunicorn_launcher",
-                "--chdir",
-                str(tmp_path),
-                "--bind",
-                f"127.0.0.1:{server.port}",
-                "--workers",
-                "1",
-                "--pid",
-                str(server.pidfile),
-                "--graceful-timeout",
-                "2",
-                "app:application",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        server.wait_until_up()
+    with GunicornServer(
+        "app:application",
+        cwd=tmp_path,
+        workers=1,
+        log_path=tmp_path / "gunicorn.log",
+        module=LAUNCHER,
+        pidfile=tmp_path / PIDFILE,
+    ) as server:
         yield server
-    finally:
-        for path in server.base.joinpath("run").glob("app.pid*"):
-            with contextlib.suppress(ValueError, OSError):
-                os.kill(int(path.read_text().strip()), signal.SIGTERM)
-        process.terminate()
-        process.wait(timeout=15)
 
 
 class QuickSuccessionTests:
-    def test_a_reload_right_after_a_reload_gives_a_new_master_each_time(self, server: Server) -> None:
+    def test_a_reload_right_after_a_reload_gives_a_new_master_each_time(self, server: GunicornServer) -> None:
         # gunicorn ignores USR2 ("Parent exists") until a re-executed master has noticed, up to
         # a second later, that its old master is gone; a swap undone at once reloads that soon.
-        reloader = GunicornReloader(server.pidfile, timeout=10)
-        masters = [server.master()]
+        reloader = GunicornReloader(server.cwd / PIDFILE, timeout=10)
+        masters = [master(server)]
         for _ in range(4):
             reloader.reload()
-            masters.append(server.master())
-            assert int(server.pidfile.read_text()) == masters[-1]
+            masters.append(master(server))
+            assert int((server.cwd / PIDFILE).read_text()) == masters[-1]
         assert len(set(masters)) == len(masters), masters
-        log = (server.base / "gunicorn.log").read_text()
+        log = server.log()
         assert "Shutting down: Master" in log  # each old master, gracefully
-        server.wait_until_up(timeout=1)
+        wait_for_a_master(server, timeout=1)
 
-    def test_a_dead_master_is_not_said_to_keep_serving(self, server: Server) -> None:
-        pid = int(server.pidfile.read_text())
+    def test_a_dead_master_is_not_said_to_keep_serving(self, server: GunicornServer) -> None:
+        pid = int((server.cwd / PIDFILE).read_text())
         os.kill(pid, signal.SIGKILL)
         deadline = time.monotonic() + 10
         while _alive(pid) and time.monotonic() < deadline:
             time.sleep(0.05)
         with pytest.raises(ReloadError, match=f"The server pid {pid} from .* is not running"):
-            GunicornReloader(server.pidfile, timeout=3).reload()
+            GunicornReloader(server.cwd / PIDFILE, timeout=3).reload()

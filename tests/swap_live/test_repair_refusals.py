@@ -5,15 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
-from django.core.management.base import CommandError
-from django.test import override_settings
 
 from django_deploykit.deploy_root import history, links
 from django_deploykit.deploy_root.layout import DeployRoot
+from tests.swap_live.conftest import run_swap_live
 
 
 def digest(root: DeployRoot) -> dict[str, str]:
@@ -35,14 +32,11 @@ def digest(root: DeployRoot) -> dict[str, str]:
     return found
 
 
-def swap_live(root: DeployRoot, *args: str) -> tuple[CommandError, dict[str, object]]:
-    out = StringIO()
-    with (
-        override_settings(DEPLOYKIT_ROOT=str(root.path), DEPLOYKIT_PROJECT_SUBDIR="example_project"),
-        pytest.raises(CommandError) as excinfo,
-    ):
-        call_command("swap_live", *args, "--format", "json", stdout=out, stderr=StringIO())
-    return excinfo.value, json.loads(out.getvalue())
+def refused_swap_live(root: DeployRoot, *args: str) -> tuple[int, str, dict[str, object]]:
+    """swap_live with ``--format json``, which must refuse: its exit code, its message and its document."""
+    out, err, code = run_swap_live(root, *args, "--format", "json")
+    assert code != 0, out
+    return code, err, json.loads(out)
 
 
 def make_real_folder(root: DeployRoot, name: str) -> None:
@@ -57,9 +51,8 @@ class RealFolderTests:
     def test_repair_refuses_a_real_folder_and_changes_nothing(self, fake_root: DeployRoot, name: str) -> None:
         make_real_folder(fake_root, name)
         before = digest(fake_root)
-        error, data = swap_live(fake_root, "--repair")
-        message = str(error)
-        assert error.returncode == 1
+        code, message, data = refused_swap_live(fake_root, "--repair")
+        assert code == 1
         assert data["exit_code"] == 1
         assert f"{fake_root.path / name} is a folder, not a symbolic link" in message
         assert "nothing was changed" in message
@@ -74,19 +67,16 @@ class RealFolderTests:
         fake_root.stage_link.unlink()
         fake_root.stage_link.write_text("notes\n")
         before = digest(fake_root)
-        error, _ = swap_live(fake_root, "--repair")
-        assert f"{fake_root.stage_link} is a file, not a symbolic link" in str(error)
+        _, message, _ = refused_swap_live(fake_root, "--repair")
+        assert f"{fake_root.stage_link} is a file, not a symbolic link" in message
         assert digest(fake_root) == before
 
     def test_following_the_hint_repairs(self, fake_root: DeployRoot) -> None:
         make_real_folder(fake_root, "stage")
         os.rename(fake_root.stage_link, fake_root.path / "stage.moved-aside")
-        out = StringIO()
-        with override_settings(
-            DEPLOYKIT_ROOT=str(fake_root.path), DEPLOYKIT_PROJECT_SUBDIR="example_project"
-        ):
-            call_command("swap_live", "--repair", stdout=out, stderr=StringIO())
-        assert "pointed live -> blue and stage -> green" in out.getvalue()
+        out, err, code = run_swap_live(fake_root, "--repair")
+        assert code == 0, err
+        assert "pointed live -> blue and stage -> green" in out
         assert links.read_links(fake_root) == links.LinkState("blue", "green")
 
     def test_an_interrupted_swap_with_a_real_folder_is_not_finished_either(
@@ -95,8 +85,8 @@ class RealFolderTests:
         fake_root.swap_journal.write_text('{"live": "green", "stage": "blue"}')
         make_real_folder(fake_root, "stage")
         before = digest(fake_root)
-        error, _ = swap_live(fake_root, "--repair")
-        assert "is a folder, not a symbolic link" in str(error)
+        _, message, _ = refused_swap_live(fake_root, "--repair")
+        assert "is a folder, not a symbolic link" in message
         assert digest(fake_root) == before
 
 
@@ -118,9 +108,8 @@ class BadJournalTests:
         journal = fake_root.swap_journal
         journal.write_text(content)
         before = digest(fake_root)
-        error, data = swap_live(fake_root, *action)
-        message = str(error)
-        assert error.returncode == 1
+        code, message, data = refused_swap_live(fake_root, *action)
+        assert code == 1
         assert data["exit_code"] == 1
         assert f"The swap journal {journal} {problem}" in message
         assert "nothing was changed" in message
@@ -132,12 +121,9 @@ class BadJournalTests:
 
     def test_status_reports_the_bad_journal(self, fake_root: DeployRoot) -> None:
         fake_root.swap_journal.write_text('{"live": "blue", "stage": "blue"}')
-        out = StringIO()
-        with override_settings(
-            DEPLOYKIT_ROOT=str(fake_root.path), DEPLOYKIT_PROJECT_SUBDIR="example_project"
-        ):
-            call_command("swap_live", "--status", "--format", "json", stdout=out, stderr=StringIO())
-        data = json.loads(out.getvalue())
+        out, err, code = run_swap_live(fake_root, "--status", "--format", "json")
+        assert code == 0, err
+        data = json.loads(out)
         assert data["interrupted_swap"] is True
         assert data["links_ok"] is False
         assert "names blue for both live and stage" in data["links_problem"]
@@ -145,12 +131,8 @@ class BadJournalTests:
     def test_status_text_says_what_to_do_once(self, fake_root: DeployRoot) -> None:
         journal = fake_root.swap_journal
         journal.write_text('{"live": "blue", "stage": "blue"}')
-        out = StringIO()
-        with override_settings(
-            DEPLOYKIT_ROOT=str(fake_root.path), DEPLOYKIT_PROJECT_SUBDIR="example_project"
-        ):
-            call_command("swap_live", "--status", stdout=out, stderr=StringIO())
-        text = out.getvalue()
+        text, err, code = run_swap_live(fake_root, "--status")
+        assert code == 0, err
         assert f"rm {journal}" in text
         assert "fixes them" not in text
         assert "finishes it" not in text

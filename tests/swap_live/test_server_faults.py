@@ -21,7 +21,8 @@ from django_deploykit.deploy_root import history, links
 from django_deploykit.exit_codes import ExitCode
 from django_deploykit.servers.reload import _alive
 from tests import slot_packages
-from tests.deployment import BARE_ENVIRONMENT, Site, build_site, commit_change, commit_file, free_port
+from tests.deployment import BARE_ENVIRONMENT, Site, build_site, commit_file, commit_heading_v2
+from tests.servers import serve
 
 # A heavy fault or corpus test: it runs in one tox environment only (tox.ini says which).
 pytestmark = pytest.mark.faults
@@ -63,13 +64,7 @@ def application(environ, start_response):
 def site(tmp_path: Path) -> Iterator[Site]:
     """blue live at v1, green the stage slot at v2; gunicorn serving both."""
     site = build_site(tmp_path)
-    commit_change(
-        site.source,
-        "example_project/notes/templates/notes/index.html",
-        "<h1>Notes</h1>",
-        "<h1>Notes v2</h1>",
-        "v2",
-    )
+    commit_heading_v2(site.source)
     site.update_slot("green")
     try:
         yield site
@@ -78,12 +73,9 @@ def site(tmp_path: Path) -> Iterator[Site]:
 
 
 def start(site: Site, *, stage_url: bool = True) -> None:
-    site.ports = {"live": free_port(), "stage": free_port()}
-    extra = {"DEPLOYKIT_STAGE_URL": site.url("stage")} if stage_url else {}
-    site.write_env(DEPLOYKIT_RELOAD=RELOAD, DEPLOYKIT_LIVE_URL=site.url("live"), **extra)
     site.manage("live", "migrate", "-v0")
-    for link in ("live", "stage"):
-        site.start_server(link)
+    urls = ("live", "stage") if stage_url else ("live",)
+    serve(site, "live", "stage", urls=urls, DEPLOYKIT_RELOAD=RELOAD)
 
 
 def kill_server(site: Site, link: str) -> int:

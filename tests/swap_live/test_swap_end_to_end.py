@@ -10,7 +10,8 @@ import pytest
 
 from django_deploykit.deploy_root import history, links
 from django_deploykit.exit_codes import ExitCode
-from tests.deployment import Site, build_site, commit_change, free_port
+from tests.deployment import Site, build_site, commit_heading_v2
+from tests.servers import ServerKind, serve
 
 # One of the longest end-to-end tests: it runs in one tox environment only (tox.ini says which).
 pytestmark = pytest.mark.end_to_end
@@ -33,13 +34,7 @@ UWSGI_RELOAD = json.dumps(
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[Site]:
     site = build_site(tmp_path)
-    v2 = commit_change(
-        site.source,
-        "example_project/notes/templates/notes/index.html",
-        "<h1>Notes</h1>",
-        "<h1>Notes v2</h1>",
-        "v2",
-    )
+    v2 = commit_heading_v2(site.source)
     assert site.update_slot("green") == v2
     site.pip_install("blue", "six==1.16.0")
     site.pip_install("green", "six==1.17.0")
@@ -49,18 +44,18 @@ def site(tmp_path: Path) -> Iterator[Site]:
         site.stop_servers()
 
 
-def start(site: Site, server: str = "gunicorn") -> None:
-    site.ports = {"live": free_port(), "stage": free_port()}
-    reload = RELOAD if server == "gunicorn" else UWSGI_RELOAD
-    site.write_env(
-        DEPLOYKIT_REPORT_PACKAGES="six", DEPLOYKIT_RELOAD=reload, DEPLOYKIT_LIVE_URL=site.url("live")
-    )
+def start(site: Site, server: ServerKind = "gunicorn") -> None:
     site.manage("live", "migrate", "-v0")
-    for link in ("live", "stage"):
-        if server == "gunicorn":
-            site.start_server(link)
-        else:
-            site.start_uwsgi(link)
+    reload = RELOAD if server == "gunicorn" else UWSGI_RELOAD
+    serve(
+        site,
+        "live",
+        "stage",
+        server=server,
+        urls=("live",),
+        DEPLOYKIT_REPORT_PACKAGES="six",
+        DEPLOYKIT_RELOAD=reload,
+    )
 
 
 class SwapEndToEndTests:
