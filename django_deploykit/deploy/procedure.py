@@ -32,7 +32,7 @@ from django_deploykit.deploy_root.layout import DeployRoot
 from django_deploykit.deploy_root.lock import DeployLockBusy, LockHolder, child_environment, deploy_lock
 from django_deploykit.deploy_root.logs import StageLog
 from django_deploykit.deploy_root.revision import read_revision
-from django_deploykit.deploy_root.run import Run, record_now
+from django_deploykit.deploy_root.run import Run, RunFailed, record_now
 from django_deploykit.deploy_root.slot_commands import (
     CommandResult,
     SlotProject,
@@ -115,11 +115,8 @@ def maintenance_arguments(
     return tuple(part for flag, value in given for part in (flag, value))
 
 
-class DeployFailed(Exception):
-    def __init__(self, message: str, exit_code: ExitCode, outcome: DeployOutcome) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
-        self.outcome = outcome
+class DeployFailed(RunFailed):
+    """A deploy that failed; its outcome is already recorded, with what to run next."""
 
 
 @dataclass

@@ -16,7 +16,7 @@ from django_deploykit.deploy_root import dependencies, git, links, locate, revis
 from django_deploykit.deploy_root.layout import DeployRoot
 from django_deploykit.deploy_root.lock import DeployLockBusy, LockHolder, deploy_lock
 from django_deploykit.deploy_root.logs import StageLog
-from django_deploykit.deploy_root.run import Run
+from django_deploykit.deploy_root.run import Run, RunFailed
 from django_deploykit.deploy_root.slot_commands import (
     CommandResult,
     SlotProject,
@@ -41,11 +41,8 @@ from django_deploykit.text import shorten
 STAGE_NAMES = ("lock", "git", "dependencies", "collectstatic", "migrate", "checks", "reload-and-record")
 
 
-class PullError(Exception):
-    def __init__(self, message: str, outcome: PullOutcome, exit_code: ExitCode = ExitCode.FAILED) -> None:
-        super().__init__(message)
-        self.outcome = outcome
-        self.exit_code = exit_code
+class PullError(RunFailed):
+    """A pull that failed; its outcome is already recorded."""
 
 
 @dataclass
@@ -150,7 +147,7 @@ def pull(root: DeployRoot, options: PullOptions, report: Report) -> PullOutcome:
     if not options.dry_run:
         _record(run, outcome, log_keep=options.log_keep)
     if outcome.result == "failed":
-        raise PullError(outcome.message, outcome, ExitCode.LOCK_BUSY if work.lock_busy else ExitCode.FAILED)
+        raise PullError(outcome.message, ExitCode.LOCK_BUSY if work.lock_busy else ExitCode.FAILED, outcome)
     return outcome
 
 

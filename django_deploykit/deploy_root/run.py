@@ -13,13 +13,31 @@ decided here, once.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, Protocol
 
 from django_deploykit.deploy_root import history
 from django_deploykit.deploy_root.history import HistoryRecord, Kind, Result, Stopwatch
 from django_deploykit.deploy_root.layout import DeployRoot
 from django_deploykit.deploy_root.logs import RunLogs, prune
 from django_deploykit.deploy_root.stages import Report, StageRunner
+from django_deploykit.exit_codes import ExitCode
+
+
+class Outcome(Protocol):
+    def as_dict(self) -> dict[str, Any]: ...
+
+
+class RunFailed(Exception):
+    """A run that failed or was refused: the sentence that says what to do, its exit code, and the outcome so
+    far (what ``--format json`` prints with the error)."""
+
+    def __init__(
+        self, message: str, exit_code: ExitCode = ExitCode.FAILED, outcome: Outcome | None = None
+    ) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+        self.outcome = outcome
+
 
 _FIELDS = frozenset(field.name for field in dataclasses.fields(HistoryRecord))
 

@@ -44,6 +44,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django_deploykit.conf import conf
 from django_deploykit.deploy_root import git, locate
 from django_deploykit.deploy_root.layout import DeployRoot
+from django_deploykit.deploy_root.run import RunFailed
 from django_deploykit.durations import Bounds, DurationError, parse_duration
 from django_deploykit.interrupts import Interrupted, stop_signals_raise
 from django_deploykit.text import Say
@@ -113,6 +114,12 @@ class DeploykitCommand(BaseCommand):
         """A progress line of a long run, indented under the command's own lines; none with JSON or -v 0."""
         if getattr(self, "verbosity", 1) >= 1 and not self.json_output:
             self.stdout.write(f"  {line}")
+
+    def failed(self, exc: RunFailed) -> CommandError:
+        """The ``CommandError`` of a failed run, its outcome so far kept for the JSON document."""
+        if exc.outcome is not None:
+            self.document = exc.outcome.as_dict()
+        return CommandError(str(exc), returncode=exc.exit_code)
 
     def say(self, lines: Iterable[Say], *, even_quiet: bool = False) -> None:
         """Write the lines a package composed, each styled by its tone; nothing with JSON, nor with -v 0

@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 from django_deploykit.conf import conf
@@ -13,7 +14,7 @@ from django_deploykit.deploy_root import history, links, slot_settings
 from django_deploykit.deploy_root.layout import DeployRoot
 from django_deploykit.deploy_root.lock import DeployLockBusy, deploy_lock, read_holder
 from django_deploykit.deploy_root.revision import read_revision
-from django_deploykit.deploy_root.run import Run
+from django_deploykit.deploy_root.run import Run, RunFailed
 from django_deploykit.deploy_root.slot_commands import SlotProject, production_env, run_manage
 from django_deploykit.exit_codes import ExitCode
 from django_deploykit.redact import redact_url
@@ -26,20 +27,13 @@ from django_deploykit.text import tail
 Report = Callable[[str], None]
 
 
-class SwapError(Exception):
+class SwapError(RunFailed):
     """The swap did not happen (or was undone); ``exit_code`` says which."""
-
-    def __init__(
-        self, message: str, exit_code: ExitCode = ExitCode.FAILED, outcome: SwapOutcome | None = None
-    ) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
-        self.outcome = outcome
 
 
 @dataclass
 class SwapOptions:
-    project_subdir: Any
+    project_subdir: Path
     production_variable: str = "PRODUCTION"
     dry_run: bool = False
     reload: bool = True

@@ -106,8 +106,7 @@ class Command(DeploykitCommand):
         try:
             outcome = deploy(root, deploy_options, self.progress)
         except DeployFailed as exc:
-            self.document = exc.outcome.as_dict()
-            raise CommandError(str(exc), returncode=exc.exit_code) from exc
+            raise self.failed(exc) from exc
         self.document = outcome.as_dict()
         self.say(outcome_lines(outcome))
 

@@ -84,8 +84,7 @@ class Command(DeploykitCommand):
         try:
             outcome = pull(root, pull_options, self.progress)
         except PullError as exc:
-            self.document = exc.outcome.as_dict()
-            raise CommandError(str(exc), returncode=exc.exit_code) from exc
+            raise self.failed(exc) from exc
         self.document = outcome.as_dict()
         self.say(report.outcome_lines(outcome))
 

@@ -91,7 +91,7 @@ class Command(DeploykitCommand):
             try:
                 state, what = service.repair(root)
             except service.SwapError as exc:
-                raise CommandError(str(exc), returncode=exc.exit_code) from exc
+                raise self.failed(exc) from exc
             self.document = {"action": "repair", "repair": what, "live": state.live, "stage": state.stage}
             self.say(report.repair_lines(state, what))
             return
@@ -107,8 +107,6 @@ class Command(DeploykitCommand):
             run = service.rollback if rollback else service.reload_servers if reload_servers else service.swap
             outcome = run(root, swap_options, self.progress)
         except service.SwapError as exc:
-            if exc.outcome is not None:
-                self.document = exc.outcome.as_dict()
-            raise CommandError(str(exc), returncode=exc.exit_code) from exc
+            raise self.failed(exc) from exc
         self.document = outcome.as_dict()
         self.say(report.outcome_lines(outcome))
