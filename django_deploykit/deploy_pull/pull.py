@@ -24,6 +24,7 @@ from django_deploykit.deploy_root.slot_commands import (
     production_env,
     run_manage,
 )
+from django_deploykit.deploy_root.slot_settings import SlotSettings
 from django_deploykit.deploy_root.stages import (
     Report,
     StageFailed,
@@ -101,7 +102,7 @@ class PullOutcome:
     plan: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     # The new code's deploy settings (slot_settings.REPORTED), once read.
-    slot_settings: dict[str, Any] = field(default_factory=dict)
+    slot_settings: SlotSettings = field(default_factory=lambda: SlotSettings())
     message: str = ""
 
     def as_dict(self) -> dict[str, Any]:

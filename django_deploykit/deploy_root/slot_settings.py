@@ -12,7 +12,7 @@ happens before the new code can be asked.
 from __future__ import annotations
 
 import json
-from typing import Any, Final
+from typing import Any, Final, TypedDict, cast
 
 from django_deploykit.conf import conf
 from django_deploykit.deploy_root.slot_commands import CommandLog, SlotProject, run_manage
@@ -32,6 +32,21 @@ REPORTED: Final = (
 COMMAND: Final = "deploykit_settings"
 
 
+class SlotSettings(TypedDict, total=False):
+    """The reported settings as JSON carries them from the slot's interpreter (``REPORTED``). Not total: a
+    slot whose deploykit is older may not know a newer setting."""
+
+    RELOAD: dict[str, dict[str, Any]]
+    LIVE_URL: str | None
+    STAGE_URL: str | None
+    STAGE_HEALTH_URL: str | None
+    VERIFY_CONSECUTIVE: int
+    FORCE_JOURNAL: bool
+    TEST_SETTINGS: str | None
+    # A list of stage names and stage dicts (docs/deploy.md); parsed by deploy.pipeline.
+    DEPLOY_PIPELINE: list[Any] | None
+
+
 class SlotSettingsError(Exception):
     """The slot's settings could not be read; the message says why."""
 
@@ -47,21 +62,21 @@ def _portable(value: Any) -> Any:
     return value
 
 
-def current() -> dict[str, Any]:
+def current() -> SlotSettings:
     """The reported settings of the running code (what the internal command prints)."""
-    return {name: _portable(getattr(conf, name)) for name in REPORTED}
+    return cast(SlotSettings, {name: _portable(getattr(conf, name)) for name in REPORTED})
 
 
 def read(
     project: SlotProject, env: dict[str, str], timeout: float, log: CommandLog | None = None
-) -> dict[str, Any]:
+) -> SlotSettings:
     """The reported settings of the code in ``project``'s slot, with its production settings."""
     result = run_manage(project, [COMMAND], env=env, timeout=timeout, log=log)
     lines = [line for line in result.stdout.splitlines() if line.startswith("{")]
     if result.exit_code != 0 or not lines:
         detail = (result.stderr.strip().splitlines() or [f"exit {result.exit_code}"])[-1]
         raise SlotSettingsError(f"the settings of {project.slot}'s code could not be read: {detail}")
-    data: dict[str, Any] = json.loads(lines[-1])
+    data: SlotSettings = json.loads(lines[-1])
     if not isinstance(data.get("RELOAD") or {}, dict):
         raise SlotSettingsError(
             f"DEPLOYKIT_RELOAD of {project.slot}'s code is not a dict of adapters per link "
@@ -70,7 +85,7 @@ def read(
     return data
 
 
-def describe_reload(settings: dict[str, Any], link: str) -> str:
+def describe_reload(settings: SlotSettings, link: str) -> str:
     config = (settings.get("RELOAD") or {}).get(link)
     if not config:
         return f"no reload adapter for {link}"
