@@ -15,9 +15,12 @@ from django.core.exceptions import ImproperlyConfigured
 
 from django_deploykit.cache_clearing import database, flush, generations, redis
 from django_deploykit.cache_clearing.backends import BackendKind
-from django_deploykit.cache_clearing.plan import AliasPlan, Strategy
+from django_deploykit.cache_clearing.plan import AliasPlan, PlanRefused, Strategy
 
 Progress = Callable[[str, int], None]
+
+MAX_BATCH = 100_000
+PROGRESS_INTERVAL_SECONDS = 1.0
 
 # Sent only to find out whether a server answers before anything is deleted.
 _PREFLIGHT_KEY = "django-deploykit-clear-cache-preflight"
@@ -69,10 +72,56 @@ class AliasResult:
             "left_alone": self.left_alone,
         }
 
+    @property
+    def summary(self) -> str:
+        """The sentence that says what was cleared from the alias, or would be in a dry run."""
+        where = f"alias {self.alias!r} ({self.location or self.backend})"
+        took = f"{self.seconds:.2f} s"
+        would = self.dry_run
+        if self.strategy is Strategy.REDIS_SCAN or self.strategy is Strategy.DATABASE_ROWS:
+            verb = "Would delete" if would else "Deleted"
+            namespace = f"{self.prefix}:{'<any version>' if self.version is None else self.version}:*"
+            return f"{verb} {self.keys} keys matching {namespace} from {where} in {took}."
+        if self.strategy is Strategy.MEMCACHED_GENERATION and self.generation is not None:
+            old, new = self.generation
+            verb = "Would move" if would else "Moved"
+            return (
+                f"{verb} prefix {self.prefix!r} of {where} from generation {old} to {new}. It takes effect "
+                "when the servers reload: their cache VERSION goes up by one and the old keys "
+                "are no longer read."
+            )
+        if self.strategy is Strategy.FLUSH:
+            count = "an unknown number of" if self.keys is None else str(self.keys)
+            verb = "Would flush" if would else "Flushed"
+            return f"{verb} {where}: {count} keys of every prefix, in {took}."
+        return f"Nothing to clear in {where}."
+
     def _versions(self) -> int | str | None:
         if self.strategy not in (Strategy.REDIS_SCAN, Strategy.DATABASE_ROWS):
             return None
         return "all" if self.version is None else self.version
+
+
+def refuse_bad_batch(batch: int) -> None:
+    """Refuse a ``--batch`` outside 1 to ``MAX_BATCH`` keys per step."""
+    if not 1 <= batch <= MAX_BATCH:
+        raise PlanRefused(f"--batch must be a whole number from 1 to {MAX_BATCH}, not {batch}.")
+
+
+def progress_lines(write: Callable[[str], None], *, every_step: bool = False) -> Progress:
+    """A ``Progress`` that writes how many keys of an alias are done so far: at every step, or at most once
+    every ``PROGRESS_INTERVAL_SECONDS``."""
+    every = 0.0 if every_step else PROGRESS_INTERVAL_SECONDS
+    last = time.monotonic()
+
+    def report(alias: str, done: int) -> None:
+        nonlocal last
+        now = time.monotonic()
+        if now - last >= every:
+            last = now
+            write(f"{alias}: {done} keys so far…")
+
+    return report
 
 
 def preflight(plans: Sequence[AliasPlan]) -> None:

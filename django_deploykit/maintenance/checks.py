@@ -28,6 +28,16 @@ def register_checks() -> None:
     register()(check_staff_bypass)
 
 
+def missing_middleware_warning() -> str | None:
+    """What ``maintenance on`` warns of when this project's pages would not show the window it set."""
+    if MIDDLEWARE_PATH in settings.MIDDLEWARE:
+        return None
+    return (
+        f"{MIDDLEWARE_PATH} is not in MIDDLEWARE, so this project will not show the window; "
+        "add it as the first entry."
+    )
+
+
 def check_middleware_first(
     app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
 ) -> list[CheckMessage]:

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import getpass
 import socket
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
@@ -34,6 +35,18 @@ PHASE_EXIT_CODES = {
     Phase.ENDED: ExitCode.MAINTENANCE_ENDED,
 }
 MAX_RETRY_AFTER = int(MAX_DURATION.total_seconds())
+# The command's options that only 'on' takes, by dest, and the flag the user typed for each.
+ON_ONLY_FLAGS = {
+    "at": "--at",
+    "duration": "--for",
+    "until": "--until",
+    "warn": "--warn",
+    "message": "--message",
+    "retry_after": "--retry-after",
+    "allow_ips": "--allow-ip",
+    "secret": "--secret",
+    "no_wait": "--no-wait",
+}
 
 
 class MaintenanceError(Exception):
@@ -52,6 +65,11 @@ class OnOptions:
     secret: bool = False
     scope: str = stores.HOST
 
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any], scope: str) -> OnOptions:
+        """The window that the command's options (by dest) ask for, in ``scope``."""
+        return cls(scope=scope, **{f.name: options[f.name] for f in fields(cls) if f.name != "scope"})
+
 
 @dataclass
 class OnResult:
@@ -60,6 +78,32 @@ class OnResult:
     updated: bool
     secret: str | None = None
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def headline(self) -> str:
+        """What ``on`` says it did, above the window's lines."""
+        verb = "updated" if self.updated else "set"
+        return f"Maintenance {verb} ({self.store.scope} scope, {self.store.describe()}):"
+
+    @property
+    def bypass_path(self) -> str | None:
+        """The path of the secret bypass URL made by this run; shown once, as only its hash is stored."""
+        return None if self.secret is None else bypass.bypass_path(conf.ENDPOINTS_PREFIX, self.secret)
+
+
+def refuse_misplaced_options(action: str, scope: str | None, options: Mapping[str, object]) -> None:
+    """Refuse, before anything is read or written, options (the command's, by dest) that do not go with
+    ``action``."""
+    given = [flag for name, flag in ON_ONLY_FLAGS.items() if options[name] not in (None, False)]
+    if action != "on" and given:
+        raise MaintenanceError(
+            f"{', '.join(given)} {'go' if len(given) > 1 else 'goes'} only with 'maintenance on', not "
+            f"with 'maintenance {action}'; nothing was changed."
+        )
+    if action == "status" and scope is not None:
+        raise MaintenanceError("'maintenance status' shows every scope; leave out --scope.")
+    if scope is not None and scope not in stores.SCOPES:
+        raise MaintenanceError(f"--scope {scope!r} is not a scope; use host or shared.")
 
 
 def store_for(scope: str) -> stores.Store:
@@ -256,6 +300,13 @@ class StatusReport:
     def exit_code(self) -> ExitCode:
         return PHASE_EXIT_CODES[self.phase]
 
+    def refuse_unreadable(self) -> None:
+        """Fail ``status``, once it has shown every scope, when a scope's state cannot be read."""
+        if self.errors:
+            raise MaintenanceError(
+                " ".join(self.errors) + " Run 'maintenance off' for that scope to remove it."
+            )
+
 
 def status(now: datetime) -> StatusReport:
     reports = []
@@ -305,6 +356,42 @@ def scope_as_dict(report: ScopeReport, now: datetime) -> dict[str, Any]:
             version=state.version,
         )
     return data
+
+
+def on_document(result: OnResult, now: datetime, *, waited_seconds: float | None) -> dict[str, Any]:
+    """The JSON document of ``maintenance on``; ``waited_seconds`` is ``None`` when it did not wait."""
+    return {
+        "action": "on",
+        "updated": result.updated,
+        "now": now.isoformat(),
+        "window": scope_as_dict(ScopeReport(result.store.scope, result.store.describe(), result.state), now),
+        "bypass_path": result.bypass_path,
+        "waited_seconds": 0 if waited_seconds is None else waited_seconds,
+    }
+
+
+def off_document(store: stores.Store, removed: bool) -> dict[str, Any]:
+    """The JSON document of ``maintenance off``."""
+    return {"action": "off", "scope": store.scope, "store": store.describe(), "removed": removed}
+
+
+def status_document(report: StatusReport) -> dict[str, Any]:
+    """The JSON document of ``maintenance status``."""
+    return {
+        "action": "status",
+        "phase": report.phase.value,
+        "now": report.now.isoformat(),
+        "scopes": [scope_as_dict(scope, report.now) for scope in report.scopes],
+    }
+
+
+def describe_scope(report: ScopeReport, *, now: datetime, zone: tzinfo) -> list[str]:
+    """The lines ``status`` prints under one scope: why it cannot be read, or its window."""
+    if report.error:
+        return [report.error]
+    if report.state is None:
+        return ["no window"]
+    return describe_state(report.state, now=now, zone=zone)
 
 
 def describe_state(state: MaintenanceState, *, now: datetime, zone: tzinfo) -> list[str]:

@@ -3,27 +3,22 @@
 from __future__ import annotations
 
 import argparse
-import sys
-import time
 from typing import Any
 
 from django.core.management.base import CommandError
 
-from django_deploykit.cache_clearing.plan import (
-    AliasPlan,
-    ClearRequest,
-    PlanRefused,
-    Strategy,
-    build_plans,
-    sessions_warning,
-    setup_from_settings,
+from django_deploykit.cache_clearing.confirmation import ask_on_terminal, confirm, sessions_warnings
+from django_deploykit.cache_clearing.plan import ClearRequest, PlanRefused, build_plans, setup_from_settings
+from django_deploykit.cache_clearing.run import (
+    MAX_BATCH,
+    ClearFailed,
+    clear_all,
+    preflight,
+    progress_lines,
+    refuse_bad_batch,
 )
-from django_deploykit.cache_clearing.run import AliasResult, ClearFailed, clear_all, preflight
 from django_deploykit.exit_codes import ExitCode
 from django_deploykit.management.base import DeploykitCommand, add_format_argument
-
-MAX_BATCH = 100_000
-PROGRESS_INTERVAL_SECONDS = 1.0
 
 
 class Command(DeploykitCommand):
@@ -82,12 +77,9 @@ class Command(DeploykitCommand):
         batch: int,
         flush: bool,
         yes: bool,
-        format: str,
         **options: Any,
     ) -> None:
         self.verbosity = int(options["verbosity"])
-        if not 1 <= batch <= MAX_BATCH:
-            raise CommandError(f"--batch must be a whole number from 1 to {MAX_BATCH}, not {batch}.")
         request = ClearRequest(
             aliases=tuple(aliases),
             all_aliases=all_aliases,
@@ -96,93 +88,32 @@ class Command(DeploykitCommand):
             all_versions=all_versions,
             flush=flush,
         )
-        setup = setup_from_settings()
         try:
+            refuse_bad_batch(batch)
+            setup = setup_from_settings()
             plans = build_plans(request, setup)
+            warnings = sessions_warnings(plans, setup)
+            if not dry_run:
+                # A prompt on stdout would break the JSON document.
+                confirm(plans, warnings, yes=yes, ask=None if self.json_output else ask_on_terminal)
         except PlanRefused as exc:
             raise CommandError(str(exc), returncode=ExitCode.FAILED) from exc
-        warnings = [sessions_warning(plan, setup) for plan in plans if plan.sessions_at_risk]
-        if not dry_run:
-            self._confirm(plans, warnings, yes)
         self.document = {"dry_run": dry_run, "aliases": [], "warnings": warnings}
         if not self.json_output:
             for warning in warnings:
                 self.stderr.write(self.style.WARNING(warning))
         try:
             preflight(plans)
-            results = clear_all(plans, batch=batch, dry_run=dry_run, progress=self._progress_printer())
+            quiet = self.verbosity < 1
+            progress = None if quiet else progress_lines(self.stderr.write, every_step=self.verbosity >= 2)
+            results = clear_all(plans, batch=batch, dry_run=dry_run, progress=progress)
         except ClearFailed as exc:
             raise CommandError(
                 str(exc), returncode=ExitCode.FAILED_PARTWAY if exc.changed else ExitCode.FAILED
             ) from exc
         self.document["aliases"] = [result.as_dict() for result in results]
-        if not self.json_output:
+        if self.verbosity >= 1 and not self.json_output:
             for result in results:
-                self._write_result(result)
-
-    def _confirm(self, plans: list[AliasPlan], warnings: list[str], yes: bool) -> None:
-        if yes:
-            return
-        if warnings:
-            raise CommandError(
-                " ".join(warnings) + " Pass --yes to clear it anyway, or --dry-run to see what would go. "
-                "Nothing was cleared.",
-                returncode=ExitCode.FAILED,
-            )
-        flushed = [plan for plan in plans if plan.strategy is Strategy.FLUSH]
-        if not flushed:
-            return
-        stores = ", ".join(f"{plan.alias!r} ({plan.location or plan.backend})" for plan in flushed)
-        question = (
-            f"--flush empties the whole store of {stores}: every key of every prefix, the other slot's too. "
-        )
-        # A prompt on stdout would break the JSON document.
-        if not sys.stdin.isatty() or self.json_output:
-            raise CommandError(
-                question + "Pass --yes to confirm (there is no terminal to ask on). Nothing was cleared.",
-                returncode=ExitCode.FAILED,
-            )
-        answer = input(question + "Type 'flush' to continue: ")
-        if answer.strip() != "flush":
-            raise CommandError("Flush not confirmed. Nothing was cleared.", returncode=ExitCode.FAILED)
-
-    def _progress_printer(self) -> Any:
-        if self.verbosity < 1:
-            return None
-        last = {"at": time.monotonic()}
-
-        def report(alias: str, done: int) -> None:
-            now = time.monotonic()
-            if self.verbosity >= 2 or now - last["at"] >= PROGRESS_INTERVAL_SECONDS:
-                last["at"] = now
-                self.stderr.write(f"{alias}: {done} keys so far…")
-
-        return report
-
-    def _write_result(self, result: AliasResult) -> None:
-        if self.verbosity < 1:
-            return
-        where = f"alias {result.alias!r} ({result.location or result.backend})"
-        took = f"{result.seconds:.2f} s"
-        would = result.dry_run
-        if result.strategy is Strategy.REDIS_SCAN or result.strategy is Strategy.DATABASE_ROWS:
-            verb = "Would delete" if would else "Deleted"
-            namespace = f"{result.prefix}:{'<any version>' if result.version is None else result.version}:*"
-            line = f"{verb} {result.keys} keys matching {namespace} from {where} in {took}."
-        elif result.strategy is Strategy.MEMCACHED_GENERATION and result.generation is not None:
-            old, new = result.generation
-            verb = "Would move" if would else "Moved"
-            line = (
-                f"{verb} prefix {result.prefix!r} of {where} from generation {old} to {new}. It takes effect "
-                "when the servers reload: their cache VERSION goes up by one and the old keys "
-                "are no longer read."
-            )
-        elif result.strategy is Strategy.FLUSH:
-            count = "an unknown number of" if result.keys is None else str(result.keys)
-            verb = "Would flush" if would else "Flushed"
-            line = f"{verb} {where}: {count} keys of every prefix, in {took}."
-        else:
-            line = f"Nothing to clear in {where}."
-        self.stdout.write(self.style.SUCCESS(line) if not would else line)
-        for item in result.left_alone:
-            self.stdout.write(f"  Left alone: {item}.")
+                self.stdout.write(result.summary if result.dry_run else self.style.SUCCESS(result.summary))
+                for item in result.left_alone:
+                    self.progress(f"Left alone: {item}.")
