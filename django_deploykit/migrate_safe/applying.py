@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import import_module
 from typing import Any
 
 from django.apps import apps as global_apps
@@ -17,6 +18,7 @@ from django.db.migrations import Migration
 from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.state import ModelState, ProjectState
+from django.utils.module_loading import module_has_submodule
 
 from django_deploykit.migrate_safe import expansion, journal
 from django_deploykit.migrate_safe.planning import Step, applied_state
@@ -34,6 +36,14 @@ class ApplyOptions:
     # The additive phase only: AddFields of NOT NULL columns with only a Python default keep a DB
     # default (and a record of it) until the destructive phase removes it; see expansion.py.
     expand: bool = False
+
+
+def load_signal_receivers() -> None:
+    """Import every app's management module, as ``migrate`` does: apps register their
+    pre_migrate and post_migrate receivers there."""
+    for app_config in global_apps.get_app_configs():
+        if module_has_submodule(app_config.module, "management"):
+            import_module(".management", app_config.name)
 
 
 class MigrationFailed(RuntimeError):

@@ -156,6 +156,18 @@ def resolve_targets(
     return [(app_label, migration.name)]
 
 
+def plan_for_arguments(
+    connection: BaseDatabaseWrapper,
+    app_label: str | None,
+    migration_name: str | None,
+    progress_callback: Callable[..., None] | None = None,
+) -> tuple[MigrationExecutor, PhasePlan]:
+    """The plan to the targets of ``migrate``-style arguments (see resolve_targets), and its executor."""
+    executor = executor_for(connection, progress_callback)
+    targets = resolve_targets(executor.loader, app_label, migration_name)
+    return executor, plan_to(targets, connection, executor)
+
+
 def pending_for_leaves(
     connection: BaseDatabaseWrapper, executor: MigrationExecutor | None = None
 ) -> PhasePlan:

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations import Migration
 from django.db.migrations.executor import MigrationExecutor
 
+from django_deploykit.exit_codes import ExitCode
 from django_deploykit.migrate_safe.applying import mark_in_loader
 from django_deploykit.migrate_safe.planning import executor_for, resolve_targets
+from django_deploykit.migrate_safe.progress import ProgressWriter
 from django_deploykit.migrate_safe.safe_text import printable
 from django_deploykit.migrate_safe.schema import differences, snapshot
 
@@ -100,3 +103,17 @@ def run_roundtrip(database: str, app_label: str | None, say: Callable[[str], Non
                 + ("forwards, backwards, forwards OK" if survived else "see the problems below")
             )
     return problems
+
+
+def report_roundtrip(
+    database: str, app_label: str | None, document: dict[str, Any], output: ProgressWriter
+) -> ExitCode:
+    """--roundtrip: run it, say what survived, and answer ROUNDTRIP_FAILED when something did not."""
+    problems = run_roundtrip(database, app_label, say=output.say)
+    document.update(action="roundtrip", database=database, problems=problems)
+    for problem in problems:
+        output.problem(problem)
+    if problems:
+        return ExitCode.ROUNDTRIP_FAILED
+    output.say("Every migration survived forwards, backwards, forwards.")
+    return ExitCode.OK
