@@ -75,7 +75,7 @@ class LockTimeoutTests:
             in err
         )
         assert "ms_shop.0002_product_colour was rolled back" in err
-        assert applied == 3  # still pending: nothing of it was applied
+        assert applied == ExitCode.MIGRATIONS_PENDING  # nothing of it was applied
 
     def test_a_retry_succeeds_once_the_blocker_ends(self, product_table: str) -> None:
         blocker = hold_read_lock(product_table)
@@ -144,7 +144,7 @@ class LockTimeoutTests:
         )
         assert err.rstrip().endswith("ms_shop.0001_initial.")
         assert "retry" not in out
-        assert pending == 3
+        assert pending == ExitCode.MIGRATIONS_PENDING
 
     def test_timeouts_are_reset_after_the_run(self, product_table: str) -> None:
         with use_graph("expand"):

@@ -49,7 +49,7 @@ class Command(DeploykitCommand):
         add_format_argument(parser)
         flag(
             "--check",
-            help="Exit 0 when nothing is pending, 3 when migrations are pending, 4 when one is mixed or unclassifiable.",
+            help="Exit 0 when nothing is pending, 10 when migrations are pending, 11 when one is mixed or unclassifiable.",
         )
         add("--database", default="default", help="The database alias to migrate.")
         add("--lock-timeout", help="How long a migration may wait for a lock, e.g. 5s.")
