@@ -1,8 +1,5 @@
-"""migrate_safe: run migrations in two phases, additive before the swap and destructive after.
-
-The logic is in django_deploykit.migrate_safe; this file reads options and prints.
-Exit codes: django_deploykit.exit_codes (and docs/exit_codes.md).
-"""
+"""migrate_safe: migrations in two phases. The logic is in django_deploykit.migrate_safe; exit codes in
+django_deploykit.exit_codes (docs/exit_codes.md)."""
 
 from __future__ import annotations
 
@@ -15,18 +12,20 @@ from django.db import connections
 
 from django_deploykit.exit_codes import ExitCode
 from django_deploykit.management.base import DeploykitCommand, add_format_argument
-from django_deploykit.migrate_safe import planning, reviews, roundtrip, runner
+from django_deploykit.migrate_safe import planning, roundtrip, runner
 from django_deploykit.migrate_safe.applying import MigrationFailed, load_signal_receivers
 from django_deploykit.migrate_safe.journal import StartedUndecided
 from django_deploykit.migrate_safe.locks import LockBusy
 from django_deploykit.migrate_safe.options import OptionError, Options, read_options
 from django_deploykit.migrate_safe.progress import ProgressWriter
 from django_deploykit.migrate_safe.report import show_plan
+from django_deploykit.migrate_safe.reviewing import ReviewRefused, review_pending
+from django_deploykit.migrate_safe.reviews import ReviewFileError
 from django_deploykit.migrate_safe.verdicts import InvalidPhaseOverride
 
 # Exit 1: refused, or failed leaving nothing half done (but see MigrationFailed in handle()).
 REFUSED = (OptionError, planning.PlanError, InvalidPhaseOverride, runner.PhaseRefused, runner.NothingToFinish)
-FAILED = (*REFUSED, reviews.ReviewFileError, reviews.ReviewRefused, roundtrip.RoundtripError, MigrationFailed)
+FAILED = (*REFUSED, ReviewFileError, ReviewRefused, roundtrip.RoundtripError, MigrationFailed)
 
 
 class Command(DeploykitCommand):
@@ -49,7 +48,7 @@ class Command(DeploykitCommand):
         add_format_argument(parser)
         flag(
             "--check",
-            help="Exit 0 when nothing is pending, 10 when migrations are pending, 11 when one is mixed or unclassifiable.",
+            help="Exit 0 when nothing is pending, 10 when some is, 11 when one is mixed or unclassified.",
         )
         add("--database", default="default", help="The database alias to migrate.")
         add("--lock-timeout", help="How long a migration may wait for a lock, e.g. 5s.")
@@ -110,7 +109,7 @@ class Command(DeploykitCommand):
         if options.plan or options.check:
             return show_plan(executor, plan, options, self.document, output)
         if options.review:
-            reviews.review_pending(plan, executor.loader.graph, self.document, output.say)
+            review_pending(plan, executor.loader.graph, self.document, output.say)
         elif options.roundtrip:
             return roundtrip.report_roundtrip(options.database, options.app_label, self.document, output)
         elif options.resume or options.undo:
