@@ -39,10 +39,8 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cache
 from typing import Any
 
-from django.apps.registry import Apps
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
@@ -53,6 +51,7 @@ from django.db.migrations.state import ProjectState
 from django.db.models.functions import Now
 from django.utils import timezone
 
+from django_deploykit.migrate_safe.bookkeeping import BookkeepingTable
 from django_deploykit.migrate_safe.field_changes import (
     column_name,
     field_named,
@@ -208,45 +207,37 @@ def _effective_expansion(
 # --- The record of expansions -------------------------------------------------------------
 
 
-@cache
+RECORDS = BookkeepingTable(
+    TABLE,
+    "deploykit_expansion",
+    lambda: {
+        "app": models.CharField(max_length=255),
+        "name": models.CharField(max_length=255),
+        "model": models.CharField(max_length=255),
+        "field": models.CharField(max_length=255),
+        "db_table": models.CharField(max_length=255),
+        "db_column": models.CharField(max_length=255),
+        "default_sql": models.TextField(),
+        "at": models.DateTimeField(default=timezone.now),
+    },
+    lambda r: f"{r.db_table}.{r.db_column} DEFAULT {r.default_sql} ({r.app}.{r.name})",
+)
+
+
 def expansion_model() -> type[models.Model]:
-    class Record(models.Model):
-        app = models.CharField(max_length=255)
-        name = models.CharField(max_length=255)
-        model = models.CharField(max_length=255)
-        field = models.CharField(max_length=255)
-        db_table = models.CharField(max_length=255)
-        db_column = models.CharField(max_length=255)
-        default_sql = models.TextField()
-        at = models.DateTimeField(default=timezone.now)
-
-        class Meta:
-            # Its own registry, as MigrationRecorder does, so no app owns or migrates it.
-            apps = Apps()
-            app_label = "deploykit_expansion"
-            db_table = TABLE
-
-        def __str__(self) -> str:
-            return f"{self.db_table}.{self.db_column} DEFAULT {self.default_sql} ({self.app}.{self.name})"
-
-    return Record
+    return RECORDS.model
 
 
 def _records(connection: BaseDatabaseWrapper) -> Any:
-    return expansion_model()._default_manager.using(connection.alias)
+    return RECORDS.rows(connection)
 
 
 def _table_exists(connection: BaseDatabaseWrapper) -> bool:
-    with connection.cursor() as cursor:
-        return TABLE in connection.introspection.table_names(cursor)
+    return RECORDS.exists(connection)
 
 
 def ensure_table(connection: BaseDatabaseWrapper) -> None:
-    """Create the record table (outside any migration: MySQL commits DDL implicitly)."""
-    if _table_exists(connection):
-        return
-    with connection.schema_editor() as editor:
-        editor.create_model(expansion_model())
+    RECORDS.ensure(connection)
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,8 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
-from django.apps.registry import Apps
 from django.db import DatabaseError, models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations import Migration
@@ -25,6 +23,7 @@ from django.db.migrations.state import ProjectState
 from django.utils import timezone
 
 from django_deploykit.migrate_safe import started
+from django_deploykit.migrate_safe.bookkeeping import BookkeepingTable
 from django_deploykit.migrate_safe.safe_text import printable
 from django_deploykit.migrate_safe.timeouts import connection_lost
 from django_deploykit.text import shorten
@@ -47,38 +46,32 @@ class StartedUndecided(RuntimeError):
     the message says what to check and which command records the answer. The journal is untouched."""
 
 
-@cache
+JOURNAL = BookkeepingTable(
+    TABLE,
+    "deploykit_journal",
+    lambda: {
+        "app": models.CharField(max_length=255),
+        "name": models.CharField(max_length=255),
+        "backwards": models.BooleanField(default=False),
+        "operation": models.PositiveIntegerField(),
+        "status": models.CharField(max_length=10),
+        "error": models.TextField(blank=True, default=""),
+        "at": models.DateTimeField(default=timezone.now),
+    },
+    lambda entry: f"{entry.app}.{entry.name} operation {entry.operation}: {entry.status}",
+)
+
+
 def journal_model() -> type[models.Model]:
-    class Entry(models.Model):
-        app = models.CharField(max_length=255)
-        name = models.CharField(max_length=255)
-        backwards = models.BooleanField(default=False)
-        operation = models.PositiveIntegerField()
-        status = models.CharField(max_length=10)
-        error = models.TextField(blank=True, default="")
-        at = models.DateTimeField(default=timezone.now)
-
-        class Meta:
-            # Its own registry, as MigrationRecorder does, so no app owns or migrates it.
-            apps = Apps()
-            app_label = "deploykit_journal"
-            db_table = TABLE
-
-        def __str__(self) -> str:
-            return f"{self.app}.{self.name} operation {self.operation}: {self.status}"
-
-    return Entry
+    return JOURNAL.model
 
 
 def ensure_table(connection: BaseDatabaseWrapper) -> None:
-    if TABLE in connection.introspection.table_names(connection.cursor()):
-        return
-    with connection.schema_editor() as editor:
-        editor.create_model(journal_model())
+    JOURNAL.ensure(connection)
 
 
 def _entries(connection: BaseDatabaseWrapper) -> Any:
-    return journal_model()._default_manager.using(connection.alias)
+    return JOURNAL.rows(connection)
 
 
 @dataclass
@@ -116,7 +109,7 @@ def _ranges(numbers: list[int]) -> str:
 
 def partial_migrations(connection: BaseDatabaseWrapper) -> list[Partial]:
     """Migrations the journal shows as started and not finished, oldest first."""
-    if TABLE not in connection.introspection.table_names(connection.cursor()):
+    if not JOURNAL.exists(connection):
         return []
     found: dict[tuple[str, str, bool], Partial] = {}
     for entry in _entries(connection).order_by("id"):

@@ -288,7 +288,7 @@ class ContractionTests:
                 run_command(
                     "migrate_safe", "ms_shop", "0002", check=True, phase="destructive", database=sqlite_db
                 )[2]
-                == 3
+                == ExitCode.MIGRATIONS_PENDING
             )
             text, _, _ = run_command("migrate_safe", "ms_shop", "0002", plan=True, database=sqlite_db)
             assert (
