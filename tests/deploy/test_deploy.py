@@ -9,6 +9,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from django_deploykit.deploy_root import history, links
 from django_deploykit.exit_codes import ExitCode
 from tests.deploy.deploying import commit_v2, deploy, deploy_json, last_deploy, note_columns
@@ -16,6 +18,9 @@ from tests.deploy_pull.pulling import live_snapshot
 from tests.deployment import BARE_ENVIRONMENT, Site
 from tests.json_fields import assert_documented
 from tests.servers import free_port
+
+# Run in one tox environment only (tox.ini): among the longest tests, and not about the Django version.
+pytestmark = pytest.mark.end_to_end
 
 
 class DeployTests:

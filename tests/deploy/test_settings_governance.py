@@ -9,9 +9,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.deploy.deploying import deploy_json
 from tests.deploy_pull.pulling import deploy_pull_json
 from tests.deployment import Site, commit_change
+
+# Run in one tox environment only (tox.ini): among the longest tests, and not about the Django version.
+pytestmark = pytest.mark.end_to_end
 
 PRODUCTION = "example_project/mysite/settings/production.py"
 ANCHOR = 'DATABASES = {"default": env.database_url("DATABASE_URL")}'

@@ -5,9 +5,14 @@ from __future__ import annotations
 import shutil
 import subprocess
 
+import pytest
+
 from django_deploykit.deploy_root import history
 from tests.deploy_pull.pulling import deploy_pull, live_snapshot, slot_head
 from tests.deployment import BARE_ENVIRONMENT, Site
+
+# Run in one tox environment only (tox.ini): among the longest tests, and not about the Django version.
+pytestmark = pytest.mark.faults
 
 
 class DeployPullBadInputTests:

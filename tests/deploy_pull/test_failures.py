@@ -7,6 +7,8 @@ import shutil
 import subprocess
 import sys
 
+import pytest
+
 from tests.deploy_pull.pulling import (
     deploy_pull,
     deploy_pull_json,
@@ -17,6 +19,9 @@ from tests.deploy_pull.pulling import (
 )
 from tests.deploy_pull.wheels import make_wheel, sha256_of
 from tests.deployment import Site, commit_file, commit_heading_v2, git
+
+# Run in one tox environment only (tox.ini): among the longest tests, and not about the Django version.
+pytestmark = pytest.mark.faults
 
 FAILING_TEST = """from django.test import SimpleTestCase
 

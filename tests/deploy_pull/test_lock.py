@@ -9,11 +9,16 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
+
 from django_deploykit.deploy_root import history
 from django_deploykit.deploy_root.lock import read_holder
 from django_deploykit.exit_codes import ExitCode
 from tests.deploy_pull.pulling import deploy_pull, last_pull
 from tests.deployment import BARE_ENVIRONMENT, Site, commit_heading_v2
+
+# Run in one tox environment only (tox.ini): among the longest tests, and not about the Django version.
+pytestmark = pytest.mark.end_to_end
 
 # A stage reload that takes a while: long enough to start a second pull during it.
 SLOW_RELOAD = json.dumps({"stage": {"adapter": "command", "argv": ["sleep", "6"]}})

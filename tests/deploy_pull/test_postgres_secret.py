@@ -12,6 +12,9 @@ from tests.deploy_pull.pulling import all_logs, deploy_pull
 from tests.deployment import Site, commit_change
 from tests.services import throwaway_postgres_database
 
+# Run in one tox environment only (tox.ini): among the longest tests, and not about the Django version.
+pytestmark = pytest.mark.end_to_end
+
 PASSWORD = "Pg-Sup3r-Secret-" + secrets.token_hex(4)
 
 

@@ -6,6 +6,8 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
 from django_deploykit.deploy_root import history
 from tests.deploy_pull.pulling import (
     all_logs,
@@ -18,6 +20,9 @@ from tests.deploy_pull.pulling import (
 )
 from tests.deployment import NOTES_INDEX, Site, commit_change, commit_file, commit_heading_v2, git
 from tests.json_fields import assert_documented
+
+# Run in one tox environment only (tox.ini): among the longest tests, and not about the Django version.
+pytestmark = pytest.mark.end_to_end
 
 MIGRATION_0003 = """from django.db import migrations, models
 

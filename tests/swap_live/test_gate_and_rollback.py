@@ -11,6 +11,9 @@ from django_deploykit.deploy_root import links
 from tests.deployment import Site, build_site, commit_change, commit_drop_body, commit_summary_column
 from tests.json_fields import assert_documented
 
+# Run in one tox environment only (tox.ini): among the longest tests, and not about the Django version.
+pytestmark = pytest.mark.faults
+
 SWAP_JSON = "`swap_live`, `--rollback`, `--dry-run` and `--reload-servers`"
 
 

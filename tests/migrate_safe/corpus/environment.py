@@ -141,7 +141,7 @@ class Corpus:
             self.durations[label] = self.durations.get(label, 0.0) + time.monotonic() - started
 
     def _requirements_file(self, which: str, extra: tuple[str, ...] = ()) -> Path:
-        path = self.root / f"requirements-{which}.txt"
+        path = self.root / f"requirements-{which}{'' if not extra else '-with-extra'}.txt"
         lines = [*base_requirements(), *requirements(which), *extra]
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         return path
@@ -183,7 +183,10 @@ class Corpus:
         if completed.returncode != 0:
             # A pin not yet in the cache: download (or build) its wheels from the index once. Timed
             # on its own line, so a run that reached the index shows it.
+            # Only the pins: django-deploykit (``extra``) is on no index; it comes from the run's wheelhouse,
+            # and a wheel of it kept in this cache would shadow a later checkout of the same version.
             filling = time.monotonic()
+            pins_file = self._requirements_file(which)
             wheel = self._pip(
                 Path(sys.executable),
                 "wheel",
@@ -193,11 +196,11 @@ class Corpus:
                 "--find-links",
                 str(cache),
                 "-r",
-                str(requirements_file),
+                str(pins_file),
                 index=True,
             )
             if wheel.returncode != 0:
-                raise RuntimeError(f"pip wheel -r {requirements_file.name} failed:\n{wheel.stderr[-3000:]}")
+                raise RuntimeError(f"pip wheel -r {pins_file.name} failed:\n{wheel.stderr[-3000:]}")
             self._timed(f"pip wheel {which} (filling the cache from the index)", filling)
             completed = self._pip(self.python, *args)
         if completed.returncode != 0:
