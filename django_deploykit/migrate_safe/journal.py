@@ -74,6 +74,14 @@ def _entries(connection: BaseDatabaseWrapper) -> Any:
     return JOURNAL.rows(connection)
 
 
+def _why_the_journal_failed(connection: BaseDatabaseWrapper, exc: DatabaseError) -> str:
+    return (
+        "the connection to the database was lost"
+        if connection_lost(connection, exc)
+        else "the journal failed"
+    )
+
+
 @dataclass
 class Partial:
     app_label: str
@@ -162,11 +170,7 @@ def run_journalled(
                 status=STARTED,
             )
         except DatabaseError as exc:
-            why = (
-                "the connection to the database was lost"
-                if connection_lost(connection, exc)
-                else "the journal failed"
-            )
+            why = _why_the_journal_failed(connection, exc)
             raise PartialMigration(
                 f"{so_far}; {why} before {what} started ({_error(exc, connection)}), so nothing of it ran. "
                 f"{RESUME_OR_UNDO}"
@@ -187,11 +191,7 @@ def run_journalled(
             try:
                 _record(entry, DONE)
             except DatabaseError as exc:
-                why = (
-                    "the connection to the database was lost"
-                    if connection_lost(connection, exc)
-                    else "the journal failed"
-                )
+                why = _why_the_journal_failed(connection, exc)
                 raise PartialMigration(
                     f"{so_far}; {what} ran, but {why} before the journal recorded it ({_error(exc, connection)}), "
                     f"so the journal shows it as started: --resume and --undo check the schema for it first. "

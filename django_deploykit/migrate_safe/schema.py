@@ -15,19 +15,30 @@ BOOKKEEPING_TABLES = frozenset({"django_migrations", JOURNAL_TABLE, HOLDER_TABLE
 Schema = dict[str, dict[str, list[Any]]]
 
 
-def snapshot(connection: BaseDatabaseWrapper) -> Schema:
-    """Per table: its columns (name, type, nullability) and its constraints and indexes."""
+def snapshot(connection: BaseDatabaseWrapper, *, in_detail: bool = False) -> Schema:
+    """Per table: its columns (name, type, nullability) and its constraints and indexes.
+
+    ``in_detail`` adds what a round trip need not restore but an upgrade must leave as ``migrate`` does:
+    each column's size, precision, scale and database default, and each index's type and column orders.
+    """
     introspection = connection.introspection
     found: Schema = {}
     with connection.cursor() as cursor:
         for table in sorted(set(introspection.table_names(cursor)) - BOOKKEEPING_TABLES):
             columns = sorted(
                 (c.name, str(c.type_code), bool(c.null_ok))
+                + (
+                    (c.internal_size, c.precision, c.scale, str(getattr(c, "default", None)))
+                    if in_detail
+                    else ()
+                )
                 for c in introspection.get_table_description(cursor, table)
             )
             constraints = sorted(
                 (
-                    name,
+                    # MariaDB's CHECK constraints of JSON columns have no name: introspection numbers them
+                    # in the order it finds them, which says nothing about the schema.
+                    "__unnamed_constraint__" if name.startswith("__unnamed_constraint_") else name,
                     tuple(c["columns"] or ()),
                     bool(c["primary_key"]),
                     bool(c["unique"]),
@@ -35,6 +46,7 @@ def snapshot(connection: BaseDatabaseWrapper) -> Schema:
                     bool(c["check"]),
                     tuple(c["foreign_key"] or ()),
                 )
+                + ((str(c.get("type") or ""), tuple(c.get("orders") or ())) if in_detail else ())
                 for name, c in introspection.get_constraints(cursor, table).items()
             )
             found[table] = {"columns": columns, "constraints": constraints}

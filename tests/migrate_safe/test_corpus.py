@@ -33,7 +33,7 @@ from typing import Any
 import pytest
 from django.db import connections
 
-from django_deploykit.migrate_safe.schema import BOOKKEEPING_TABLES, differences
+from django_deploykit.migrate_safe.schema import differences, snapshot
 from tests.conftest import _require
 from tests.migrate_safe.conftest import _server_database, url_for
 from tests.migrate_safe.corpus.analysis import OWN_APPS, disk_migrations, history_plan, overrides_needed
@@ -47,45 +47,9 @@ pytestmark = [pytest.mark.end_to_end]
 
 
 def schema(alias: str) -> dict[str, dict[str, list[Any]]]:
-    """Tables, columns (type, size, nullability, default), constraints and indexes, introspected.
-
-    Wider than ``schema.snapshot``: an upgrade that left a default or a column length behind must show.
-    """
-    connection = connections[alias]
-    introspection = connection.introspection
-    found: dict[str, dict[str, list[Any]]] = {}
-    with connection.cursor() as cursor:
-        for table in sorted(set(introspection.table_names(cursor)) - BOOKKEEPING_TABLES):
-            columns = sorted(
-                (
-                    c.name,
-                    str(c.type_code),
-                    c.internal_size,
-                    c.precision,
-                    c.scale,
-                    bool(c.null_ok),
-                    str(getattr(c, "default", None)),
-                )
-                for c in introspection.get_table_description(cursor, table)
-            )
-            constraints = sorted(
-                (
-                    # MariaDB's CHECK constraints of JSON columns have no name: introspection numbers
-                    # them in the order it finds them, which says nothing about the schema.
-                    "__unnamed_constraint__" if name.startswith("__unnamed_constraint_") else name,
-                    tuple(c["columns"] or ()),
-                    bool(c["primary_key"]),
-                    bool(c["unique"]),
-                    bool(c["index"]),
-                    bool(c["check"]),
-                    tuple(c["foreign_key"] or ()),
-                    str(c.get("type") or ""),
-                    tuple(c.get("orders") or ()),
-                )
-                for name, c in introspection.get_constraints(cursor, table).items()
-            )
-            found[table] = {"columns": columns, "constraints": constraints}
-    return found
+    """Tables, columns (type, size, nullability, default), constraints and indexes: an upgrade that left a
+    default or a column length behind must show."""
+    return snapshot(connections[alias], in_detail=True)
 
 
 def recorded(alias: str) -> set[tuple[str, str]]:

@@ -14,18 +14,9 @@ from tests.migrate_safe.conftest import use_graph
 
 
 def schema(alias: str) -> dict[str, Any]:
-    """The package's schema snapshot (tables, columns, constraints and indexes), with each column's
-    database default as well: expand/contract keeps some defaults until the destructive phase, and
-    the snapshot, made for other comparisons, leaves them out."""
-    connection = connections[alias]
-    found: dict[str, Any] = snapshot(connection)
-    with connection.cursor() as cursor:
-        for table, parts in found.items():
-            parts["defaults"] = sorted(
-                (column.name, getattr(column, "default", None))
-                for column in connection.introspection.get_table_description(cursor, table)
-            )
-    return found
+    """The package's detailed schema snapshot: with each column's database default, since expand/contract
+    keeps some defaults until the destructive phase."""
+    return snapshot(connections[alias], in_detail=True)
 
 
 def phased_then_plain(
