@@ -62,6 +62,8 @@ class InitOptions:
     source: str
     slot_names: tuple[str, str] = ("blue", "green")
     ref: str | None = None
+    # What a clone checks out when the source's HEAD names no commit (DEPLOYKIT_PULL_REF).
+    deployed_branch: str = "main"
     python: str = "python3"
     requirements: str | None = None
     system_site_packages: bool = False
@@ -182,6 +184,8 @@ def _clone(slot_dir: Path, options: InitOptions, label: str, progress: Callable[
                 f"git could not check out --ref {options.ref} in {slot_dir.name}: "
                 + redact_text(exc.stderr.decode(errors="replace").strip())
             ) from exc
+    elif not _has_head(slot_dir):
+        _check_out_the_deployed_branch(slot_dir, options)
     exclude = slot_dir / ".git" / "info" / "exclude"
     exclude.parent.mkdir(parents=True, exist_ok=True)
     with open(exclude, "a", encoding="utf-8") as handle:
@@ -189,6 +193,27 @@ def _clone(slot_dir: Path, options: InitOptions, label: str, progress: Callable[
     revision.write_revision(slot_dir)
     if options.requirements and not (slot_dir / options.requirements).is_file():
         raise InitError(f"The requirements file {options.requirements} is not in the checkout.")
+
+
+def _has_head(checkout: Path) -> bool:
+    try:
+        sh.git("-C", str(checkout), "rev-parse", "--verify", "--quiet", "HEAD")
+    except sh.ErrorReturnCode:
+        return False
+    return True
+
+
+def _check_out_the_deployed_branch(slot_dir: Path, options: InitOptions) -> None:
+    """A clone with nothing checked out: the source's HEAD names a branch nobody pushed (a bare repository
+    made with ``git init --bare`` says ``master`` while the team pushes ``main``). Take the branch deploys
+    pull instead, as ``deploy_pull`` would."""
+    try:
+        sh.git("-C", str(slot_dir), "checkout", "--quiet", options.deployed_branch)
+    except sh.ErrorReturnCode:
+        raise InitError(
+            f"{redact_url(options.source)} has no commit at its HEAD, and no branch {options.deployed_branch} "
+            "(DEPLOYKIT_PULL_REF) either: push the branch you deploy, or give --ref. Nothing was created."
+        ) from None
 
 
 def _refuse_borrowed_environment(options: InitOptions) -> None:

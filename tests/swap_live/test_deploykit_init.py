@@ -76,6 +76,35 @@ class DeploykitInitTests:
             init(str(root), "--source", str(tmp_path / "no-such-repo"), "--no-venv")
         assert not root.exists()
 
+    def test_a_bare_source_whose_head_names_no_branch_gives_the_deployed_branch(self, tmp_path: Path) -> None:
+        # 'git init --bare' points HEAD at master; the team pushed main.
+        source = make_source_repo(tmp_path)
+        bare = tmp_path / "origin.git"
+        git = ["git", "-c", "init.defaultBranch=master"]
+        subprocess.run([*git, "init", "--quiet", "--bare", str(bare)], check=True)
+        subprocess.run(
+            ["git", "-C", str(source), "push", "--quiet", str(bare), "HEAD:refs/heads/main"], check=True
+        )
+        root = tmp_path / "site"
+        init(str(root), "--source", str(bare), "--no-venv")
+        head = subprocess.run(
+            ["git", "-C", str(source), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        assert (root / "blue" / "REVISION").read_text().strip() == head
+        assert (root / "green" / "REVISION").read_text().strip() == head
+
+    def test_a_source_with_no_commit_to_deploy_is_refused_and_leaves_nothing(self, tmp_path: Path) -> None:
+        bare = tmp_path / "origin.git"
+        subprocess.run(
+            ["git", "-c", "init.defaultBranch=master", "init", "--quiet", "--bare", str(bare)], check=True
+        )
+        root = tmp_path / "site"
+        with pytest.raises(
+            CommandError, match=r"has no commit at its HEAD, and no branch main \(DEPLOYKIT_PULL_REF\)"
+        ):
+            init(str(root), "--source", str(bare), "--no-venv")
+        assert not root.exists()
+
     def test_unknown_ref_leaves_nothing(self, tmp_path: Path) -> None:
         source = make_source_repo(tmp_path)
         with pytest.raises(CommandError, match="git could not check out --ref no-such-ref in blue"):

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.management.base import CommandError
 
+from django_deploykit.conf import conf
 from django_deploykit.deploy_root import create, locate
 from django_deploykit.management.base import DeploykitCommand
 from django_deploykit.redact import redact_url
@@ -76,6 +77,7 @@ class Command(DeploykitCommand):
                     source=source,
                     slot_names=(slots[0], slots[1]),
                     ref=ref,
+                    deployed_branch=conf.PULL_REF,
                     python=python,
                     requirements=requirements,
                     system_site_packages=system_site_packages,
