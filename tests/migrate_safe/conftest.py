@@ -103,6 +103,37 @@ def mysql_db(mysql_url: str, django_db_blocker: Any) -> Iterator[str]:
     yield from _server_database(mysql_url, "migrate_safe_mysql", django_db_blocker)
 
 
+# The backends a scenario runs on, each with the fixtures of its two databases. The marks are the
+# ones the fixtures' servers need; the fixtures themselves skip (or fail under CI) without them.
+_BACKEND_FIXTURES = {
+    "sqlite": ("sqlite_db", "sqlite_db_b"),
+    "postgresql": ("postgres_db", "postgres_db_b"),
+    "mariadb": ("mysql_db", "mysql_db_b"),
+}
+SERVER_BACKENDS = [
+    pytest.param("postgresql", marks=pytest.mark.postgresql, id="postgresql"),
+    pytest.param("mariadb", marks=pytest.mark.mysql, id="mariadb"),
+]
+BACKENDS = [pytest.param("sqlite", id="sqlite"), *SERVER_BACKENDS]
+
+
+@pytest.fixture(params=BACKENDS)
+def database(request: pytest.FixtureRequest) -> str:
+    """A throwaway database of each backend, as a connection alias.
+
+    Parametrize it indirectly with ``SERVER_BACKENDS`` for a test of the database servers only."""
+    first, _ = _BACKEND_FIXTURES[request.param]
+    alias: str = request.getfixturevalue(first)
+    return alias
+
+
+@pytest.fixture(params=BACKENDS)
+def database_pair(request: pytest.FixtureRequest) -> tuple[str, str]:
+    """Two throwaway databases of each backend, for comparing two ways of migrating."""
+    first, second = _BACKEND_FIXTURES[request.param]
+    return request.getfixturevalue(first), request.getfixturevalue(second)
+
+
 def url_for(alias: str) -> str:
     """A database URL for ``alias``, for migrate_safe processes started by a test."""
     s = connections.settings[alias]

@@ -24,7 +24,7 @@ from django_deploykit.migrate_safe.locks import ADVISORY_KEY
 from django_deploykit.migrate_safe.locks import mysql_name as mysql_lock_name
 from tests.commands import run_command
 from tests.json_fields import assert_documented
-from tests.migrate_safe.conftest import url_for, use_graph
+from tests.migrate_safe.conftest import SERVER_BACKENDS, url_for, use_graph
 from tests.migrate_safe.faults import KILL_VARIABLE, STALL_VARIABLE
 from tests.migrate_safe.processes import finish, start_migrate_safe
 from tests.migrate_safe.test_schema_equivalence import schema
@@ -469,13 +469,10 @@ class LockHolderTests:
         assert "Another migrate_safe run holds the migration lock of this database: " + holder in waited_out
         assert "waiting for it to finish" in waited_out
 
-    @pytest.mark.postgresql
-    def test_postgresql(self, postgres_db: str) -> None:
-        self.check(postgres_db, "(PostgreSQL backend ")
-
-    @pytest.mark.mysql
-    def test_mariadb(self, mysql_db: str) -> None:
-        self.check(mysql_db, "(MariaDB connection ")
+    @pytest.mark.parametrize("database", SERVER_BACKENDS, indirect=True)
+    def test_the_holder_is_named(self, database: str) -> None:
+        session = {"postgresql": "(PostgreSQL backend ", "mysql": "(MariaDB connection "}
+        self.check(database, session[connections[database].vendor])
 
 
 @pytest.mark.mysql

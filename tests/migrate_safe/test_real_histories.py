@@ -149,19 +149,9 @@ def phased_upgrade(phased: str, plain: str) -> None:
 class UpgradeEqualsMigrateTests:
     """Applied in two phases, the upgrade leaves migrate's schema and django_migrations rows."""
 
-    def test_sqlite(self, sqlite_db: str, sqlite_db_b: str) -> None:
-        phased_upgrade(sqlite_db, sqlite_db_b)
-        assert_same_as_migrate(sqlite_db, sqlite_db_b)
-
-    @pytest.mark.postgresql
-    def test_postgresql(self, postgres_db: str, postgres_db_b: str) -> None:
-        phased_upgrade(postgres_db, postgres_db_b)
-        assert_same_as_migrate(postgres_db, postgres_db_b)
-
-    @pytest.mark.mysql
-    def test_mariadb(self, mysql_db: str, mysql_db_b: str) -> None:
-        phased_upgrade(mysql_db, mysql_db_b)
-        assert_same_as_migrate(mysql_db, mysql_db_b)
+    def test_the_upgrade_in_two_phases_equals_migrate(self, database_pair: tuple[str, str]) -> None:
+        phased_upgrade(*database_pair)
+        assert_same_as_migrate(*database_pair)
 
 
 class FirstInstallTests:
@@ -288,19 +278,9 @@ class RelaxBeforeDropTests:
         assert v.phase == "destructive"
         assert "the additive phase first makes it nullable" in v.operations[0].reason
 
-    def test_sqlite(self, sqlite_db: str, sqlite_db_b: str) -> None:
-        relax_then_drop(sqlite_db, sqlite_db_b)
-        assert_same_as_migrate(sqlite_db, sqlite_db_b)
-
-    @pytest.mark.postgresql
-    def test_postgresql(self, postgres_db: str, postgres_db_b: str) -> None:
-        relax_then_drop(postgres_db, postgres_db_b)
-        assert_same_as_migrate(postgres_db, postgres_db_b)
-
-    @pytest.mark.mysql
-    def test_mariadb(self, mysql_db: str, mysql_db_b: str) -> None:
-        relax_then_drop(mysql_db, mysql_db_b)
-        assert_same_as_migrate(mysql_db, mysql_db_b)
+    def test_the_deploy_ends_as_migrate(self, database_pair: tuple[str, str]) -> None:
+        relax_then_drop(*database_pair)
+        assert_same_as_migrate(*database_pair)
 
 
 def split_alter(phased: str, plain: str) -> None:
@@ -346,16 +326,6 @@ class SplitAlterFieldTests:
         assert j.phase == "refused"
         assert "Split it into two AlterField migrations" in j.fix
 
-    def test_sqlite(self, sqlite_db: str, sqlite_db_b: str) -> None:
-        split_alter(sqlite_db, sqlite_db_b)
-        assert_same_as_migrate(sqlite_db, sqlite_db_b)
-
-    @pytest.mark.postgresql
-    def test_postgresql(self, postgres_db: str, postgres_db_b: str) -> None:
-        split_alter(postgres_db, postgres_db_b)
-        assert_same_as_migrate(postgres_db, postgres_db_b)
-
-    @pytest.mark.mysql
-    def test_mariadb(self, mysql_db: str, mysql_db_b: str) -> None:
-        split_alter(mysql_db, mysql_db_b)
-        assert_same_as_migrate(mysql_db, mysql_db_b)
+    def test_the_deploy_ends_as_migrate(self, database_pair: tuple[str, str]) -> None:
+        split_alter(*database_pair)
+        assert_same_as_migrate(*database_pair)
