@@ -34,19 +34,31 @@ BYPASSED_ATTRIBUTE = "_deploykit_maintenance_bypassed"
 STAFF_MIDDLEWARE = "django_deploykit.maintenance.middleware.MaintenanceStaffMiddleware"
 
 
-class MaintenanceMiddleware:
+class _SyncAndAsync:
+    """A middleware for sync and async chains alike, set up as Django's documentation shows. Each subclass
+    keeps its own ``__call__``: the dispatch to ``__acall__`` is its first line, not another call on the
+    path of every request."""
+
     sync_capable = True
     async_capable = True
 
-    def __init__(
-        self, get_response: GetResponse, *, clock: Clock = utc_now, reader: StateReader | None = None
-    ) -> None:
+    def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
-        self.clock = clock
-        self.reader = reader or StateReader()
         self.is_async = iscoroutinefunction(get_response)
         if self.is_async:
             markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> Any:
+        raise NotImplementedError
+
+
+class MaintenanceMiddleware(_SyncAndAsync):
+    def __init__(
+        self, get_response: GetResponse, *, clock: Clock = utc_now, reader: StateReader | None = None
+    ) -> None:
+        super().__init__(get_response)
+        self.clock = clock
+        self.reader = reader or StateReader()
 
     def __call__(self, request: HttpRequest) -> Any:
         if self.is_async:
@@ -183,22 +195,13 @@ class MaintenanceMiddleware:
         return None
 
 
-class MaintenanceStaffMiddleware:
+class MaintenanceStaffMiddleware(_SyncAndAsync):
     """Lets staff through an active window; place it after AuthenticationMiddleware.
 
     Deciding who is staff reads the session and the user, which with Django's default
     session engine means the database: only enable DEPLOYKIT_MAINTENANCE_STAFF_BYPASS when
     the database stays up during maintenance.
     """
-
-    sync_capable = True
-    async_capable = True
-
-    def __init__(self, get_response: GetResponse) -> None:
-        self.get_response = get_response
-        self.is_async = iscoroutinefunction(get_response)
-        if self.is_async:
-            markcoroutinefunction(self)
 
     def __call__(self, request: HttpRequest) -> Any:
         if self.is_async:

@@ -54,6 +54,15 @@ def verdict(plan: PhasePlan, label: str) -> MigrationVerdict:
     return next(v for v in plan.migrations if v.label == label)
 
 
+def shop_verdict_after_0001(graph: str, alias: str) -> MigrationVerdict:
+    """The verdict of ms_shop's one pending migration, with 0001 applied, in ``graph``."""
+    with use_graph(graph):
+        call_command("migrate", "ms_shop", "0001", database=alias, verbosity=0)
+        plan = pending_for_leaves(connections[alias])
+    (found,) = [v for v in plan.migrations if v.app_label == "ms_shop"]
+    return found
+
+
 # (migration, its phase, each operation's phase, words of the first operation's reason)
 EXPECTED = [
     ("ms_shop.0002_name_to_text", "additive", ["additive"], "widens the column type varchar(50) -> "),
@@ -271,10 +280,7 @@ class RelaxBeforeDropTests:
     """A NOT NULL column a destructive migration drops is made nullable by the additive phase."""
 
     def test_the_verdict_says_what_happens(self, sqlite_db: str) -> None:
-        with use_graph("drop_not_null"):
-            call_command("migrate", "ms_shop", "0001", database=sqlite_db, verbosity=0)
-            plan = pending_for_leaves(connections[sqlite_db])
-        (v,) = [v for v in plan.migrations if v.app_label == "ms_shop"]
+        v = shop_verdict_after_0001("drop_not_null", sqlite_db)
         assert v.phase == "destructive"
         assert "the additive phase first makes it nullable" in v.operations[0].reason
 
@@ -304,10 +310,7 @@ class SplitAlterFieldTests:
     """An AlterField that relaxes and tightens through NULL runs in two halves, one per phase."""
 
     def test_the_verdict_says_what_happens(self, sqlite_db: str) -> None:
-        with use_graph("split_alter"):
-            call_command("migrate", "ms_shop", "0001", database=sqlite_db, verbosity=0)
-            plan = pending_for_leaves(connections[sqlite_db])
-        (v,) = [v for v in plan.migrations if v.app_label == "ms_shop"]
+        v = shop_verdict_after_0001("split_alter", sqlite_db)
         assert v.phase == "destructive"
         assert "the additive phase applies the relaxing half first" in v.operations[0].reason
 
