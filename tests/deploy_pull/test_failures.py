@@ -99,7 +99,10 @@ class StageFailureTests:
         )
         completed = deploy_pull(site)
         assert completed.returncode == 1
-        assert "migrate_safe --phase=additive --check exited 11 (a migration is mixed or cannot be classified" in completed.stderr
+        assert (
+            "migrate_safe --phase=additive --check exited 11 (a migration is mixed or cannot be classified"
+            in completed.stderr
+        )
         # Named with why, from migrate_safe's JSON, not from the end of its text.
         assert "notes.0003_raw_sql: " in completed.stderr
         assert_halted_at(site, "migrate", before)
