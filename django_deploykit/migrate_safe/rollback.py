@@ -12,7 +12,7 @@ from typing import Any
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from django_deploykit.migrate_safe.phases import ADDITIVE, DESTRUCTIVE
+from django_deploykit.migrate_safe.phases import flip
 from django_deploykit.migrate_safe.planning import PlanError, executor_for, plan_to
 from django_deploykit.migrate_safe.runner import run_phase
 
@@ -57,18 +57,12 @@ def rollback_targets(
     return targets
 
 
-def forward_phase(backward_phase: str) -> str:
-    # Unapplying an additive migration is destructive, and the other way round.
-    flipped: dict[str, str] = {ADDITIVE: DESTRUCTIVE, DESTRUCTIVE: ADDITIVE}
-    return flipped.get(backward_phase, backward_phase)
-
-
 def rollback_plan(connection: BaseDatabaseWrapper, previous_leaves: list[Node]) -> dict[str, Any]:
     """The migrations this code applied that the previous code lacks, each with its forward phase."""
     plan = plan_to(rollback_targets(connection, previous_leaves), connection)
     return {
         "migrations": [
-            {"label": verdict.label, "forward_phase": forward_phase(verdict.phase), "reason": verdict.reason}
+            {"label": verdict.label, "forward_phase": flip(verdict.phase), "reason": verdict.reason}
             for verdict in plan.migrations
         ],
         "irreversible": list(plan.irreversible),
