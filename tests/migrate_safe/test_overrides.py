@@ -98,5 +98,5 @@ class SettingsCheckTests:
     def test_a_timeout_over_a_day_and_too_many_retries(self) -> None:
         errors = check_timeouts()
         assert [e.id for e in errors] == ["django_deploykit.E031", "django_deploykit.E032"]
-        assert "longer than a day" in errors[0].msg
+        assert "is too long; the longest is 1 day" in errors[0].msg
         assert "from 0 to 10" in errors[1].msg
