@@ -8,7 +8,10 @@ A deploy root looks like this::
     <root>/live -> blue          the slot the public site serves
     <root>/stage -> green        the slot being updated and tested
     <root>/shared/               what survives a swap: .env, media, SQLite files, state
+    <root>/shared/maintenance.html  the static page a web server shows while the app server is down
+    <root>/shared/log/           the app servers' own logs (rotated by the rendered logrotate file)
     <root>/run/                  the servers' pid files, control sockets and reload files
+    <root>/servers/              the server configuration files rendered by server_config
     <root>/logs/<run id>/        one folder of stage logs per pull or deploy
     <root>/history.jsonl         one record per init, pull, swap, rollback, repair, reload and deploy
     <root>/.deploy.lock          the deploy lock (flock), and .deploy.lock.json: who holds it
@@ -34,6 +37,10 @@ ROOT_MARKER = ".deploykit-root"
 ROOT_ENV_VARIABLE = "DEPLOYKIT_ROOT"
 SHARED_DIR_NAME = "shared"
 RUN_DIR_NAME = "run"
+SERVERS_DIR_NAME = "servers"
+# Inside shared/: written by 'maintenance on' and 'off', served by nginx or Apache when the app is down.
+MAINTENANCE_PAGE_NAME = "maintenance.html"
+SERVER_LOGS_DIR_NAME = "log"
 # Each slot's own virtualenv, inside the slot: <root>/<slot>/.venv.
 VENV_DIR = ".venv"
 LIVE_LINK = "live"
@@ -49,7 +56,7 @@ SWAP_JOURNAL_NAME = ".swap-journal.json"
 # A slot name becomes a directory name and part of a cache key prefix, so it must be
 # safe in both: no path separators, no ``:`` (Django's key separator), no glob characters.
 SAFE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
-_RESERVED_NAMES = frozenset({LIVE_LINK, STAGE_LINK, SHARED_DIR_NAME, RUN_DIR_NAME})
+_RESERVED_NAMES = frozenset({LIVE_LINK, STAGE_LINK, SHARED_DIR_NAME, RUN_DIR_NAME, SERVERS_DIR_NAME})
 
 
 @dataclass(frozen=True)
@@ -64,6 +71,18 @@ class DeployRoot:
     @property
     def run_dir(self) -> Path:
         return self.path / RUN_DIR_NAME
+
+    @property
+    def servers_dir(self) -> Path:
+        return self.path / SERVERS_DIR_NAME
+
+    @property
+    def maintenance_page(self) -> Path:
+        return self.shared_dir / MAINTENANCE_PAGE_NAME
+
+    @property
+    def server_logs_dir(self) -> Path:
+        return self.shared_dir / SERVER_LOGS_DIR_NAME
 
     @property
     def live_link(self) -> Path:
