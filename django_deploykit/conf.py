@@ -138,6 +138,14 @@ class DeployKitSettings:
         "only those endpoints are served under it, not every path.",
     )
 
+    # server_config.
+    SERVERS: Setting[dict[str, Any]] = Setting(
+        {},
+        "What server_config renders: app_server ('gunicorn', 'uwsgi', 'mod_wsgi'), web_server ('nginx', 'apache', "
+        "None), user, group, server_name, stage_server_name, listen, stage_listen, live_bind, stage_bind, workers, "
+        "timeout, robots_txt, client_max_body_size, name, and install (rendered file name -> installed path).",
+    )
+
     # deploy_pull, deploy, deploy_log and deploy_check.
     REQUIREMENTS_FILE: Setting[str | None] = Setting(
         "requirements.txt",

@@ -46,6 +46,7 @@ class ExitCode(IntEnum):
     MAINTENANCE_ANNOUNCED = 13
     MAINTENANCE_ACTIVE = 14
     MAINTENANCE_ENDED = 15
+    SERVER_CONFIG_DRIFT = 16
 
 
 # What each code means, in the words of the docs' table and of the messages that name a child's exit code.
@@ -64,6 +65,7 @@ MEANINGS: Final[Mapping[ExitCode, str]] = {
     ExitCode.MAINTENANCE_ANNOUNCED: "maintenance is announced",
     ExitCode.MAINTENANCE_ACTIVE: "maintenance is on",
     ExitCode.MAINTENANCE_ENDED: "the maintenance window has ended",
+    ExitCode.SERVER_CONFIG_DRIFT: "the server files differ from what the settings render",
 }
 
 # The answers of the status questions before 0.2, by question: there the numbers cannot mean anything else.

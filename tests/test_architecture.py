@@ -11,7 +11,15 @@ PACKAGE = Path(__file__).resolve().parent.parent / "django_deploykit"
 FLOORS = {
     1: {"__init__", "conf", "exit_codes", "durations", "interrupts", "redact", "text", "project_code"},
     2: {"deploy_root", "servers", "slots", "gunicorn_launcher"},
-    3: {"settings", "migrate_safe", "maintenance", "cache_clearing", "deploy_pull", "swap_live"},
+    3: {
+        "settings",
+        "migrate_safe",
+        "maintenance",
+        "cache_clearing",
+        "deploy_pull",
+        "swap_live",
+        "server_config",
+    },
     4: {"deploy", "deploy_check", "demo"},
     5: {"management", "checks", "apps", "urls", "views"},
 }

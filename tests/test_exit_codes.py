@@ -27,7 +27,9 @@ class TableTests:
 
     def test_status_answers_have_their_own_range(self) -> None:
         answers = [
-            code for code in ExitCode if code.name.startswith(("MIGRATIONS_", "MAINTENANCE_", "ROUNDTRIP_"))
+            code
+            for code in ExitCode
+            if code.name.startswith(("MIGRATIONS_", "MAINTENANCE_", "ROUNDTRIP_", "SERVER_CONFIG_"))
         ]
         assert all(10 <= code < 20 for code in answers)
         assert all(code < 10 for code in ExitCode if code not in answers)

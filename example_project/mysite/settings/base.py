@@ -90,3 +90,6 @@ DEPLOYKIT_STAGE_HEALTH_URL = env.str("DEPLOYKIT_STAGE_HEALTH_URL", default=None)
 # deploy_pull runs the tests with these settings (never the production ones) when set.
 DEPLOYKIT_TEST_SETTINGS = env.str("DEPLOYKIT_TEST_SETTINGS", default=None)
 DEPLOYKIT_DEPLOY_PIPELINE = env.json("DEPLOYKIT_DEPLOY_PIPELINE", default=None)
+# What 'manage.py server_config' renders (systemd, gunicorn or uWSGI, nginx or Apache, logrotate).
+DEPLOYKIT_SERVERS = env.json("DEPLOYKIT_SERVERS", default={})
+DEPLOYKIT_MAINTENANCE_TRUSTED_PROXIES = env.list("DEPLOYKIT_MAINTENANCE_TRUSTED_PROXIES", default=[])

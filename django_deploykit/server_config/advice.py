@@ -1,0 +1,68 @@
+"""What to do with the rendered files, and what in the settings disagrees with them: sentences, no I/O."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from typing import Any
+
+from django_deploykit.server_config.plan import ServerPlan
+from django_deploykit.server_config.render import RenderedFile
+
+
+def warnings(plan: ServerPlan, reload_setting: Mapping[str, Any]) -> list[str]:
+    found: list[str] = []
+    expected = plan.expected_reload()
+    if reload_setting and dict(reload_setting) != expected:
+        found.append(
+            f"DEPLOYKIT_RELOAD does not reload the servers these files describe; with them, set DEPLOYKIT_RELOAD = "
+            f"{expected!r}."
+        )
+    if (
+        plan.web_server == "nginx"
+        and plan.loopback_upstreams()
+        and not _covers_loopback(plan.trusted_proxies)
+    ):
+        found.append(
+            "nginx connects to the app servers from this host, so every request comes from 127.0.0.1 unless "
+            "its X-Forwarded-For is believed: add '127.0.0.1/32' and '::1/128' to "
+            "DEPLOYKIT_MAINTENANCE_TRUSTED_PROXIES, or 'maintenance on --allow-ip' sees every visitor as 127.0.0.1."
+        )
+    return found
+
+
+def install_steps(plan: ServerPlan, files: list[RenderedFile]) -> list[str]:
+    """The commands that install ``files`` on a Debian-like system, as text for a person to run."""
+    folder = plan.root.servers_dir
+    names = {file.kind: [f.name for f in files if f.kind == file.kind] for file in files}
+    steps: list[str] = []
+    if "systemd" in names:
+        units = [name for name in names["systemd"] if name.endswith(".socket")] or names["systemd"]
+        steps += [f"systemctl link {folder / name}" for name in names["systemd"]]
+        steps.append("systemctl daemon-reload")
+        steps.append("systemctl enable --now " + " ".join(units))
+    if "nginx" in names:
+        for name in names["nginx"]:
+            steps.append(f"ln -sfn {folder / name} /etc/nginx/sites-enabled/{plan.name}.conf")
+        steps.append("nginx -t && systemctl reload nginx")
+    if "apache" in names:
+        conf = f"apache-{plan.name}.conf"
+        steps.append(f"ln -sfn {folder / conf} /etc/apache2/sites-enabled/{plan.name}.conf")
+        steps.append("a2enmod wsgi alias  # Debian's libapache2-mod-wsgi-py3, built for the slots' Python")
+        steps.append("apachectl configtest && systemctl reload apache2")
+    if "logrotate" in names:
+        for name in names["logrotate"]:
+            # logrotate skips a file that is not root's or that others may write: a copy, not a link.
+            steps.append(f"install -m 0644 -o root -g root {folder / name} /etc/logrotate.d/{plan.name}")
+    return steps
+
+
+def _covers_loopback(cidrs: tuple[str, ...]) -> bool:
+    loopback = ipaddress.ip_address("127.0.0.1")
+    for cidr in cidrs:
+        try:
+            if loopback in ipaddress.ip_network(cidr, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False

@@ -1,0 +1,125 @@
+"""The rendered files on disk: write them into the deploy root's servers/ folder, compare what is installed.
+
+Writing is all or nothing: every file is written to a temporary name first and renamed into place only
+when all of them were written, and a file whose content is already right is left alone (its mtime too:
+touching a mod_wsgi script would restart Apache's daemon processes).
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from django_deploykit.server_config.render import RenderedFile
+
+Change = Literal["created", "updated", "unchanged"]
+DriftKind = Literal["missing", "differs", "not-a-file", "unreadable"]
+
+
+@dataclass(frozen=True)
+class Written:
+    file: RenderedFile
+    path: Path
+    change: Change
+
+
+@dataclass(frozen=True)
+class Drift:
+    name: str
+    path: Path
+    kind: DriftKind
+    diff: str = ""
+
+    def sentence(self) -> str:
+        if self.kind == "missing":
+            return f"{self.path} is missing"
+        if self.kind == "not-a-file":
+            return f"{self.path} is not a file"
+        if self.kind == "unreadable":
+            return f"{self.path} cannot be read"
+        return f"{self.path} differs from what the settings render"
+
+
+def planned_changes(files: Iterable[RenderedFile], directory: Path) -> list[Written]:
+    """What writing ``files`` into ``directory`` would change, without writing anything."""
+    return [
+        Written(file, directory / file.name, _change(directory / file.name, file.content)) for file in files
+    ]
+
+
+def write(files: Iterable[RenderedFile], directory: Path) -> list[Written]:
+    changes = planned_changes(files, directory)
+    directory.mkdir(mode=0o755, parents=True, exist_ok=True)
+    temporaries: list[tuple[Path, Path]] = []
+    try:
+        for written in changes:
+            if written.change == "unchanged":
+                continue
+            temporary = written.path.with_name(f".{written.path.name}.deploykit-new")
+            temporary.write_text(written.file.content, encoding="utf-8")
+            # Readable by the web server and the service manager; the files hold no secret.
+            temporary.chmod(0o644)
+            temporaries.append((temporary, written.path))
+    except OSError:
+        for temporary, _ in temporaries:
+            temporary.unlink(missing_ok=True)
+        raise
+    for temporary, target in temporaries:
+        os.replace(temporary, target)
+    return changes
+
+
+def drift(files: Iterable[RenderedFile], directory: Path, installed: Mapping[str, Path]) -> list[Drift]:
+    """Each rendered file that the servers/ folder, or its installed copy, does not hold as rendered."""
+    found: list[Drift] = []
+    for file in files:
+        paths = [directory / file.name]
+        if file.name in installed:
+            paths.append(installed[file.name])
+        for path in paths:
+            problem = _compare(file, path)
+            if problem:
+                found.append(problem)
+    return found
+
+
+def unknown_installs(files: Iterable[RenderedFile], installed: Mapping[str, Path]) -> list[str]:
+    names = {file.name for file in files}
+    return sorted(name for name in installed if name not in names)
+
+
+def _change(path: Path, content: str) -> Change:
+    try:
+        current = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return "created"
+    except (OSError, UnicodeDecodeError):
+        return "updated"
+    return "unchanged" if current == content else "updated"
+
+
+def _compare(file: RenderedFile, path: Path) -> Drift | None:
+    # An installed file is usually a symbolic link to the rendered one: its target's content counts.
+    if not path.exists():
+        return Drift(file.name, path, "missing")
+    if not path.is_file():
+        return Drift(file.name, path, "not-a-file")
+    try:
+        current = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return Drift(file.name, path, "unreadable")
+    if current == file.content:
+        return None
+    diff = "".join(
+        difflib.unified_diff(
+            current.splitlines(keepends=True),
+            file.content.splitlines(keepends=True),
+            fromfile=str(path),
+            tofile=f"rendered {file.name}",
+        )
+    )
+    return Drift(file.name, path, "differs", diff)
