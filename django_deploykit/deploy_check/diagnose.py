@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from django_deploykit.conf import conf
 from django_deploykit.deploy.procedure import unfinished_deploys, unfinished_message
 from django_deploykit.deploy_pull import static
 from django_deploykit.deploy_root import dependencies, links, lock, slot_settings
@@ -20,6 +21,9 @@ from django_deploykit.deploy_root.layout import DeployRoot
 from django_deploykit.deploy_root.revision import read_revision
 from django_deploykit.deploy_root.slot_commands import SlotProject, production_env, run_manage, run_program
 from django_deploykit.redact import redact_error, redact_url
+from django_deploykit.server_config import files as server_files
+from django_deploykit.server_config.plan import ServerConfigError, project_plan
+from django_deploykit.server_config.render import render
 from django_deploykit.servers.endpoints import revision_endpoint
 from django_deploykit.text import tail
 
@@ -86,6 +90,7 @@ def diagnose(root: DeployRoot, options: CheckOptions) -> list[Finding]:
     findings += _migrations(project, env, options)
     findings.append(_reload(project, env, options))
     findings.append(_server(root, slot, project, options))
+    findings += _server_files(root, options)
     return findings
 
 
@@ -326,3 +331,38 @@ def _server(root: DeployRoot, slot: str, project: SlotProject, options: CheckOpt
         "ok",
         f"serves {slot} at {expected_revision} from {expected_prefix} with the production settings",
     )
+
+
+def _server_files(root: DeployRoot, options: CheckOptions) -> list[Finding]:
+    """Whether the servers' files, rendered and installed, are what the settings render now."""
+    if not conf.SERVERS:
+        return []  # server_config is not used: the servers are configured by hand
+    try:
+        plan = project_plan(root, options.project_subdir)
+    except ServerConfigError as exc:
+        return [
+            Finding(
+                "server files",
+                "error",
+                str(exc),
+                "Fix DEPLOYKIT_SERVERS, then run 'manage.py server_config'.",
+            )
+        ]
+    rendered = render(plan, plan.kinds())
+    drift = server_files.drift(rendered, root.servers_dir, plan.install)
+    if drift:
+        return [
+            Finding(
+                "server files",
+                "warning",
+                "; ".join(found.sentence() for found in drift),
+                "See the differences with 'manage.py server_config --check', render them with 'manage.py "
+                "server_config', then install them (docs/servers.md).",
+            )
+        ]
+    installed = sum(1 for file in rendered if file.name in plan.install)
+    return [
+        Finding(
+            "server files", "ok", f"{len(rendered)} files as the settings render them, {installed} installed"
+        )
+    ]

@@ -8,6 +8,7 @@ touching a mod_wsgi script would restart Apache's daemon processes).
 from __future__ import annotations
 
 import difflib
+import errno
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -53,6 +54,10 @@ def planned_changes(files: Iterable[RenderedFile], directory: Path) -> list[Writ
 
 def write(files: Iterable[RenderedFile], directory: Path) -> list[Written]:
     changes = planned_changes(files, directory)
+    for written in changes:
+        if written.change != "unchanged" and (written.path.is_dir() or written.path.is_symlink()):
+            # os.replace could not put a file there (or would replace a link someone made): refuse it all.
+            raise IsADirectoryError(errno.EISDIR, "not a regular file", str(written.path))
     directory.mkdir(mode=0o755, parents=True, exist_ok=True)
     temporaries: list[tuple[Path, Path]] = []
     try:

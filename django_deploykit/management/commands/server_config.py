@@ -99,7 +99,7 @@ class Command(DeploykitCommand):
                 changes = (files.planned_changes if dry_run else files.write)(rendered, root.servers_dir)
             except OSError as exc:
                 raise CommandError(
-                    f"Could not write the server files into {root.servers_dir}: {exc.strerror}. Nothing was written."
+                    f"Could not write {exc.filename or root.servers_dir}: {exc.strerror}. Nothing was written."
                 ) from exc
             steps = advice.install_steps(plan, rendered)
             self.document.update(report.written_document(changes, steps, dry_run))
