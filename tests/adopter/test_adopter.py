@@ -217,6 +217,10 @@ def test_a_startproject_project_adopts_the_docs_and_deploys_again_and_again(tmp_
                 continue
             run(shlex.split(command), cwd=project)
         assert read_deploy_root(root).slot_names == ("blue", "green")
+        # The server files rendered from the adopted settings, through the live server's address.
+        assert (
+            "server 127.0.0.1:" + str(ports["live"]) in (root / "servers" / "nginx-mysite.conf").read_text()
+        )
         assert "RELEASE v1" in serves(ports["live"])
 
         live_manage = [str(root / "live" / ".venv" / "bin" / "python"), str(root / "live" / "manage.py")]
