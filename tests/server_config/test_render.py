@@ -121,7 +121,8 @@ class GunicornAndNginxTests:
         # The live server's address is the one the swap verifies through.
         assert "upstream mysite_live {\n    server 127.0.0.1:9100;" in site
         assert "upstream mysite_stage {\n    server 127.0.0.1:8001;" in site
-        assert "listen 80;" in site and "listen 8080;" in site
+        assert "listen 80;" in site
+        assert "listen 8080;" in site
         assert f"alias {root}/shared/static/;" in site
         assert f"alias {root}/shared/media/;" in site
         assert f"alias {root}/shared/maintenance.html;" in site
@@ -144,7 +145,8 @@ class GunicornAndNginxTests:
     def test_logrotate_reopens_with_usr1_and_creates_files_the_app_can_write(self, root: Path) -> None:
         text = rendered(root)["logrotate-mysite"]
         assert f"{root}/shared/log/live.access.log" in text
-        assert "su www-data www-data" in text and "create 0640 www-data www-data" in text
+        assert "su www-data www-data" in text
+        assert "create 0640 www-data www-data" in text
         assert f'kill -USR1 "$(cat {root}/run/live.pid)"' in text
         assert f'kill -USR1 "$(cat {root}/run/stage.pid)"' in text
 
@@ -152,7 +154,8 @@ class GunicornAndNginxTests:
 class UwsgiTests:
     def test_ini_goes_through_the_link_and_matches_the_touch_adapter(self, root: Path) -> None:
         files = rendered(root, DEPLOYKIT_SERVERS={**SERVERS, "app_server": "uwsgi"})
-        assert "gunicorn-live.conf.py" not in files and "mysite-live.socket" not in files
+        assert "gunicorn-live.conf.py" not in files
+        assert "mysite-live.socket" not in files
         ini = files["uwsgi-live.ini"]
         for line in (
             f"home = {root}/live/.venv",
@@ -233,9 +236,10 @@ class BadInputTests:
     ) -> None:
         before = snapshot(root)
         with override_settings(**project_settings(root, **overrides)):
-            out, err, code = run_command("server_config")
+            _out, err, code = run_command("server_config")
         assert code == ExitCode.FAILED
-        assert message in err and "Nothing was written." in err
+        assert message in err
+        assert "Nothing was written." in err
         assert "Traceback" not in err
         assert snapshot(root) == before
 
@@ -244,7 +248,8 @@ class BadInputTests:
             **project_settings(root, STATIC_ROOT=str(root / "live" / "example_project" / "static"))
         ):
             _, err, code = run_command("server_config")
-        assert code == ExitCode.FAILED and "inside a slot" in err
+        assert code == ExitCode.FAILED
+        assert "inside a slot" in err
         assert not (root / "servers").exists()
 
     def test_an_unknown_kind_is_a_usage_error(self, configured: Path) -> None:
@@ -263,7 +268,8 @@ class BadInputTests:
         (configured / "servers").mkdir()
         (configured / "servers" / "nginx-mysite.conf").mkdir()  # a folder where a file must go
         _, err, code = run_command("server_config")
-        assert code == ExitCode.FAILED and "Nothing was written." in err
+        assert code == ExitCode.FAILED
+        assert "Nothing was written." in err
         assert sorted(path.name for path in (configured / "servers").iterdir()) == ["nginx-mysite.conf"]
 
 
@@ -279,7 +285,8 @@ class WriteAndCheckTests:
 
     def test_dry_run_writes_nothing(self, configured: Path) -> None:
         out, _, code = run_command("server_config", "--dry-run")
-        assert code == ExitCode.OK and "would be created" in out
+        assert code == ExitCode.OK
+        assert "would be created" in out
         assert not (configured / "servers").exists()
 
     def test_check_reports_a_hand_edit_with_its_diff(self, configured: Path) -> None:
@@ -287,7 +294,8 @@ class WriteAndCheckTests:
         assert code == ExitCode.SERVER_CONFIG_DRIFT  # nothing rendered yet
         run_command("server_config")
         out, _, code = run_command("server_config", "--check")
-        assert code == ExitCode.OK and "are as the settings render them" in out
+        assert code == ExitCode.OK
+        assert "are as the settings render them" in out
         nginx = configured / "servers" / "nginx-mysite.conf"
         nginx.write_text(nginx.read_text().replace("client_max_body_size 10m;", "client_max_body_size 1g;"))
         out, _, code = run_command("server_config", "--check")
@@ -323,17 +331,18 @@ class WriteAndCheckTests:
         servers = {**SERVERS, "install": {"nginx.conf": "/etc/nginx/sites-enabled/mysite.conf"}}
         with override_settings(**project_settings(root, DEPLOYKIT_SERVERS=servers)):
             _, err, code = run_command("server_config", "--check")
-        assert code == ExitCode.FAILED and "'nginx.conf', which is not a rendered file" in err
+        assert code == ExitCode.FAILED
+        assert "'nginx.conf', which is not a rendered file" in err
 
     def test_print_writes_one_file_and_nothing_else(self, configured: Path) -> None:
         out, _, code = run_command("server_config", "--print", "mysite-live.socket")
         assert code == ExitCode.OK
-        assert out.startswith("# Rendered by 'manage.py server_config'") and out.endswith(
-            "WantedBy=sockets.target\n"
-        )
+        assert out.startswith("# Rendered by 'manage.py server_config'")
+        assert out.endswith("WantedBy=sockets.target\n")
         assert not (configured / "servers").exists()
         _, err, code = run_command("server_config", "--print", "nope")
-        assert code == ExitCode.FAILED and "No rendered file is named 'nope'" in err
+        assert code == ExitCode.FAILED
+        assert "No rendered file is named 'nope'" in err
 
     def test_the_trusted_proxies_warning(self, root: Path) -> None:
         with override_settings(**project_settings(root, DEPLOYKIT_MAINTENANCE_TRUSTED_PROXIES=())):
@@ -348,17 +357,20 @@ class DeployCheckTests:
     def test_drift_is_a_warning_with_its_fix(self, configured: Path) -> None:
         root = read_deploy_root(configured)
         (finding,) = _server_files(root, self.options())
-        assert finding.level == "warning" and "is missing" in finding.detail
+        assert finding.level == "warning"
+        assert "is missing" in finding.detail
         assert "server_config --check" in finding.fix
         run_command("server_config")
         (finding,) = _server_files(root, self.options())
-        assert finding.level == "ok" and "8 files as the settings render them" in finding.detail
+        assert finding.level == "ok"
+        assert "8 files as the settings render them" in finding.detail
 
     def test_bad_settings_are_an_error_and_no_setting_no_finding(self, root: Path) -> None:
         deploy_root = read_deploy_root(root)
         with override_settings(**project_settings(root, DEPLOYKIT_SERVERS={"server_name": "x.org"})):
             (finding,) = _server_files(deploy_root, self.options())
-        assert finding.level == "error" and "has no 'user'" in finding.detail
+        assert finding.level == "error"
+        assert "has no 'user'" in finding.detail
         with override_settings(**project_settings(root, DEPLOYKIT_SERVERS={})):
             assert _server_files(deploy_root, self.options()) == []
         assert os.listdir(root / "shared") == []
