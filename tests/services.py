@@ -46,6 +46,10 @@ class Service:
         return self.reachable
 
 
+# A Redis database only the flush tests of clear_cache use, since they empty it: one per test environment,
+# so that environments running side by side (tox run-parallel) never empty each other's.
+REDIS_FLUSH_DB = int(os.environ.get("DEPLOYKIT_TEST_REDIS_FLUSH_DB", "11"))
+
 SERVICES = {
     "postgresql": Service(
         "postgresql", "DEPLOYKIT_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test"

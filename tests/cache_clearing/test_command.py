@@ -16,10 +16,11 @@ from django.test import override_settings
 
 from tests.cache_clearing.redis_store import Store, with_db
 from tests.commands import run_command
+from tests.services import REDIS_FLUSH_DB
 
 DJANGO_REDIS = "django_redis.cache.RedisCache"
 REPO_ROOT = Path(__file__).resolve().parents[2]
-FLUSH_DB = 11
+FLUSH_DB = REDIS_FLUSH_DB
 
 
 class TerminalInput(io.StringIO):

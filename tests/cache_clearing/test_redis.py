@@ -13,10 +13,10 @@ from tests.cache_clearing.redis_store import Store, with_db
 from tests.commands import run_command
 from tests.json_fields import assert_documented
 from tests.servers import free_port
+from tests.services import REDIS_FLUSH_DB
 
 BACKENDS = ["django.core.cache.backends.redis.RedisCache", "django_redis.cache.RedisCache"]
-# A Redis database only the flush tests of clear_cache use, since they empty it.
-FLUSH_DB = 11
+FLUSH_DB = REDIS_FLUSH_DB
 CACHE_SESSIONS = "django.contrib.sessions.backends.cache"
 
 
