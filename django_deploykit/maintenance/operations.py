@@ -14,7 +14,7 @@ from typing import Any
 
 from django_deploykit.conf import conf
 from django_deploykit.exit_codes import ExitCode
-from django_deploykit.maintenance import bypass, stores
+from django_deploykit.maintenance import bypass, static_page, stores
 from django_deploykit.maintenance.client_ip import parse_networks
 from django_deploykit.maintenance.schedule import (
     MAX_DURATION,
@@ -78,6 +78,7 @@ class OnResult:
     updated: bool
     secret: str | None = None
     notes: list[str] = field(default_factory=list)
+    page: static_page.PageOutcome = field(default_factory=static_page.PageOutcome)
 
     @property
     def headline(self) -> str:
@@ -152,7 +153,11 @@ def switch_on(options: OnOptions, *, now: datetime, zone: tzinfo, set_by: str | 
         raise MaintenanceError(
             f"{exc} Make the folder writable, or point DEPLOYKIT_MAINTENANCE_STATE_FILE at a writable path."
         ) from exc
-    return OnResult(state=state, store=store, updated=existing is not None, secret=secret, notes=notes)
+    # Only once the window is stored: a refused 'on' leaves the page as it was too.
+    page = static_page.refresh(state, now)
+    return OnResult(
+        state=state, store=store, updated=existing is not None, secret=secret, notes=notes, page=page
+    )
 
 
 def _build_state(
@@ -263,13 +268,22 @@ def parse_retry_after(value: str) -> str | int:
     )
 
 
-def switch_off(scope: str) -> tuple[stores.Store, bool]:
-    """Remove the state of ``scope``; the boolean says whether there was one."""
+@dataclass
+class OffResult:
+    store: stores.Store
+    removed: bool
+    page: static_page.PageOutcome = field(default_factory=static_page.PageOutcome)
+
+
+def switch_off(scope: str, now: datetime) -> OffResult:
+    """Remove the state of ``scope`` (``removed`` says whether there was one), then put back the generic
+    static page."""
     store = store_for(scope)
     try:
-        return store, store.clear()
+        removed = store.clear()
     except StateError as exc:
         raise MaintenanceError(f"{exc} Make the folder writable, then run 'maintenance off' again.") from exc
+    return OffResult(store=store, removed=removed, page=static_page.refresh(None, now))
 
 
 @dataclass
@@ -367,12 +381,27 @@ def on_document(result: OnResult, now: datetime, *, waited_seconds: float | None
         "window": scope_as_dict(ScopeReport(result.store.scope, result.store.describe(), result.state), now),
         "bypass_path": result.bypass_path,
         "waited_seconds": 0 if waited_seconds is None else waited_seconds,
+        **page_fields(result.page),
     }
 
 
-def off_document(store: stores.Store, removed: bool) -> dict[str, Any]:
+def off_document(result: OffResult) -> dict[str, Any]:
     """The JSON document of ``maintenance off``."""
-    return {"action": "off", "scope": store.scope, "store": store.describe(), "removed": removed}
+    return {
+        "action": "off",
+        "scope": result.store.scope,
+        "store": result.store.describe(),
+        "removed": result.removed,
+        **page_fields(result.page),
+    }
+
+
+def page_fields(page: static_page.PageOutcome) -> dict[str, Any]:
+    """The static page's fields of the ``on`` and ``off`` documents."""
+    return {
+        "static_page": None if page.path is None else str(page.path),
+        "static_page_warning": page.warning,
+    }
 
 
 def status_document(report: StatusReport) -> dict[str, Any]:

@@ -96,25 +96,44 @@ def visitor_language(request: HttpRequest) -> tuple[str, bool]:
     return language, True
 
 
-def _window_context(state: MaintenanceState, now: datetime) -> dict[str, Any]:
-    """The template context, in the language active while it is built."""
+def window_context(state: MaintenanceState, now: datetime, *, static: bool = False) -> dict[str, Any]:
+    """The template context, in the language active while it is built.
+
+    ``static`` is for the static page a web server shows (static_page.py): it is read long after it
+    was written, so it gets dates rather than "today" or "in 25 minutes" (``starts_day``,
+    ``starts_in`` and ``back_in`` are None), and no request, so no CSP nonce.
+    """
     zone = timezone.get_current_timezone()
     context: dict[str, Any] = {
         "message": state.message,
         "start": state.start.astimezone(zone),
         "end": None if state.end is None else state.end.astimezone(zone),
-        "starts_day": days_from_today(state.start, now=now, zone=zone),
+        "starts_day": None if static else days_from_today(state.start, now=now, zone=zone),
         "starts_clock": visitor_words.clock(state.start, zone),
         "starts_date": visitor_words.day(state.start, zone),
-        "starts_at": visitor_words.clock_and_day_words(state.start, now=now, zone=zone),
-        "starts_when": visitor_words.moment_words(state.start, now=now, zone=zone),
-        "starts_in": visitor_words.duration_words(state.start - now),
+        "starts_at": (
+            visitor_words.fixed_clock_and_day_words(state.start, zone)
+            if static
+            else visitor_words.clock_and_day_words(state.start, now=now, zone=zone)
+        ),
+        "starts_when": (
+            visitor_words.fixed_moment_words(state.start, zone)
+            if static
+            else visitor_words.moment_words(state.start, now=now, zone=zone)
+        ),
+        "starts_in": None if static else visitor_words.duration_words(state.start - now),
         "back_at": None,
         "back_in": None,
+        "static_page": static,
+        "csp_nonce": None,
     }
     if state.end is not None:
-        context["back_at"] = visitor_words.moment_words(state.end, now=now, zone=zone)
-        context["back_in"] = visitor_words.duration_words(state.end - now)
+        context["back_at"] = (
+            visitor_words.fixed_moment_words(state.end, zone)
+            if static
+            else visitor_words.moment_words(state.end, now=now, zone=zone)
+        )
+        context["back_in"] = None if static else visitor_words.duration_words(state.end - now)
     return context
 
 
@@ -142,7 +161,7 @@ def _rendered_unavailable(request: HttpRequest, state: MaintenanceState, now: da
         if wants_json(request):
             response = _problem_json(state)
         else:
-            context = _window_context(state, now)
+            context = window_context(state, now)
             context["csp_nonce"] = csp_nonce(request)
             response = HttpResponse(render(PAGE_TEMPLATE, context), status=503)
     response["Retry-After"] = retry_after(state, now)
@@ -280,7 +299,7 @@ def _content_with_banner(
         return None
     language, _ = visitor_language(request)
     with translation.override(language):
-        context = _window_context(state, now)
+        context = window_context(state, now)
         context["csp_nonce"] = csp_nonce(request)
         # What the page's charset cannot hold (an em dash in ISO-8859-1, a lone surrogate
         # anywhere) becomes an HTML character reference, which every browser reads.

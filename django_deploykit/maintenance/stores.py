@@ -190,17 +190,26 @@ def default_state_file() -> Path:
     configured = conf.MAINTENANCE_STATE_FILE
     if configured:
         return Path(configured)
-    base_dir = getattr(settings, "BASE_DIR", None)
-    environ = dict(os.environ)
-    if conf.ROOT:
-        environ[layout.ROOT_ENV_VARIABLE] = str(conf.ROOT)
     try:
-        root = layout.find_deploy_root(base_dir or Path.cwd(), environ)
+        root = deploy_root()
     except ImproperlyConfigured as exc:
         raise StateError(f"The maintenance state file cannot be located: {exc}") from exc
     if root is not None:
         return root.shared_dir / STATE_FILE_NAME
-    return Path(base_dir or Path.cwd()) / STATE_FILE_NAME
+    return Path(getattr(settings, "BASE_DIR", None) or Path.cwd()) / STATE_FILE_NAME
+
+
+def deploy_root() -> layout.DeployRoot | None:
+    """The deploy root the command works in (DEPLOYKIT_ROOT, else found above BASE_DIR); None outside one.
+
+    The one lookup for the state file's default place and the static page, so both land in the same root.
+    ``ImproperlyConfigured`` when DEPLOYKIT_ROOT names no folder or the root's marker is unreadable.
+    """
+    base_dir = getattr(settings, "BASE_DIR", None)
+    environ = dict(os.environ)
+    if conf.ROOT:
+        environ[layout.ROOT_ENV_VARIABLE] = str(conf.ROOT)
+    return layout.find_deploy_root(base_dir or Path.cwd(), environ)
 
 
 def host_store() -> FileStore:

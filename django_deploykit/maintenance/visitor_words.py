@@ -40,6 +40,12 @@ def moment_words(moment: datetime, *, now: datetime, zone: tzinfo) -> str:
     if days == -1:
         # Translators: completes "We expect to be back …" on the maintenance page.
         return gettext("yesterday at %(time)s") % words
+    return fixed_moment_words(moment, zone)
+
+
+def fixed_moment_words(moment: datetime, zone: tzinfo) -> str:
+    """``on 2026-12-01 at 14:30``, whatever the day: for the static page, read long after it was written."""
+    words = {"time": clock(moment, zone), "date": day(moment, zone)}
     # Translators: completes "We expect to be back …" on the maintenance page.
     return gettext("on %(date)s at %(time)s") % words
 
@@ -53,6 +59,12 @@ def clock_and_day_words(moment: datetime, *, now: datetime, zone: tzinfo) -> str
     if days == 1:
         # Translators: completes "Maintenance starts at …" in templates that override the banner.
         return gettext("%(time)s tomorrow") % words
+    return fixed_clock_and_day_words(moment, zone)
+
+
+def fixed_clock_and_day_words(moment: datetime, zone: tzinfo) -> str:
+    """``14:00 on 2026-12-01``, whatever the day: for the static page."""
+    words = {"time": clock(moment, zone), "date": day(moment, zone)}
     # Translators: completes "Maintenance starts at …" in templates that override the banner.
     return gettext("%(time)s on %(date)s") % words
 

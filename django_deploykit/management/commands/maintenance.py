@@ -9,7 +9,7 @@ from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 
 from django_deploykit.exit_codes import ExitCode
-from django_deploykit.maintenance import checks, operations, stores, waiting
+from django_deploykit.maintenance import checks, operations, static_page, stores, waiting
 from django_deploykit.maintenance.schedule import utc_now
 from django_deploykit.management.base import DeploykitCommand, add_format_argument
 
@@ -27,9 +27,7 @@ class Command(DeploykitCommand):
             "--at", help="Start: HH:MM (the next such time in TIME_ZONE), an ISO date-time, or now (default)."
         )
         parser.add_argument("--for", dest="duration", help="Length of the window, such as 30m or 1h30m.")
-        parser.add_argument(
-            "--until", help="End: HH:MM (the next such time after the start) or ISO date-time."
-        )
+        parser.add_argument("--until", help="End: HH:MM (next such time after the start) or ISO date-time.")
         parser.add_argument("--warn", help="How long before the start the banner shows, such as 60m.")
         parser.add_argument("--message", help="Text of the banner and of the 503 page.")
         parser.add_argument(
@@ -43,18 +41,14 @@ class Command(DeploykitCommand):
             metavar="CIDR",
             help="Client addresses or networks let through the window (replaces the stored list).",
         )
-        parser.add_argument(
-            "--secret", action="store_true", help="Make a new secret bypass URL and print it once."
-        )
+        parser.add_argument("--secret", action="store_true", help="Make a new secret bypass URL, shown once.")
         parser.add_argument(
             "--no-wait",
             action="store_true",
             help="Return at once instead of waiting for every worker to see a window that starts now "
             "(at most DEPLOYKIT_MAINTENANCE_STALENESS seconds).",
         )
-        parser.add_argument(
-            "--scope", help="host (a file, the default) or shared (a Redis key for all servers)."
-        )
+        parser.add_argument("--scope", help="host (a file, default) or shared (a Redis key for all servers).")
         add_format_argument(parser)
 
     def handle(self, *args: Any, action: str, scope: str | None, **options: Any) -> None:
@@ -84,6 +78,7 @@ class Command(DeploykitCommand):
             self.stdout.write(self.style.SUCCESS(result.headline))
         for line in [*result.notes, *operations.describe_state(result.state, now=now, zone=zone)]:
             self.progress(line)
+        self._page(result.page)
         if (warning := checks.missing_middleware_warning()) is not None:
             self.stderr.write(self.style.WARNING(warning))
         if (path := result.bypass_path) is not None and not self.json_output:
@@ -96,13 +91,18 @@ class Command(DeploykitCommand):
             sleep(wait)
 
     def _off(self, scope: str) -> None:
-        store, removed = operations.switch_off(scope)
-        if self.json_output:
-            self.document = operations.off_document(store, removed)
-        elif self.verbosity >= 1 and removed:
-            self.stdout.write(self.style.SUCCESS(f"Maintenance off ({scope} scope, {store.describe()})."))
-        elif self.verbosity >= 1:
-            self.stdout.write(f"Maintenance was already off ({scope} scope, {store.describe()}).")
+        result = operations.switch_off(scope, utc_now())
+        self.document = operations.off_document(result)
+        if self.verbosity >= 1 and not self.json_output:
+            style, said = (self.style.SUCCESS, "off") if result.removed else (str, "was already off")
+            self.stdout.write(style(f"Maintenance {said} ({scope} scope, {result.store.describe()})."))
+        self._page(result.page)
+
+    def _page(self, page: static_page.PageOutcome) -> None:
+        if page.warning is not None:  # on stderr in either format, like the middleware warning
+            self.stderr.write(self.style.WARNING(page.warning))
+        elif page.path is not None:
+            self.progress(f"static page: {page.path}")
 
     def _status(self) -> None:
         now, zone = utc_now(), timezone.get_default_timezone()
