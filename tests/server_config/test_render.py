@@ -283,6 +283,17 @@ class WriteAndCheckTests:
         assert {path.name: path.stat().st_mtime_ns for path in (configured / "servers").iterdir()} == times
         assert all(path.stat().st_mode & 0o777 == 0o644 for path in (configured / "servers").iterdir())
 
+    def test_the_web_servers_error_page_exists_from_the_start_and_a_written_one_is_kept(
+        self, configured: Path
+    ) -> None:
+        out, _, _ = run_command("server_config", "--format", "json")
+        page = configured / "shared" / "maintenance.html"
+        assert json.loads(out)["static_page"] == str(page)
+        assert "<html" in page.read_text()
+        page.write_text("<p>Back at 15:00</p>")
+        run_command("server_config")
+        assert page.read_text() == "<p>Back at 15:00</p>"
+
     def test_dry_run_writes_nothing(self, configured: Path) -> None:
         out, _, code = run_command("server_config", "--dry-run")
         assert code == ExitCode.OK
@@ -340,6 +351,7 @@ class WriteAndCheckTests:
         assert out.startswith("# Rendered by 'manage.py server_config'")
         assert out.endswith("WantedBy=sockets.target\n")
         assert not (configured / "servers").exists()
+        assert not (configured / "shared" / "maintenance.html").exists()
         _, err, code = run_command("server_config", "--print", "nope")
         assert code == ExitCode.FAILED
         assert "No rendered file is named 'nope'" in err

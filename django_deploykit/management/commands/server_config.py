@@ -6,9 +6,11 @@ import argparse
 from typing import Any
 
 from django.core.management.base import CommandError
+from django.utils import timezone
 
 from django_deploykit.conf import conf
 from django_deploykit.exit_codes import ExitCode
+from django_deploykit.maintenance.static_page import ensure_static_page
 from django_deploykit.management.base import (
     DeploykitCommand,
     add_format_argument,
@@ -97,6 +99,9 @@ class Command(DeploykitCommand):
         else:
             try:
                 changes = (files.planned_changes if dry_run else files.write)(rendered, root.servers_dir)
+                if not dry_run and plan.web_server:
+                    # The web server's error page must exist before the first 'maintenance on' writes it.
+                    self.document["static_page"] = str(ensure_static_page(root, timezone.now()))
             except OSError as exc:
                 raise CommandError(
                     f"Could not write {exc.filename or root.servers_dir}: {exc.strerror}. Nothing was written."
