@@ -394,10 +394,11 @@ def _served_folder(settings: Any, prefix: str, root: DeployRoot) -> tuple[str | 
                 "shared_dir(BASE_DIR) / 'static')."
             )
         return None, None
+    if str(url).startswith(("http://", "https://", "//")):
+        return None, None  # served by another host (a CDN, a storage service), not by this web server
     if not str(url).startswith("/") or not str(url).endswith("/") or any(c in str(url) for c in " ;{}'\"\\"):
         raise ServerConfigError(
-            f"{prefix}_URL is {url!r}; the web server serves it as a path, so it must start and end with '/' (an "
-            "absolute URL on another host is served by that host)."
+            f"{prefix}_URL is {url!r}; the web server serves it as a path, so it must start and end with '/'."
         )
     path = Path(folder)
     resolved_root = root.path.resolve()

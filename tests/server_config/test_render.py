@@ -131,6 +131,10 @@ class GunicornAndNginxTests:
         # The stage site is never indexed.
         assert "return 200 'User-agent: *\nDisallow: /\n';" in site
 
+    def test_static_files_on_another_host_get_no_location(self, root: Path) -> None:
+        site = rendered(root, STATIC_URL="https://cdn.example.org/static/")["nginx-mysite.conf"]
+        assert "location /static/" not in site and "location /media/" in site
+
     def test_a_stage_name_puts_the_stage_site_on_the_same_port(self, root: Path) -> None:
         servers = {
             **SERVERS,
@@ -228,6 +232,7 @@ class BadInputTests:
             ({"DEPLOYKIT_SERVERS": {**SERVERS, "name": "My Site"}}, "lower-case"),
             ({"DEPLOYKIT_SERVERS": ["user"]}, "must be a dict"),
             ({"STATIC_ROOT": "/var/www/static"}, "outside the deploy root"),
+            ({"STATIC_URL": "/static files/"}, "must start and end with '/'"),
             ({"WSGI_APPLICATION": None}, "WSGI_APPLICATION is not set"),
         ],
     )
