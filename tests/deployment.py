@@ -265,11 +265,12 @@ class Site:
                 process.kill()
 
 
-def build_site(base: Path, *, venvs: bool = True) -> Site:
+def build_site(base: Path, *, venvs: bool = True, python: str = sys.executable) -> Site:
     """A deploy root of example_project at v1 in both slots, each virtualenv installed by real pip.
 
     ``deploykit_init --requirements requirements.txt``, as the docs say; ``venvs=False`` makes no
-    virtualenvs at all (for tests that only read and write the deploy root).
+    virtualenvs at all (for tests that only read and write the deploy root). ``python`` makes the
+    slots' virtualenvs (``--python``): by default the interpreter running the tests.
     """
     source = make_source_repo(base)
     if venvs:
@@ -278,7 +279,7 @@ def build_site(base: Path, *, venvs: bool = True) -> Site:
         create.InitOptions(
             root=base / "site",
             source=str(source),
-            python=sys.executable,
+            python=python,
             create_venvs=venvs,
             requirements="requirements.txt" if venvs else None,
         )
