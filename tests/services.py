@@ -13,6 +13,7 @@ import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import NoReturn
 from urllib.parse import urlsplit
 
 
@@ -58,6 +59,15 @@ SERVICES = {
     "redis": Service("redis", "DEPLOYKIT_TEST_REDIS_URL", "redis://127.0.0.1:6379/1"),
     "memcached": Service("memcached", "DEPLOYKIT_TEST_MEMCACHED_URL", "memcached://127.0.0.1:11211"),
 }
+
+
+def missing_tool(reason: str) -> NoReturn:
+    """Skip a test whose tool (a server binary, a module, root) is missing here; under CI, fail it."""
+    import pytest
+
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (required when CI is set)", pytrace=False)
+    pytest.skip(reason)
 
 
 @contextmanager

@@ -32,6 +32,7 @@ import pytest
 from django_deploykit.deploy_root import links
 from tests.deployment import Site, build_site, commit_heading_v2
 from tests.servers import free_port
+from tests.services import missing_tool
 
 # One of the longest end-to-end tests: it runs in one tox environment only (tox.ini says which).
 pytestmark = pytest.mark.end_to_end
@@ -174,7 +175,7 @@ def _open_path_to(path: Path) -> None:
 def apache() -> Iterator[ApacheSite]:
     reason = _missing()
     if reason:
-        pytest.skip(reason)
+        missing_tool(reason)
     # pytest's tmp folders are 0700 and root's: www-data could not reach the deploy root in them.
     base = Path(tempfile.mkdtemp(prefix="deploykit-apache-", dir="/tmp"))
     try:
