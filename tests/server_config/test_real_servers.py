@@ -433,6 +433,49 @@ def test_systemd_analyze_verifies_the_units(world: World, uwsgi_installed: None,
     assert completed.returncode == 0, output
 
 
+@pytest.mark.skipif(
+    shutil.which("systemd-socket-activate") is None, reason="systemd-socket-activate is missing"
+)
+def test_gunicorn_serves_from_the_socket_unit_listening_socket(world: World) -> None:
+    """What mysite-live.socket and .service do together: the socket listens, the first connection starts
+    gunicorn (from the rendered settings, the unit's environment) on the inherited socket and is answered."""
+    world.render("gunicorn")
+    service = (world.servers_dir / f"{NAME}-live.service").read_text()
+    socket_unit = (world.servers_dir / f"{NAME}-live.socket").read_text()
+    listen = next(
+        line.split("=", 1)[1] for line in socket_unit.splitlines() if line.startswith("ListenStream=")
+    )
+    exec_start = next(line.split("=", 1)[1] for line in service.splitlines() if line.startswith("ExecStart="))
+    environment = [line.split("=", 1)[1] for line in service.splitlines() if line.startswith("Environment=")]
+    assert listen == f"127.0.0.1:{world.ports.live}"
+    out = world.base / "socket-activated.out"
+    process = start(
+        [
+            shutil.which("systemd-socket-activate") or "systemd-socket-activate",
+            "--listen",
+            listen,
+            *(f"--setenv={variable}" for variable in environment),
+            *exec_start.split(),
+        ],
+        out,
+    )
+    try:
+        # The first request is what starts gunicorn; it waits in the socket's backlog meanwhile.
+        _, _, body = wait_until(
+            "gunicorn behind the activated socket",
+            lambda: get(world.ports.live, REVISION_PATH),
+            lambda s, h, b: s == 200,
+            logs=(out, world.site.root.server_logs_dir / "live.error.log"),
+        )
+        seen = json.loads(body)
+        assert (seen["slot"], seen["settings_mode"]) == (world.slot_of("live"), "production")
+        # Had gunicorn bound the address itself rather than take the inherited socket, it would have
+        # found the address in use and exited.
+        assert process.poll() is None, tail(out)
+    finally:
+        stop(process)
+
+
 # -- 4. logrotate -----------------------------------------------------------------------------------------
 
 
