@@ -85,6 +85,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 DEPLOYKIT_REPORT_PACKAGES = env.list("DEPLOYKIT_REPORT_PACKAGES", default="django,django-deploykit")
 DEPLOYKIT_RELOAD = env.json("DEPLOYKIT_RELOAD", default={})
 DEPLOYKIT_LIVE_URL = env.str("DEPLOYKIT_LIVE_URL", default=None)
+# Lets a client behind a proxy (nginx sends X-Forwarded-For) read the revision endpoint.
+DEPLOYKIT_REVISION_TOKEN = env.str("DEPLOYKIT_REVISION_TOKEN", default=None)
 DEPLOYKIT_STAGE_URL = env.str("DEPLOYKIT_STAGE_URL", default=None)
 DEPLOYKIT_STAGE_HEALTH_URL = env.str("DEPLOYKIT_STAGE_HEALTH_URL", default=None)
 # deploy_pull runs the tests with these settings (never the production ones) when set.
