@@ -509,7 +509,7 @@ class BadInputTests:
         with read_only_folder(state_file.parent):
             _, err, code = run_command("maintenance", "on", "--message", "changed")
         assert code == 1
-        assert f"The maintenance state cannot be written in {state_file.parent}" in err
+        assert f"The maintenance state file {state_file} cannot be written: Operation not permitted." in err
         assert "Make the folder writable, or point DEPLOYKIT_MAINTENANCE_STATE_FILE" in err
         assert state_file.read_bytes() == before
 
@@ -583,7 +583,9 @@ class SharedScopeTests:
     def test_status_shows_both_scopes_and_either_active_means_active(
         self, shared: str, state_file: Path
     ) -> None:
-        FileStore(state_file).write(make_state(start=datetime.now(UTC) + timedelta(hours=5)))
+        # Both ends from the real clock: make_state's default end is a fixed moment, long past.
+        start = datetime.now(UTC) + timedelta(hours=5)
+        FileStore(state_file).write(make_state(start=start, end=start + timedelta(minutes=30)))
         run_command("maintenance", "on", "--scope", "shared")
         out, _, code = run_command("maintenance", "status", "--format", "json")
         data = json.loads(out)
