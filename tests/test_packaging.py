@@ -157,7 +157,7 @@ class DistributionTests:
         for name in ("README.md", "LICENSE", "pyproject.toml", "PKG-INFO"):
             assert name in dists.sdist
         # Whole trees, never part of one.
-        docs = sorted(str(path.relative_to(dists.source)) for path in (dists.source / "docs").glob("*.md"))
+        docs = sorted(str(path.relative_to(dists.source)) for path in (dists.source / "docs").rglob("*.md"))
         assert [name for name in sorted(dists.sdist) if name.startswith("docs/")] == docs
         assert sorted(set(package_files(dists.source)) - set(dists.sdist)) == []
 
