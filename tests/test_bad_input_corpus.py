@@ -507,6 +507,17 @@ DEPLOY_CHECK = [
     case("format-unknown", "deploy_check", "--format", "yaml", message=INVALID_CHOICE),
 ]
 
+# The corpus's project sets no DEPLOYKIT_SERVERS: every file would lack the user it runs as.
+SERVER_CONFIG = [
+    case("no-settings", "server_config", message="DEPLOYKIT_SERVERS has no 'user'"),
+    case("no-settings-check", "server_config", "--check", message="DEPLOYKIT_SERVERS has no 'user'"),
+    case("kind-unknown", "server_config", "--kind", "caddy", message=INVALID_CHOICE),
+    case("kind-empty", "server_config", "--kind", "", message=INVALID_CHOICE),
+    case("check-and-print", "server_config", "--check", "--print", "x", message="not allowed with argument"),
+    case("print-not-utf8", "server_config", "--print", b"\xff", message=NOT_UTF8),
+    case("format-unknown", "server_config", "--format", "yaml", message=INVALID_CHOICE),
+]
+
 CACHE_TABLE = "corpus_cache"
 CLEAR_CACHE = [
     case("prefix-empty", "clear_cache", "--prefix", "", message="its KEY_PREFIX is empty"),
@@ -744,6 +755,7 @@ COMMANDS = {
     "deploy": DEPLOY,
     "deploy_log": DEPLOY_LOG,
     "deploy_check": DEPLOY_CHECK,
+    "server_config": SERVER_CONFIG,
     "clear_cache": CLEAR_CACHE,
     "prune_static": PRUNE_STATIC,
     "swap_live_migrations": SWAP_LIVE_MIGRATIONS,

@@ -405,6 +405,30 @@ def test_uwsgi_ini_alone_selects_production_and_reloads_on_touch(world: World, u
         stop(process)
 
 
+# -- deploy_check's finding -----------------------------------------------------------------------------
+
+
+def test_deploy_check_reports_a_hand_edited_server_file(world: World) -> None:
+    world.render("gunicorn")
+
+    def server_files_finding() -> dict[str, str]:
+        completed = world.site.manage("live", "deploy_check", "--format", "json", check=False)
+        (found,) = [f for f in json.loads(completed.stdout)["findings"] if f["check"] == "server files"]
+        return dict(found)
+
+    assert server_files_finding()["level"] == "ok"
+    nginx = world.servers_dir / f"nginx-{NAME}.conf"
+    original = nginx.read_text()
+    nginx.write_text(original.replace("client_max_body_size 10m;", "client_max_body_size 1g;"))
+    try:
+        found = server_files_finding()
+        assert found["level"] == "warning"
+        assert f"nginx-{NAME}.conf differs from what the settings render" in found["detail"]
+        assert "server_config --check" in found["fix"]
+    finally:
+        nginx.write_text(original)
+
+
 # -- 3. systemd units --------------------------------------------------------------------------------------
 
 
