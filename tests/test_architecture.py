@@ -9,7 +9,17 @@ PACKAGE = Path(__file__).resolve().parent.parent / "django_deploykit"
 
 # Top-level names of the package by floor (docs/architecture.md); a module imports only from its floor or below.
 FLOORS = {
-    1: {"__init__", "conf", "exit_codes", "durations", "interrupts", "redact", "text", "project_code"},
+    1: {
+        "__init__",
+        "conf",
+        "exit_codes",
+        "durations",
+        "interrupts",
+        "redact",
+        "text",
+        "project_code",
+        "atomic_files",
+    },
     2: {"deploy_root", "servers", "slots", "gunicorn_launcher"},
     3: {
         "settings",

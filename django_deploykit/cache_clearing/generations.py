@@ -13,14 +13,14 @@ input as an argument and never reads Django settings.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Final
 
 from django.core.exceptions import ImproperlyConfigured
 from filelock import FileLock
+
+from django_deploykit.atomic_files import READABLE_BY_SERVERS, write_atomically
 
 GENERATIONS_FILE_NAME: Final = "cache-generations.json"
 # Written into each wrapped CACHES entry so clear_cache bumps the file the settings read;
@@ -96,21 +96,7 @@ def bump_generation(path: Path, prefix: str, *, dry_run: bool = False) -> tuple[
         if dry_run:
             return old, old + 1
         generations[prefix] = old + 1
-        _write_atomically(path, json.dumps(generations, indent=2, sort_keys=True) + "\n")
+        write_atomically(
+            path, json.dumps(generations, indent=2, sort_keys=True) + "\n", mode=READABLE_BY_SERVERS
+        )
     return old, old + 1
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    # A server starting mid-write must read the old or the new file, never half of one.
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        # mkstemp makes the file private; the web servers may run as another user.
-        os.fchmod(descriptor, 0o644)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

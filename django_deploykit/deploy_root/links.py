@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal
 
+from django_deploykit.atomic_files import fsync_folder, write_atomically
 from django_deploykit.deploy_root.layout import DeployRoot
 
 TEMP_LINK_PREFIX: Final = ".tmp-link-"
@@ -85,7 +86,7 @@ def exchange(
             if exc.errno not in _UNSUPPORTED_ERRNOS:
                 raise
         else:
-            _fsync_dir(root.path)
+            fsync_folder(root.path)
             return "exchange"
     _journalled_swap(root, LinkState(live=state.stage, stage=state.live), step_hook or (lambda step: None))
     return "journal"
@@ -211,14 +212,14 @@ def _usable_slot(root: DeployRoot, link: Path) -> str | None:
 def _journalled_swap(root: DeployRoot, wanted: LinkState, step_hook: Callable[[str], None]) -> None:
     journal = root.swap_journal
     step_hook("write-journal")
-    _write_durably(journal, json.dumps({"live": wanted.live, "stage": wanted.stage}))
+    write_atomically(journal, json.dumps({"live": wanted.live, "stage": wanted.stage}))
     step_hook("replace-live")
     _replace_link(root, root.live_link, wanted.live)
     step_hook("replace-stage")
     _replace_link(root, root.stage_link, wanted.stage)
     step_hook("remove-journal")
     journal.unlink()
-    _fsync_dir(root.path)
+    fsync_folder(root.path)
 
 
 def _replace_link(root: DeployRoot, link: Path, slot: str) -> None:
@@ -227,25 +228,7 @@ def _replace_link(root: DeployRoot, link: Path, slot: str) -> None:
     temporary = root.path / f"{TEMP_LINK_PREFIX}{secrets.token_hex(6)}"
     os.symlink(slot, temporary)
     os.replace(temporary, link)
-    _fsync_dir(root.path)
-
-
-def _write_durably(path: Path, text: str) -> None:
-    temporary = path.with_name(f"{path.name}.{secrets.token_hex(6)}")
-    with open(temporary, "w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(path: Path) -> None:
-    descriptor = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
+    fsync_folder(root.path)
 
 
 _libc: ctypes.CDLL | None = None

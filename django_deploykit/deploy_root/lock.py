@@ -27,6 +27,7 @@ from typing import Any, Final
 
 from filelock import FileLock, Timeout
 
+from django_deploykit.atomic_files import write_atomically
 from django_deploykit.deploy_root.layout import DeployRoot
 
 TOKEN_VARIABLE: Final = "DEPLOYKIT_LOCK_TOKEN"  # noqa: S105 (a variable name)
@@ -143,10 +144,7 @@ def deploy_lock(
             started_at=datetime.now(UTC).isoformat(timespec="seconds"),
             token=secrets.token_hex(16),
         )
-        side_file = root.lock_holder_file
-        temporary = side_file.with_name(side_file.name + ".tmp")
-        temporary.write_text(json.dumps(asdict(holder)), encoding="utf-8")
-        os.replace(temporary, side_file)
+        write_atomically(root.lock_holder_file, json.dumps(asdict(holder)))
         yield holder
     finally:
         root.lock_holder_file.unlink(missing_ok=True)

@@ -18,6 +18,7 @@ from typing import Any
 
 import sh
 
+from django_deploykit.atomic_files import write_atomically
 from django_deploykit.conf import conf
 from django_deploykit.deploy_root.layout import REVISION_NAME
 
@@ -48,9 +49,7 @@ def git_head(checkout: Path) -> str:
 def write_revision(checkout: Path) -> str:
     """Write the checkout's HEAD commit to its ``REVISION`` file and return it."""
     revision = git_head(checkout)
-    temporary = checkout / f".{REVISION_NAME}.tmp"
-    temporary.write_text(revision + "\n", encoding="utf-8")
-    os.replace(temporary, checkout / REVISION_NAME)
+    write_atomically(checkout / REVISION_NAME, revision + "\n")
     return revision
 
 

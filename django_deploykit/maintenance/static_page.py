@@ -8,9 +8,6 @@ no link to the site.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -19,13 +16,12 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import translation
 
+from django_deploykit.atomic_files import READABLE_BY_SERVERS, write_atomically
 from django_deploykit.deploy_root.layout import DeployRoot
 from django_deploykit.maintenance import responses, stores
 from django_deploykit.maintenance.state import MaintenanceState, Phase
 
 UNAVAILABLE_TEMPLATE = "django_deploykit/maintenance/unavailable.html"
-# Read by the web server's user, which is rarely the one that runs the command.
-PAGE_MODE = 0o644
 
 
 def page_html(state: MaintenanceState | None, now: datetime) -> str:
@@ -41,25 +37,10 @@ def page_html(state: MaintenanceState | None, now: datetime) -> str:
 def write_static_page(root: DeployRoot, state: MaintenanceState | None, now: datetime) -> Path:
     """Write the page for ``state`` into ``root.maintenance_page``; ``OSError`` if it cannot be written.
 
-    Atomic (a temporary file in the same folder, then ``os.replace``), so the web server never serves
-    half a page.
+    Atomic, so the web server never serves half a page; readable by the web server's user.
     """
-    path = root.maintenance_page
-    data = page_html(state, now).encode("utf-8")
-    fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        # mkstemp makes it 0600, which the web server's user could not read.
-        os.chmod(temp_name, PAGE_MODE)
-        os.replace(temp_name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp_name)
-        raise
-    return path
+    write_atomically(root.maintenance_page, page_html(state, now), mode=READABLE_BY_SERVERS)
+    return root.maintenance_page
 
 
 def ensure_static_page(root: DeployRoot, now: datetime) -> Path:

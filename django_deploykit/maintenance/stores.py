@@ -6,9 +6,7 @@ so a read-only state folder or a read-only replica is fine.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -17,6 +15,7 @@ from django.core.cache import BaseCache
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
+from django_deploykit.atomic_files import READABLE_BY_SERVERS, fsync_folder, write_atomically
 from django_deploykit.conf import conf
 from django_deploykit.deploy_root import layout
 from django_deploykit.maintenance.state import MaintenanceState, StateError
@@ -70,27 +69,13 @@ class FileStore:
             raise StateError(f"The maintenance state file {self.path} is corrupt: {exc}.") from exc
 
     def write(self, state: MaintenanceState) -> None:
-        folder = self.path.parent
+        # Every worker reads this file while it may be rewritten: the old document or the new one.
         try:
-            # A temp file in the same folder, so os.replace is an atomic rename: readers see
-            # the old document or the new one, never half of one.
-            fd, temp_name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=folder)
+            write_atomically(self.path, state.to_json(), mode=READABLE_BY_SERVERS)
         except OSError as exc:
-            raise StateError(f"The maintenance state cannot be written in {folder}: {exc.strerror}.") from exc
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(state.to_json())
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(temp_name, 0o644)
-            os.replace(temp_name, self.path)
-        except OSError as exc:
-            with contextlib.suppress(OSError):
-                os.unlink(temp_name)
             raise StateError(
                 f"The maintenance state file {self.path} cannot be written: {exc.strerror}."
             ) from exc
-        _fsync_folder(folder)
 
     def clear(self) -> bool:
         try:
@@ -101,18 +86,8 @@ class FileStore:
             raise StateError(
                 f"The maintenance state file {self.path} cannot be removed: {exc.strerror}."
             ) from exc
-        _fsync_folder(self.path.parent)
+        fsync_folder(self.path.parent)
         return True
-
-
-def _fsync_folder(folder: Path) -> None:
-    # Makes the rename itself durable; some filesystems refuse to open a folder, which is harmless.
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 class CacheStore:

@@ -13,13 +13,13 @@ from typing import Any
 from django.db.migrations import Migration
 from django.db.migrations.graph import MigrationGraph
 
+from django_deploykit.atomic_files import write_atomically
 from django_deploykit.migrate_safe.planning import PhasePlan
 from django_deploykit.migrate_safe.reviews import (
     ReviewUpdate,
     Undecided,
     current_reviews,
     update_reviews,
-    write_atomically,
 )
 
 

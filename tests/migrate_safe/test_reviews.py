@@ -18,6 +18,7 @@ from django.db import connections
 from django.db.migrations.recorder import MigrationRecorder
 from django.test.utils import override_settings
 
+from django_deploykit.atomic_files import write_atomically
 from django_deploykit.exit_codes import ExitCode
 from django_deploykit.migrate_safe.checks import check_reviewed_migrations
 from django_deploykit.migrate_safe.planning import pending_for_leaves
@@ -423,7 +424,6 @@ class AtomicWriteTests:
     def test_a_failed_write_leaves_the_old_file_and_no_temporary(
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        from django_deploykit.migrate_safe import reviews
 
         path = tmp_path / "reviewed_migrations.toml"
         path.write_text("# old\n", encoding="utf-8")
@@ -432,12 +432,12 @@ class AtomicWriteTests:
         def fail(*args: Any) -> None:
             raise OSError(28, "No space left on device")
 
-        monkeypatch.setattr("django_deploykit.migrate_safe.reviews.os.replace", fail)
+        monkeypatch.setattr("django_deploykit.atomic_files.os.replace", fail)
         with pytest.raises(OSError, match="No space left"):
-            reviews.write_atomically(path, "# new\n")
+            write_atomically(path, "# new\n")
         assert path.read_text(encoding="utf-8") == "# old\n"
         assert [p.name for p in tmp_path.iterdir()] == [path.name]
         monkeypatch.undo()
-        reviews.write_atomically(path, "# new\n")
+        write_atomically(path, "# new\n")
         assert path.read_text(encoding="utf-8") == "# new\n"
         assert path.stat().st_mode & 0o777 == 0o640
