@@ -21,6 +21,7 @@ from django_deploykit.deploy_root.layout import DeployRoot
 from django_deploykit.deploy_root.revision import read_revision
 from django_deploykit.deploy_root.slot_commands import SlotProject, production_env, run_manage, run_program
 from django_deploykit.redact import redact_error, redact_url
+from django_deploykit.server_config import advice
 from django_deploykit.server_config import files as server_files
 from django_deploykit.server_config.plan import ServerConfigError, project_plan
 from django_deploykit.server_config.render import render
@@ -349,16 +350,26 @@ def _server_files(root: DeployRoot, options: CheckOptions) -> list[Finding]:
             )
         ]
     rendered = render(plan, plan.kinds())
+    access = [
+        Finding("server access", "warning", warning, "Change the owner or the mode the warning names.")
+        for warning in advice.access_warnings(
+            plan,
+            server_files.access_of(root.env_file),
+            server_files.access_of(root.shared_dir),
+            server_files.groups_of(plan.user),
+        )
+    ]
     drift = server_files.drift(rendered, root.servers_dir, plan.install)
     if drift:
         return [
+            *access,
             Finding(
                 "server files",
                 "warning",
                 "; ".join(found.sentence() for found in drift),
                 "See the differences with 'manage.py server_config --check', render them with 'manage.py "
                 "server_config', then install them (docs/servers.md).",
-            )
+            ),
         ]
     installed = sum(1 for file in rendered if file.name in plan.install)
     return [

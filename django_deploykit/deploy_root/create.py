@@ -28,6 +28,7 @@ import sh
 
 from django_deploykit.deploy_root import dependencies, git, revision
 from django_deploykit.deploy_root.layout import (
+    ENV_FILE_NAME,
     REVISION_NAME,
     ROOT_MARKER,
     VENV_DIR,
@@ -41,7 +42,8 @@ from django_deploykit.redact import redact_text, redact_url
 from django_deploykit.text import tail
 
 # Files deploykit writes into a slot's checkout; excluded so the worktree stays clean.
-SLOT_EXCLUDES: Final = (f"/{VENV_DIR}/", f"/{REVISION_NAME}", f"/.{REVISION_NAME}.tmp")
+# REVISION is replaced through a temporary file beside it (atomic_files), named .REVISION.<random>.tmp.
+SLOT_EXCLUDES: Final = (f"/{VENV_DIR}/", f"/{REVISION_NAME}", f"/.{REVISION_NAME}.*.tmp")
 ENV_TEMPLATE: Final = """\
 # Read by every process of both slots (django_deploykit.settings.dispatch).
 # The presence of PRODUCTION, whatever its value, selects the production settings.
@@ -271,7 +273,7 @@ def _lay_out(root: DeployRoot, options: InitOptions) -> None:
     shared = root.shared_dir
     (shared / "media").mkdir(parents=True)
     root.run_dir.mkdir()
-    env_file = shared / ".env"
+    env_file = shared / ENV_FILE_NAME
     env_file.write_text(ENV_TEMPLATE, encoding="utf-8")
     os.chmod(env_file, 0o600)
     os.symlink(root.slot_names[0], root.live_link)

@@ -38,6 +38,8 @@ ROOT_ENV_VARIABLE = "DEPLOYKIT_ROOT"
 SHARED_DIR_NAME = "shared"
 RUN_DIR_NAME = "run"
 SERVERS_DIR_NAME = "servers"
+# Inside shared/: PRODUCTION and the secrets, read by the settings of every process of both slots.
+ENV_FILE_NAME = ".env"
 # Inside shared/: written by 'maintenance on' and 'off', served by nginx or Apache when the app is down.
 MAINTENANCE_PAGE_NAME = "maintenance.html"
 SERVER_LOGS_DIR_NAME = "log"
@@ -75,6 +77,10 @@ class DeployRoot:
     @property
     def servers_dir(self) -> Path:
         return self.path / SERVERS_DIR_NAME
+
+    @property
+    def env_file(self) -> Path:
+        return self.shared_dir / ENV_FILE_NAME
 
     @property
     def maintenance_page(self) -> Path:

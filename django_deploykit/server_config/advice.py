@@ -6,6 +6,7 @@ import ipaddress
 from collections.abc import Mapping
 from typing import Any
 
+from django_deploykit.server_config.files import Access
 from django_deploykit.server_config.plan import ServerPlan
 from django_deploykit.server_config.render import RenderedFile
 
@@ -29,6 +30,41 @@ def warnings(plan: ServerPlan, reload_setting: Mapping[str, Any]) -> list[str]:
             "DEPLOYKIT_MAINTENANCE_TRUSTED_PROXIES, or 'maintenance on --allow-ip' sees every visitor as 127.0.0.1."
         )
     return found
+
+
+def access_warnings(
+    plan: ServerPlan, env_file: Access | None, shared: Access | None, groups: frozenset[str] | None
+) -> list[str]:
+    """What the app servers' user could not read or write, as the deploy root stands now; ``groups`` are
+    the user's groups, ``None`` when the user does not exist on this machine."""
+    if groups is None:
+        return [
+            f"The user {plan.user!r} that the files run the app servers as does not exist on this machine."
+        ]
+    found: list[str] = []
+    if env_file is not None and not _may(plan.user, groups, env_file, 0o4):
+        found.append(
+            f"{env_file.path} is {env_file.owner}'s with mode {env_file.mode:04o}: the app servers, run as "
+            f"{plan.user}, could not read it. Give it to them (chown {plan.user} {env_file.path}); it holds "
+            "secrets, so keep it 0600."
+        )
+    if shared is not None and not _may(plan.user, groups, shared, 0o2):
+        found.append(
+            f"{shared.path} is {shared.owner}'s with mode {shared.mode:04o}: the app servers, run as {plan.user}, "
+            f"could not write media or SQLite files there (chown -R {plan.user} {shared.path})."
+        )
+    return found
+
+
+def _may(user: str, groups: frozenset[str], access: Access, permission: int) -> bool:
+    """Whether ``user`` has ``permission`` (4 read, 2 write) on ``access``, as the kernel decides it."""
+    if user == "root":
+        return True
+    if access.owner == user:
+        return bool(access.mode & (permission << 6))
+    if access.group in groups:
+        return bool(access.mode & (permission << 3))
+    return bool(access.mode & permission)
 
 
 def install_steps(plan: ServerPlan, files: list[RenderedFile]) -> list[str]:

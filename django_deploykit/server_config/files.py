@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import difflib
 import errno
+import grp
 import os
+import pwd
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +21,49 @@ from django_deploykit.server_config.render import RenderedFile
 
 Change = Literal["created", "updated", "unchanged"]
 DriftKind = Literal["missing", "differs", "not-a-file", "unreadable"]
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who owns a path and its mode: enough to tell whether the servers' user can read or write it."""
+
+    path: Path
+    owner: str
+    group: str
+    mode: int
+
+
+def access_of(path: Path) -> Access | None:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return Access(path, _user_name(info.st_uid), _group_name(info.st_gid), info.st_mode & 0o777)
+
+
+def groups_of(user: str) -> frozenset[str] | None:
+    """The groups ``user`` is in (its primary group too); ``None`` when no such user exists here."""
+    try:
+        primary = pwd.getpwnam(user).pw_gid
+    except KeyError:
+        return None
+    return frozenset(
+        {_group_name(primary), *(group.gr_name for group in grp.getgrall() if user in group.gr_mem)}
+    )
+
+
+def _user_name(uid: int) -> str:
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
+
+
+def _group_name(gid: int) -> str:
+    try:
+        return grp.getgrgid(gid).gr_name
+    except KeyError:
+        return str(gid)
 
 
 @dataclass(frozen=True)

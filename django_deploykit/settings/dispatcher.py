@@ -220,4 +220,4 @@ def _env_file_path(explicit: Path | str | None, deploy_root: layout.DeployRoot |
     configured = env.environ.get(ENV_FILE_VARIABLE)
     if configured:
         return Path(configured)
-    return slots.shared_dir(deploy_root, base) / ".env"
+    return slots.shared_dir(deploy_root, base) / layout.ENV_FILE_NAME

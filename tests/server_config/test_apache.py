@@ -212,6 +212,18 @@ def apache() -> Iterator[ApacheSite]:
         )
         site.manage("live", "migrate", "-v0")
         site.manage("live", "collectstatic", "--noinput", "-v0")
+        # deploykit_init, run by root, left shared/ and its .env to root: www-data could not read or write.
+        rendered = site.manage("live", "server_config", "--format", "json")
+        warnings = json.loads(rendered.stdout)["warnings"]
+        assert [("could not read it" in w, "could not write" in w) for w in warnings] == [
+            (True, False),
+            (False, True),
+        ], rendered.stdout
+        # The daemon processes run as www-data: what they write (the database's journal) is theirs.
+        shutil.chown(site.root.shared_dir, USER, USER)
+        for dirpath, dirnames, filenames in os.walk(site.root.shared_dir):
+            for name in dirnames + filenames:
+                shutil.chown(Path(dirpath) / name, USER, USER)
         rendered = site.manage("live", "server_config", "--format", "json")
         assert json.loads(rendered.stdout)["warnings"] == [], rendered.stdout
         served.conf.write_text(
@@ -226,11 +238,6 @@ def apache() -> Iterator[ApacheSite]:
                 name=NAME,
             )
         )
-        # The daemon processes run as www-data: what they write (the database's journal) is theirs.
-        shutil.chown(site.root.shared_dir, USER, USER)
-        for dirpath, dirnames, filenames in os.walk(site.root.shared_dir):
-            for name in dirnames + filenames:
-                shutil.chown(Path(dirpath) / name, USER, USER)
         try:
             yield served
         finally:

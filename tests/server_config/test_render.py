@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,8 @@ def deploy_root(tmp_path: Path) -> Path:
     for slot in ("blue", "green"):
         (root / slot / "example_project").mkdir(parents=True)
     (root / "shared").mkdir()
+    # As the docs say to leave it: the app servers' user owns the shared folder.
+    shutil.chown(root / "shared", "www-data", "www-data")
     (root / ".deploykit-root").write_text(json.dumps({"slots": ["blue", "green"]}))
     (root / "live").symlink_to("blue")
     (root / "stage").symlink_to("green")
@@ -211,6 +214,48 @@ class ModWsgiTests:
         compile(script, "live.wsgi", "exec")
 
 
+class AccessTests:
+    """What the servers' user could not read or write: warnings, since the files themselves are right."""
+
+    def warnings(self, root: Path, **servers: Any) -> list[str]:
+        with override_settings(**project_settings(root, DEPLOYKIT_SERVERS={**SERVERS, **servers})):
+            out, _, code = run_command("server_config", "--dry-run", "--format", "json")
+        assert code == ExitCode.OK
+        return list(json.loads(out)["warnings"])
+
+    def test_a_private_env_file_of_another_user(self, root: Path) -> None:
+        env_file = root / "shared" / ".env"
+        env_file.write_text("PRODUCTION=\n")
+        env_file.chmod(0o600)  # root's, as deploykit_init run by root leaves it
+        (warning,) = self.warnings(root)
+        assert (
+            f"{env_file} is root's with mode 0600: the app servers, run as www-data, could not read it"
+            in warning
+        )
+        shutil.chown(env_file, "www-data")
+        assert self.warnings(root) == []
+        # Root may read anything.
+        shutil.chown(env_file, "root")
+        assert self.warnings(root, user="root") == []
+
+    def test_a_group_readable_env_file_of_the_servers_group(self, root: Path) -> None:
+        env_file = root / "shared" / ".env"
+        env_file.write_text("PRODUCTION=\n")
+        env_file.chmod(0o640)
+        shutil.chown(env_file, "root", "www-data")
+        assert self.warnings(root) == []
+
+    def test_a_shared_folder_the_servers_cannot_write(self, root: Path) -> None:
+        shutil.chown(root / "shared", "root", "root")
+        (warning,) = self.warnings(root)
+        assert "could not write media or SQLite files there (chown -R www-data" in warning
+
+    def test_a_user_that_does_not_exist(self, root: Path) -> None:
+        assert self.warnings(root, user="nosuchuser") == [
+            "The user 'nosuchuser' that the files run the app servers as does not exist on this machine."
+        ]
+
+
 class BadInputTests:
     @pytest.mark.parametrize(
         ("overrides", "message"),
@@ -382,6 +427,18 @@ class DeployCheckTests:
         (finding,) = _server_files(root, self.options())
         assert finding.level == "ok"
         assert "8 files as the settings render them" in finding.detail
+
+    def test_what_the_servers_user_could_not_read_is_a_warning(self, configured: Path) -> None:
+        env_file = configured / "shared" / ".env"
+        env_file.write_text("PRODUCTION=\n")
+        env_file.chmod(0o600)
+        access = [
+            f
+            for f in _server_files(read_deploy_root(configured), self.options())
+            if f.check == "server access"
+        ]
+        assert [f.level for f in access] == ["warning"]
+        assert "could not read it" in access[0].detail
 
     def test_bad_settings_are_an_error_and_no_setting_no_finding(self, root: Path) -> None:
         deploy_root = read_deploy_root(root)

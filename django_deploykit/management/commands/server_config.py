@@ -71,7 +71,12 @@ class Command(DeploykitCommand):
                 )
         rendered = render(plan, tuple(kind) if kind else needed)
         names = [file.name for file in rendered]
-        warnings = advice.warnings(plan, conf.RELOAD)
+        warnings = advice.warnings(plan, conf.RELOAD) + advice.access_warnings(
+            plan,
+            files.access_of(root.env_file),
+            files.access_of(root.shared_dir),
+            files.groups_of(plan.user),
+        )
         self.document = {"directory": str(root.servers_dir), "warnings": warnings}
         if print_name is not None:
             if print_name not in names:
