@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -68,3 +69,43 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         else:
             parts.append(f"{service.name}: not needed by the selected tests")
     terminalreporter.write_line("backends: " + "; ".join(parts))
+
+
+def _writable(folder: Path) -> bool:
+    probe = folder / ".write-probe"
+    try:
+        probe.write_text("")
+    except OSError:
+        return False
+    probe.unlink()
+    return True
+
+
+@pytest.fixture
+def read_only_folder() -> Callable[[Path], contextlib.AbstractContextManager[None]]:
+    """Make a folder unwritable for this process, even as root (then with the immutable attribute)."""
+    import sh
+
+    @contextlib.contextmanager
+    def make(folder: Path) -> Iterator[None]:
+        mode = folder.stat().st_mode
+        folder.chmod(0o555)
+        immutable = False
+        try:
+            if _writable(folder):
+                try:
+                    sh.chattr("+i", str(folder))
+                    immutable = True
+                except sh.ErrorReturnCode as exc:
+                    message = f"cannot make {folder} read-only for root: {exc.stderr.decode().strip()}"
+                    if os.environ.get("CI"):
+                        pytest.fail(message)
+                    pytest.skip(message)
+            assert not _writable(folder)
+            yield
+        finally:
+            if immutable:
+                sh.chattr("-i", str(folder))
+            folder.chmod(mode)
+
+    return make

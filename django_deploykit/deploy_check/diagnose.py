@@ -352,12 +352,7 @@ def _server_files(root: DeployRoot, options: CheckOptions) -> list[Finding]:
     rendered = render(plan, plan.kinds())
     access = [
         Finding("server access", "warning", warning, "Change the owner or the mode the warning names.")
-        for warning in advice.access_warnings(
-            plan,
-            server_files.access_of(root.env_file),
-            server_files.access_of(root.shared_dir),
-            server_files.groups_of(plan.user),
-        )
+        for warning in advice.access_warnings(plan, *server_files.servers_access(plan))
     ]
     drift = server_files.drift(rendered, root.servers_dir, plan.install)
     if drift:

@@ -67,6 +67,18 @@ def _may(user: str, groups: frozenset[str], access: Access, permission: int) -> 
     return bool(access.mode & permission)
 
 
+def unknown_installs(plan: ServerPlan, every_file: list[RenderedFile]) -> str | None:
+    """Why ``install`` is refused, if it names a file that is not rendered; ``None`` when it is fine."""
+    names = [file.name for file in every_file]
+    unknown = sorted(set(plan.install) - set(names))
+    if not unknown:
+        return None
+    return (
+        f"DEPLOYKIT_SERVERS['install'] names {', '.join(map(repr, unknown))}, which is not a rendered file; the "
+        f"files are {', '.join(names)}."
+    )
+
+
 def install_steps(plan: ServerPlan, files: list[RenderedFile]) -> list[str]:
     """The commands that install ``files`` on a Debian-like system, as text for a person to run."""
     folder = plan.root.servers_dir

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from django_deploykit.server_config.plan import ServerPlan
 from django_deploykit.server_config.render import RenderedFile
 
 Change = Literal["created", "updated", "unchanged"]
@@ -39,6 +40,11 @@ def access_of(path: Path) -> Access | None:
     except OSError:
         return None
     return Access(path, _user_name(info.st_uid), _group_name(info.st_gid), info.st_mode & 0o777)
+
+
+def servers_access(plan: ServerPlan) -> tuple[Access | None, Access | None, frozenset[str] | None]:
+    """What ``advice.access_warnings`` judges: the shared .env file, the shared folder, the user's groups."""
+    return access_of(plan.root.env_file), access_of(plan.root.shared_dir), groups_of(plan.user)
 
 
 def groups_of(user: str) -> frozenset[str] | None:
@@ -135,11 +141,6 @@ def drift(files: Iterable[RenderedFile], directory: Path, installed: Mapping[str
             if problem:
                 found.append(problem)
     return found
-
-
-def unknown_installs(files: Iterable[RenderedFile], installed: Mapping[str, Path]) -> list[str]:
-    names = {file.name for file in files}
-    return sorted(name for name in installed if name not in names)
 
 
 def _change(path: Path, content: str) -> Change:

@@ -389,12 +389,32 @@ class WriteAndCheckTests:
                 assert ("gunicorn-live.conf.py", str(root / "servers" / "gunicorn-live.conf.py")) in drifted
                 assert all(name != "nginx-mysite.conf" for name, _ in drifted)
 
-    def test_an_install_entry_naming_no_rendered_file(self, root: Path) -> None:
+    @pytest.mark.parametrize("mode", [(), ("--check",), ("--dry-run",), ("--kind", "nginx")])
+    def test_an_install_entry_naming_no_rendered_file(self, root: Path, mode: tuple[str, ...]) -> None:
         servers = {**SERVERS, "install": {"nginx.conf": "/etc/nginx/sites-enabled/mysite.conf"}}
         with override_settings(**project_settings(root, DEPLOYKIT_SERVERS=servers)):
-            _, err, code = run_command("server_config", "--check")
+            _, err, code = run_command("server_config", *mode)
         assert code == ExitCode.FAILED
         assert "'nginx.conf', which is not a rendered file" in err
+        assert not (root / "servers").exists()
+
+    def test_with_kind_an_install_entry_of_another_kind_is_fine(self, root: Path) -> None:
+        servers = {**SERVERS, "install": {"logrotate-mysite": "/etc/logrotate.d/mysite"}}
+        with override_settings(**project_settings(root, DEPLOYKIT_SERVERS=servers)):
+            _, _, code = run_command("server_config", "--kind", "nginx")
+        assert code == ExitCode.OK
+        assert [path.name for path in (root / "servers").iterdir()] == ["nginx-mysite.conf"]
+
+    def test_a_page_that_cannot_be_written_is_a_warning_after_the_files(
+        self, configured: Path, read_only_folder: Any
+    ) -> None:
+        with read_only_folder(configured / "shared"):
+            out, _, code = run_command("server_config", "--format", "json")
+        assert code == ExitCode.OK
+        document = json.loads(out)
+        assert "static_page" not in document
+        assert any("could not be written" in warning for warning in document["warnings"])
+        assert (configured / "servers" / "nginx-mysite.conf").is_file()
 
     def test_print_writes_one_file_and_nothing_else(self, configured: Path) -> None:
         out, _, code = run_command("server_config", "--print", "mysite-live.socket")

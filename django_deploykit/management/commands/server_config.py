@@ -69,13 +69,13 @@ class Command(DeploykitCommand):
                     f"This project has no {asked} files: DEPLOYKIT_SERVERS names app_server {plan.app_server!r} and "
                     f"web_server {plan.web_server!r}, which need {', '.join(needed)}. Nothing was written."
                 )
+        refusal = advice.unknown_installs(plan, render(plan, needed))
+        if refusal:
+            raise CommandError(f"{refusal} Nothing was written.")
         rendered = render(plan, tuple(kind) if kind else needed)
         names = [file.name for file in rendered]
         warnings = advice.warnings(plan, conf.RELOAD) + advice.access_warnings(
-            plan,
-            files.access_of(root.env_file),
-            files.access_of(root.shared_dir),
-            files.groups_of(plan.user),
+            plan, *files.servers_access(plan)
         )
         self.document = {"directory": str(root.servers_dir), "warnings": warnings}
         if print_name is not None:
@@ -88,12 +88,6 @@ class Command(DeploykitCommand):
                 self.stdout.write(self.document["content"], ending="")
             return  # the file alone, so that it can be redirected into a file
         if check:
-            unknown = files.unknown_installs(rendered, plan.install)
-            if unknown:
-                raise CommandError(
-                    f"DEPLOYKIT_SERVERS['install'] names {', '.join(map(repr, unknown))}, which is not a rendered "
-                    f"file; the files are {', '.join(names)}."
-                )
             drift = files.drift(rendered, root.servers_dir, plan.install)
             self.document["drift"] = report.drift_document(drift)
             self.say(
@@ -104,13 +98,19 @@ class Command(DeploykitCommand):
         else:
             try:
                 changes = (files.planned_changes if dry_run else files.write)(rendered, root.servers_dir)
-                if not dry_run and plan.web_server:
-                    # The web server's error page must exist before the first 'maintenance on' writes it.
-                    self.document["static_page"] = str(ensure_static_page(root, timezone.now()))
             except OSError as exc:
                 raise CommandError(
                     f"Could not write {exc.filename or root.servers_dir}: {exc.strerror}. Nothing was written."
                 ) from exc
+            if not dry_run and plan.web_server:
+                # The web server's error page must exist before the first 'maintenance on' writes it.
+                try:
+                    self.document["static_page"] = str(ensure_static_page(root, timezone.now()))
+                except OSError as exc:
+                    warnings.append(
+                        f"The static maintenance page {root.maintenance_page} could not be written "
+                        f"({exc.strerror}); the web server shows its own error page until 'maintenance on' writes it."
+                    )
             steps = advice.install_steps(plan, rendered)
             self.document.update(report.written_document(changes, steps, dry_run))
             self.say(report.written_lines(changes, steps, dry_run))
