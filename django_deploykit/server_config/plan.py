@@ -401,18 +401,14 @@ def _served_folder(settings: Any, prefix: str, root: DeployRoot) -> tuple[str | 
             f"{prefix}_URL is {url!r}; the web server serves it as a path, so it must start and end with '/'."
         )
     path = Path(folder)
-    resolved_root = root.path.resolve()
     try:
-        path.resolve().relative_to(resolved_root)
+        inside = path.resolve().relative_to(root.path.resolve()).parts
     except ValueError:
         raise ServerConfigError(
             f"{prefix}_ROOT {folder} is outside the deploy root {root.path}; the web server would serve files that "
             f"no deploy writes. Put it in the shared folder: {root.shared_dir / prefix.lower()}."
         ) from None
-    if any(
-        part in (LIVE_LINK, STAGE_LINK, *root.slot_names)
-        for part in path.resolve().relative_to(resolved_root).parts[:1]
-    ):
+    if inside[:1] and inside[0] in (LIVE_LINK, STAGE_LINK, *root.slot_names):
         raise ServerConfigError(
             f"{prefix}_ROOT {folder} is inside a slot; a swap would change the files under the web server. Put it "
             f"in the shared folder: {root.shared_dir / prefix.lower()}."

@@ -1,6 +1,6 @@
 """Render a ``ServerPlan`` into file contents: pure text, nothing read from or written to disk.
 
-The templates are the package's own (``templates/deploykit/servers/``), rendered by an engine of their
+The templates are the package's own (``templates/django_deploykit/servers/``), rendered by an engine of their
 own rather than the project's: the same settings and package version must render the same bytes, or the
 check mode would report drift that nobody made.
 """
@@ -21,7 +21,7 @@ HEADER = (
     "Rendered by 'manage.py server_config' from the project's settings; edit the settings, not this file."
 )
 STAGE_ROBOTS = "User-agent: *\nDisallow: /\n"
-_TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "deploykit" / "servers"
+_TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "django_deploykit" / "servers"
 
 
 @dataclass(frozen=True)

@@ -69,10 +69,11 @@ class Command(DeploykitCommand):
                     f"This project has no {asked} files: DEPLOYKIT_SERVERS names app_server {plan.app_server!r} and "
                     f"web_server {plan.web_server!r}, which need {', '.join(needed)}. Nothing was written."
                 )
-        refusal = advice.unknown_installs(plan, render(plan, needed))
+        every_file = render(plan, needed)
+        refusal = advice.unknown_installs(plan, every_file)
         if refusal:
             raise CommandError(f"{refusal} Nothing was written.")
-        rendered = render(plan, tuple(kind) if kind else needed)
+        rendered = [file for file in every_file if not kind or file.kind in kind]
         names = [file.name for file in rendered]
         warnings = advice.warnings(plan, conf.RELOAD) + advice.access_warnings(
             plan, *files.servers_access(plan)
