@@ -43,6 +43,13 @@ ENV_FILE_NAME = ".env"
 # Inside shared/: written by 'maintenance on' and 'off', served by nginx or Apache when the app is down.
 MAINTENANCE_PAGE_NAME = "maintenance.html"
 SERVER_LOGS_DIR_NAME = "log"
+# Inside shared/: what the deploy console keeps (files, not tables: the console works while migrations run).
+CONSOLE_DIR_NAME = "console"
+# Inside the console folder: settings editable at run time (notification targets, maintenance defaults),
+# the CI tokens (hashed) and the audit log of every console action.
+RUNTIME_SETTINGS_NAME = "settings.json"
+TOKENS_NAME = "tokens.json"
+AUDIT_NAME = "audit.jsonl"
 # Each slot's own virtualenv, inside the slot: <root>/<slot>/.venv.
 VENV_DIR = ".venv"
 LIVE_LINK = "live"
@@ -51,6 +58,10 @@ STAGE_LINK = "stage"
 REVISION_NAME = "REVISION"
 LOGS_DIR_NAME = "logs"
 HISTORY_NAME = "history.jsonl"
+# Inside a run's log folder: the run's stages as they go, read by the console's live view.
+PROGRESS_NAME = "run.json"
+# Inside a run's log folder: what a command started from the console printed (its own errors included).
+LAUNCH_LOG_NAME = "launch.log"
 LOCK_NAME = ".deploy.lock"
 LOCK_HOLDER_NAME = ".deploy.lock.json"
 SWAP_JOURNAL_NAME = ".swap-journal.json"
@@ -91,6 +102,22 @@ class DeployRoot:
         return self.shared_dir / SERVER_LOGS_DIR_NAME
 
     @property
+    def console_dir(self) -> Path:
+        return self.shared_dir / CONSOLE_DIR_NAME
+
+    @property
+    def runtime_settings_file(self) -> Path:
+        return self.console_dir / RUNTIME_SETTINGS_NAME
+
+    @property
+    def tokens_file(self) -> Path:
+        return self.console_dir / TOKENS_NAME
+
+    @property
+    def audit_file(self) -> Path:
+        return self.console_dir / AUDIT_NAME
+
+    @property
     def live_link(self) -> Path:
         return self.path / LIVE_LINK
 
@@ -105,6 +132,9 @@ class DeployRoot:
     @property
     def logs_dir(self) -> Path:
         return self.path / LOGS_DIR_NAME
+
+    def run_log_dir(self, run_id: str) -> Path:
+        return self.logs_dir / run_id
 
     @property
     def history_file(self) -> Path:
