@@ -125,6 +125,8 @@ class DeployOptions:
     stages: list[StageSpec]
     ref: str = "main"
     offline: bool = False
+    # Deploy a commit that is not a fast-forward of the stage slot's (going back to a recorded release).
+    allow_non_fast_forward: bool = False
     maintenance: bool = False
     maintenance_args: tuple[str, ...] = ()
     resume_from: str | None = None
@@ -133,6 +135,8 @@ class DeployOptions:
     swap_timeout: float = 30.0
     wait_lock: float = 0.0
     log_keep: int = 100
+    # The id to record the run under, chosen by the console that started it (None: a new one).
+    run_id: str | None = None
 
     @classmethod
     def from_settings(
@@ -190,10 +194,10 @@ class StageContext:
 
 
 def deploy(root: DeployRoot, options: DeployOptions, report: Report) -> DeployOutcome:
-    run = Run(root, "deploy")
+    run = Run(root, "deploy", options.run_id)
     record = run.record
     outcome = DeployOutcome(id=run.id, ref=options.ref)
-    runner = run.stages(len(options.stages), report)
+    runner = run.stages(len(options.stages), report, planned=[stage.name for stage in options.stages])
     outcome.log_dir = str(runner.logs.directory)
     exit_code = ExitCode.OK
     # Read again under the lock below; this first reading is for the record of a deploy that cannot start.
@@ -582,6 +586,8 @@ class _Procedure:
         args = ["deploy_pull", "--ref", self.options.ref, "--format", "json"]
         if self.options.offline:
             args.append("--offline")
+        if self.options.allow_non_fast_forward:
+            args.append("--allow-non-fast-forward")
         result = run_manage(
             self.project(live), args, env=self.env, timeout=self.options.stage_timeout, log=log
         )

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, get_args
 
 from django_deploykit.deploy_root.layout import DeployRoot
 from django_deploykit.deploy_root.lock import current_user
@@ -23,9 +23,16 @@ from django_deploykit.deploy_root.lock import current_user
 SCHEMA_VERSION: Final = 1
 
 Kind = Literal["init", "pull", "swap", "rollback", "repair", "reload", "deploy"]
+KINDS: Final[tuple[str, ...]] = get_args(Kind)
 # "started" is written when a deploy begins and replaced by its outcome when it ends: a deploy that was
 # killed stays "started" until the next one marks it "interrupted" and says what was left where.
 Result = Literal["ok", "failed", "swapped-back", "refused", "started", "interrupted"]
+
+
+def new_run_id() -> str:
+    """A record's id: its UTC start (so ids sort by time, as the log folders named after them do) and six hex
+    digits."""
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + secrets.token_hex(3)
 
 
 @dataclass
@@ -34,9 +41,7 @@ class HistoryRecord:
     result: Result
     started_at: str
     duration: float
-    id: str = field(
-        default_factory=lambda: datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + secrets.token_hex(3)
-    )
+    id: str = field(default_factory=new_run_id)
     user: str = field(default_factory=current_user)
     from_slot: str | None = None
     to_slot: str | None = None

@@ -58,6 +58,8 @@ STAGE_LINK = "stage"
 REVISION_NAME = "REVISION"
 LOGS_DIR_NAME = "logs"
 HISTORY_NAME = "history.jsonl"
+# Inside logs/: the findings of the last deploy_check of a link ("live" or "stage"), for the console.
+LAST_CHECK_NAME = "deploy-check-{link}.json"
 # Inside a run's log folder: the run's stages as they go, read by the console's live view.
 PROGRESS_NAME = "run.json"
 # Inside a run's log folder: what a command started from the console printed (its own errors included).
@@ -132,6 +134,9 @@ class DeployRoot:
     @property
     def logs_dir(self) -> Path:
         return self.path / LOGS_DIR_NAME
+
+    def last_check_file(self, link: str) -> Path:
+        return self.logs_dir / LAST_CHECK_NAME.format(link=link)
 
     def run_log_dir(self, run_id: str) -> Path:
         return self.logs_dir / run_id

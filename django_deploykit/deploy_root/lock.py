@@ -31,6 +31,9 @@ from django_deploykit.atomic_files import write_atomically
 from django_deploykit.deploy_root.layout import DeployRoot
 
 TOKEN_VARIABLE: Final = "DEPLOYKIT_LOCK_TOKEN"  # noqa: S105 (a variable name)
+# Set by the deploy console for the commands it starts: the signed-in user who asked, recorded as "who"
+# (the process runs as the app servers' user), the way sudo's SUDO_USER is.
+REQUESTED_BY_VARIABLE: Final = "DEPLOYKIT_REQUESTED_BY"
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,9 @@ def current_user() -> str:
         user = getpass.getuser()
     except (KeyError, OSError):
         user = str(os.getuid())
+    requested_by = os.environ.get(REQUESTED_BY_VARIABLE)
+    if requested_by:
+        return f"{requested_by} (console, as {user})"
     return f"{sudo_user} (as {user})" if sudo_user and sudo_user != user else user
 
 
@@ -157,3 +163,19 @@ def child_environment(holder: LockHolder | None) -> dict[str, str]:
         token = os.environ.get(TOKEN_VARIABLE)
         return {TOKEN_VARIABLE: token} if token else {}
     return {TOKEN_VARIABLE: holder.token}
+
+
+def holder_if_running(root: DeployRoot) -> LockHolder | None:
+    """Who holds the lock, from its side file alone: for pages that look often, which must never take the
+    lock even for an instant (``read_holder`` does, and a deploy starting at that instant would be refused).
+    A side file left by a killed holder names a process that is gone: nobody holds the lock then."""
+    holder = _read_side_file(root)
+    if holder is None:
+        return None
+    try:
+        os.kill(holder.pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        return holder
+    return holder

@@ -13,12 +13,15 @@ decided here, once.
 from __future__ import annotations
 
 import dataclasses
+import os
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from django_deploykit.deploy_root import history
 from django_deploykit.deploy_root.history import HistoryRecord, Kind, Result, Stopwatch
 from django_deploykit.deploy_root.layout import DeployRoot
 from django_deploykit.deploy_root.logs import RunLogs, prune
+from django_deploykit.deploy_root.progress import ProgressFile, RunProgress
 from django_deploykit.deploy_root.stages import Report, StageRunner
 from django_deploykit.exit_codes import ExitCode
 
@@ -45,7 +48,7 @@ _FIELDS = frozenset(field.name for field in dataclasses.fields(HistoryRecord))
 class Run:
     """One run of a command in a deploy root, from its start to its record."""
 
-    def __init__(self, root: DeployRoot, kind: Kind) -> None:
+    def __init__(self, root: DeployRoot, kind: Kind, run_id: str | None = None) -> None:
         self.root = root
         self.stopwatch = Stopwatch()
         # "failed" until the command says otherwise: a run that ends by an exception it did not expect
@@ -54,16 +57,39 @@ class Run:
             kind=kind, result="failed", started_at=self.stopwatch.started_at, duration=0.0
         )
         self.logs: RunLogs | None = None
+        self.progress: ProgressFile | None = None
+        if run_id is not None:
+            # Chosen by the console that started this run, so its page can follow the run from the start;
+            # a run without stages (a rollback) still gets its progress file for that page.
+            self.record.id = run_id
+            self.logs = RunLogs(root, run_id)
+            self.progress = self._progress_file(self.logs, ())
 
     @property
     def id(self) -> str:
         return self.record.id
 
-    def stages(self, total: int, report: Report, *, temporary: bool = False) -> StageRunner:
+    def stages(
+        self, total: int, report: Report, *, temporary: bool = False, planned: Sequence[str] = ()
+    ) -> StageRunner:
         """A stage runner whose logs go to ``ROOT/logs/<run id>/`` (or, for a dry run, a folder of its own
-        that the caller discards)."""
+        that the caller discards), with the run's progress file beside them."""
         self.logs = RunLogs(None if temporary else self.root, self.id)
-        return StageRunner(self.logs, total, report)
+        self.progress = self._progress_file(self.logs, planned)
+        return StageRunner(self.logs, total, report, progress=self.progress)
+
+    def _progress_file(self, logs: RunLogs, planned: Sequence[str]) -> ProgressFile:
+        return ProgressFile(
+            logs.directory,
+            RunProgress(
+                id=self.id,
+                kind=self.record.kind,
+                user=self.record.user,
+                started_at=self.record.started_at,
+                pid=os.getpid(),
+                planned=list(planned),
+            ),
+        )
 
     def finish(self, result: Result, *, log_keep: int | None = None, **fields: Any) -> HistoryRecord:
         """Append the record with ``result``, its duration and ``fields``; then keep the newest ``log_keep``
@@ -75,6 +101,8 @@ class Run:
                 raise TypeError(f"a history record has no field {name!r}")
             setattr(self.record, name, value)
         history.append(self.root, self.record)
+        if self.progress is not None:
+            self.progress.finished(result, self.record.message)
         if log_keep is not None:
             prune(self.root, log_keep)
         return self.record

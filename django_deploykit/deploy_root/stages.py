@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from django_deploykit.deploy_root.history import Stopwatch
 from django_deploykit.deploy_root.logs import RunLogs, StageLog
+from django_deploykit.deploy_root.progress import ProgressFile
 from django_deploykit.interrupts import Interrupted
 from django_deploykit.redact import redact_text
 from django_deploykit.text import shorten
@@ -43,16 +44,26 @@ StageBody = Callable[[StageLog], str]
 class StageRunner:
     """Runs named stage bodies; a body returns a one-line summary or raises StageFailed/StageSkipped."""
 
-    def __init__(self, logs: RunLogs, total: int, report: Report) -> None:
+    def __init__(
+        self, logs: RunLogs, total: int, report: Report, progress: ProgressFile | None = None
+    ) -> None:
         self.logs = logs
         self.total = total
         self.report = report
+        self.progress = progress
         self.results: list[StageResult] = []
+
+    def _ended(self, result: StageResult) -> None:
+        self.results.append(result)
+        if self.progress is not None:
+            self.progress.stage_ended(result.number, result.status, result.duration, result.summary)
 
     def run(self, name: str, body: StageBody) -> StageResult:
         number = len(self.results) + 1
         log = self.logs.stage(number, name)
         self.report(f"[{number}/{self.total}] {name} ...")
+        if self.progress is not None:
+            self.progress.stage_started(number, name, log.path)
         stopwatch = Stopwatch()
         status: Status = "ok"
         try:
@@ -67,16 +78,14 @@ class StageRunner:
         except Interrupted as exc:
             # The stage's child is already stopped (slot_commands); the run records where it stopped.
             log.write(f"=== {name}: interrupted — {exc}")
-            self.results.append(
-                StageResult(number, name, "interrupted", stopwatch.elapsed, str(exc), str(log.path))
-            )
+            self._ended(StageResult(number, name, "interrupted", stopwatch.elapsed, str(exc), str(log.path)))
             self.report(f"[{number}/{self.total}] {name}: {exc} ({stopwatch.elapsed:.1f} s)")
             raise
         # Summaries reach the terminal, the history and CommandError messages: redact them once, here.
         summary = redact_text(summary)
         log.write(f"=== {name}: {status} — {summary}")
         result = StageResult(number, name, status, stopwatch.elapsed, summary, str(log.path))
-        self.results.append(result)
+        self._ended(result)
         if status == "failed":
             # The reason is said once, by the error that ends the run, not here as well.
             self.report(f"[{number}/{self.total}] {name}: failed ({result.duration:.1f} s)")

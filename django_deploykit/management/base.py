@@ -42,8 +42,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from django_deploykit.conf import conf
-from django_deploykit.deploy_root import git, locate
-from django_deploykit.deploy_root.layout import DeployRoot
+from django_deploykit.deploy_root import git, history, locate, progress
+from django_deploykit.deploy_root.layout import PROGRESS_NAME, DeployRoot
 from django_deploykit.deploy_root.run import RunFailed
 from django_deploykit.durations import Bounds, DurationError, parse_duration
 from django_deploykit.interrupts import Interrupted, stop_signals_raise
@@ -167,6 +167,39 @@ def ref_option(value: str | None) -> str:
     if problem:
         raise CommandError(problem)
     return ref
+
+
+def add_deploy_maintenance_arguments(parser: argparse.ArgumentParser) -> None:
+    """``deploy``'s window around the deploy: ``--maintenance`` and what ``maintenance on`` takes."""
+    parser.add_argument(
+        "--maintenance", action="store_true", help="Announce and run a maintenance window around the deploy."
+    )
+    parser.add_argument("--at", help="With --maintenance: when the window starts (maintenance on --at).")
+    parser.add_argument("--warn", help="With --maintenance: how long before the start the banner shows.")
+    parser.add_argument("--for", dest="duration", help="With --maintenance: the window's length, e.g. 30m.")
+    parser.add_argument("--message", help="With --maintenance: the banner's and the 503 page's text.")
+
+
+def add_run_id_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--run-id",
+        help="Record the run under this id (the deploy console chooses it to follow the run from its start).",
+    )
+
+
+def run_id_option(root: DeployRoot, value: str | None) -> str | None:
+    """``--run-id``: the form history ids have, and no run recorded or logged under it yet."""
+    if value is None:
+        return None
+    if not progress.is_run_id(value):
+        raise CommandError(
+            f"--run-id {value!r} is not a run id; it looks like 20261201T101500Z-1a2b3c (a UTC time and six hex digits)."
+        )
+    if (root.run_log_dir(value) / PROGRESS_NAME).exists() or any(
+        record.id == value for record in history.read(root)
+    ):
+        raise CommandError(f"--run-id {value}: a run with this id exists already; each run needs its own.")
+    return value
 
 
 def add_wait_lock_argument(parser: argparse.ArgumentParser) -> None:

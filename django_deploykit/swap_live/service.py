@@ -40,6 +40,8 @@ class SwapOptions:
     timeout: float = 30.0
     gate: bool = True
     reverse_migrations: bool = False
+    # The id to record the run under, chosen by the console that started it (None: a new one).
+    run_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -122,7 +124,7 @@ def status(root: DeployRoot) -> dict[str, Any]:
 
 
 def swap(root: DeployRoot, options: SwapOptions, report: Report) -> SwapOutcome:
-    with _locked(root, SwapOutcome("swap"), "swap_live", report) as (outcome, state, run):
+    with _locked(root, SwapOutcome("swap"), "swap_live", report, options.run_id) as (outcome, state, run):
         stage = SlotProject(root, state.stage, options.project_subdir)
         gated = options.gate
         incoming = _run_gate(stage, options, outcome, report) if gated else Servers.of_slot(stage, options)
@@ -140,7 +142,7 @@ def swap(root: DeployRoot, options: SwapOptions, report: Report) -> SwapOutcome:
 
 def rollback(root: DeployRoot, options: SwapOptions, report: Report) -> SwapOutcome:
     """Swap back to the slot that was live before the last swap, if it still holds that code."""
-    with _locked(root, SwapOutcome("rollback"), "swap_live --rollback", report) as (
+    with _locked(root, SwapOutcome("rollback"), "swap_live --rollback", report, options.run_id) as (
         outcome,
         state,
         run,
@@ -256,11 +258,11 @@ def reload_servers(root: DeployRoot, options: SwapOptions, report: Report) -> Sw
 
 @contextmanager
 def _locked(
-    root: DeployRoot, outcome: SwapOutcome, command: str, report: Report
+    root: DeployRoot, outcome: SwapOutcome, command: str, report: Report, run_id: str | None = None
 ) -> Iterator[tuple[SwapOutcome, links.LinkState, Run]]:
     """Hold the deploy lock with consistent links; lock and link problems become ``SwapError``. The run's
     clock starts before the lock: a record's duration includes the wait for it."""
-    run = Run(root, outcome.action)
+    run = Run(root, outcome.action, run_id)
     try:
         with deploy_lock(root, command=command):
             _repair_if_needed(root, outcome, report)

@@ -23,13 +23,16 @@ from django_deploykit.deploy.procedure import (
 from django_deploykit.durations import VERIFY_TIMEOUT, WAIT_LOCK
 from django_deploykit.management.base import (
     DeploykitCommand,
+    add_deploy_maintenance_arguments,
     add_format_argument,
     add_ref_argument,
+    add_run_id_argument,
     add_wait_lock_argument,
     duration_option,
     find_deploy_root,
     find_project_subdir,
     ref_option,
+    run_id_option,
 )
 
 
@@ -49,16 +52,11 @@ class Command(DeploykitCommand):
         add_ref_argument(parser, "deploy")
         parser.add_argument("--offline", action="store_true", help="Pass --offline to deploy_pull.")
         parser.add_argument(
-            "--maintenance",
+            "--allow-non-fast-forward",
             action="store_true",
-            help="Announce and run a maintenance window around the deploy.",
+            help="Pass --allow-non-fast-forward to deploy_pull: deploy an older commit, such as a recorded release.",
         )
-        parser.add_argument("--at", help="With --maintenance: when the window starts (maintenance on --at).")
-        parser.add_argument("--warn", help="With --maintenance: how long before the start the banner shows.")
-        parser.add_argument(
-            "--for", dest="duration", help="With --maintenance: the window's length, e.g. 30m."
-        )
-        parser.add_argument("--message", help="With --maintenance: the banner's and the 503 page's text.")
+        add_deploy_maintenance_arguments(parser)
         parser.add_argument("--resume-from", help="Start at this stage (after a failure that printed it).")
         add_wait_lock_argument(parser)
         parser.add_argument(
@@ -67,6 +65,7 @@ class Command(DeploykitCommand):
             help="How long swap_live waits for verification, such as 30s or 2min (default 30s).",
         )
         parser.add_argument("--yes", action="store_true", help="Do not ask for confirmation.")
+        add_run_id_argument(parser)
         add_format_argument(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -96,12 +95,14 @@ class Command(DeploykitCommand):
             subdir,
             stages,
             offline=options["offline"],
+            allow_non_fast_forward=options["allow_non_fast_forward"],
             ref=ref,
             maintenance=options["maintenance"],
             maintenance_args=maintenance_args,
             resume_from=options["resume_from"],
             swap_timeout=swap_timeout,
             wait_lock=wait_lock,
+            run_id=run_id_option(root, options["run_id"]),
         )
         try:
             outcome = deploy(root, deploy_options, self.progress)

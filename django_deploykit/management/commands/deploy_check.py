@@ -8,6 +8,7 @@ from typing import Any
 from django.core.management.base import CommandError
 
 from django_deploykit.conf import conf
+from django_deploykit.deploy_check import last
 from django_deploykit.deploy_check.diagnose import CheckOptions, diagnose
 from django_deploykit.management.base import (
     DeploykitCommand,
@@ -44,6 +45,7 @@ class Command(DeploykitCommand):
             token=conf.REVISION_TOKEN,
         )
         findings = diagnose(root, check_options)
+        last.save(root, check_options.link, findings)
         errors = [finding for finding in findings if finding.level == "error"]
         self.document = {
             "slot": slot,

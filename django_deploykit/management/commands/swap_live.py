@@ -10,9 +10,11 @@ from django_deploykit.durations import VERIFY_TIMEOUT
 from django_deploykit.management.base import (
     DeploykitCommand,
     add_format_argument,
+    add_run_id_argument,
     duration_option,
     find_deploy_root,
     find_project_subdir,
+    run_id_option,
 )
 from django_deploykit.swap_live import report, service
 
@@ -57,6 +59,7 @@ class Command(DeploykitCommand):
             default="30s",
             help="How long to wait for verification, such as 30s or 2min (default 30s).",
         )
+        add_run_id_argument(parser)
         add_format_argument(parser)
 
     def handle(
@@ -102,6 +105,7 @@ class Command(DeploykitCommand):
             reload=reload,
             timeout=timeout_seconds,
             reverse_migrations=reverse_migrations,
+            run_id=run_id_option(root, options["run_id"]),
         )
         try:
             run = service.rollback if rollback else service.reload_servers if reload_servers else service.swap
