@@ -83,8 +83,11 @@ class Notifier:
             if not self.passed_over:
                 return None
             logged = [stage.log for stage in results if stage.name == NOTIFY_STAGE and stage.log]
-            self.log_path = Path(logged[0]) if logged else None
-            self.targets = self._load(StageLog(self.log_path) if self.log_path else None)
+            if not logged:
+                # The run ended before its stages (the lock was busy): nothing began, so nothing ends.
+                return None
+            self.log_path = Path(logged[0])
+            self.targets = self._load(StageLog(self.log_path))
         event = _end_event(result)
         revision = read_revision(self.root.path / self.record.to_slot) if self.record.to_slot else None
         deliveries = send(self.targets, self._event(event, result, message, revision))

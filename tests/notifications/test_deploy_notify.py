@@ -4,6 +4,7 @@ never failing the deploy, secrets in no log, record or output, and a bad setting
 from __future__ import annotations
 
 import json
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,8 +12,11 @@ from typing import Any
 import pytest
 from django.test import override_settings
 
-from django_deploykit.deploy_root import history, links, runtime_settings
+from django_deploykit.deploy.procedure import StageContext
+from django_deploykit.deploy_root import history, links, lock, runtime_settings
 from django_deploykit.deploy_root.revision import read_revision
+from django_deploykit.exit_codes import ExitCode
+from django_deploykit.interrupts import Interrupted
 from tests.commands import run_command
 from tests.deployment import Site, build_site
 from tests.notifications.hooks import Hooks
@@ -163,6 +167,38 @@ class NotifyStageTests:
         assert notify["status"] == "skipped"
         assert [request.body["event"] for request in hooks.to("/plain")] == ["success"]
         assert "success: http://127.0.0.1:" in Path(notify["log"]).read_text()
+
+
+def stopped(context: StageContext) -> None:
+    raise Interrupted(signal.SIGTERM)
+
+
+class EndOfRunTests:
+    def test_a_stopped_deploy_posts_its_failure_and_is_recorded(self, bare_site: Site, hooks: Hooks) -> None:
+        target = [{"url": hooks.url("/plain"), "format": "json"}]
+
+        _out, err, code = run_deploy(
+            bare_site,
+            ["notify", {"name": "stopped", "callable": "tests.notifications.test_deploy_notify.stopped"}],
+            target,
+        )
+
+        assert code == 1, err
+        assert [(r.body["event"], r.body["result"]) for r in hooks.to("/plain")] == [
+            ("start", "started"),
+            ("failure", "interrupted"),
+        ]
+        assert "deploy was stopped by SIGTERM" in hooks.to("/plain")[1].body["message"]
+        assert deploys(bare_site)[-1].result == "interrupted"
+
+    def test_a_resumed_deploy_that_cannot_take_the_lock_posts_nothing(
+        self, bare_site: Site, hooks: Hooks
+    ) -> None:
+        target = [{"url": hooks.url("/plain"), "format": "json"}]
+        with lock.deploy_lock(bare_site.root, command="test"):
+            _out, err, code = run_deploy(bare_site, ["notify", WORK], target, "--resume-from", "work")
+        assert code == ExitCode.LOCK_BUSY, err
+        assert hooks.received == []
 
 
 class RefusedSettingTests:
