@@ -53,7 +53,7 @@ from django_deploykit.deploy_root.stages import (
 from django_deploykit.exit_codes import ExitCode, answer_of
 from django_deploykit.interrupts import Interrupted
 from django_deploykit.maintenance.schedule import ScheduleError, describe_moment, parse_duration, parse_when
-from django_deploykit.notifications import targets as notification_targets
+from django_deploykit.notifications.targets import SETTING as NOTIFICATIONS_SETTING
 from django_deploykit.notifications.targets import TargetError, parse_targets
 from django_deploykit.text import Say
 
@@ -350,7 +350,7 @@ def pipeline_of_settings(root: DeployRoot, ref: str, resume_from: str | None) ->
     refused deploy), ``resume_from`` is not one of them, or a target of ``DEPLOYKIT_NOTIFICATIONS`` is wrong
     (refused before anything is written, like a bad option)."""
     try:
-        parse_targets(conf.NOTIFICATIONS, notification_targets.SETTING)
+        parse_targets(conf.NOTIFICATIONS, NOTIFICATIONS_SETTING)
     except TargetError as exc:
         raise PipelineError(
             f"{exc} Nothing was deployed; 'manage.py check' reports it as django_deploykit.E060."
