@@ -20,6 +20,7 @@ from django_deploykit.deploy import checks as deploy_checks
 from django_deploykit.deploy_root import layout
 from django_deploykit.maintenance import checks as maintenance_checks
 from django_deploykit.migrate_safe import checks as migrate_safe_checks
+from django_deploykit.notifications import checks as notification_checks
 from django_deploykit.swap_live import checks as swap_checks
 
 
@@ -34,6 +35,7 @@ def register_all() -> None:
     maintenance_checks.register_checks()
     deploy_checks.register_checks()
     migrate_safe_checks.register_checks()
+    notification_checks.register_checks()
 
 
 def _mode() -> str | None:

@@ -180,6 +180,12 @@ class DeployKitSettings:
     LOG_KEEP: Setting[int] = Setting(
         100, "How many runs' stage-log folders deploy_pull and deploy keep under the deploy root's logs/."
     )
+    NOTIFICATIONS: Setting[list[dict[str, Any]]] = Setting(
+        [],
+        "Where deploy's notify stage posts the start, success and failure of a deploy: a list of "
+        "{'url', 'format': 'slack' | 'json' | 'sentry', 'events', 'name', 'token_env', 'projects'} "
+        "(see docs/notifications.md); the console's saved targets are added to them.",
+    )
 
     # migrate_safe: expand/contract migrations
     MIGRATION_PHASES: Setting[dict[str, str]] = Setting(

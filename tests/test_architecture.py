@@ -29,6 +29,7 @@ FLOORS = {
         "deploy_pull",
         "swap_live",
         "server_config",
+        "notifications",
     },
     4: {"deploy", "deploy_check", "demo"},
     5: {"management", "checks", "apps", "urls", "views"},

@@ -18,6 +18,7 @@ from typing import Any, Final, Literal
 from django.utils.module_loading import import_string
 
 BUILTIN_STAGES: Final = (
+    "notify",
     "maintenance-on",
     "pull",
     "swap",
@@ -28,6 +29,8 @@ BUILTIN_STAGES: Final = (
 DEFAULT_PIPELINE: Final = BUILTIN_STAGES
 SWAP_STAGE: Final = "swap"
 PULL_STAGE: Final = "pull"
+# Posts the start where it stands; the deploy's end goes to the same targets (deploy/notify.py).
+NOTIFY_STAGE: Final = "notify"
 
 Kind = Literal["builtin", "command", "argv", "callable"]
 

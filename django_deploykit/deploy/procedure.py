@@ -19,6 +19,7 @@ from typing import Any, Final
 from django.utils import timezone
 
 from django_deploykit.conf import conf
+from django_deploykit.deploy.notify import Notifier
 from django_deploykit.deploy.pipeline import (
     PULL_STAGE,
     PipelineError,
@@ -52,6 +53,8 @@ from django_deploykit.deploy_root.stages import (
 from django_deploykit.exit_codes import ExitCode, answer_of
 from django_deploykit.interrupts import Interrupted
 from django_deploykit.maintenance.schedule import ScheduleError, describe_moment, parse_duration, parse_when
+from django_deploykit.notifications.targets import SETTING as NOTIFICATIONS_SETTING
+from django_deploykit.notifications.targets import TargetError, parse_targets
 from django_deploykit.text import Say
 
 MAINTENANCE_POLL: Final = 2.0
@@ -199,6 +202,7 @@ def deploy(root: DeployRoot, options: DeployOptions, report: Report) -> DeployOu
     outcome = DeployOutcome(id=run.id, ref=options.ref)
     runner = run.stages(len(options.stages), report, planned=[stage.name for stage in options.stages])
     outcome.log_dir = str(runner.logs.directory)
+    notifier = Notifier(root, run, options.ref, options.stages, options.resume_from)
     exit_code = ExitCode.OK
     # Read again under the lock below; this first reading is for the record of a deploy that cannot start.
     record.from_slot, record.to_slot = _deploy_slots(root, options)
@@ -209,7 +213,7 @@ def deploy(root: DeployRoot, options: DeployOptions, report: Report) -> DeployOu
             outcome.live_before = state.live
             record.from_slot, record.to_slot = _deploy_slots(root, options)
             _record_start(root, record, options, outcome)
-            procedure = _Procedure(root, options, outcome, runner, holder)
+            procedure = _Procedure(root, options, outcome, runner, holder, notifier)
             try:
                 procedure.run()
             except Interrupted as exc:
@@ -236,6 +240,7 @@ def deploy(root: DeployRoot, options: DeployOptions, report: Report) -> DeployOu
         outcome.live_after = links.read_links(root).live
     except links.LinkError:
         outcome.live_after = None
+    notified = notifier.finish(runner.results, result, outcome.message)
     run.finish(
         result,
         log_keep=options.log_keep,
@@ -250,6 +255,7 @@ def deploy(root: DeployRoot, options: DeployOptions, report: Report) -> DeployOu
             "log_dir": outcome.log_dir,
             "stages": [stage.as_dict() for stage in runner.results],
             "next_steps": outcome.next_steps,
+            **({"notifications": notified} if notified else {}),
         },
     )
     if exit_code != ExitCode.OK:
@@ -345,7 +351,14 @@ def _explain_interruption(
 
 def pipeline_of_settings(root: DeployRoot, ref: str, resume_from: str | None) -> list[StageSpec]:
     """The stages of ``DEPLOYKIT_DEPLOY_PIPELINE``; ``PipelineError`` when the setting is wrong (recorded as a
-    refused deploy) or ``resume_from`` is not one of them."""
+    refused deploy), ``resume_from`` is not one of them, or a target of ``DEPLOYKIT_NOTIFICATIONS`` is wrong
+    (refused before anything is written, like a bad option)."""
+    try:
+        parse_targets(conf.NOTIFICATIONS, NOTIFICATIONS_SETTING)
+    except TargetError as exc:
+        raise PipelineError(
+            f"{exc} Nothing was deployed; 'manage.py check' reports it as django_deploykit.E060."
+        ) from exc
     try:
         stages = parse_pipeline(conf.DEPLOY_PIPELINE)
     except PipelineError as exc:
@@ -436,8 +449,10 @@ class _Procedure:
         outcome: DeployOutcome,
         runner: StageRunner,
         holder: LockHolder | None,
+        notifier: Notifier,
     ) -> None:
         self.root = root
+        self.notifier = notifier
         self.options = options
         self.outcome = outcome
         self.runner = runner
@@ -550,6 +565,9 @@ class _Procedure:
         context = StageContext(self.root, self.options.project_subdir, state, log, self.outcome, self.env)
         returned = stage.function(context)
         return str(returned) if returned is not None else "done"
+
+    def _notify(self, log: StageLog) -> str:
+        return self.notifier.start(log)
 
     def _maintenance_on(self, log: StageLog) -> str:
         if not self.options.maintenance:

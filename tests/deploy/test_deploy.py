@@ -39,6 +39,7 @@ class DeployTests:
         assert "body" not in columns
         statuses = {stage["name"]: stage["status"] for stage in outcome["stages"]}
         assert statuses == {
+            "notify": "skipped",
             "maintenance-on": "skipped",
             "pull": "ok",
             "swap": "ok",
@@ -84,13 +85,13 @@ class DeployTests:
         output = completed.stdout + completed.stderr
         assert output.count("is not a branch of 'origin'") == 1, output
         assert output.count("was not touched") == 1, output
-        assert "  [2/6] pull: failed (" in completed.stdout
+        assert "  [3/7] pull: failed (" in completed.stdout
         assert live_snapshot(site) == before
         record = last_deploy(site)
         assert record.result == "failed"
         # The slots it was deploying from and into, not the live slot twice.
         assert (record.from_slot, record.to_slot) == ("blue", "green")
-        assert [s["status"] for s in record.details["stages"]][:2] == ["skipped", "failed"]
+        assert [s["status"] for s in record.details["stages"]][:3] == ["skipped", "skipped", "failed"]
 
         code, outcome = deploy_json(site, "--ref", "no-such-ref")
         assert code == 1
@@ -111,7 +112,7 @@ class DeployTests:
         assert "Live was not touched (blue still serves the old code)" in completed.stderr
         assert live_snapshot(site) == before
         assert "body" in note_columns(site)
-        assert [s["status"] for s in last_deploy(site).details["stages"]][1:3] == ["ok", "failed"]
+        assert [s["status"] for s in last_deploy(site).details["stages"]][2:4] == ["ok", "failed"]
 
     def test_a_failure_after_the_swap_says_the_new_code_is_live_and_how_to_resume_or_roll_back(
         self, site: Site

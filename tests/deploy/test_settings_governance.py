@@ -88,6 +88,7 @@ class SettingsGovernanceTests:
         assert marker.exists()
         names = [stage["name"] for stage in outcome["stages"]]
         assert names == [
+            "notify",
             "maintenance-on",
             "pull",
             "announce",

@@ -38,7 +38,7 @@ from django_deploykit.management.base import (
 
 class Command(DeploykitCommand):
     help = (
-        "Deploy in one step: optional announced maintenance, deploy_pull into the stage slot, swap_live, the "
+        "Deploy in one step: notify the targets of DEPLOYKIT_NOTIFICATIONS, optional maintenance, deploy_pull, swap_live, "
         "destructive migrations in the new live slot, clear the old slot's cache keys, end maintenance. The stages "
         "come from DEPLOYKIT_DEPLOY_PIPELINE. Exit codes: 0 deployed; 1 bad input or a failure before the swap "
         "(live untouched); 3 a failure after the swap (the new code is live; the message says how to resume or "

@@ -1,0 +1,1 @@
+"""Deploy notifications: webhook targets (Slack-compatible, plain JSON, Sentry releases) and sending to them."""
