@@ -31,8 +31,8 @@ FLOORS = {
         "server_config",
         "notifications",
     },
-    4: {"deploy", "deploy_check", "demo"},
-    5: {"management", "checks", "apps", "urls", "views"},
+    4: {"deploy", "deploy_check", "demo", "console"},
+    5: {"management", "checks", "apps", "urls", "views", "console_urls", "console_views", "models"},
 }
 FLOOR_OF = {name: floor for floor, names in FLOORS.items() for name in names}
 CAPABILITIES = FLOORS[3]

@@ -266,7 +266,8 @@ def is_narrow_exempt_path(path: object) -> bool:
     return isinstance(path, str) and path.startswith("/") and path != "/"
 
 
-PACKAGE_VIEWS = "django_deploykit.views"
+# The revision endpoint's and the deploy console's: an operator ends a window from the console during it.
+PACKAGE_VIEWS = ("django_deploykit.views", "django_deploykit.console_views")
 
 
 def is_package_endpoint(request: HttpRequest) -> bool:
@@ -282,8 +283,8 @@ def is_package_endpoint(request: HttpRequest) -> bool:
     except Exception:  # a URLconf that fails to load: the view would fail too, so the 503 is kinder
         return False
     # By the view's module, not by importing the package's URLconf: the middleware sits below the entry
-    # points (docs/architecture.md), and every view of django_deploykit.urls lives in django_deploykit.views.
-    return getattr(match.func, "__module__", None) == PACKAGE_VIEWS
+    # points (docs/architecture.md), and every view of the package's URLconfs lives in one of these modules.
+    return getattr(match.func, "__module__", None) in PACKAGE_VIEWS
 
 
 def asset_prefixes() -> tuple[str, ...]:

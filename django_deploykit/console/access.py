@@ -1,0 +1,40 @@
+"""Who may do what in the console: three permissions, granted through Django's auth to users and groups.
+
+``view`` shows the pages; ``push`` starts deploys, rollbacks, maintenance and checks, and holds CI tokens;
+``edit`` changes the run-time settings (notification targets, maintenance defaults). Push and edit each
+include view: nobody acts on a console they cannot see. Superusers have all three, as everywhere in Django.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final, Literal
+
+APP_LABEL: Final = "django_deploykit"
+Right = Literal["view", "push", "edit"]
+
+# (codename, name) for the permissions' Meta; the codenames are what has_perm checks.
+PERMISSIONS: Final = (
+    ("view_deploys", "Can view the deploy console: history, runs, logs and state"),
+    ("push_deploys", "Can deploy, roll back, run maintenance and checks from the deploy console"),
+    ("edit_deploys", "Can change the deploy console's run-time settings"),
+)
+CODENAMES: Final[dict[Right, str]] = {"view": "view_deploys", "push": "push_deploys", "edit": "edit_deploys"}
+
+
+def permission(right: Right) -> str:
+    """The permission string Django's ``has_perm`` takes, e.g. ``django_deploykit.push_deploys``."""
+    return f"{APP_LABEL}.{CODENAMES[right]}"
+
+
+def has_right(user: Any, right: Right) -> bool:
+    """Whether ``user`` (a Django user, maybe anonymous) has ``right``; push and edit include view."""
+    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
+        return False
+    if right == "view":
+        return any(user.has_perm(permission(each)) for each in ("view", "push", "edit"))
+    return bool(user.has_perm(permission(right)))
+
+
+def rights_of(user: Any) -> dict[str, bool]:
+    """What the templates ask: ``rights.push`` shows the buttons only to those who may press them."""
+    return {right: has_right(user, right) for right in ("view", "push", "edit")}
