@@ -138,6 +138,13 @@ class DeployKitSettings:
         "only those endpoints are served under it, not every path.",
     )
 
+    # The deploy console.
+    CONSOLE_LOGIN_URL: Setting[str | None] = Setting(
+        None,
+        "Where the deploy console sends a visitor who is not signed in; None is the console's own sign-in page "
+        "(set it to the project's login URL, e.g. a single sign-on one).",
+    )
+
     # server_config.
     SERVERS: Setting[dict[str, Any]] = Setting(
         {},

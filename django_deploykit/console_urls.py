@@ -14,6 +14,8 @@ app_name = console_views.NAMESPACE
 
 urlpatterns = [
     path("", console_views.overview_page, name="overview"),
+    path("login/", console_views.login_page, name="login"),
+    path("logout/", console_views.logout_page, name="logout"),
     path("history/", console_views.history_list, name="history"),
     path("runs/<str:run_id>/", console_views.run_page, name="run"),
     path("runs/<str:run_id>/poll/", console_views.run_poll, name="run-poll"),

@@ -14,12 +14,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.views import redirect_to_login
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.contrib.auth.views import LoginView, LogoutView, redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
@@ -65,7 +64,7 @@ def console_view(right: Right) -> Callable[[View], View]:
         @never_cache
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not request.user.is_authenticated:
-                return redirect_to_login(request.get_full_path(), str(settings.LOGIN_URL))
+                return redirect_to_login(request.get_full_path(), _login_url())
             try:
                 root, subdir = _root()
             except _NoRoot as exc:
@@ -86,6 +85,26 @@ def console_view(right: Right) -> Callable[[View], View]:
         return wrapper
 
     return decorate
+
+
+def _login_url() -> str:
+    return conf.CONSOLE_LOGIN_URL or reverse(f"{NAMESPACE}:login")
+
+
+# The console's own sign-in and sign-out: Django's views with the console's template, defined here so that
+# they answer during a maintenance window like the rest of the console.
+_login_view = LoginView.as_view(
+    template_name="django_deploykit/console/login.html", redirect_authenticated_user=True
+)
+_logout_view = LogoutView.as_view(next_page=reverse_lazy(f"{NAMESPACE}:login"))
+
+
+def login_page(request: HttpRequest) -> HttpResponseBase:
+    return _login_view(request)
+
+
+def logout_page(request: HttpRequest) -> HttpResponseBase:
+    return _logout_view(request)
 
 
 def _page(request: HttpRequest, name: str, context: dict[str, Any], status: int = 200) -> HttpResponse:

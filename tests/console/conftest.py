@@ -14,14 +14,12 @@ from django_deploykit.console.access import CODENAMES, Right
 from django_deploykit.deploy_root.layout import DeployRoot
 from tests.deployment import Site, build_site
 
-TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 CONSOLE = "/-/deploykit/console/"
 
 
 @pytest.fixture
 def console_settings(settings: Any) -> None:
     settings.ROOT_URLCONF = "tests.console.urls"
-    settings.LOGIN_URL = "login"
     settings.MIDDLEWARE = [
         "django_deploykit.maintenance.middleware.MaintenanceMiddleware",
         "django.contrib.sessions.middleware.SessionMiddleware",
@@ -31,7 +29,7 @@ def console_settings(settings: Any) -> None:
     settings.TEMPLATES = [
         {
             "BACKEND": "django.template.backends.django.DjangoTemplates",
-            "DIRS": [TEMPLATES_DIR],
+            "DIRS": [],
             "APP_DIRS": True,
             "OPTIONS": {
                 "context_processors": [

@@ -36,7 +36,7 @@ class AccessTests:
     def test_anonymous_visitors_are_sent_to_sign_in(self, root: DeployRoot, page: str) -> None:
         response = Client().get(CONSOLE + page)
         assert response.status_code == 302
-        assert response["Location"].startswith("/accounts/login/?next=")
+        assert response["Location"].startswith(CONSOLE + "login/?next=")
 
     @pytest.mark.parametrize("action", list(ACTIONS))
     def test_anonymous_posts_start_nothing(self, root: DeployRoot, action: str) -> None:
@@ -105,6 +105,27 @@ class AccessTests:
         assert response.status_code == 403
         _nothing_started(root)
 
+    def test_signing_in_with_the_consoles_own_page(
+        self, root: DeployRoot, client_for: Callable[..., Client]
+    ) -> None:
+        from django.contrib.auth.models import User
+
+        client_for("view", username="carol")
+        browser = Client()
+        response = browser.post(
+            CONSOLE + "login/", {"username": "carol", "password": "pw", "next": CONSOLE + "history/"}
+        )
+        assert response.status_code == 302
+        assert response["Location"] == CONSOLE + "history/"
+        assert browser.get(CONSOLE + "history/").status_code == 200
+        assert browser.post(CONSOLE + "logout/").status_code == 302
+        assert browser.get(CONSOLE).status_code == 302
+        assert User.objects.filter(username="carol").exists()
+
+    def test_the_projects_own_login_url(self, root: DeployRoot, settings: Any) -> None:
+        settings.DEPLOYKIT_CONSOLE_LOGIN_URL = "/sso/start/"
+        assert Client().get(CONSOLE)["Location"].startswith("/sso/start/?next=")
+
     def test_an_inactive_user_has_no_right(self, root: DeployRoot, client_for: Callable[..., Client]) -> None:
         from django.contrib.auth.models import User
 
@@ -131,3 +152,5 @@ class AccessTests:
         assert client.get(CONSOLE).status_code == 200
         # Not a catch-all: a path under the prefix that is not the console's gets the 503.
         assert client.get(CONSOLE + "nothing-here/").status_code == 503
+        # Signing in works during the window too.
+        assert Client().get(CONSOLE + "login/").status_code == 200
