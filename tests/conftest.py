@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser import browser  # noqa: F401 (a fixture of the browser tests)
 from tests.services import SERVICES, Service
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

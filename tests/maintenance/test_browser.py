@@ -5,8 +5,6 @@ Screenshots are saved in test-artifacts/screenshots/ at the repository root (git
 
 from __future__ import annotations
 
-import os
-import shutil
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -17,57 +15,12 @@ import pytest
 
 from django_deploykit.maintenance.state import MaintenanceState
 from django_deploykit.maintenance.stores import FileStore
-from tests.conftest import REPO_ROOT
+from tests.browser import SCREENSHOTS
 from tests.maintenance.tiny_project import tiny_env, write_tiny_project
 from tests.servers import GunicornServer
 
 # One of the longest end-to-end tests: it runs in one tox environment only (tox.ini says which).
 pytestmark = pytest.mark.end_to_end
-
-SCREENSHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
-CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--window-size=1200,800",
-)
-
-
-def _find(*names: str) -> str | None:
-    for name in names:
-        path = shutil.which(name)
-        if path:
-            return path
-    return None
-
-
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[Any]:
-    chromium = _find("chromium", "chromium-browser")
-    driver_path = _find("chromedriver")
-    if chromium is None or driver_path is None:
-        message = "Debian's chromium and chromium-driver are needed (see .ci/apt-packages.txt)."
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in CHROMIUM_FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path / 'chromium-profile'}")
-    driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
-    try:
-        yield driver
-    finally:
-        driver.quit()
 
 
 def serve(tmp_path: Path, **env: str) -> Iterator[tuple[GunicornServer, Path]]:
