@@ -30,6 +30,7 @@ from django_deploykit.deploy_root import history, lock
 from django_deploykit.deploy_root.layout import LAUNCH_LOG_NAME, LIVE_LINK, DeployRoot
 from django_deploykit.deploy_root.slot_commands import SlotProject, child_environment, run_manage
 from django_deploykit.exit_codes import ExitCode
+from django_deploykit.settings.dispatcher import variables_from_env_file
 
 # How long the request waits for a maintenance command.
 MAINTENANCE_TIMEOUT: Final = 60.0
@@ -48,9 +49,13 @@ def refuse_if_locked(root: DeployRoot) -> None:
 
 
 def _environment(username: str) -> dict[str, str]:
-    # Not the worker's lock token (it holds none), and output unbuffered so the log grows as it happens.
-    env = child_environment({lock.REQUESTED_BY_VARIABLE: username, "PYTHONUNBUFFERED": "1"})
-    env.pop(lock.TOKEN_VARIABLE, None)
+    """The worker's real environment for the command: not what the worker's settings took from the .env file
+    when it started (the command reads the file as it is now; an edited .env must not lose to a stale copy),
+    not a lock token; and output unbuffered, so the launch log grows as it happens."""
+    env = child_environment(
+        {lock.REQUESTED_BY_VARIABLE: username, "PYTHONUNBUFFERED": "1"},
+        unset=[lock.TOKEN_VARIABLE, *variables_from_env_file()],
+    )
     return env
 
 

@@ -81,6 +81,15 @@ def current_choice() -> SettingsChoice | None:
     return _current
 
 
+def variables_from_env_file() -> frozenset[str]:
+    """The variables this process took from the ``.env`` file, not from its real environment.
+
+    A process that starts a management command (the deploy console) leaves them out of the command's
+    environment: the command reads the file again, as it is now, instead of inheriting what the file said
+    when this process started."""
+    return env.env_file_keys
+
+
 def dispatch(
     package: str,
     *,
