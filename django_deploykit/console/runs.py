@@ -113,12 +113,14 @@ def _from_progress(run: RunProgress, version: str) -> RunState:
 
 def state_of(root: DeployRoot, run_id: str, *, with_record: bool = True) -> RunState | None:
     """Everything known of the run, or None when nothing is (no such id). ``with_record`` reads the history
-    for a finished run's record (its advice, details); a poll passes False."""
+    for a finished run's record (its advice, details) and the launch record beside the progress; a poll passes
+    False."""
     if not progress.is_run_id(run_id):
         return None
     version = progress.version_of(root, run_id)
     run = progress.read(root, run_id) if version else None
-    launch = read_launch(root, run_id)
+    # A poll of a run with progress needs nothing of its launch record: it is read only when it tells something.
+    launch = read_launch(root, run_id) if run is None or with_record else None
     record = find_record(root, run_id) if with_record else None
     if run is not None:
         state = _from_progress(run, version)

@@ -152,6 +152,17 @@ class RunStateTests:
         assert state.record is not None
         assert state.record.id == run.id
 
+    def test_a_poll_of_a_run_with_progress_leaves_its_launch_record_unread(
+        self, root: DeployRoot, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        run = _run_with_stages(root)
+        read: list[str] = []
+        monkeypatch.setattr(runs, "read_launch", lambda root, run_id: read.append(run_id))
+        state = runs.state_of(root, run.id, with_record=False)
+        assert state is not None
+        assert state.stages
+        assert read == []
+
     def test_a_run_recorded_without_progress_is_shown_from_its_record(self, root: DeployRoot) -> None:
         record = history.HistoryRecord(
             kind="swap", result="ok", started_at="2026-12-01T10:00:00+00:00", duration=2.0
