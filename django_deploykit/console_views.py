@@ -39,12 +39,21 @@ class _NoRoot(Exception):
     pass
 
 
+# The deploy root and the project's folder in it, per settings: found once per worker, not on every poll.
+_FOUND: dict[tuple[str | None, str | None, str], tuple[DeployRoot, Path]] = {}
+
+
 def _root() -> tuple[DeployRoot, Path]:
+    key = (conf.ROOT, conf.PROJECT_SUBDIR, str(locate.project_dir()))
+    if key in _FOUND:
+        return _FOUND[key]
     try:
         root = locate.deploy_root()
-        return root, locate.project_subdir(root)
+        found = root, locate.project_subdir(root)
     except locate.DeployRootNotFound as exc:
         raise _NoRoot(str(exc)) from exc
+    _FOUND[key] = found
+    return found
 
 
 def _client(request: HttpRequest) -> str:

@@ -13,6 +13,7 @@ from datetime import datetime
 from django.db import DatabaseError, connection
 from django.utils import timezone
 
+from django_deploykit.console.history_page import WORKER_HISTORY
 from django_deploykit.deploy_check import last
 from django_deploykit.deploy_root import history, links
 from django_deploykit.deploy_root.layout import LIVE_LINK, STAGE_LINK, DeployRoot
@@ -51,7 +52,7 @@ class Overview:
 def overview(root: DeployRoot, now: datetime | None = None) -> Overview:
     now = now or timezone.now()
     result = Overview(holder=holder_if_running(root))
-    records = list(history.read(root))
+    records = WORKER_HISTORY.records(root)
     _slots(root, records, result)
     _maintenance(now, result)
     _pending(result)

@@ -14,6 +14,7 @@ import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any, Final
 
+from django_deploykit.console.history_page import WORKER_HISTORY
 from django_deploykit.deploy_root import history, progress
 from django_deploykit.deploy_root.layout import LAUNCH_LOG_NAME, DeployRoot
 from django_deploykit.deploy_root.progress import LogChunk, RunProgress, process_alive
@@ -82,11 +83,10 @@ def read_launch(root: DeployRoot, run_id: str) -> Launch | None:
 
 
 def find_record(root: DeployRoot, run_id: str) -> history.HistoryRecord | None:
-    found = None
-    for record in history.read(root):
+    for record in reversed(WORKER_HISTORY.records(root)):
         if record.id == run_id:
-            found = record
-    return found
+            return record
+    return None
 
 
 def _from_progress(run: RunProgress, version: str) -> RunState:

@@ -10,6 +10,7 @@ import fcntl
 import json
 import os
 import secrets
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, fields
@@ -95,15 +96,60 @@ def read(root: DeployRoot) -> Iterator[HistoryRecord]:
     if not path.exists():
         return
     records: dict[str, HistoryRecord] = {}
-    with open(path, encoding="utf-8") as handle:
-        for line in handle:
-            try:
-                record = HistoryRecord.from_dict(json.loads(line))
-            except (ValueError, TypeError):
-                continue
-            records.pop(record.id, None)
-            records[record.id] = record
+    with open(path, "rb") as handle:
+        _parsed(handle, records)
     yield from records.values()
+
+
+def _parsed(lines: Iterator[bytes] | list[bytes], records: dict[str, HistoryRecord]) -> None:
+    for line in lines:
+        try:
+            record = HistoryRecord.from_dict(json.loads(line))
+        except (ValueError, TypeError):
+            continue
+        records.pop(record.id, None)
+        records[record.id] = record
+
+
+@dataclass
+class _Parsed:
+    inode: int
+    # How far the file was read: always the end of a whole line.
+    offset: int
+    records: dict[str, HistoryRecord]
+
+
+class AppendedReader:
+    """The history as ``read`` gives it, kept parsed by a long-lived process (the console's web worker):
+    the file only ever grows by whole lines, so each call parses only what was appended since the last.
+
+    A file that shrank or was replaced (another inode) is read again from its start. Safe across threads.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._files: dict[Path, _Parsed] = {}
+
+    def records(self, root: DeployRoot) -> list[HistoryRecord]:
+        path = history_path(root)
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            return []
+        with self._lock:
+            parsed = self._files.get(path)
+            if parsed is None or parsed.inode != stat.st_ino or stat.st_size < parsed.offset:
+                parsed = _Parsed(stat.st_ino, 0, {})
+            if stat.st_size > parsed.offset:
+                with open(path, "rb") as handle:
+                    handle.seek(parsed.offset)
+                    data = handle.read(stat.st_size - parsed.offset)
+                # A torn last line (a writer midway) waits for its end.
+                whole = data.rfind(b"\n") + 1
+                _parsed(data[:whole].splitlines(), parsed.records)
+                parsed.offset += whole
+            self._files[path] = parsed
+            return list(parsed.records.values())
 
 
 def last(root: DeployRoot, kinds: tuple[Kind, ...] = ("swap", "rollback")) -> HistoryRecord | None:

@@ -78,3 +78,38 @@ class HistoryViewTests:
         page = response.content.decode()
         assert "10001 runs" in page
         assert "Page 1 of 201" in page
+
+
+class AppendedReaderTests:
+    def test_gives_what_read_gives_parsing_only_what_was_appended(self, root: DeployRoot) -> None:
+        reader = history.AppendedReader()
+        history.append(root, _record(1, result="started"))
+        assert [r.id for r in reader.records(root)] == [r.id for r in history.read(root)]
+        history.append(root, _record(2))
+        # A deploy's outcome replaces its "started" record and takes its place at the end.
+        history.append(root, _record(1, result="ok"))
+        assert [(r.id, r.result) for r in reader.records(root)] == [
+            (r.id, r.result) for r in history.read(root)
+        ]
+        assert reader.records(root)[-1].result == "ok"
+
+    def test_a_torn_last_line_waits_for_its_end(self, root: DeployRoot) -> None:
+        reader = history.AppendedReader()
+        line = json.dumps(dataclasses.asdict(_record(5)))
+        with open(root.history_file, "a", encoding="utf-8") as handle:
+            handle.write(line[:40])
+        assert _record(5).id not in [r.id for r in reader.records(root)]
+        with open(root.history_file, "a", encoding="utf-8") as handle:
+            handle.write(line[40:] + "\n")
+        assert reader.records(root)[-1].id == _record(5).id
+
+    def test_a_replaced_file_is_read_again(self, root: DeployRoot) -> None:
+        reader = history.AppendedReader()
+        history.append(root, _record(1))
+        assert len(reader.records(root)) == 2
+        replacement = root.history_file.with_suffix(".new")
+        replacement.write_text(json.dumps(dataclasses.asdict(_record(9))) + "\n")
+        replacement.replace(root.history_file)
+        assert [r.id for r in reader.records(root)] == [_record(9).id]
+        root.history_file.unlink()
+        assert reader.records(root) == []
