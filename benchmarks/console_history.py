@@ -299,10 +299,12 @@ def bench_history(server: Server, root: Any, requests: int) -> None:
     from django_deploykit.deploy_root import history
 
     url = f"{CONSOLE}history/"
-    for _ in range(3):
-        status, body, *_ = server.get(url)
-        if status != 200:
-            raise SystemExit(f"GET {url} answered {status}:\n{body.decode()[:2000]}")
+    # A worker's first page parses the whole file; every later one only what was appended since.
+    status, body, cold, *_ = server.get(url)
+    if status != 200:
+        raise SystemExit(f"GET {url} answered {status}:\n{body.decode()[:2000]}")
+    for _ in range(2):
+        server.get(url)
     queries = {"the newest 50": "", "who=carol&result=failed, page 2": "who=carol&result=failed&page=2"}
     timed: dict[str, list[float]] = {name: [] for name in queries}
     peer: list[float] = []
@@ -323,16 +325,37 @@ def bench_history(server: Server, root: Any, requests: int) -> None:
     for name, times in timed.items():
         median, p95 = ms(times)
         print(f"  {'console history page, ' + name:<52}{median:8.1f}{p95:8.1f}")
+    appended = []
+    for index in range(min(requests, 20)):
+        history.append(
+            root,
+            history.HistoryRecord(
+                kind="pull",
+                result="ok",
+                started_at="2026-12-01T10:00:00+00:00",
+                duration=1.0,
+                details={"ref": f"appended-{index}"},
+            ),
+        )
+        appended.append(server.get(url)[2])
+    appended_median, appended_p95 = ms(appended)
+    print(
+        f"  {'console history page, a run appended before each':<52}{appended_median:8.1f}{appended_p95:8.1f}"
+    )
+    first_page = "console history page, a new worker's first page"
+    print(f"  {first_page:<52}{cold * 1000:8.1f}")
     peer_median, peer_p95 = ms(peer)
     print(f"  {'peer: deploy_log --last 50 (in-process)':<52}{peer_median:8.1f}{peer_p95:8.1f}")
     bare_median, bare_p95 = ms(bare)
     print(f"  {'  of which history.read() alone':<52}{bare_median:8.1f}{bare_p95:8.1f}")
     page_median, page_p95 = ms(timed["the newest 50"])
-    print(f"  ratio page / deploy_log (medians): {page_median / peer_median:.2f}x")
+    print(f"  ratio deploy_log / page (medians): {peer_median / page_median:.1f}x")
     print(textwrap.fill(f"why this peer: {PEER_WHY}", 110, initial_indent="  ", subsequent_indent="    "))
-    verdict = "met" if page_p95 < TARGET_PAGE_MS else "NOT met"
+    verdict = "met" if max(page_p95, appended_p95) < TARGET_PAGE_MS else "NOT met"
     print(
-        f"Target: the history page in < {TARGET_PAGE_MS:.0f} ms of server time -> p95 {page_p95:.1f} ms: {verdict}"
+        f"Target: the history page in < {TARGET_PAGE_MS:.0f} ms of server time -> p95 {page_p95:.1f} ms "
+        f"({appended_p95:.1f} ms with a run appended before each): {verdict}; a new worker's first page "
+        f"parses the whole file once ({cold * 1000:.0f} ms)"
     )
 
 
@@ -500,10 +523,20 @@ def bench_poll(server: Server, root: Any, polls: int, log_mb: int) -> None:
         f"beyond the log's bytes at most {max(sample[1] for sample in catch_up):,}; files opened: "
         + ", ".join(os.path.basename(path) for path in most[2])
     )
-    verdict = "met" if not over else "NOT met"
+    # /proc/self/io is a text file whose length changes with its numbers' digits: a reading's own cost varies
+    # by a few bytes. The files each poll opened say exactly what it read.
+    tolerance = 16
+    strays = [
+        sample
+        for sample in ours
+        if {os.path.basename(path) for path in sample["opened"] if "/proc/" not in path}
+        - {log_name, *(["run.json"] if sample["progress_changed"] else [])}
+    ]
+    verdict = "met" if not strays and max(extra) <= tolerance else "NOT met"
     print(
         "Target: one small read per poll (the new log bytes, plus run.json only when it changed) -> "
-        f"{len(over)} of {len(extra)} polls read more: {verdict}"
+        f"{len(strays)} of {len(extra)} polls opened another file, at most {max(extra)} bytes beyond "
+        f"(reading /proc/self/io varies by up to {tolerance}): {verdict}"
     )
 
 
