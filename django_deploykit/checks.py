@@ -16,6 +16,7 @@ from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
 from django_deploykit.cache_clearing import checks as cache_checks
 from django_deploykit.conf import conf
+from django_deploykit.console import checks as console_checks
 from django_deploykit.deploy import checks as deploy_checks
 from django_deploykit.deploy_root import layout
 from django_deploykit.maintenance import checks as maintenance_checks
@@ -36,6 +37,7 @@ def register_all() -> None:
     deploy_checks.register_checks()
     migrate_safe_checks.register_checks()
     notification_checks.register_checks()
+    console_checks.register_checks()
 
 
 def _mode() -> str | None:

@@ -196,15 +196,18 @@ class ConsoleInABrowserTests:
         shot(browser, "run-live")
         seen = watch_run(browser)
         assert seen["state"] == "ok", seen
-        assert "running" in seen["statuses"] and len(seen["running_stages"]) >= 2, seen
+        assert "running" in seen["statuses"], seen
+        assert len(seen["running_stages"]) >= 2, seen
         sizes = seen["log_sizes"]
-        assert len(set(sizes)) >= 3 and sizes[-1] > sizes[0], "the log did not grow as the run went on"
+        assert len(set(sizes)) >= 3, "the log did not grow as the run went on"
+        assert sizes[-1] > sizes[0], "the log did not grow as the run went on"
         wait_for(lambda: browser.find_element(By.ID, "run-state").text == "ok", 20, "the finished page")
         statuses = [
             e.get_attribute("textContent")
             for e in browser.find_elements(By.CSS_SELECTOR, "details.stage .status")
         ]
-        assert statuses and set(statuses) <= {"ok", "skipped"}, statuses
+        assert statuses, "no stage on the finished page"
+        assert set(statuses) <= {"ok", "skipped"}, statuses
         shot(browser, "run-ok")
         served = site.revision("live")
         assert (served["slot"], served["revision"]) == ("green", v2)
@@ -234,7 +237,8 @@ class ConsoleInABrowserTests:
             By.CSS_SELECTOR, "pre"
         ).get_attribute("textContent")
         advice = browser.find_element(By.ID, "next-steps").text
-        assert "--resume-from" in advice and "rollback" in advice, advice
+        assert "--resume-from" in advice, advice
+        assert "rollback" in advice, advice
         shot(browser, "run-failed")
         assert site.revision("live")["revision"] == v3
 
