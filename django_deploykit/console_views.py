@@ -138,8 +138,13 @@ def overview_page(request: HttpRequest, root: DeployRoot, subdir: Path) -> HttpR
         "overview.html",
         {
             "state": state,
-            "deploy_form": DeployForm(initial={"ref": conf.PULL_REF, **_maintenance_initial(defaults)}),
-            "maintenance_form": MaintenanceForm(initial=_maintenance_initial(defaults)),
+            # Two forms on one page, with fields of the same names: each its own element ids.
+            "deploy_form": DeployForm(
+                initial={"ref": conf.PULL_REF, **_maintenance_initial(defaults)}, auto_id="deploy_%s"
+            ),
+            "maintenance_form": MaintenanceForm(
+                initial=_maintenance_initial(defaults), auto_id="maintenance_%s"
+            ),
             "settings_problem": settings_problem,
         },
     )

@@ -20,6 +20,7 @@ from django_deploykit.deploy.procedure import maintenance_options_error
 from django_deploykit.deploy_root.git import ref_error
 
 REVISION_RE: Final = re.compile(r"^[0-9a-f]{7,40}$")
+STAGE_NAME_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 TEXT_LIMIT: Final = 500
 
 
@@ -89,6 +90,8 @@ class MaintenanceFields(ActionForm):
 class DeployForm(MaintenanceFields):
     ref = forms.CharField(label="Ref", max_length=200, help_text="a branch, tag or commit")
     maintenance = forms.BooleanField(label="Maintenance window around the deploy", required=False)
+    # After a failure past the swap: the stage the deploy's advice says to resume at (deploy checks it is one).
+    resume_from = forms.RegexField(label="Resume from", regex=STAGE_NAME_RE, required=False, max_length=100)
 
     def clean_ref(self) -> str:
         ref = str(self.cleaned_data["ref"]).strip()
@@ -111,12 +114,16 @@ class DeployForm(MaintenanceFields):
 
     def command_args(self) -> list[str]:
         args = ["deploy", "--ref", self.cleaned_data["ref"], "--yes"]
+        if self.cleaned_data.get("resume_from"):
+            args.extend(["--resume-from", self.cleaned_data["resume_from"]])
         if self.cleaned_data.get("maintenance"):
             args.extend(["--maintenance", *self._window_args()])
         return args
 
     def describe(self) -> str:
         window = " with a maintenance window" if self.cleaned_data.get("maintenance") else ""
+        if self.cleaned_data.get("resume_from"):
+            return f"Resume the deploy of {self.cleaned_data['ref']} at its {self.cleaned_data['resume_from']} stage{window}."
         return f"Deploy {self.cleaned_data['ref']}{window}: pull into the stage slot, then swap it live."
 
 
@@ -183,7 +190,8 @@ class MaintenanceForm(MaintenanceFields):
         if action == "end":
             return ["off"]
         if action == "start":
-            return ["on", "--no-wait", *self._window_args(warn=False)]
+            # Without --no-wait: "done" means every worker answers 503 (within a second or so).
+            return ["on", *self._window_args(warn=False)]
         return ["on", *self._window_args(at=self.cleaned_data["at"])]
 
     def describe(self) -> str:

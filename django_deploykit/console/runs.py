@@ -10,6 +10,7 @@ small read: the progress file only when its version changed (a stat tells), plus
 from __future__ import annotations
 
 import json
+import re
 import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any, Final
@@ -20,6 +21,7 @@ from django_deploykit.deploy_root.layout import LAUNCH_LOG_NAME, DeployRoot
 from django_deploykit.deploy_root.progress import LogChunk, RunProgress, process_alive
 
 LAUNCH_RECORD_NAME: Final = "launch.json"
+RESUME_RE: Final = re.compile(r"--resume-from (\S+)")
 # States a run's page shows; the finished ones are the history's results.
 RUNNING_STATES: Final = frozenset({"starting", "running"})
 
@@ -64,6 +66,15 @@ class RunState:
         data["ref"] = self.ref
         data["next_steps"] = list(self.record.details.get("next_steps", [])) if self.record else []
         return data
+
+    @property
+    def resume_from(self) -> str:
+        """The stage a failed deploy's advice says to resume at ("" when it says to deploy again)."""
+        for step in self.record.details.get("next_steps", []) if self.record else []:
+            found = RESUME_RE.search(str(step))
+            if found:
+                return found.group(1)
+        return ""
 
     @property
     def ref(self) -> str:

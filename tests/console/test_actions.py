@@ -26,6 +26,11 @@ class ConfirmationTests:
         ("action", "data", "words"),
         [
             ("deploy/", {"ref": "v2"}, "Deploy v2"),
+            (
+                "deploy/",
+                {"ref": "main", "resume_from": "smoke-test"},
+                "Resume the deploy of main at its smoke-test",
+            ),
             ("rollback/", {"mode": "swap-back"}, "Swap back"),
             ("rollback/", {"mode": "redeploy", "revision": "abcdef1"}, "Redeploy release abcdef1"),
             (

@@ -130,13 +130,24 @@ def watch_run(driver: Any, timeout: float = DEPLOY_TIMEOUT) -> dict[str, Any]:
     raise AssertionError(f"the run did not end within {timeout:g} s; the page showed {seen}")
 
 
-def start_from_page(driver: Any, button: str) -> None:
+def start_from_page(driver: Any, button: str, landing: str = "") -> None:
     from selenium.webdriver.common.by import By
 
     driver.find_element(By.ID, button).click()
     wait_for(lambda: driver.find_elements(By.ID, "confirm"), 15, "the confirmation page")
     driver.find_element(By.ID, "confirm").click()
-    wait_for(lambda: "/runs/" in driver.current_url, 15, "the run's page")
+    if landing:
+        wait_for(lambda: landing in driver.page_source, 60, landing)
+    else:
+        wait_for(lambda: "/runs/" in driver.current_url, 15, "the run's page")
+
+
+def page_status(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 (a local http URL)
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return exc.code
 
 
 def api(url: str, token: str, body: dict[str, str] | None = None) -> tuple[int, dict[str, Any]]:
@@ -189,8 +200,8 @@ class ConsoleInABrowserTests:
         # Push: deploy v2 from the page and watch it.
         sign_in(browser, site, "alice")
         shot(browser, "state-before")
-        browser.find_element(By.ID, "id_ref").clear()
-        browser.find_element(By.ID, "id_ref").send_keys("main")
+        browser.find_element(By.ID, "deploy_ref").clear()
+        browser.find_element(By.ID, "deploy_ref").send_keys("main")
         start_from_page(browser, "deploy-button")
         time.sleep(1.5)
         shot(browser, "run-live")
@@ -239,6 +250,7 @@ class ConsoleInABrowserTests:
         advice = browser.find_element(By.ID, "next-steps").text
         assert "--resume-from" in advice, advice
         assert "rollback" in advice, advice
+        assert browser.find_element(By.ID, "resume-button").text == "Resume at smoke-test…"
         shot(browser, "run-failed")
         assert site.revision("live")["revision"] == v3
 
@@ -290,3 +302,23 @@ class ConsoleInABrowserTests:
         assert ci.id == started["run_id"]
         assert ci.user.startswith("alice (console")
         assert v1 != v3
+
+        # Maintenance from the page: the site answers 503, the console keeps answering, then it ends.
+        from selenium.webdriver.support.ui import Select
+
+        browser.get(site.url("live", CONSOLE))
+        Select(browser.find_element(By.ID, "maintenance_action")).select_by_value("start")
+        browser.find_element(By.ID, "maintenance_duration").send_keys("20m")
+        browser.find_element(By.ID, "maintenance_message").send_keys("Moving the catalogue")
+        start_from_page(browser, "maintenance-button", landing="Done: maintenance")
+        assert page_status(site.url("live", "/")) == 503
+        browser.get(site.url("live", CONSOLE))
+        assert "active" in browser.find_element(By.ID, "maintenance").text
+        shot(browser, "state-maintenance")
+        Select(browser.find_element(By.ID, "maintenance_action")).select_by_value("end")
+        start_from_page(browser, "maintenance-button", landing="Done: maintenance")
+        wait_for(lambda: page_status(site.url("live", "/")) == 200, 15, "the site after the window")
+        actions = [
+            entry["action"] for entry in map(json.loads, site.root.audit_file.read_text().splitlines())
+        ]
+        assert actions.count("maintenance") == 2

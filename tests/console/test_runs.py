@@ -213,6 +213,32 @@ class PollTests:
         # A finished run's page does not poll.
         assert "pollUrl" not in page
 
+    def test_a_failed_deploys_page_offers_to_resume_or_deploy_again(
+        self, root: DeployRoot, client_for: Callable[..., Client]
+    ) -> None:
+        after_swap = _run_with_stages(root, fail=True)
+        after_swap.record.details = {
+            "ref": "main",
+            "next_steps": [
+                "manage.py deploy --ref main --resume-from third --yes",
+                "manage.py swap_live --rollback",
+            ],
+        }
+        history.append(root, after_swap.record)
+        client = client_for("push")
+        page = client.get(f"{CONSOLE}runs/{after_swap.id}/").content.decode()
+        assert 'name="resume_from" value="third"' in page
+        assert "swap-back-button" in page
+        before_swap = _run_with_stages(root, fail=True)
+        before_swap.record.details = {"ref": "main", "next_steps": ["manage.py deploy --ref main --yes"]}
+        history.append(root, before_swap.record)
+        page = client.get(f"{CONSOLE}runs/{before_swap.id}/").content.decode()
+        assert "deploy-again-button" in page
+        assert "resume_from" not in page
+        viewer = client_for("view").get(f"{CONSOLE}runs/{after_swap.id}/").content.decode()
+        assert "resume-button" not in viewer
+        assert "swap-back-button" not in viewer
+
     def test_an_unknown_run_is_404(self, root: DeployRoot, client_for: Callable[..., Client]) -> None:
         client = client_for("view")
         assert client.get(f"{CONSOLE}runs/20261201T101500Z-abcdef/").status_code == 404
