@@ -23,6 +23,7 @@ urlpatterns = [
     path("deploy/", console_views.deploy_action, name="deploy"),
     path("rollback/", console_views.rollback_action, name="rollback"),
     path("maintenance/", console_views.maintenance_action, name="maintenance"),
+    path("check/", console_views.check_action, name="check"),
     path("settings/", console_views.settings_page, name="settings"),
     path("tokens/", console_views.tokens_page, name="tokens"),
     path("api/deploys/", console_views.api_deploy, name="api-deploy"),

@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_deploykit.conf import conf
 from django_deploykit.console import access, actions, audit, history_page, overview, runs, tokens
 from django_deploykit.console.access import Right
-from django_deploykit.console.forms import ActionForm, DeployForm, MaintenanceForm, RollbackForm
+from django_deploykit.console.forms import ActionForm, CheckForm, DeployForm, MaintenanceForm, RollbackForm
 from django_deploykit.deploy_root import locate, progress, runtime_settings
 from django_deploykit.deploy_root.layout import LAUNCH_LOG_NAME, DeployRoot
 from django_deploykit.maintenance.client_ip import client_ip, parse_networks
@@ -301,6 +301,33 @@ def maintenance_action(request: HttpRequest, root: DeployRoot, subdir: Path) -> 
     audit.record(root, entry)
     return _page(
         request, "done.html", {"action": "maintenance", "describe": form.describe(), "document": document}
+    )
+
+
+@require_POST
+@csrf_protect
+@console_view("push")
+def check_action(request: HttpRequest, root: DeployRoot, subdir: Path) -> HttpResponse:
+    form = CheckForm(request.POST)
+    answer = _action(request, root, form, "deploy_check", form.describe() if form.is_valid() else "")
+    if answer is not None:
+        return answer
+    entry = actions.audited(
+        root, request.user.get_username(), "deploy_check", _client(request), form.cleaned_fields()
+    )
+    try:
+        actions.start_check(root, subdir, username=entry.user, link=form.cleaned_data["link"])
+    except (actions.ActionRefused, OSError) as exc:
+        return _refused(request, root, entry, str(exc))
+    entry.result = "done"
+    audit.record(root, entry)
+    return _page(
+        request,
+        "done.html",
+        {
+            "action": "deploy_check",
+            "describe": "deploy_check runs now; the state page shows its findings when it ends.",
+        },
     )
 
 

@@ -59,40 +59,58 @@ def _environment(username: str) -> dict[str, str]:
     return env
 
 
-def start_detached(
-    root: DeployRoot, project_subdir: Path, *, username: str, action: str, args: list[str]
-) -> str:
-    """Start ``manage.py ARGS --run-id ID`` in the live slot, detached; return the run id."""
-    project = SlotProject(root, LIVE_LINK, project_subdir)
-    if not project.python.exists():
-        raise ActionRefused(f"The live slot has no Python at {project.python}; run 'manage.py deploy_check'.")
-    run_id = history.new_run_id()
-    directory = root.run_log_dir(run_id)
-    directory.mkdir(parents=True, exist_ok=True)
-    argv = ["manage.py", *args, "--run-id", run_id]
-    with open(os.devnull, "rb") as stdin, open(directory / LAUNCH_LOG_NAME, "ab") as output:
+def _spawn(project: SlotProject, argv: list[str], username: str, output: Path) -> int:
+    """Start ``python manage.py ARGV`` in ``project`` in a session of its own, its output into ``output``."""
+    with open(os.devnull, "rb") as stdin, open(output, "ab") as out:
         process = sh.Command(str(project.python))(
             *argv,
             _cwd=str(project.directory),
             _env=_environment(username),
             _in=stdin,
-            _out=output,
+            _out=out,
             _err_to_out=True,
             _bg=True,
             _bg_exc=False,
             _new_session=True,
             _ok_code=list(range(256)),
         )
+    return int(process.pid)
+
+
+def _live_project(root: DeployRoot, project_subdir: Path) -> SlotProject:
+    project = SlotProject(root, LIVE_LINK, project_subdir)
+    if not project.python.exists():
+        raise ActionRefused(f"The live slot has no Python at {project.python}; run 'manage.py deploy_check'.")
+    return project
+
+
+def start_detached(
+    root: DeployRoot, project_subdir: Path, *, username: str, action: str, args: list[str]
+) -> str:
+    """Start ``manage.py ARGS --run-id ID`` in the live slot, detached; return the run id."""
+    project = _live_project(root, project_subdir)
+    run_id = history.new_run_id()
+    directory = root.run_log_dir(run_id)
+    directory.mkdir(parents=True, exist_ok=True)
+    argv = ["manage.py", *args, "--run-id", run_id]
+    pid = _spawn(project, argv, username, directory / LAUNCH_LOG_NAME)
     launch = Launch(
         run_id=run_id,
         user=username,
         action=action,
         argv=argv,
-        pid=process.pid,
+        pid=pid,
         at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
     (directory / LAUNCH_RECORD_NAME).write_text(json.dumps(asdict(launch)), encoding="utf-8")
     return run_id
+
+
+def start_check(root: DeployRoot, project_subdir: Path, *, username: str, link: str) -> None:
+    """Start ``manage.py deploy_check --slot LINK`` detached; it keeps its findings for the state page."""
+    project = _live_project(root, project_subdir)
+    root.logs_dir.mkdir(exist_ok=True)
+    _spawn(project, ["manage.py", "deploy_check", "--slot", link], username, root.last_check_log(link))
 
 
 def run_maintenance(

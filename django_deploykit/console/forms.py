@@ -201,3 +201,15 @@ class MaintenanceForm(MaintenanceFields):
         if action == "start":
             return "Start a maintenance window now: visitors get the 503 page."
         return f"Announce a maintenance window from {self.cleaned_data['at']}: the banner shows before it."
+
+
+class CheckForm(ActionForm):
+    link = forms.ChoiceField(label="Slot", choices=[("live", "live"), ("stage", "stage")])
+
+    def command_args(self) -> list[str]:
+        return ["deploy_check", "--slot", self.cleaned_data["link"]]
+
+    def describe(self) -> str:
+        return (
+            f"Run deploy_check on the {self.cleaned_data['link']} slot; its findings replace the last ones."
+        )

@@ -60,6 +60,8 @@ LOGS_DIR_NAME = "logs"
 HISTORY_NAME = "history.jsonl"
 # Inside logs/: the findings of the last deploy_check of a link ("live" or "stage"), for the console.
 LAST_CHECK_NAME = "deploy-check-{link}.json"
+# Inside logs/: what the last deploy_check started from the console printed.
+LAST_CHECK_LOG_NAME = "deploy-check-{link}.log"
 # Inside a run's log folder: the run's stages as they go, read by the console's live view.
 PROGRESS_NAME = "run.json"
 # Inside a run's log folder: what a command started from the console printed (its own errors included).
@@ -137,6 +139,9 @@ class DeployRoot:
 
     def last_check_file(self, link: str) -> Path:
         return self.logs_dir / LAST_CHECK_NAME.format(link=link)
+
+    def last_check_log(self, link: str) -> Path:
+        return self.logs_dir / LAST_CHECK_LOG_NAME.format(link=link)
 
     def run_log_dir(self, run_id: str) -> Path:
         return self.logs_dir / run_id

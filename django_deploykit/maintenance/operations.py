@@ -5,7 +5,6 @@ Every input is checked before anything is written, so a bad option leaves the st
 
 from __future__ import annotations
 
-import getpass
 import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -13,6 +12,7 @@ from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from django_deploykit.conf import conf
+from django_deploykit.deploy_root.lock import current_user
 from django_deploykit.exit_codes import ExitCode
 from django_deploykit.maintenance import bypass, static_page, stores
 from django_deploykit.maintenance.client_ip import parse_networks
@@ -128,11 +128,9 @@ def store_for(scope: str) -> stores.Store:
 
 
 def default_set_by() -> str:
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):
-        user = "unknown"
-    return f"{user}@{socket.gethostname()}"
+    """Who set the window, as the deploy history names who ran a deploy (the console's signed-in user when
+    it ran the command), and on which host."""
+    return f"{current_user()}@{socket.gethostname()}"
 
 
 def switch_on(options: OnOptions, *, now: datetime, zone: tzinfo, set_by: str | None = None) -> OnResult:

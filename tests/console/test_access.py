@@ -20,6 +20,7 @@ ACTIONS = {
     "maintenance/": {"action": "start", "confirmed": "yes"},
     "settings/": {"what": "maintenance", "message": "x"},
     "tokens/": {"name": "ci"},
+    "check/": {"link": "live", "confirmed": "yes"},
 }
 
 
@@ -94,7 +95,7 @@ class AccessTests:
 
     def test_actions_are_post_only(self, root: DeployRoot, client_for: Callable[..., Client]) -> None:
         client = client_for("push")
-        for action in ("deploy/", "rollback/", "maintenance/"):
+        for action in ("deploy/", "rollback/", "maintenance/", "check/"):
             assert client.get(CONSOLE + action).status_code == 405
 
     def test_a_post_without_the_csrf_token_is_refused(

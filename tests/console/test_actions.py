@@ -39,6 +39,7 @@ class ConfirmationTests:
                 "Start a maintenance",
             ),
             ("maintenance/", {"action": "end"}, "End the maintenance"),
+            ("check/", {"link": "stage"}, "Run deploy_check on the stage slot"),
         ],
     )
     def test_the_first_post_only_asks(
@@ -90,6 +91,7 @@ class BadInputTests:
                 "control character",
             ),
             ("maintenance/", {"action": "start", "duration": "99999999999d", "confirmed": "yes"}, "--for"),
+            ("check/", {"link": "../etc", "confirmed": "yes"}, "valid choice"),
         ],
     )
     def test_refused_with_a_sentence_nothing_started_and_audited(
@@ -132,7 +134,9 @@ class BadInputTests:
     ) -> None:
         # This deploy root has no virtualenvs: the command cannot be started, and the page says so.
         before = _snapshot(root)
-        response = client_for("push").post(CONSOLE + "rollback/", {"mode": "swap-back", "confirmed": "yes"})
-        assert response.status_code == 409
-        assert "has no Python" in response.content.decode()
-        assert _snapshot(root) == before
+        client = client_for("push")
+        for action, data in (("rollback/", {"mode": "swap-back"}), ("check/", {"link": "live"})):
+            response = client.post(CONSOLE + action, {**data, "confirmed": "yes"})
+            assert response.status_code == 409
+            assert "has no Python" in response.content.decode()
+            assert _snapshot(root) == before

@@ -318,6 +318,17 @@ class ConsoleInABrowserTests:
         Select(browser.find_element(By.ID, "maintenance_action")).select_by_value("end")
         start_from_page(browser, "maintenance-button", landing="Done: maintenance")
         wait_for(lambda: page_status(site.url("live", "/")) == 200, 15, "the site after the window")
+
+        # deploy_check from the page: its findings replace "not run yet" on the state page.
+        browser.get(site.url("live", CONSOLE))
+        start_from_page(browser, "check-button", landing="Done: deploy_check")
+
+        def checked() -> bool:
+            browser.get(site.url("live", CONSOLE))
+            return "live at " in browser.find_element(By.ID, "checks").text
+
+        wait_for(checked, 90, "deploy_check's findings on the state page")
+        shot(browser, "state-checked")
         actions = [
             entry["action"] for entry in map(json.loads, site.root.audit_file.read_text().splitlines())
         ]
