@@ -144,13 +144,20 @@ class DeployKitSettings:
         "Where the deploy console sends a visitor who is not signed in; None is the console's own sign-in page "
         "(set it to the project's login URL, e.g. a single sign-on one).",
     )
+    CONSOLE_RUNNER: Setting[str] = Setting(
+        "detached",
+        "How the deploy console starts a command: 'detached' (from the web worker, as its user, in a session of "
+        "its own) or 'queue' (a request in shared/console/queue/ that 'manage.py console_runner' runs, started "
+        "by the systemd path unit server_config renders: needed when the servers restart through systemd).",
+    )
 
     # server_config.
     SERVERS: Setting[dict[str, Any]] = Setting(
         {},
         "What server_config renders: app_server ('gunicorn', 'uwsgi', 'mod_wsgi'), web_server ('nginx', 'apache', "
         "None), user, group, server_name, stage_server_name, listen, stage_listen, live_bind, stage_bind, workers, "
-        "timeout, robots_txt, client_max_body_size, name, and install (rendered file name -> installed path).",
+        "timeout, robots_txt, client_max_body_size, name, install (rendered file name -> installed path), and "
+        "deploy_user (who the deploy console's runner service runs as).",
     )
 
     # deploy_pull, deploy, deploy_log and deploy_check.

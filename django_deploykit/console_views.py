@@ -26,7 +26,14 @@ from django.views.decorators.http import require_GET, require_POST
 from django_deploykit.conf import conf
 from django_deploykit.console import access, actions, audit, history_page, overview, runs, tokens
 from django_deploykit.console.access import Right
-from django_deploykit.console.forms import ActionForm, CheckForm, DeployForm, MaintenanceForm, RollbackForm
+from django_deploykit.console.forms import (
+    RECORDED,
+    ActionForm,
+    CheckForm,
+    DeployForm,
+    MaintenanceForm,
+    RollbackForm,
+)
 from django_deploykit.deploy_root import locate, progress, runtime_settings
 from django_deploykit.deploy_root.layout import LAUNCH_LOG_NAME, DeployRoot
 from django_deploykit.maintenance.client_ip import client_ip, parse_networks
@@ -249,7 +256,7 @@ def deploy_action(request: HttpRequest, root: DeployRoot, subdir: Path) -> HttpR
     entry = actions.audited(
         root, request.user.get_username(), "deploy", _client(request), form.cleaned_fields()
     )
-    return _start(request, root, subdir, entry, form.command_args())
+    return _start(request, root, subdir, entry, form)
 
 
 @require_POST
@@ -263,21 +270,32 @@ def rollback_action(request: HttpRequest, root: DeployRoot, subdir: Path) -> Htt
     entry = actions.audited(
         root, request.user.get_username(), "rollback", _client(request), form.cleaned_fields()
     )
-    return _start(request, root, subdir, entry, form.command_args())
+    return _start(request, root, subdir, entry, form)
 
 
 def _start(
-    request: HttpRequest, root: DeployRoot, subdir: Path, entry: audit.AuditEntry, args: list[str]
+    request: HttpRequest, root: DeployRoot, subdir: Path, entry: audit.AuditEntry, form: ActionForm
 ) -> HttpResponse:
     try:
-        actions.refuse_if_locked(root)
-        run_id = actions.start_detached(root, subdir, username=entry.user, action=entry.action, args=args)
+        if entry.action in RECORDED:
+            actions.refuse_if_locked(root)
+        run_id = actions.start(root, subdir, username=entry.user, action=entry.action, form=form)
     except actions.ActionRefused as exc:
         return _refused(request, root, entry, str(exc))
     except OSError as exc:
         return _refused(request, root, entry, f"The command could not be started: {exc}.")
     entry.run_id = run_id
+    entry.result = "queued" if conf.CONSOLE_RUNNER == actions.QUEUE else "started"
     audit.record(root, entry)
+    if run_id is None:
+        return _page(
+            request,
+            "done.html",
+            {
+                "action": entry.action,
+                "describe": f"{form.describe()} The state page shows its findings when it ends.",
+            },
+        )
     return redirect(f"{NAMESPACE}:run", run_id=run_id)
 
 
@@ -315,20 +333,7 @@ def check_action(request: HttpRequest, root: DeployRoot, subdir: Path) -> HttpRe
     entry = actions.audited(
         root, request.user.get_username(), "deploy_check", _client(request), form.cleaned_fields()
     )
-    try:
-        actions.start_check(root, subdir, username=entry.user, link=form.cleaned_data["link"])
-    except (actions.ActionRefused, OSError) as exc:
-        return _refused(request, root, entry, str(exc))
-    entry.result = "done"
-    audit.record(root, entry)
-    return _page(
-        request,
-        "done.html",
-        {
-            "action": "deploy_check",
-            "describe": "deploy_check runs now; the state page shows its findings when it ends.",
-        },
-    )
+    return _start(request, root, subdir, entry, form)
 
 
 # Run-time settings (edit right) and CI tokens (push right).
@@ -421,9 +426,7 @@ def api_deploy(request: HttpRequest) -> HttpResponse:
     entry.details.update(form.cleaned_fields())
     try:
         actions.refuse_if_locked(root)
-        run_id = actions.start_detached(
-            root, subdir, username=entry.user, action="deploy", args=form.command_args()
-        )
+        run_id = actions.start(root, subdir, username=entry.user, action="deploy", form=form)
     except (actions.ActionRefused, OSError) as exc:
         entry.result, entry.message = "refused", str(exc)
         audit.record(root, entry)

@@ -26,8 +26,10 @@ from django.urls import URLPattern
 
 from django_deploykit import redact, urls, views
 from django_deploykit.conf import DeployKitSettings
+from django_deploykit.console import audit as console_audit
+from django_deploykit.console import tokens as console_tokens
 from django_deploykit.deploy_check import diagnose
-from django_deploykit.deploy_root import lock, slot_settings
+from django_deploykit.deploy_root import lock, runtime_settings, slot_settings
 from django_deploykit.deploy_root.layout import LOCK_HOLDER_NAME, DeployRoot
 from django_deploykit.deploy_root.logs import RunLogs
 from django_deploykit.deploy_root.revision import RunningCode
@@ -301,6 +303,13 @@ class FileModeTests:
             log = RunLogs(root, "20260101T000000Z-abc").stage(1, "git")
             with lock.deploy_lock(root, command="test"):
                 lock_mode = root.lock_holder_file.stat().st_mode & 0o777
+            runtime_settings.write(
+                root, runtime_settings.RuntimeSettings(notifications=[{"url": "https://x"}])
+            )
+            console_tokens.create(root, "alice", "ci")
+            console_audit.record(
+                root, console_audit.AuditEntry(user="alice", action="deploy", result="started")
+            )
         makers: dict[str, Callable[[], Path]] = {
             "ROOT/shared/.env": lambda: root.shared_dir / ".env",
             "ROOT/shared/maintenance.json": lambda: root.shared_dir / stores.STATE_FILE_NAME,
@@ -309,6 +318,9 @@ class FileModeTests:
             "ROOT/logs/<run id>/NN-<stage>.log": lambda: log.path,
             "ROOT/run/": lambda: root.run_dir,
             "ROOT/shared/": lambda: root.shared_dir,
+            "ROOT/shared/console/settings.json": lambda: root.runtime_settings_file,
+            "ROOT/shared/console/tokens.json": lambda: root.tokens_file,
+            "ROOT/shared/console/audit.jsonl": lambda: root.audit_file,
         }
         found = {name: (make().stat().st_mode & 0o777, make().is_dir()) for name, make in makers.items()}
         # The side file exists only while the lock is held.
@@ -339,8 +351,12 @@ class FileModeTests:
             expected = created & ~UMASK if mode == "umask" else int(mode, 8)
             assert actual == expected, f"{name} is {oct(actual)}; docs/security.md says {mode}"
 
-    def test_the_env_file_is_the_only_private_file(self) -> None:
-        assert [name for name, mode in self.documented().items() if mode == "0600"] == ["ROOT/shared/.env"]
+    def test_the_private_files_are_the_env_file_and_the_consoles_secrets(self) -> None:
+        assert [name for name, mode in self.documented().items() if mode == "0600"] == [
+            "ROOT/shared/.env",
+            "ROOT/shared/console/settings.json",
+            "ROOT/shared/console/tokens.json",
+        ]
 
 
 class RedactionTests:

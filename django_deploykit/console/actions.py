@@ -17,14 +17,17 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
 import sh
 
+from django_deploykit.atomic_files import READABLE_BY_SERVERS, write_atomically
+from django_deploykit.conf import conf
 from django_deploykit.console import audit
+from django_deploykit.console.forms import RECORDED, ActionForm
 from django_deploykit.console.runs import LAUNCH_RECORD_NAME, Launch
 from django_deploykit.deploy_root import history, lock
 from django_deploykit.deploy_root.layout import LAUNCH_LOG_NAME, LIVE_LINK, DeployRoot
@@ -32,6 +35,10 @@ from django_deploykit.deploy_root.slot_commands import SlotProject, child_enviro
 from django_deploykit.exit_codes import ExitCode
 from django_deploykit.settings.dispatcher import variables_from_env_file
 
+# DEPLOYKIT_CONSOLE_RUNNER's values.
+DETACHED: Final = "detached"
+QUEUE: Final = "queue"
+RUNNERS: Final = (DETACHED, QUEUE)
 # How long the request waits for a maintenance command.
 MAINTENANCE_TIMEOUT: Final = 60.0
 
@@ -59,7 +66,7 @@ def _environment(username: str) -> dict[str, str]:
     return env
 
 
-def _spawn(project: SlotProject, argv: list[str], username: str, output: Path) -> int:
+def _spawn(project: SlotProject, argv: list[str], username: str, output: Path) -> Any:
     """Start ``python manage.py ARGV`` in ``project`` in a session of its own, its output into ``output``."""
     with open(os.devnull, "rb") as stdin, open(output, "ab") as out:
         process = sh.Command(str(project.python))(
@@ -74,43 +81,75 @@ def _spawn(project: SlotProject, argv: list[str], username: str, output: Path) -
             _new_session=True,
             _ok_code=list(range(256)),
         )
-    return int(process.pid)
+    return process
 
 
-def _live_project(root: DeployRoot, project_subdir: Path) -> SlotProject:
+def live_project(root: DeployRoot, project_subdir: Path) -> SlotProject:
     project = SlotProject(root, LIVE_LINK, project_subdir)
     if not project.python.exists():
         raise ActionRefused(f"The live slot has no Python at {project.python}; run 'manage.py deploy_check'.")
     return project
 
 
-def start_detached(
-    root: DeployRoot, project_subdir: Path, *, username: str, action: str, args: list[str]
-) -> str:
-    """Start ``manage.py ARGS --run-id ID`` in the live slot, detached; return the run id."""
-    project = _live_project(root, project_subdir)
-    run_id = history.new_run_id()
-    directory = root.run_log_dir(run_id)
-    directory.mkdir(parents=True, exist_ok=True)
-    argv = ["manage.py", *args, "--run-id", run_id]
-    pid = _spawn(project, argv, username, directory / LAUNCH_LOG_NAME)
-    launch = Launch(
-        run_id=run_id,
-        user=username,
-        action=action,
-        argv=argv,
-        pid=pid,
-        at=datetime.now(UTC).isoformat(timespec="seconds"),
-    )
-    (directory / LAUNCH_RECORD_NAME).write_text(json.dumps(asdict(launch)), encoding="utf-8")
+def start(
+    root: DeployRoot, project_subdir: Path, *, username: str, action: str, form: ActionForm
+) -> str | None:
+    """Start the command of ``form`` (valid) as DEPLOYKIT_CONSOLE_RUNNER says; the run id of a recorded run."""
+    run_id = history.new_run_id() if action in RECORDED else None
+    if conf.CONSOLE_RUNNER == QUEUE:
+        queue_request(root, Request(run_id, username, action, form.cleaned_fields(), _now()))
+        return run_id
+    project = live_project(root, project_subdir)
+    launch_command(root, project, run_id=run_id, username=username, action=action, args=form.command_args())
     return run_id
 
 
-def start_check(root: DeployRoot, project_subdir: Path, *, username: str, link: str) -> None:
-    """Start ``manage.py deploy_check --slot LINK`` detached; it keeps its findings for the state page."""
-    project = _live_project(root, project_subdir)
-    root.logs_dir.mkdir(exist_ok=True)
-    _spawn(project, ["manage.py", "deploy_check", "--slot", link], username, root.last_check_log(link))
+def launch_command(
+    root: DeployRoot, project: SlotProject, *, run_id: str | None, username: str, action: str, args: list[str]
+) -> Any:
+    """Start ``manage.py ARGS`` (with ``--run-id`` for a recorded run) and say so in the run's launch files;
+    the process, for a caller that waits for it (the runner)."""
+    if run_id is None:
+        root.logs_dir.mkdir(exist_ok=True)
+        link = args[args.index("--slot") + 1] if "--slot" in args else "live"
+        return _spawn(project, ["manage.py", *args], username, root.last_check_log(link))
+    directory = root.run_log_dir(run_id)
+    directory.mkdir(parents=True, exist_ok=True)
+    argv = ["manage.py", *args, "--run-id", run_id]
+    process = _spawn(project, argv, username, directory / LAUNCH_LOG_NAME)
+    write_launch(root, Launch(run_id, username, action, argv, int(process.pid), _now()))
+    return process
+
+
+def write_launch(root: DeployRoot, launch: Launch) -> None:
+    directory = root.run_log_dir(launch.run_id)
+    directory.mkdir(parents=True, exist_ok=True)
+    write_atomically(directory / LAUNCH_RECORD_NAME, json.dumps(asdict(launch)), mode=READABLE_BY_SERVERS)
+
+
+@dataclass(frozen=True)
+class Request:
+    """What a queued console asks the runner to do: the action and the form's fields, checked again there."""
+
+    run_id: str | None
+    user: str
+    action: str
+    fields: dict[str, str]
+    at: str
+
+
+def queue_request(root: DeployRoot, request: Request) -> None:
+    root.console_queue_dir.mkdir(parents=True, exist_ok=True)
+    name = request.run_id or f"{history.new_run_id()}-{request.action}"
+    if request.run_id is not None:
+        write_launch(root, Launch(request.run_id, request.user, request.action, [], 0, request.at))
+    write_atomically(
+        root.console_queue_dir / f"{name}.json", json.dumps(asdict(request)), mode=READABLE_BY_SERVERS
+    )
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def run_maintenance(

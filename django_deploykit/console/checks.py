@@ -1,4 +1,4 @@
-"""System checks of the deploy console (ids ``django_deploykit.E070``, ``W070``): only when a project mounts it.
+"""System checks of the deploy console (ids ``django_deploykit.E070``, ``E071``, ``W070``).
 
 The console signs users in and checks their permissions, so it needs Django's auth, sessions and content
 types, and the two middleware that put a user on each request. Mounted outside the package's endpoint prefix
@@ -16,6 +16,7 @@ from django.core.checks import CheckMessage, Error, Warning, register
 from django.urls import NoReverseMatch, get_script_prefix, reverse
 
 from django_deploykit.conf import conf
+from django_deploykit.console.actions import RUNNERS
 
 NAMESPACE = "deploykit_console"
 NEEDED_APPS = ("django.contrib.auth", "django.contrib.contenttypes", "django.contrib.sessions")
@@ -36,10 +37,18 @@ def mounted_at() -> str | None:
 
 
 def check_console(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[CheckMessage]:
+    problems: list[CheckMessage] = []
+    if conf.CONSOLE_RUNNER not in RUNNERS:
+        problems.append(
+            Error(
+                f"DEPLOYKIT_CONSOLE_RUNNER is {conf.CONSOLE_RUNNER!r}; it is 'detached' or 'queue'.",
+                hint="'queue' when the app servers restart through systemd (see docs/console.md).",
+                id="django_deploykit.E071",
+            )
+        )
     where = mounted_at()
     if where is None:
-        return []
-    problems: list[CheckMessage] = []
+        return problems
     missing_apps = [name for name in NEEDED_APPS if not apps.is_installed(name)]
     missing_middleware = [name for name in NEEDED_MIDDLEWARE if name not in (settings.MIDDLEWARE or [])]
     if missing_apps or missing_middleware:

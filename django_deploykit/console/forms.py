@@ -213,3 +213,13 @@ class CheckForm(ActionForm):
         return (
             f"Run deploy_check on the {self.cleaned_data['link']} slot; its findings replace the last ones."
         )
+
+
+# The actions that run a command, by the name the audit and the queue give them; those that make a recorded
+# run get a run id the console follows.
+COMMAND_FORMS: Final[dict[str, type[ActionForm]]] = {
+    "deploy": DeployForm,
+    "rollback": RollbackForm,
+    "deploy_check": CheckForm,
+}
+RECORDED: Final = frozenset({"deploy", "rollback"})

@@ -23,7 +23,7 @@ from django_deploykit.deploy_root.progress import LogChunk, RunProgress, process
 LAUNCH_RECORD_NAME: Final = "launch.json"
 RESUME_RE: Final = re.compile(r"--resume-from (\S+)")
 # States a run's page shows; the finished ones are the history's results.
-RUNNING_STATES: Final = frozenset({"starting", "running"})
+RUNNING_STATES: Final = frozenset({"queued", "starting", "running"})
 
 
 @dataclass
@@ -34,6 +34,7 @@ class Launch:
     user: str
     action: str
     argv: list[str]
+    # 0 while the request waits in the queue for the runner (DEPLOYKIT_CONSOLE_RUNNER = "queue").
     pid: int
     at: str
 
@@ -149,7 +150,7 @@ def state_of(root: DeployRoot, run_id: str, *, with_record: bool = True) -> RunS
         state = RunState(
             id=run_id,
             kind=launch.action,
-            state="starting" if process_alive(launch.pid) else "stopped",
+            state=_launch_state(root, launch),
             user=launch.user,
             started_at=launch.at,
             pid=launch.pid,
@@ -167,6 +168,14 @@ def state_of(root: DeployRoot, run_id: str, *, with_record: bool = True) -> RunS
     return state
 
 
+def _launch_state(root: DeployRoot, launch: Launch) -> str:
+    if launch.pid == 0:
+        queued = (root.console_queue_dir / f"{launch.run_id}.json").exists()
+        taken = (root.console_queue_dir / f"{launch.run_id}.json.taken").exists()
+        return "queued" if queued else "starting" if taken else "stopped"
+    return "starting" if process_alive(launch.pid) else "stopped"
+
+
 class _ProgressCache:
     """The last progress read per run in this worker: a poll whose version is unchanged reads nothing."""
 
@@ -181,7 +190,7 @@ class _ProgressCache:
             cached = self._runs.get(key)
         if cached is not None and cached[0] == version and version:
             known = cached[1]
-            if known.state in RUNNING_STATES and known.pid is not None and not process_alive(known.pid):
+            if known.state in RUNNING_STATES and known.pid and not process_alive(known.pid):
                 # Only the process may have gone since: a signal-0 check, no read.
                 return state_of(root, run_id, with_record=False)
             return known

@@ -50,6 +50,8 @@ CONSOLE_DIR_NAME = "console"
 RUNTIME_SETTINGS_NAME = "settings.json"
 TOKENS_NAME = "tokens.json"
 AUDIT_NAME = "audit.jsonl"
+# Inside the console folder: the requests a queued console leaves for 'manage.py console_runner'.
+QUEUE_DIR_NAME = "queue"
 # Each slot's own virtualenv, inside the slot: <root>/<slot>/.venv.
 VENV_DIR = ".venv"
 LIVE_LINK = "live"
@@ -120,6 +122,10 @@ class DeployRoot:
     @property
     def audit_file(self) -> Path:
         return self.console_dir / AUDIT_NAME
+
+    @property
+    def console_queue_dir(self) -> Path:
+        return self.console_dir / QUEUE_DIR_NAME
 
     @property
     def live_link(self) -> Path:

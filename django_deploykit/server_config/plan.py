@@ -44,6 +44,7 @@ KNOWN_KEYS = frozenset(
         "robots_txt",
         "client_max_body_size",
         "install",
+        "deploy_user",
     }
 )
 _DEFAULT_BINDS = {LIVE_LINK: "127.0.0.1:8000", STAGE_LINK: "127.0.0.1:8001"}
@@ -103,6 +104,9 @@ class ServerPlan:
     live: LinkServer
     stage: LinkServer
     install: Mapping[str, Path]
+    # The user deploys run as, for the deploy console's runner units (DEPLOYKIT_CONSOLE_RUNNER = "queue"):
+    # it restarts the servers through systemctl, which the app servers' user may not. None: no runner.
+    console_runner_user: str | None = None
 
     @property
     def servers(self) -> tuple[LinkServer, LinkServer]:
@@ -247,6 +251,11 @@ def build_plan(
         live=_link_server(root, project_subdir, "live", binds[LIVE_LINK]),
         stage=_link_server(root, project_subdir, "stage", binds[STAGE_LINK]),
         install=_install(config),
+        console_runner_user=(
+            _account(config, "deploy_user", "root")
+            if getattr(settings, "DEPLOYKIT_CONSOLE_RUNNER", "detached") == "queue"
+            else None
+        ),
     )
 
 

@@ -93,6 +93,14 @@ def _systemd(plan: ServerPlan) -> list[RenderedFile]:
                     _render("app.socket.txt", plan=plan, server=server),
                 )
             )
+    if plan.console_runner_user is not None:
+        # The deploy console's queue, run by a service of its own as the deploy user (console/runner.py).
+        files += [
+            RenderedFile("systemd", f"{plan.name}-console.path", _render("console.path.txt", plan=plan)),
+            RenderedFile(
+                "systemd", f"{plan.name}-console.service", _render("console.service.txt", plan=plan)
+            ),
+        ]
     return files
 
 

@@ -35,6 +35,13 @@ class ConsoleCheckTests:
         assert "503" in warning.msg
 
 
+def test_an_unknown_runner_is_an_error(settings: Any) -> None:
+    settings.DEPLOYKIT_CONSOLE_RUNNER = "cron"
+    [error] = check_console()
+    assert error.id == "django_deploykit.E071"
+    assert "'cron'" in error.msg
+
+
 @pytest.mark.django_db
 def test_the_permissions_exist_after_migrate() -> None:
     from django.contrib.auth.models import Permission

@@ -159,6 +159,32 @@ class GunicornAndNginxTests:
         assert f'kill -USR1 "$(cat {root}/run/stage.pid)"' in text
 
 
+class ConsoleRunnerTests:
+    def test_no_runner_units_while_the_console_starts_its_own_commands(self, root: Path) -> None:
+        assert not [name for name in rendered(root) if "console" in name]
+
+    def test_the_queued_consoles_runner_runs_as_the_deploy_user_outside_the_app_units(
+        self, root: Path
+    ) -> None:
+        files = rendered(root, DEPLOYKIT_CONSOLE_RUNNER="queue")
+        path_unit, service = files["mysite-console.path"], files["mysite-console.service"]
+        assert f"PathExistsGlob={root}/shared/console/queue/*.json" in path_unit
+        assert "Unit=mysite-console.service" in path_unit
+        assert "Type=oneshot" in service
+        assert "User=root" in service
+        assert "Environment=PRODUCTION=1" in service
+        assert (
+            f"ExecStart={root}/live/.venv/bin/python {root}/live/example_project/manage.py console_runner"
+            in service
+        )
+        other = rendered(
+            root,
+            DEPLOYKIT_CONSOLE_RUNNER="queue",
+            DEPLOYKIT_SERVERS={**SERVERS, "deploy_user": "deploy"},
+        )
+        assert "User=deploy" in other["mysite-console.service"]
+
+
 class UwsgiTests:
     def test_ini_goes_through_the_link_and_matches_the_touch_adapter(self, root: Path) -> None:
         files = rendered(root, DEPLOYKIT_SERVERS={**SERVERS, "app_server": "uwsgi"})
@@ -284,6 +310,13 @@ class BadInputTests:
             ({"DEPLOYKIT_SERVERS": {**SERVERS, "workers": 0}}, "from 1 to 512"),
             ({"DEPLOYKIT_SERVERS": {**SERVERS, "timeout": "30"}}, "from 1 to 3600"),
             ({"DEPLOYKIT_SERVERS": {**SERVERS, "client_max_body_size": "10 m"}}, "write a size"),
+            (
+                {
+                    "DEPLOYKIT_SERVERS": {**SERVERS, "deploy_user": "root user"},
+                    "DEPLOYKIT_CONSOLE_RUNNER": "queue",
+                },
+                "not a valid user or group name",
+            ),
             ({"DEPLOYKIT_SERVERS": {**SERVERS, "live_bind": "127.0.0.1:99999"}}, "write HOST:PORT"),
             ({"DEPLOYKIT_SERVERS": ["user"]}, "must be a dict"),
             ({"STATIC_ROOT": "/var/www/static"}, "outside the deploy root"),

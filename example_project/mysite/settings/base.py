@@ -94,4 +94,5 @@ DEPLOYKIT_TEST_SETTINGS = env.str("DEPLOYKIT_TEST_SETTINGS", default=None)
 DEPLOYKIT_DEPLOY_PIPELINE = env.json("DEPLOYKIT_DEPLOY_PIPELINE", default=None)
 # What 'manage.py server_config' renders (systemd, gunicorn or uWSGI, nginx or Apache, logrotate).
 DEPLOYKIT_SERVERS = env.json("DEPLOYKIT_SERVERS", default={})
+DEPLOYKIT_CONSOLE_RUNNER = env.str("DEPLOYKIT_CONSOLE_RUNNER", default="detached")
 DEPLOYKIT_MAINTENANCE_TRUSTED_PROXIES = env.list("DEPLOYKIT_MAINTENANCE_TRUSTED_PROXIES", default=[])
