@@ -5,13 +5,18 @@ doc's marked blocks (``<!-- adopter: ... -->``), with only the site's own values
 ports, secret key) replaced. The slots install with real pip from the project's requirements,
 the package under test arriving as a wheel (tests/slot_packages.py). Under a load of its own:
 deploy v1, v2 (a column added), v3 (a column dropped), v4, ``swap_live --rollback``, a deploy with
-``--maintenance --at``, ``deploy_check`` and ``deploy_log``.
+``--maintenance --at``, ``deploy_check`` and ``deploy_log``. Then a member of the team, a user of the
+test's own in the doc's "deployers" group, signs in through the deploy console's sign-in page, deploys v6
+with its deploy form and follows the run through its JSON API until the new release is live, recorded
+as theirs.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime
+import http.cookiejar
+import json
 import os
 import re
 import secrets
@@ -20,6 +25,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -159,6 +165,52 @@ def serves(port: int) -> str:
         return str(response.read().decode())
 
 
+class ConsoleBrowser:
+    """A team member's browser on the deploy console: its cookies, the CSRF token, a Referer on each POST."""
+
+    def __init__(self, console: str) -> None:
+        self.console = console
+        self.cookies = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies))
+
+    def open(self, path: str, fields: dict[str, str] | None = None) -> tuple[str, str]:
+        """GET ``path`` (or POST ``fields`` with the CSRF token); the final URL and the body."""
+        url = f"{self.console}{path}"
+        data = None
+        if fields is not None:
+            token = next(cookie.value for cookie in self.cookies if cookie.name == "csrftoken")
+            data = urllib.parse.urlencode({**fields, "csrfmiddlewaretoken": token or ""}).encode()
+        request = urllib.request.Request(url, data=data, headers={"Referer": url})  # noqa: S310 (local)
+        with self.opener.open(request, timeout=30) as response:
+            return str(response.geturl()), str(response.read().decode())
+
+    def sign_in(self, username: str, password: str) -> None:
+        start = urllib.parse.urlsplit(self.console).path + "/"
+        self.open(f"/login/?next={start}")
+        url, _ = self.open("/login/", {"username": username, "password": password, "next": start})
+        assert url == f"{self.console}/", f"signing in ended at {url}"
+
+    def deploy(self, ref: str) -> str:
+        """Press the deploy button, confirmed: the run's id, from the run page it leads to."""
+        url, page = self.open("/deploy/", {"ref": ref, "confirmed": "yes"})
+        found = re.search(r"/runs/([^/]+)/$", url)
+        assert found, f"the deploy form led to {url}:\n{page[-2000:]}"
+        return found.group(1)
+
+    def wait_for(self, run_id: str, timeout: float = 240.0) -> dict[str, object]:
+        """The run's JSON state once finished, asked once a second; the swap reloads the server that answers."""
+        state: dict[str, object] = {}
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError, ValueError):
+                _, body = self.open(f"/api/runs/{run_id}/")
+                state = json.loads(body)
+                if state.get("finished"):
+                    return state
+            time.sleep(1)
+        pytest.fail(f"the console's run {run_id} did not finish in {timeout:.0f} s: {state}")
+
+
 def stop_servers(root: Path) -> None:
     for pidfile in (root / "run").glob("*.pid"):
         with contextlib.suppress(ValueError, ProcessLookupError, OSError):
@@ -258,5 +310,29 @@ def test_a_startproject_project_adopts_the_docs_and_deploys_again_and_again(tmp_
         assert log.count("deploy ") >= 5
         deploys = [record for record in history.read(read_deploy_root(root)) if record.kind == "deploy"]
         assert [record.result for record in deploys] == ["ok"] * 5
+
+        # A member of the team deploys from the console (section 7): a user of the test's own, in the
+        # doc's "deployers" group, signs in on the live server and presses the deploy button.
+        username, password = "dana", secrets.token_urlsafe(16)
+        run(
+            [
+                *live_manage,
+                "shell",
+                "-c",
+                "from django.contrib.auth.models import Group, User; "
+                f"User.objects.create_user({username!r}, password={password!r})"
+                ".groups.add(Group.objects.get(name='deployers'))",
+            ],
+            cwd=tmp_path,
+        )
+        browser = ConsoleBrowser(f"http://127.0.0.1:{ports['live']}/-/deploykit/console")
+        browser.sign_in(username, password)
+        release(project, 6, V3_FIELDS, None, "v6: deployed from the console")
+        state = browser.wait_for(browser.deploy("main"))
+        assert state["state"] == "ok", state
+        assert "RELEASE v6" in serves(ports["live"])
+        console_deploy = [r for r in history.read(read_deploy_root(root)) if r.kind == "deploy"][-1]
+        assert console_deploy.result == "ok"
+        assert console_deploy.user.startswith(f"{username} (console, as "), console_deploy.user
     finally:
         stop_servers(root)
