@@ -110,7 +110,10 @@ def _login_url() -> str:
 # The console's own sign-in and sign-out: Django's views with the console's template, defined here so that
 # they answer during a maintenance window like the rest of the console.
 _login_view = LoginView.as_view(
-    template_name="django_deploykit/console/login.html", redirect_authenticated_user=True
+    template_name="django_deploykit/console/login.html",
+    redirect_authenticated_user=True,
+    # Without ?next=, the console's own front page (not LOGIN_REDIRECT_URL, a page many projects lack).
+    next_page=reverse_lazy(f"{NAMESPACE}:overview"),
 )
 _logout_view = LogoutView.as_view(next_page=reverse_lazy(f"{NAMESPACE}:login"))
 
@@ -430,7 +433,8 @@ def api_deploy(request: HttpRequest) -> HttpResponse:
     except (actions.ActionRefused, OSError) as exc:
         entry.result, entry.message = "refused", str(exc)
         audit.record(root, entry)
-        return _api_error(str(exc), 409)
+        # 409: another run holds the lock (try later); 503: this server cannot start a command at all.
+        return _api_error(str(exc), 409 if isinstance(exc, actions.LockHeld) else 503)
     entry.run_id = run_id
     audit.record(root, entry)
     status_url = request.build_absolute_uri(reverse(f"{NAMESPACE}:api-run", args=[run_id]))

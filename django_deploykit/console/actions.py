@@ -47,10 +47,14 @@ class ActionRefused(Exception):
     """The action cannot start now; the message says why and what to do."""
 
 
+class LockHeld(ActionRefused):
+    """Another run holds the deploy lock; the message names it."""
+
+
 def refuse_if_locked(root: DeployRoot) -> None:
     holder = lock.read_holder(root)
     if holder is not None:
-        raise ActionRefused(
+        raise LockHeld(
             f"Another run holds the deploy lock: {holder.describe()}. Wait for it to finish, then try again."
         )
 

@@ -85,7 +85,14 @@ def install_steps(plan: ServerPlan, files: list[RenderedFile]) -> list[str]:
     names = {file.kind: [f.name for f in files if f.kind == file.kind] for file in files}
     steps: list[str] = []
     if "systemd" in names:
-        units = [name for name in names["systemd"] if name.endswith(".socket")] or names["systemd"]
+        systemd = names["systemd"]
+        # What starts at boot: the sockets (which start their services), else the services; and the console
+        # runner's path unit, which starts its oneshot service when a request waits.
+        paths = [name for name in systemd if name.endswith(".path")]
+        started_by_paths = {name.removesuffix(".path") + ".service" for name in paths}
+        sockets = [name for name in systemd if name.endswith(".socket")]
+        services = [name for name in systemd if name.endswith(".service") and name not in started_by_paths]
+        units = (sockets or services) + paths
         steps += [f"systemctl link {folder / name}" for name in names["systemd"]]
         steps.append("systemctl daemon-reload")
         steps.append("systemctl enable --now " + " ".join(units))

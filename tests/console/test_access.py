@@ -120,6 +120,10 @@ class AccessTests:
         assert response["Location"] == CONSOLE + "history/"
         assert browser.get(CONSOLE + "history/").status_code == 200
         assert browser.post(CONSOLE + "logout/").status_code == 302
+        # Opened directly, with no ?next=: the console's front page, not the project's LOGIN_REDIRECT_URL.
+        direct = browser.post(CONSOLE + "login/", {"username": "carol", "password": "pw"})
+        assert direct["Location"] == CONSOLE
+        assert browser.post(CONSOLE + "logout/").status_code == 302
         assert browser.get(CONSOLE).status_code == 302
         assert User.objects.filter(username="carol").exists()
 

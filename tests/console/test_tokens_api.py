@@ -108,6 +108,21 @@ class ApiTests:
         assert response.json()["error"]
         assert not root.logs_dir.exists() or not any(root.logs_dir.iterdir())
 
+    def test_a_held_lock_is_409_a_server_that_cannot_start_a_command_503(
+        self, root: DeployRoot, client_for: Callable[..., Client]
+    ) -> None:
+        from django_deploykit.deploy_root.lock import deploy_lock
+
+        token = _token(client_for("push"))
+        with deploy_lock(root, command="deploy --ref main"):
+            held = Client().post(API, {"ref": "main"}, HTTP_AUTHORIZATION=f"Bearer {token}")
+        assert held.status_code == 409
+        assert "holds the deploy lock" in held.json()["error"]
+        # This deploy root has no virtualenvs: nothing can be started, and waiting will not change that.
+        broken = Client().post(API, {"ref": "main"}, HTTP_AUTHORIZATION=f"Bearer {token}")
+        assert broken.status_code == 503
+        assert "has no Python" in broken.json()["error"]
+
     def test_get_is_not_a_deploy(self, root: DeployRoot) -> None:
         assert Client().get(API).status_code == 405
 

@@ -184,6 +184,21 @@ class ConsoleRunnerTests:
         )
         assert "User=deploy" in other["mysite-console.service"]
 
+    @pytest.mark.parametrize("app_server", ["gunicorn", "uwsgi"])
+    def test_the_install_steps_enable_the_path_unit_not_its_oneshot_service(
+        self, root: Path, app_server: str
+    ) -> None:
+        servers = {**SERVERS, "app_server": app_server}
+        with override_settings(
+            **project_settings(root, DEPLOYKIT_CONSOLE_RUNNER="queue", DEPLOYKIT_SERVERS=servers)
+        ):
+            out, err, code = run_command("server_config", "--format", "json")
+        assert code == ExitCode.OK, err
+        [enable] = [step for step in json.loads(out)["install"] if step.startswith("systemctl enable")]
+        assert "mysite-console.path" in enable
+        assert "mysite-console.service" not in enable
+        assert ("mysite-live.socket" if app_server == "gunicorn" else "mysite-live.service") in enable
+
 
 class UwsgiTests:
     def test_ini_goes_through_the_link_and_matches_the_touch_adapter(self, root: Path) -> None:
