@@ -35,7 +35,8 @@ from tests.servers import free_port
 from tests.services import missing_tool
 
 # One of the longest end-to-end tests: it runs in one tox environment only (tox.ini says which).
-pytestmark = pytest.mark.end_to_end
+# The real web and app servers: they run in one tox environment only (tox.ini says which).
+pytestmark = pytest.mark.servers
 
 APACHE = Path("/usr/sbin/apache2")
 MODULES = Path("/usr/lib/apache2/modules")

@@ -35,7 +35,8 @@ from tests.deployment import BARE_ENVIRONMENT, Site, build_site
 from tests.servers import fetch, free_port
 from tests.services import missing_tool
 
-pytestmark = pytest.mark.end_to_end
+# The real web and app servers: they run in one tox environment only (tox.ini says which).
+pytestmark = pytest.mark.servers
 
 NGINX = Path("/usr/sbin/nginx")
 NAME = "mysite"
