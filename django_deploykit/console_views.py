@@ -27,9 +27,9 @@ from django_deploykit.conf import conf
 from django_deploykit.console import access, actions, audit, history_page, overview, runs, tokens
 from django_deploykit.console.access import Right
 from django_deploykit.console.forms import (
+    COMMAND_FORMS,
     RECORDED,
     ActionForm,
-    CheckForm,
     DeployForm,
     MaintenanceForm,
     RollbackForm,
@@ -221,9 +221,7 @@ def audit_page(request: HttpRequest, root: DeployRoot, subdir: Path) -> HttpResp
 # Actions: POST only, CSRF, confirmed, audited.
 
 
-def _action(
-    request: HttpRequest, root: DeployRoot, form: ActionForm, action: str, describe: str
-) -> HttpResponse | None:
+def _action(request: HttpRequest, root: DeployRoot, form: ActionForm, action: str) -> HttpResponse | None:
     """The confirmation page, or a refusal with the form's errors (400, audited); None when confirmed."""
     user = request.user.get_username()
     if not form.is_valid():
@@ -237,7 +235,12 @@ def _action(
         return _page(
             request,
             "confirm.html",
-            {"action": action, "describe": describe, "fields": form.cleaned_fields(), "url": request.path},
+            {
+                "action": action,
+                "describe": form.describe(),
+                "fields": form.cleaned_fields(),
+                "url": request.path,
+            },
         )
     return None
 
@@ -248,32 +251,37 @@ def _refused(request: HttpRequest, root: DeployRoot, entry: audit.AuditEntry, me
     return _page(request, "refused.html", {"action": entry.action, "errors": [message]}, status=409)
 
 
+def _command(request: HttpRequest, root: DeployRoot, subdir: Path, action: str) -> HttpResponse:
+    """The actions that start a command: checked, confirmed, audited, started (or queued)."""
+    form = COMMAND_FORMS[action](request.POST)
+    answer = _action(request, root, form, action)
+    if answer is not None:
+        return answer
+    entry = actions.audited(
+        root, request.user.get_username(), action, _client(request), form.cleaned_fields()
+    )
+    return _start(request, root, subdir, entry, form)
+
+
 @require_POST
 @csrf_protect
 @console_view("push")
 def deploy_action(request: HttpRequest, root: DeployRoot, subdir: Path) -> HttpResponse:
-    form = DeployForm(request.POST)
-    answer = _action(request, root, form, "deploy", form.describe() if form.is_valid() else "")
-    if answer is not None:
-        return answer
-    entry = actions.audited(
-        root, request.user.get_username(), "deploy", _client(request), form.cleaned_fields()
-    )
-    return _start(request, root, subdir, entry, form)
+    return _command(request, root, subdir, "deploy")
 
 
 @require_POST
 @csrf_protect
 @console_view("push")
 def rollback_action(request: HttpRequest, root: DeployRoot, subdir: Path) -> HttpResponse:
-    form = RollbackForm(request.POST)
-    answer = _action(request, root, form, "rollback", form.describe() if form.is_valid() else "")
-    if answer is not None:
-        return answer
-    entry = actions.audited(
-        root, request.user.get_username(), "rollback", _client(request), form.cleaned_fields()
-    )
-    return _start(request, root, subdir, entry, form)
+    return _command(request, root, subdir, "rollback")
+
+
+@require_POST
+@csrf_protect
+@console_view("push")
+def check_action(request: HttpRequest, root: DeployRoot, subdir: Path) -> HttpResponse:
+    return _command(request, root, subdir, "deploy_check")
 
 
 def _start(
@@ -307,7 +315,7 @@ def _start(
 @console_view("push")
 def maintenance_action(request: HttpRequest, root: DeployRoot, subdir: Path) -> HttpResponse:
     form = MaintenanceForm(request.POST)
-    answer = _action(request, root, form, "maintenance", form.describe() if form.is_valid() else "")
+    answer = _action(request, root, form, "maintenance")
     if answer is not None:
         return answer
     entry = actions.audited(
@@ -323,20 +331,6 @@ def maintenance_action(request: HttpRequest, root: DeployRoot, subdir: Path) -> 
     return _page(
         request, "done.html", {"action": "maintenance", "describe": form.describe(), "document": document}
     )
-
-
-@require_POST
-@csrf_protect
-@console_view("push")
-def check_action(request: HttpRequest, root: DeployRoot, subdir: Path) -> HttpResponse:
-    form = CheckForm(request.POST)
-    answer = _action(request, root, form, "deploy_check", form.describe() if form.is_valid() else "")
-    if answer is not None:
-        return answer
-    entry = actions.audited(
-        root, request.user.get_username(), "deploy_check", _client(request), form.cleaned_fields()
-    )
-    return _start(request, root, subdir, entry, form)
 
 
 # Run-time settings (edit right) and CI tokens (push right).

@@ -19,6 +19,7 @@ FLOORS = {
         "text",
         "project_code",
         "atomic_files",
+        "processes",
     },
     2: {"deploy_root", "servers", "slots", "gunicorn_launcher"},
     3: {

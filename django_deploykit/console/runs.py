@@ -18,7 +18,8 @@ from typing import Any, Final
 from django_deploykit.console.history_page import WORKER_HISTORY
 from django_deploykit.deploy_root import history, progress
 from django_deploykit.deploy_root.layout import LAUNCH_LOG_NAME, DeployRoot
-from django_deploykit.deploy_root.progress import LogChunk, RunProgress, process_alive
+from django_deploykit.deploy_root.progress import LogChunk, RunProgress
+from django_deploykit.processes import process_alive
 
 LAUNCH_RECORD_NAME: Final = "launch.json"
 RESUME_RE: Final = re.compile(r"--resume-from (\S+)")

@@ -29,6 +29,7 @@ from filelock import FileLock, Timeout
 
 from django_deploykit.atomic_files import write_atomically
 from django_deploykit.deploy_root.layout import DeployRoot
+from django_deploykit.processes import process_alive
 
 TOKEN_VARIABLE: Final = "DEPLOYKIT_LOCK_TOKEN"  # noqa: S105 (a variable name)
 # Set by the deploy console for the commands it starts: the signed-in user who asked, recorded as "who"
@@ -170,12 +171,4 @@ def holder_if_running(root: DeployRoot) -> LockHolder | None:
     lock even for an instant (``read_holder`` does, and a deploy starting at that instant would be refused).
     A side file left by a killed holder names a process that is gone: nobody holds the lock then."""
     holder = _read_side_file(root)
-    if holder is None:
-        return None
-    try:
-        os.kill(holder.pid, 0)
-    except ProcessLookupError:
-        return None
-    except PermissionError:
-        return holder
-    return holder
+    return holder if holder is not None and process_alive(holder.pid) else None

@@ -155,14 +155,3 @@ def read_log(root: DeployRoot, run_id: str, name: str, offset: int = 0, limit: i
             cut -= 1
         cut = cut or len(data)
     return LogChunk(data[:cut].decode("utf-8", errors="replace"), offset + cut, size)
-
-
-def process_alive(pid: int) -> bool:
-    """Whether the run's process still exists (signal 0: nothing is sent). Another user's process counts."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

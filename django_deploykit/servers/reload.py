@@ -33,6 +33,8 @@ from typing import Any, Protocol
 
 import sh
 
+from django_deploykit.processes import process_alive
+
 
 class ReloadError(Exception):
     pass
@@ -110,7 +112,7 @@ class GunicornReloader:
                 resend_at = time.monotonic() + _USR2_RESEND_INTERVAL
             time.sleep(0.05)
         else:
-            if not _alive(old_pid):
+            if not process_alive(old_pid):
                 raise ReloadError(
                     f"gunicorn did not start a new master within {self.timeout:g} s after USR2 (no workers "
                     f"behind {new_pidfile}), and the old master {old_pid} is not running either: nothing "
@@ -124,7 +126,7 @@ class GunicornReloader:
         # wait in its backlog. TERM lets the old workers finish what they are serving.
         _signal(old_pid, signal.SIGTERM, self.pidfile)
         while time.monotonic() < deadline:
-            if not _alive(old_pid):
+            if not process_alive(old_pid):
                 break
             time.sleep(0.05)
         else:
@@ -141,7 +143,7 @@ _USR2_RESEND_INTERVAL = 2.0
 
 
 def _wait_until_promoted(pid: int, new_pidfile: Path, deadline: float) -> None:
-    while _try_read_pid(new_pidfile) == pid and _alive(pid) and time.monotonic() < deadline:
+    while _try_read_pid(new_pidfile) == pid and process_alive(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
 
 
@@ -226,7 +228,7 @@ def _read_pid(pidfile: Path) -> int:
     pid = _try_read_pid(pidfile)
     if pid is None:
         raise ReloadError(f"No server pid in {pidfile}; is the server running?")
-    if not _alive(pid):
+    if not process_alive(pid):
         raise ReloadError(f"The server pid {pid} from {pidfile} is not running.")
     return pid
 
@@ -236,20 +238,6 @@ def _try_read_pid(pidfile: Path) -> int | None:
         return int(pidfile.read_text().strip())
     except (OSError, ValueError):
         return None
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie (exited, not yet reaped by its parent) is not alive for our purposes.
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0] != "Z"
-    except (OSError, IndexError):
-        return True
 
 
 def _has_children(pid: int) -> bool:

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from django_deploykit.servers.reload import GunicornReloader, ReloadError, _alive
+from django_deploykit.processes import process_alive
+from django_deploykit.servers.reload import GunicornReloader, ReloadError
 from tests.servers import LAUNCHER, GunicornServer
 
 APP = """import os
@@ -78,7 +79,7 @@ class QuickSuccessionTests:
         pid = int((server.cwd / PIDFILE).read_text())
         os.kill(pid, signal.SIGKILL)
         deadline = time.monotonic() + 10
-        while _alive(pid) and time.monotonic() < deadline:
+        while process_alive(pid) and time.monotonic() < deadline:
             time.sleep(0.05)
         with pytest.raises(ReloadError, match=f"The server pid {pid} from .* is not running"):
             GunicornReloader(server.cwd / PIDFILE, timeout=3).reload()

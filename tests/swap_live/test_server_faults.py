@@ -19,7 +19,7 @@ import pytest
 
 from django_deploykit.deploy_root import history, links
 from django_deploykit.exit_codes import ExitCode
-from django_deploykit.servers.reload import _alive
+from django_deploykit.processes import process_alive
 from tests import slot_packages
 from tests.deployment import BARE_ENVIRONMENT, Site, build_site, commit_file, commit_heading_v2
 from tests.servers import serve
@@ -89,7 +89,7 @@ def kill_server(site: Site, link: str) -> int:
     for pid in [*workers, master]:
         os.kill(pid, signal.SIGKILL)
     deadline = time.monotonic() + 10
-    while any(_alive(pid) for pid in [*workers, master]) and time.monotonic() < deadline:
+    while any(process_alive(pid) for pid in [*workers, master]) and time.monotonic() < deadline:
         time.sleep(0.05)
     return master
 
