@@ -16,6 +16,16 @@ from django_deploykit.deploy_root.layout import DeployRoot
 PAGE_SIZE: Final = 50
 # The history as this worker last read it: every console page asks it, each reading only what was appended.
 WORKER_HISTORY: Final = history.AppendedReader()
+
+
+def recorded_runs(root: DeployRoot) -> tuple[list[history.HistoryRecord], str]:
+    """Every recorded run, and "" or why the history cannot be read (a page says so instead of failing)."""
+    try:
+        return WORKER_HISTORY.records(root), ""
+    except OSError as exc:
+        return [], f"The deploy history {root.history_file} cannot be read: {exc.strerror or exc}."
+
+
 RESULTS: Final = ("ok", "failed", "swapped-back", "refused", "started", "interrupted")
 
 
@@ -60,6 +70,7 @@ class HistoryPage:
     total: int
     filters: Filters
     kinds: tuple[str, ...] = field(default=history.KINDS)
+    problem: str = ""
 
     @property
     def has_previous(self) -> bool:
@@ -71,7 +82,7 @@ class HistoryPage:
 
 
 def page_of(root: DeployRoot, filters: Filters, number: int, size: int = PAGE_SIZE) -> HistoryPage:
-    records = WORKER_HISTORY.records(root)
+    records, problem = recorded_runs(root)
     if filters.active:
         records = [record for record in records if filters.matches(record)]
     total = len(records)
@@ -79,4 +90,4 @@ def page_of(root: DeployRoot, filters: Filters, number: int, size: int = PAGE_SI
     number = min(max(number, 1), pages)
     end = total - (number - 1) * size
     rows = list(reversed(records[max(0, end - size) : end]))
-    return HistoryPage(rows=rows, number=number, pages=pages, total=total, filters=filters)
+    return HistoryPage(rows=rows, number=number, pages=pages, total=total, filters=filters, problem=problem)

@@ -13,7 +13,7 @@ from datetime import datetime
 from django.db import DatabaseError, connection
 from django.utils import timezone
 
-from django_deploykit.console.history_page import WORKER_HISTORY
+from django_deploykit.console.history_page import recorded_runs
 from django_deploykit.deploy_check import last
 from django_deploykit.deploy_root import history, links
 from django_deploykit.deploy_root.layout import LIVE_LINK, STAGE_LINK, DeployRoot
@@ -38,6 +38,7 @@ class SlotState:
 class Overview:
     slots: list[SlotState] = field(default_factory=list)
     links_problem: str = ""
+    history_problem: str = ""
     holder: LockHolder | None = None
     maintenance_phase: str = "idle"
     maintenance: list[tuple[str, list[str]]] = field(default_factory=list)
@@ -52,7 +53,7 @@ class Overview:
 def overview(root: DeployRoot, now: datetime | None = None) -> Overview:
     now = now or timezone.now()
     result = Overview(holder=holder_if_running(root))
-    records = WORKER_HISTORY.records(root)
+    records, result.history_problem = recorded_runs(root)
     _slots(root, records, result)
     _maintenance(now, result)
     _pending(result)

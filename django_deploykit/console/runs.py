@@ -15,7 +15,7 @@ import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any, Final
 
-from django_deploykit.console.history_page import WORKER_HISTORY
+from django_deploykit.console.history_page import recorded_runs
 from django_deploykit.deploy_root import history, progress
 from django_deploykit.deploy_root.layout import LAUNCH_LOG_NAME, DeployRoot
 from django_deploykit.deploy_root.progress import LogChunk, RunProgress
@@ -96,7 +96,7 @@ def read_launch(root: DeployRoot, run_id: str) -> Launch | None:
 
 
 def find_record(root: DeployRoot, run_id: str) -> history.HistoryRecord | None:
-    for record in reversed(WORKER_HISTORY.records(root)):
+    for record in reversed(recorded_runs(root)[0]):
         if record.id == run_id:
             return record
     return None

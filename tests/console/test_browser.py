@@ -329,6 +329,25 @@ class ConsoleInABrowserTests:
 
         wait_for(checked, 90, "deploy_check's findings on the state page")
         shot(browser, "state-checked")
+
+        # A run page left open when its user signs out (here in another tab): it says so and stops asking.
+        from django_deploykit.deploy_root.run import Run
+
+        going_on = Run(site.root, "deploy")
+        going_on.stages(1, lambda line: None, planned=["waiting"])
+        browser.get(site.url("live", CONSOLE + f"runs/{going_on.id}/"))
+        assert browser.find_element(By.ID, "run-state").text == "running"
+        browser.execute_async_script(
+            """
+            const done = arguments[arguments.length - 1];
+            const token = document.cookie.split("; ").find(c => c.startsWith("csrftoken=")).split("=")[1];
+            fetch(arguments[0], {method: "POST", credentials: "same-origin", headers: {"X-CSRFToken": token}})
+              .then(() => done());
+            """,
+            CONSOLE + "logout/",
+        )
+        wait_for(lambda: browser.find_elements(By.ID, "stopped"), 15, "the page to say it stopped updating")
+        assert "signed out" in browser.find_element(By.ID, "stopped").text
         actions = [
             entry["action"] for entry in map(json.loads, site.root.audit_file.read_text().splitlines())
         ]

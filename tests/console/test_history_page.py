@@ -113,3 +113,16 @@ class AppendedReaderTests:
         assert [r.id for r in reader.records(root)] == [_record(9).id]
         root.history_file.unlink()
         assert reader.records(root) == []
+
+
+@pytest.mark.django_db
+def test_an_unreadable_history_is_said_on_the_pages_not_a_500(
+    root: DeployRoot, client_for: Callable[..., Client]
+) -> None:
+    root.history_file.unlink()
+    root.history_file.mkdir()  # reading it fails as an unreadable file would, even for root
+    client = client_for("view")
+    for page in ("", "history/"):
+        response = client.get(CONSOLE + page)
+        assert response.status_code == 200
+        assert "cannot be read" in response.content.decode()
