@@ -12,11 +12,12 @@ from typing import Any, Final, Literal
 APP_LABEL: Final = "django_deploykit"
 Right = Literal["view", "push", "edit"]
 
-# (codename, name) for the permissions' Meta; the codenames are what has_perm checks.
+# (codename, name) for the permissions' Meta; the codenames are what has_perm checks. The names stay within 50
+# characters: auth.0001 makes the column that long, and post_migrate writes them after any auth migration.
 PERMISSIONS: Final = (
-    ("view_deploys", "Can view the deploy console: history, runs, logs and state"),
-    ("push_deploys", "Can deploy, roll back, run maintenance and checks from the deploy console"),
-    ("edit_deploys", "Can change the deploy console's run-time settings"),
+    ("view_deploys", "Can view deploys in the deploy console"),
+    ("push_deploys", "Can deploy, roll back and run maintenance"),
+    ("edit_deploys", "Can change the deploy console's settings"),
 )
 CODENAMES: Final[dict[Right, str]] = {"view": "view_deploys", "push": "push_deploys", "edit": "edit_deploys"}
 

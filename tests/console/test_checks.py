@@ -51,3 +51,10 @@ def test_the_permissions_exist_after_migrate() -> None:
             "codename", flat=True
         )
     ) == {"view_deploys", "push_deploys", "edit_deploys"}
+
+
+def test_the_permission_names_fit_auth_0001s_column() -> None:
+    """post_migrate writes them after any auth migration, when the column may still be auth.0001's 50."""
+    from django_deploykit.console.access import PERMISSIONS
+
+    assert all(len(name) <= 50 for _codename, name in PERMISSIONS)

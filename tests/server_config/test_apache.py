@@ -35,8 +35,9 @@ from tests.servers import free_port
 from tests.services import missing_tool
 
 # One of the longest end-to-end tests: it runs in one tox environment only (tox.ini says which).
-# The real web and app servers: they run in one tox environment only (tox.ini says which).
-pytestmark = pytest.mark.servers
+# Its slots are made from Debian's Python (3.11, for Debian's mod_wsgi), which the newest Django does not
+# support: it runs with the end-to-end tests, in the Django 5.2 environment (tox.ini).
+pytestmark = pytest.mark.end_to_end
 
 APACHE = Path("/usr/sbin/apache2")
 MODULES = Path("/usr/lib/apache2/modules")
