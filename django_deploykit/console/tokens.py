@@ -10,10 +10,13 @@ with an old token. The file is a file, not a table, so CI can deploy while a mig
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import hmac
 import json
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Final
@@ -25,6 +28,8 @@ PREFIX: Final = "dkt"
 # Only the owner reads it: the hashes are not secrets, but which user holds tokens is nobody else's business.
 FILE_MODE = 0o600
 NAME_LIMIT: Final = 80
+# Beside the file: held while the file is read, changed and written again.
+LOCK_NAME: Final = "tokens.lock"
 
 
 class TokenError(Exception):
@@ -56,6 +61,19 @@ def _write(root: DeployRoot, tokens: list[StoredToken]) -> None:
     write_atomically(root.tokens_file, json.dumps([asdict(t) for t in tokens], indent=1), mode=FILE_MODE)
 
 
+@contextmanager
+def _changing(root: DeployRoot) -> Iterator[None]:
+    """One read-modify-write of the file at a time, across the workers (a token made in one worker while
+    another records a use must not be lost)."""
+    root.console_dir.mkdir(parents=True, exist_ok=True)
+    with open(root.console_dir / LOCK_NAME, "a", encoding="utf-8") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
 def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
@@ -71,7 +89,6 @@ def create(root: DeployRoot, username: str, name: str) -> tuple[StoredToken, str
         raise TokenError(
             f"Give the token a name of 1 to {NAME_LIMIT} printable characters, such as 'ci-main'."
         )
-    tokens = _read(root)
     public = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     stored = StoredToken(
@@ -81,16 +98,18 @@ def create(root: DeployRoot, username: str, name: str) -> tuple[StoredToken, str
         sha256=_digest(secret),
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
-    _write(root, [*tokens, stored])
+    with _changing(root):
+        _write(root, [*_read(root), stored])
     return stored, f"{PREFIX}_{public}_{secret}"
 
 
 def revoke(root: DeployRoot, username: str, token_id: str) -> StoredToken:
-    tokens = _read(root)
-    mine = [token for token in tokens if token.id == token_id and token.user == username]
-    if not mine:
-        raise TokenError("No such token of yours; it may have been revoked already.")
-    _write(root, [token for token in tokens if token not in mine])
+    with _changing(root):
+        tokens = _read(root)
+        mine = [token for token in tokens if token.id == token_id and token.user == username]
+        if not mine:
+            raise TokenError("No such token of yours; it may have been revoked already.")
+        _write(root, [token for token in tokens if token not in mine])
     return mine[0]
 
 
@@ -111,6 +130,10 @@ def authenticate(root: DeployRoot, presented: str) -> StoredToken | None:
     if found is not None:
         found.last_used_at = datetime.now(UTC).isoformat(timespec="seconds")
         # When it was last used is a courtesy: a file that cannot be written does not fail the request.
-        with contextlib.suppress(OSError):
-            _write(root, tokens)
+        with contextlib.suppress(OSError, TokenError), _changing(root):
+            current = _read(root)
+            for token in current:
+                if token.id == found.id:
+                    token.last_used_at = found.last_used_at
+            _write(root, current)
     return found

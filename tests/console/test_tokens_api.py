@@ -68,6 +68,15 @@ class TokenTests:
         assert tokens.of_user(root, "user-push") == [stored]
 
 
+def test_tokens_made_at_the_same_time_are_all_kept(root: DeployRoot) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        made = list(pool.map(lambda n: tokens.create(root, "alice", f"ci-{n}")[1], range(24)))
+    assert len(tokens.of_user(root, "alice")) == 24
+    assert all(tokens.authenticate(root, token) is not None for token in made)
+
+
 @pytest.mark.django_db
 class ApiTests:
     @pytest.mark.parametrize(
