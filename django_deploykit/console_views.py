@@ -16,6 +16,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.views import LoginView, LogoutView, redirect_to_login
+from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
@@ -44,6 +45,10 @@ NAMESPACE = "deploykit_console"
 
 class _NoRoot(Exception):
     pass
+
+
+# Rights are read from the database; when it does not answer, the page says so (503), not a 500.
+_NO_DATABASE = "The database does not answer now, so your rights cannot be checked; try again in a moment."
 
 
 # The deploy root and the project's folder in it, per settings: found once per worker, not on every poll.
@@ -79,14 +84,26 @@ def console_view(right: Right) -> Callable[[View], View]:
         @functools.wraps(view)
         @never_cache
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not request.user.is_authenticated:
+            try:
+                # The user is loaded from the database here, and the rights with it.
+                signed_in = request.user.is_authenticated
+                allowed = signed_in and access.has_right(request.user, right)
+            except DatabaseError:
+                # A page of its own: the usual header asks for the user again.
+                return render(
+                    request,
+                    "django_deploykit/console/no_database.html",
+                    {"problem": _NO_DATABASE},
+                    status=503,
+                )
+            if not signed_in:
                 return redirect_to_login(request.get_full_path(), _login_url())
             try:
                 root, subdir = _root()
             except _NoRoot as exc:
                 root = None
                 problem = str(exc)
-            if not access.has_right(request.user, right):
+            if not allowed:
                 if request.method == "POST" and root is not None:
                     entry = actions.audited(
                         root, request.user.get_username(), view.__name__, _client(request)
@@ -403,10 +420,14 @@ def api_deploy(request: HttpRequest) -> HttpResponse:
         root, subdir = _root()
     except _NoRoot as exc:
         return _api_error(str(exc), 503)
-    user = _api_user(request, root)
+    try:
+        user = _api_user(request, root)
+        allowed = user is not None and access.has_right(user, "push")
+    except DatabaseError:
+        return _api_error(_NO_DATABASE, 503)
     if user is None:
         return _api_error("A valid token is needed: 'Authorization: Bearer <token>'.", 401)
-    if not access.has_right(user, "push"):
+    if not allowed:
         return _api_error("This token's user may not deploy (the console's push right).", 403)
     try:
         body = (
@@ -443,10 +464,14 @@ def api_run(request: HttpRequest, run_id: str) -> HttpResponse:
         root, _ = _root()
     except _NoRoot as exc:
         return _api_error(str(exc), 503)
-    user = _api_user(request, root) or request.user
+    try:
+        user = _api_user(request, root) or request.user
+        allowed = access.has_right(user, "view")
+    except DatabaseError:
+        return _api_error(_NO_DATABASE, 503)
     if not getattr(user, "is_authenticated", False):
         return _api_error("A valid token is needed: 'Authorization: Bearer <token>'.", 401)
-    if not access.has_right(user, "view"):
+    if not allowed:
         return _api_error("This user may not view the deploy console.", 403)
     state = runs.state_of(root, run_id)
     if state is None:

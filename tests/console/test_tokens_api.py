@@ -132,6 +132,24 @@ class ApiTests:
         assert broken.status_code == 503
         assert "has no Python" in broken.json()["error"]
 
+    def test_a_database_that_does_not_answer_is_503_not_500(
+        self, root: DeployRoot, client_for: Callable[..., Client]
+    ) -> None:
+        from django.db import connection
+
+        client = client_for("push")
+        token = _token(client)
+        with connection.cursor() as cursor:
+            # As in the middle of a migration that rebuilds it (rolled back with the test).
+            cursor.execute("ALTER TABLE auth_user RENAME TO auth_user_away")
+        response = Client().post(API, {"ref": "main"}, HTTP_AUTHORIZATION=f"Bearer {token}")
+        assert response.status_code == 503
+        assert "database does not answer" in response.json()["error"]
+        page = client.get(CONSOLE)
+        assert page.status_code == 503
+        assert "database does not answer" in page.content.decode()
+        assert [record.kind for record in history.read(root)] == ["init"]
+
     def test_get_is_not_a_deploy(self, root: DeployRoot) -> None:
         assert Client().get(API).status_code == 405
 
