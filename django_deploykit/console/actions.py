@@ -52,7 +52,10 @@ class LockHeld(ActionRefused):
 
 
 def refuse_if_locked(root: DeployRoot) -> None:
-    holder = lock.read_holder(root)
+    """Refuse while a run holds the deploy lock, naming it. From the lock's side file, without taking the lock
+    even for an instant: a deploy starting at that instant must not be refused because of a page, and with the
+    queued runner the lock file is the deploy user's, which the web server's user may not open for writing."""
+    holder = lock.holder_if_running(root)
     if holder is not None:
         raise LockHeld(
             f"Another run holds the deploy lock: {holder.describe()}. Wait for it to finish, then try again."

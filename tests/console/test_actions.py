@@ -129,6 +129,20 @@ class BadInputTests:
         assert entry.result == "refused"
         assert "holds the deploy lock" in entry.message
 
+    def test_a_side_file_left_by_a_killed_holder_does_not_refuse(self, root: DeployRoot) -> None:
+        import json
+        import subprocess
+        import sys
+
+        from django_deploykit.console.actions import refuse_if_locked
+
+        gone = subprocess.run(
+            [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+        )
+        holder = {"pid": int(gone.stdout), "user": "x", "command": "deploy", "started_at": "t", "token": "t"}
+        root.lock_holder_file.write_text(json.dumps(holder))
+        refuse_if_locked(root)  # nothing raised: the lock is free, whatever the stale file says
+
     def test_a_slot_without_python_is_refused_not_a_500(
         self, root: DeployRoot, client_for: Callable[..., Client]
     ) -> None:
