@@ -21,7 +21,7 @@ from django.contrib.auth import get_user_model
 from django.db import DatabaseError
 
 from django_deploykit.console import access, audit
-from django_deploykit.console.actions import Request, launch_command, live_project
+from django_deploykit.console.actions import ActionRefused, Request, launch_command, live_project
 from django_deploykit.console.forms import COMMAND_FORMS, RECORDED
 from django_deploykit.deploy_root import progress
 from django_deploykit.deploy_root.layout import LAUNCH_LOG_NAME, DeployRoot
@@ -124,14 +124,22 @@ def _handle(root: DeployRoot, project_subdir: Path, taken: Path, report: Report)
         report(f"{name}: refused: {problem}")
         return Handled(name, request.action, request.user, "refused", problem)
     report(f"{name}: {request.action} for {request.user}: manage.py {' '.join(form.command_args())}")
-    process = launch_command(
-        root,
-        live_project(root, project_subdir),
-        run_id=request.run_id,
-        username=request.user,
-        action=request.action,
-        args=form.command_args(),
-    )
+    try:
+        process = launch_command(
+            root,
+            live_project(root, project_subdir),
+            run_id=request.run_id,
+            username=request.user,
+            action=request.action,
+            args=form.command_args(),
+        )
+    except (ActionRefused, OSError) as exc:
+        problem = f"the command could not be started: {exc}"
+        _say_in_launch_log(root, request, f"The runner could not start the command: {exc}.")
+        entry.result, entry.message = "failed", f"runner: {problem}"
+        audit.record(root, entry)
+        report(f"{name}: {problem}")
+        return Handled(name, request.action, request.user, "refused", problem)
     # The command runs to its end inside this service: a oneshot service's leftovers are stopped with it.
     process.wait()
     exit_code = int(process.exit_code)

@@ -112,6 +112,22 @@ class RunnerRefusalTests:
         assert "not a request the console writes" in handled.message
         assert runner.waiting(queued) == []
 
+    def test_a_command_that_cannot_start_is_said_and_the_queue_goes_on(
+        self, queued: DeployRoot, client_for: Callable[..., Client]
+    ) -> None:
+        client_for("push", username="pusher")
+        queue_request(queued, Request("20261201T101500Z-abc123", "pusher", "deploy", {"ref": "main"}, "t"))
+        queue_request(
+            queued, Request("20261201T101501Z-abc124", "pusher", "rollback", {"mode": "swap-back"}, "t")
+        )
+        # This deploy root has no virtualenvs: neither command can start, each is said, both leave the queue.
+        handled = runner.run_queue(queued, queued.path, lambda line: None)
+        assert [each.result for each in handled] == ["refused", "refused"]
+        assert "could not be started" in handled[0].message
+        assert list(queued.console_queue_dir.iterdir()) == []
+        launch_log = queued.run_log_dir("20261201T101500Z-abc123") / LAUNCH_LOG_NAME
+        assert "could not start the command" in launch_log.read_text()
+
     def test_the_command_refuses_when_the_console_does_not_queue(self, root: DeployRoot) -> None:
         with pytest.raises(CommandError, match="queues nothing") as raised:
             call_command("console_runner", stdout=StringIO())
