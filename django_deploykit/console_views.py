@@ -126,12 +126,21 @@ def _login_url() -> str:
 
 # The console's own sign-in and sign-out: Django's views with the console's template, defined here so that
 # they answer during a maintenance window like the rest of the console.
-_login_view = LoginView.as_view(
-    template_name="django_deploykit/console/login.html",
-    redirect_authenticated_user=True,
-    # Without ?next=, the console's own front page (not LOGIN_REDIRECT_URL, a page many projects lack).
-    next_page=reverse_lazy(f"{NAMESPACE}:overview"),
-)
+class _ConsoleLoginView(LoginView):
+    template_name = "django_deploykit/console/login.html"
+    redirect_authenticated_user = True
+
+    def get_default_redirect_url(self) -> str:
+        # Without ?next=, the console's own front page (not LOGIN_REDIRECT_URL, a page many projects lack).
+        return reverse(f"{NAMESPACE}:overview")
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context: dict[str, Any] = super().get_context_data(**kwargs)
+        context["csp_nonce"] = _csp_nonce(self.request)
+        return context
+
+
+_login_view = _ConsoleLoginView.as_view()
 _logout_view = LogoutView.as_view(next_page=reverse_lazy(f"{NAMESPACE}:login"))
 
 
@@ -145,7 +154,21 @@ def logout_page(request: HttpRequest) -> HttpResponseBase:
 
 def _page(request: HttpRequest, name: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
     context.setdefault("rights", access.rights_of(request.user))
+    return _render(request, name, context, status)
+
+
+def _render(request: HttpRequest, name: str, context: dict[str, Any], status: int) -> HttpResponse:
+    context.setdefault("csp_nonce", _csp_nonce(request))
     return render(request, f"django_deploykit/console/{name}", context, status=status)
+
+
+def _csp_nonce(request: HttpRequest) -> str:
+    """The request's Content-Security-Policy nonce, for the page's one <style> and <script>: django-csp's
+    ``request.csp_nonce`` or Django 6's ``request._csp_nonce``, both lazy; using it puts it in the header."""
+    nonce = getattr(request, "csp_nonce", None)
+    if nonce is None:
+        nonce = getattr(request, "_csp_nonce", None)
+    return str(nonce) if nonce is not None else ""
 
 
 # Pages.
