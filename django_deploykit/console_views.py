@@ -222,7 +222,16 @@ def run_page(request: HttpRequest, root: DeployRoot, subdir: Path, run_id: str) 
     for stage in state.stages:
         name = Path(str(stage.get("log") or "")).name
         chunk = progress.read_log(root, run_id, name, 0, limit=4 * progress.LOG_CHUNK)
-        logs.append({"stage": stage, "name": name, "text": chunk.text, "offset": chunk.offset})
+        child = runs.state_of(root, str(stage["child"]), with_record=False) if stage.get("child") else None
+        logs.append(
+            {
+                "stage": stage,
+                "name": name,
+                "text": chunk.text,
+                "offset": chunk.offset,
+                "child": runs.child_summary(child) if child is not None else None,
+            }
+        )
     launch = progress.read_log(root, run_id, LAUNCH_LOG_NAME, 0, limit=progress.LOG_CHUNK)
     return _page(
         request,

@@ -224,7 +224,25 @@ def poll(
     }
     if state.version != known_version or not known_version:
         document["run"] = state.as_dict()
+    running = [stage for stage in state.stages if stage.get("status") == "running" and stage.get("child")]
+    if running:
+        # The running stage's own run (a deploy's pull): its stages too, read only when its progress changed.
+        child = PROGRESS_CACHE.get(root, str(running[0]["child"]))
+        if child is not None:
+            document["child"] = {"stage": running[0]["number"], **child_summary(child)}
     return document
+
+
+def child_summary(child: RunState) -> dict[str, Any]:
+    """What a parent run's page shows of a stage's own run: its id, state and stages."""
+    return {
+        "id": child.id,
+        "state": child.state,
+        "stages": [
+            {key: stage.get(key) for key in ("number", "name", "status", "duration")}
+            for stage in child.stages
+        ],
+    }
 
 
 def _chunk_fields(chunk: LogChunk) -> dict[str, Any]:

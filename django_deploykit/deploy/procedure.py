@@ -606,6 +606,13 @@ class _Procedure:
             args.append("--offline")
         if self.options.allow_non_fast_forward:
             args.append("--allow-non-fast-forward")
+        if locate.running_slot() == live:
+            # The pull's own run, followed from this deploy's page while it goes on. Only when this deploy runs
+            # the live slot's code: a deploy run from a newer slot must not pass live's deploy_pull an option
+            # that its version may not have.
+            pull_id = history.new_run_id()
+            args += ["--run-id", pull_id]
+            self.runner.note_child(pull_id)
         result = run_manage(
             self.project(live), args, env=self.env, timeout=self.options.stage_timeout, log=log
         )

@@ -66,6 +66,8 @@ class PullOptions:
     stage_url: str | None = None
     revision_token: str | None = None
     log_keep: int = 100
+    # The id to record the run under, chosen by the deploy that runs this pull (its page follows it).
+    run_id: str | None = None
 
     @classmethod
     def from_settings(cls, project_subdir: Path, *, offline: bool, **given: Any) -> PullOptions:
@@ -114,7 +116,7 @@ class PullOutcome:
 
 def pull(root: DeployRoot, options: PullOptions, report: Report) -> PullOutcome:
     """Run deploy_pull; raise PullError (with the outcome, already recorded) when a stage fails."""
-    run = Run(root, "pull")
+    run = Run(root, "pull", options.run_id)
     outcome = PullOutcome(id=run.id, ref=options.ref)
     work = _Pull(root, options, outcome, report, run)
     try:

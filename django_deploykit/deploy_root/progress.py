@@ -41,6 +41,8 @@ class StageProgress:
     log: str
     duration: float | None = None
     summary: str = ""
+    # The run this stage's command records under (a deploy's pull), which has progress of its own.
+    child: str | None = None
 
 
 @dataclass
@@ -80,6 +82,12 @@ class ProgressFile:
     def stage_started(self, number: int, name: str, log: Path) -> None:
         self.progress.stages.append(StageProgress(number, name, "running", log.name))
         self._write()
+
+    def stage_child(self, run_id: str) -> None:
+        """The running stage's command records a run of its own, ``run_id``: its page can follow that too."""
+        if self.progress.stages:
+            self.progress.stages[-1].child = run_id
+            self._write()
 
     def stage_ended(self, number: int, status: str, duration: float, summary: str) -> None:
         for stage in self.progress.stages:

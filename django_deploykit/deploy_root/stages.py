@@ -53,6 +53,11 @@ class StageRunner:
         self.progress = progress
         self.results: list[StageResult] = []
 
+    def note_child(self, run_id: str) -> None:
+        """The running stage's command records its own run under ``run_id`` (its progress file says so)."""
+        if self.progress is not None:
+            self.progress.stage_child(run_id)
+
     def _ended(self, result: StageResult) -> None:
         self.results.append(result)
         if self.progress is not None:

@@ -79,7 +79,16 @@ def sign_in(driver: Any, site: Site, user: str) -> None:
     driver.find_element(By.ID, "id_username").send_keys(user)
     driver.find_element(By.ID, "id_password").send_keys(f"{user}-pw")
     driver.find_element(By.ID, "sign-in").click()
-    wait_for(lambda: driver.current_url.endswith(CONSOLE), 15, "the state page after signing in")
+    try:
+        wait_for(
+            lambda: driver.current_url.endswith(CONSOLE) and driver.find_elements(By.ID, "slots"),
+            15,
+            "the state page after signing in",
+        )
+    except AssertionError as exc:
+        raise AssertionError(
+            f"{exc}; the browser shows {driver.current_url}:\n{driver.page_source[:3000]}"
+        ) from None
 
 
 def sign_out(driver: Any) -> None:
@@ -105,7 +114,12 @@ def watch_run(driver: Any, timeout: float = DEPLOY_TIMEOUT) -> dict[str, Any]:
     """Watch the run page until the run ends; what the page showed on the way."""
     from selenium.webdriver.common.by import By
 
-    seen: dict[str, Any] = {"statuses": set(), "log_sizes": [], "running_stages": set()}
+    seen: dict[str, Any] = {
+        "statuses": set(),
+        "log_sizes": [],
+        "running_stages": set(),
+        "child_stages": set(),
+    }
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -115,6 +129,8 @@ def watch_run(driver: Any, timeout: float = DEPLOY_TIMEOUT) -> dict[str, Any]:
                 seen["statuses"].add(status)
                 if status == "running":
                     seen["running_stages"].add(stage.get_attribute("id"))
+            for badge in driver.find_elements(By.CSS_SELECTOR, "details.stage .child .status"):
+                seen["child_stages"].add(badge.get_attribute("textContent"))
             size = sum(
                 len(pre.get_attribute("textContent") or "")
                 for pre in driver.find_elements(By.CSS_SELECTOR, "details.stage pre")
@@ -209,13 +225,15 @@ class ConsoleInABrowserTests:
         assert seen["state"] == "ok", seen
         assert "running" in seen["statuses"], seen
         assert len(seen["running_stages"]) >= 2, seen
+        # The pull's own stages showed under the deploy's pull stage while it ran.
+        assert {"git", "dependencies"} <= seen["child_stages"], seen
         sizes = seen["log_sizes"]
         assert len(set(sizes)) >= 3, "the log did not grow as the run went on"
         assert sizes[-1] > sizes[0], "the log did not grow as the run went on"
         wait_for(lambda: browser.find_element(By.ID, "run-state").text == "ok", 20, "the finished page")
         statuses = [
             e.get_attribute("textContent")
-            for e in browser.find_elements(By.CSS_SELECTOR, "details.stage .status")
+            for e in browser.find_elements(By.CSS_SELECTOR, "details.stage > summary .status")
         ]
         assert statuses, "no stage on the finished page"
         assert set(statuses) <= {"ok", "skipped"}, statuses

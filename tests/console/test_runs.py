@@ -202,6 +202,33 @@ class PollTests:
         assert done["finished"]
         assert done["run"]["state"] == "ok"
 
+    def test_a_stages_own_run_is_polled_with_it(
+        self, root: DeployRoot, client_for: Callable[..., Client]
+    ) -> None:
+        client = client_for("view")
+        deploy = Run(root, "deploy")
+        runner = deploy.stages(2, lambda line: None, planned=["pull", "swap"])
+        seen = {}
+
+        def pull_body(log: object) -> str:
+            child = Run(root, "pull", "20261201T101500Z-c0ffee")
+            runner.note_child(child.id)
+            child_runner = child.stages(2, lambda line: None)
+            child_runner.run("git", lambda log: "fetched")
+            url = f"{CONSOLE}runs/{deploy.id}/poll/"
+            seen["poll"] = client.get(url, {"log": "01-pull.log"}).json()
+            seen["page"] = client.get(f"{CONSOLE}runs/{deploy.id}/").content.decode()
+            child.finish("ok")
+            return "pulled"
+
+        runner.run("pull", pull_body)
+        child = seen["poll"]["child"]
+        assert child["stage"] == 1
+        assert child["id"] == "20261201T101500Z-c0ffee"
+        assert [(stage["name"], stage["status"]) for stage in child["stages"]] == [("git", "ok")]
+        assert 'href="/-/deploykit/console/runs/20261201T101500Z-c0ffee/"' in seen["page"]
+        assert progress.read(root, deploy.id).stages[0].child == "20261201T101500Z-c0ffee"  # type: ignore[union-attr]
+
     def test_the_run_page_shows_stages_logs_and_advice(
         self, root: DeployRoot, client_for: Callable[..., Client]
     ) -> None:

@@ -16,11 +16,13 @@ from django_deploykit.management.base import (
     DeploykitCommand,
     add_format_argument,
     add_ref_argument,
+    add_run_id_argument,
     add_wait_lock_argument,
     duration_option,
     find_deploy_root,
     find_project_subdir,
     ref_option,
+    run_id_option,
 )
 
 
@@ -63,12 +65,17 @@ class Command(DeploykitCommand):
             action="store_true",
             help="Throw away local changes in the slot's checkout.",
         )
+        add_run_id_argument(parser)
         add_format_argument(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
         self.verbosity = options["verbosity"]
         wait_lock = duration_option(options["wait_lock"], "--wait-lock", WAIT_LOCK)
         ref = ref_option(options["ref"])
+        if options["dry_run"] and options["run_id"]:
+            raise CommandError(
+                "--run-id names a recorded run, and a dry run records nothing: give one of them."
+            )
         root = find_deploy_root()
         in_place_slot = self._running_slot(root) if options["in_place"] else None
         pull_options = PullOptions.from_settings(
@@ -80,6 +87,7 @@ class Command(DeploykitCommand):
             in_place_slot=in_place_slot,
             allow_non_fast_forward=options["allow_non_fast_forward"],
             discard_local_changes=options["discard_local_changes"],
+            run_id=run_id_option(root, options["run_id"]),
         )
         try:
             outcome = pull(root, pull_options, self.progress)
