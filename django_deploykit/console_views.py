@@ -14,7 +14,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.views import LoginView, LogoutView, redirect_to_login
 from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
@@ -434,8 +433,7 @@ def _api_user(request: HttpRequest, root: DeployRoot) -> Any:
     stored = tokens.authenticate(root, header[len("Bearer ") :].strip())
     if stored is None:
         return None
-    user = get_user_model()._default_manager.filter(**{get_user_model().USERNAME_FIELD: stored.user}).first()
-    return user if user is not None and user.is_active else None
+    return access.user_named(stored.user)
 
 
 def _api_error(message: str, status: int) -> JsonResponse:

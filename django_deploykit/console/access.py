@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any, Final, Literal
 
+from django.contrib.auth import get_user_model
+
 APP_LABEL: Final = "django_deploykit"
 Right = Literal["view", "push", "edit"]
 
@@ -34,6 +36,14 @@ def has_right(user: Any, right: Right) -> bool:
     if right == "view":
         return any(user.has_perm(permission(each)) for each in ("view", "push", "edit"))
     return bool(user.has_perm(permission(right)))
+
+
+def user_named(username: str) -> Any:
+    """The active user whose username (``USERNAME_FIELD``) is ``username``, or None: whom a CI token or a queued
+    request names. Raises the database's error when it does not answer."""
+    model = get_user_model()
+    user = model._default_manager.filter(**{model.USERNAME_FIELD: username}).first()
+    return user if user is not None and user.is_active else None
 
 
 def rights_of(user: Any) -> dict[str, bool]:

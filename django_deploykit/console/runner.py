@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.db import DatabaseError
 
 from django_deploykit.console import access, audit
@@ -70,12 +69,11 @@ def _read(path: Path) -> Request:
 
 
 def _may_push(username: str) -> bool:
-    model = get_user_model()
     try:
-        user = model._default_manager.filter(**{model.USERNAME_FIELD: username}).first()
+        user = access.user_named(username)
+        return user is not None and access.has_right(user, "push")
     except DatabaseError:
         return False
-    return user is not None and access.has_right(user, "push")
 
 
 def run_queue(root: DeployRoot, project_subdir: Path, report: Report) -> list[Handled]:
