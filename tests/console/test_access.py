@@ -159,3 +159,33 @@ class AccessTests:
         assert client.get(CONSOLE + "nothing-here/").status_code == 503
         # Signing in works during the window too.
         assert Client().get(CONSOLE + "login/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_state_page_shows_slots_refs_and_pending_migrations(
+    root: DeployRoot, client_for: Callable[..., Client]
+) -> None:
+    from django.db import connection
+
+    from django_deploykit.deploy_root.revision import read_revision
+
+    history.append(
+        root,
+        history.HistoryRecord(
+            kind="pull",
+            result="ok",
+            started_at="2026-12-01T10:00:00+00:00",
+            duration=1.0,
+            to_slot="green",
+            details={"ref": "release-42"},
+        ),
+    )
+    with connection.cursor() as cursor:
+        # As if the live code brought a migration the database has not applied (rolled back with the test).
+        cursor.execute("DELETE FROM django_migrations WHERE app = 'sessions'")
+    page = client_for("view").get(CONSOLE).content.decode()
+    blue = read_revision(root.path / "blue")
+    assert blue is not None
+    assert blue[:12] in page
+    assert "release-42" in page
+    assert "sessions.0001_initial" in page
